@@ -1,0 +1,2 @@
+pub mod current_user;
+pub mod setup_link;

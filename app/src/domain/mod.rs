@@ -1,0 +1,58 @@
+//! Latch's pure domain rules.
+//!
+//! Everything here is deterministic and side-effect free: no database, HTTP, async or clock reads
+//! (callers pass `now: Timestamp`). That keeps the rules unit-testable and lets the same types compile
+//! for the server and for wasm32, where the Leptos UI renders them. Dependencies: serde, thiserror,
+//! sha2, hex.
+//!
+//! Modules:
+//! * [`ids`], [`time`], [`duration`] — identifiers, timestamps/business days, grant lengths;
+//! * [`directory`], [`csv_import`] — users, groups, the `Directory` view, CSV import validation;
+//! * [`catalog`] — apps, entitlements, slugs, visibility, tenant cap;
+//! * [`policy`] — request policies and the routing engine (`evaluate`);
+//! * [`request`], [`grant`], [`provisioning`] — the state machines;
+//! * [`roles`] — who may request/act;
+//! * [`audit`] — hash-chained audit log; [`outbox`] — notifications; [`webhook`] — signing/backoff;
+//! * [`error`] — the single `DomainError`.
+//!
+//! Storage pattern: load the object, call a transition (it takes `&self` and returns the new value plus
+//! events), then persist with `UPDATE … WHERE version = old_version`, append the audit events and
+//! enqueue the outbox notifications in the same transaction.
+
+#[macro_use]
+mod macros;
+
+pub mod audit;
+pub mod catalog;
+pub mod csv_import;
+pub mod directory;
+pub mod duration;
+pub mod error;
+pub mod grant;
+pub mod ids;
+pub mod outbox;
+pub mod policy;
+pub mod provisioning;
+pub mod request;
+pub mod roles;
+pub mod time;
+pub mod webhook;
+
+// `self::` keeps these unambiguous if the enclosing crate also depends on the `time` crate.
+pub use self::audit::{
+    AuditActor, AuditEvent, BreakReason, ChainBreak, ChainedEvent, GENESIS_HASH, append, canonical,
+    chain_hash, verify_chain, verify_chain_to_head, verify_segment,
+};
+pub use self::catalog::*;
+pub use self::csv_import::{ExistingUsers, ImportRow, RowError, parse_users_csv};
+pub use self::directory::*;
+pub use self::duration::*;
+pub use self::error::*;
+pub use self::grant::*;
+pub use self::ids::*;
+pub use self::outbox::{Notification, NotificationKind};
+pub use self::policy::*;
+pub use self::provisioning::*;
+pub use self::request::*;
+pub use self::roles::*;
+pub use self::time::*;

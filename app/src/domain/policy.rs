@@ -1,0 +1,1134 @@
+//! Request policies and the pure policy engine.
+//!
+//! A policy is an ordered list of steps. The engine ([`evaluate`]) takes the policy snapshotted onto a
+//! request, the decisions made so far and a [`Directory`] view, and says what happens next: wait for
+//! someone (and who), or the request is approved / denied / stuck. It also produces the automatic
+//! decisions it took on the way (auto-approve steps, self-approval, implicit approval by the
+//! requester), each tagged with the [`AutoRule`] that caused it, so the audit log can say why.
+//!
+//! Routing rules (product reference §b.2, §d 17–22):
+//! * one decision completes a step; a deny at any step ends the request;
+//! * suspended, deleted and unknown users are never approvers;
+//! * a requester who would approve their own step is auto-approved only if the step allows
+//!   self-approval; otherwise they are removed and the others (or the fallback) get the task;
+//! * a requester acting for someone else who lands on a step gives implicit approval;
+//! * `require_distinct_approvers` removes anyone who approved an earlier step;
+//! * a group over 128 members is not notified: the step goes to the fallback;
+//! * nobody left → the step's fallback users → the Super Admins. A step is never left unassigned: if
+//!   even the Super Admins are all ineligible, the engine reports [`Next::NoEligibleApprover`] and the
+//!   request ends in `error` instead of waiting forever.
+
+use serde::{Deserialize, Serialize};
+
+use super::directory::Directory;
+use super::error::{DomainError, DomainResult};
+use super::ids::{AppId, EntitlementId, GroupId, PolicyId, UserId};
+use super::time::Timestamp;
+
+/// Id of the built-in policy used when neither entitlement nor app names one.
+pub const BUILTIN_APP_OWNER_APPROVAL_POLICY_ID: &str = "builtin-app-owner-approval";
+/// Id of the built-in, non-editable auto-approval policy.
+pub const BUILTIN_AUTO_APPROVAL_POLICY_ID: &str = "builtin-auto-approval";
+/// Groups larger than this are not notified; the step goes to the fallback instead (reference limit).
+pub const MAX_GROUP_APPROVERS: usize = 128;
+/// Upper bound on steps per policy; long chains are a configuration smell and slow every request.
+pub const MAX_POLICY_STEPS: usize = 16;
+pub const MAX_MESSAGE_LEN: usize = 1_000;
+
+/// Where a step's approvers come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ApproverSource {
+    /// The subject's manager(s).
+    Manager,
+    /// The app's owners.
+    AppOwners,
+    /// The entitlement's owners.
+    EntitlementOwners,
+    /// Named users.
+    Users(Vec<UserId>),
+    /// Every member of a group; one decision completes the step.
+    GroupMembers(GroupId),
+}
+
+impl ApproverSource {
+    pub fn describe(&self) -> String {
+        match self {
+            ApproverSource::Manager => "manager".into(),
+            ApproverSource::AppOwners => "app owners".into(),
+            ApproverSource::EntitlementOwners => "entitlement owners".into(),
+            ApproverSource::Users(u) => format!("{} named user(s)", u.len()),
+            ApproverSource::GroupMembers(g) => format!("members of group {g}"),
+        }
+    }
+}
+
+/// Settings of an approval step. `Default` is the safe configuration: no self-approval, reassignment
+/// allowed, no reasons required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalStep {
+    pub approvers: Vec<ApproverSource>,
+    /// Whether the subject of the request may approve it (default off).
+    pub allow_self_approval: bool,
+    pub require_approval_reason: bool,
+    pub require_denial_reason: bool,
+    /// Whoever approved an earlier step cannot approve this one.
+    pub require_distinct_approvers: bool,
+    /// Whether assignees may hand the step to someone else (admins always can).
+    pub allow_reassignment: bool,
+    /// Used when no approver can be resolved (or all are ineligible).
+    pub fallback_users: Vec<UserId>,
+}
+
+impl Default for ApprovalStep {
+    fn default() -> Self {
+        ApprovalStep {
+            approvers: Vec::new(),
+            allow_self_approval: false,
+            require_approval_reason: false,
+            require_denial_reason: false,
+            require_distinct_approvers: false,
+            allow_reassignment: true,
+            fallback_users: Vec::new(),
+        }
+    }
+}
+
+/// One step of a request policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyStep {
+    /// Wait for one decision from the resolved approvers.
+    Approval(ApprovalStep),
+    /// Approve the request automatically (terminal: later steps never run).
+    AutoApprove { message: Option<String> },
+    /// Deny the request automatically (terminal).
+    Deny { message: Option<String> },
+}
+
+impl PolicyStep {
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            PolicyStep::Approval(_) => "approval",
+            PolicyStep::AutoApprove { .. } => "auto_approve",
+            PolicyStep::Deny { .. } => "deny",
+        }
+    }
+
+    fn is_terminal(&self) -> bool {
+        !matches!(self, PolicyStep::Approval(_))
+    }
+}
+
+/// A request policy. Requests carry a full copy (snapshot) of it, taken at creation, so editing a
+/// policy never changes requests already in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub id: PolicyId,
+    pub name: String,
+    /// Incremented on every edit; stored with the snapshot so the audit log can say which version ran.
+    pub revision: u64,
+    pub steps: Vec<PolicyStep>,
+}
+
+impl Policy {
+    /// Checks a policy before it is saved.
+    pub fn validate(&self) -> DomainResult<()> {
+        let bad = |reason: String| Err(DomainError::InvalidPolicy { reason });
+        if self.name.trim().is_empty() {
+            return bad("the policy needs a name".into());
+        }
+        if self.steps.is_empty() {
+            return bad("the policy needs at least one step".into());
+        }
+        if self.steps.len() > MAX_POLICY_STEPS {
+            return bad(format!(
+                "a policy can have at most {MAX_POLICY_STEPS} steps"
+            ));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            if i + 1 < self.steps.len() && step.is_terminal() {
+                return bad(format!(
+                    "step {n} ({}) ends the request, so the steps after it would never run",
+                    step.kind_str()
+                ));
+            }
+            match step {
+                PolicyStep::Approval(a) => {
+                    if a.approvers.is_empty() && a.fallback_users.is_empty() {
+                        return bad(format!("step {n} has no approvers"));
+                    }
+                    if a.approvers
+                        .iter()
+                        .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
+                    {
+                        return bad(format!("step {n} has an empty list of named approvers"));
+                    }
+                }
+                PolicyStep::AutoApprove { message } | PolicyStep::Deny { message } => {
+                    if message
+                        .as_ref()
+                        .is_some_and(|m| m.chars().count() > MAX_MESSAGE_LEN)
+                    {
+                        return bad(format!(
+                            "step {n}'s message is longer than {MAX_MESSAGE_LEN} characters"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The built-in policy used when nothing else is configured: one app-owner approval step.
+    pub fn builtin_app_owner_approval() -> Policy {
+        Policy {
+            id: PolicyId::from(BUILTIN_APP_OWNER_APPROVAL_POLICY_ID),
+            name: "App Owner Approval".into(),
+            revision: 1,
+            steps: vec![PolicyStep::Approval(ApprovalStep {
+                approvers: vec![ApproverSource::AppOwners],
+                ..ApprovalStep::default()
+            })],
+        }
+    }
+
+    /// The built-in auto-approval policy (not editable).
+    pub fn builtin_auto_approval() -> Policy {
+        Policy {
+            id: PolicyId::from(BUILTIN_AUTO_APPROVAL_POLICY_ID),
+            name: "Auto approval".into(),
+            revision: 1,
+            steps: vec![PolicyStep::AutoApprove { message: None }],
+        }
+    }
+
+    /// Built-in policies cannot be edited or deleted.
+    pub fn is_builtin(&self) -> bool {
+        self.id.as_str() == BUILTIN_APP_OWNER_APPROVAL_POLICY_ID
+            || self.id.as_str() == BUILTIN_AUTO_APPROVAL_POLICY_ID
+    }
+
+    pub fn step(&self, index: usize) -> Option<&PolicyStep> {
+        self.steps.get(index)
+    }
+
+    pub fn approval_step(&self, index: usize) -> Option<&ApprovalStep> {
+        match self.steps.get(index) {
+            Some(PolicyStep::Approval(a)) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Guard for policy deletion: a policy still referenced by an entitlement or app cannot be deleted;
+/// the error names the referrer so the admin knows what to change first.
+pub fn ensure_policy_deletable(policy: &Policy, referenced_by: &[String]) -> DomainResult<()> {
+    if policy.is_builtin() {
+        return Err(DomainError::InvalidPolicy {
+            reason: format!("\"{}\" is built in and cannot be deleted", policy.name),
+        });
+    }
+    if let Some(first) = referenced_by.first() {
+        return Err(DomainError::InvalidPolicy {
+            reason: format!(
+                "\"{}\" is still used by {first}{}",
+                policy.name,
+                if referenced_by.len() > 1 {
+                    format!(" and {} other(s)", referenced_by.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The people and objects a request is about, which approver sources are resolved against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestParties {
+    /// Who filed the request.
+    pub requester: UserId,
+    /// Who would receive the access (often the requester).
+    pub subject: UserId,
+    pub app: AppId,
+    pub entitlement: EntitlementId,
+}
+
+string_enum! {
+    /// The outcome of one step.
+    pub enum Verdict: "verdict" {
+        Approved => "approved",
+        Denied => "denied",
+    }
+}
+
+string_enum! {
+    /// Why the engine decided a step without a human click. Stored in the audit log's `rule` field.
+    pub enum AutoRule: "automatic rule" {
+        /// The policy step is an auto-approve step.
+        AutoApproveStep => "policy_auto_approve_step",
+        /// The policy step is a deny step.
+        DenyStep => "policy_deny_step",
+        /// The requester is the subject, is an approver of the step, and the step allows self-approval.
+        SelfApproval => "self_approval_allowed",
+        /// The requester acts for someone else and is an approver of the step: requesting is approving.
+        ImplicitRequesterApproval => "requester_is_approver",
+    }
+}
+
+impl AutoRule {
+    /// Sentence for the audit log and task history.
+    pub fn explain(self) -> &'static str {
+        match self {
+            AutoRule::AutoApproveStep => "auto-approved by policy",
+            AutoRule::DenyStep => "auto-denied by policy",
+            AutoRule::SelfApproval => {
+                "auto-approved: the requester is an approver of this step and self-approval is allowed"
+            }
+            AutoRule::ImplicitRequesterApproval => {
+                "auto-approved: the requester, acting for someone else, is an approver of this step"
+            }
+        }
+    }
+}
+
+/// Who made a decision: a person, or the policy itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "user", rename_all = "snake_case")]
+pub enum Decider {
+    User(UserId),
+    Policy,
+}
+
+impl Decider {
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Decider::User(u) => Some(u),
+            Decider::Policy => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Decider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decider::User(u) => u.fmt(f),
+            Decider::Policy => f.write_str("policy"),
+        }
+    }
+}
+
+/// The decision that completed one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepDecision {
+    /// Zero-based step index in the snapshotted policy.
+    pub step: usize,
+    pub verdict: Verdict,
+    pub by: Decider,
+    pub at: Timestamp,
+    pub reason: Option<String>,
+    /// Set when the engine decided automatically.
+    pub rule: Option<AutoRule>,
+}
+
+string_enum! {
+    /// Which tier of approvers a step was assigned to.
+    pub enum AssignmentTier: "assignment tier" {
+        /// The approvers named by the step.
+        Approvers => "approvers",
+        /// The step's fallback users.
+        Fallback => "fallback",
+        /// The tenant's Super Admins, the last resort.
+        SuperAdmins => "super_admins",
+    }
+}
+
+string_enum! {
+    /// Why a step went to the fallback (shown as an "escalated to fallback" note).
+    pub enum FallbackReason: "fallback reason" {
+        /// No approver could be resolved (no manager, no owners, empty group).
+        NoApproverFound => "no_approver_found",
+        /// A group had more than 128 members and was not notified.
+        GroupTooLarge => "group_too_large",
+        /// Approvers were found, but none may decide (inactive, the subject, earlier approvers).
+        NoEligibleApprover => "no_eligible_approver",
+    }
+}
+
+string_enum! {
+    /// Why a resolved approver was left out of a step.
+    pub enum Exclusion: "exclusion reason" {
+        /// Suspended, deleted or unknown.
+        Inactive => "inactive",
+        /// The subject, on a step without self-approval.
+        SelfApprovalNotAllowed => "self_approval_not_allowed",
+        /// Approved an earlier step, on a step requiring distinct approvers.
+        ApprovedEarlierStep => "approved_earlier_step",
+    }
+}
+
+/// Who a waiting step is assigned to, and how that was worked out (for the audit log and the UI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepAssignment {
+    pub step: usize,
+    /// Never empty.
+    pub assignees: Vec<UserId>,
+    pub tier: AssignmentTier,
+    pub fallback_reason: Option<FallbackReason>,
+    /// People who would have been approvers but were left out, and why.
+    pub excluded: Vec<(UserId, Exclusion)>,
+}
+
+/// What happens next after evaluating a request's policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Next {
+    /// A step is waiting for a decision by one of its assignees.
+    AwaitApproval(StepAssignment),
+    /// Every step approved: go on to provisioning.
+    Approved,
+    /// A step denied the request; later steps never run.
+    Denied { step: usize },
+    /// Nobody at all may decide this step (even Super Admins are ineligible); the request ends in error.
+    NoEligibleApprover { step: usize },
+}
+
+/// The engine's answer: decisions it took automatically (in order) and what happens next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub auto_decisions: Vec<StepDecision>,
+    pub next: Next,
+}
+
+/// Advances a request through its snapshotted policy.
+///
+/// `decisions` are the decisions so far, one per completed step, in step order (the request keeps
+/// them). Evaluation starts at the first undecided step and runs until a step needs a human or the
+/// policy ends. Pure: the same inputs always give the same answer.
+pub fn evaluate(
+    policy: &Policy,
+    parties: &RequestParties,
+    decisions: &[StepDecision],
+    directory: &dyn Directory,
+    now: Timestamp,
+) -> Evaluation {
+    let mut auto = Vec::new();
+    if let Some(d) = decisions.iter().find(|d| d.verdict == Verdict::Denied) {
+        return Evaluation {
+            auto_decisions: auto,
+            next: Next::Denied { step: d.step },
+        };
+    }
+    let mut approvers_so_far: Vec<UserId> = decisions
+        .iter()
+        .filter_map(|d| d.by.user().cloned())
+        .collect();
+    let mut index = decisions.len();
+    loop {
+        let Some(step) = policy.steps.get(index) else {
+            return Evaluation {
+                auto_decisions: auto,
+                next: Next::Approved,
+            };
+        };
+        match step {
+            PolicyStep::AutoApprove { message } => {
+                auto.push(StepDecision {
+                    step: index,
+                    verdict: Verdict::Approved,
+                    by: Decider::Policy,
+                    at: now,
+                    reason: message.clone(),
+                    rule: Some(AutoRule::AutoApproveStep),
+                });
+                return Evaluation {
+                    auto_decisions: auto,
+                    next: Next::Approved,
+                };
+            }
+            PolicyStep::Deny { message } => {
+                auto.push(StepDecision {
+                    step: index,
+                    verdict: Verdict::Denied,
+                    by: Decider::Policy,
+                    at: now,
+                    reason: message.clone(),
+                    rule: Some(AutoRule::DenyStep),
+                });
+                return Evaluation {
+                    auto_decisions: auto,
+                    next: Next::Denied { step: index },
+                };
+            }
+            PolicyStep::Approval(a) => {
+                match resolve_step(a, index, parties, &approvers_so_far, directory) {
+                    Resolution::AutoApprove(rule) => {
+                        approvers_so_far.push(parties.requester.clone());
+                        auto.push(StepDecision {
+                            step: index,
+                            verdict: Verdict::Approved,
+                            by: Decider::User(parties.requester.clone()),
+                            at: now,
+                            reason: Some(rule.explain().to_string()),
+                            rule: Some(rule),
+                        });
+                        index += 1;
+                    }
+                    Resolution::Assign(assignment) => {
+                        return Evaluation {
+                            auto_decisions: auto,
+                            next: Next::AwaitApproval(assignment),
+                        };
+                    }
+                    Resolution::Nobody => {
+                        return Evaluation {
+                            auto_decisions: auto,
+                            next: Next::NoEligibleApprover { step: index },
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum Resolution {
+    AutoApprove(AutoRule),
+    Assign(StepAssignment),
+    Nobody,
+}
+
+fn push_unique(list: &mut Vec<UserId>, users: impl IntoIterator<Item = UserId>) {
+    for u in users {
+        if !list.contains(&u) {
+            list.push(u);
+        }
+    }
+}
+
+/// Resolves the raw approvers named by a step. Returns the users and whether a group was too large.
+fn raw_approvers(
+    step: &ApprovalStep,
+    parties: &RequestParties,
+    directory: &dyn Directory,
+) -> (Vec<UserId>, bool) {
+    let mut out = Vec::new();
+    let mut group_too_large = false;
+    for source in &step.approvers {
+        match source {
+            ApproverSource::Manager => {
+                push_unique(&mut out, directory.managers_of(&parties.subject))
+            }
+            ApproverSource::AppOwners => push_unique(&mut out, directory.app_owners(&parties.app)),
+            ApproverSource::EntitlementOwners => {
+                push_unique(&mut out, directory.entitlement_owners(&parties.entitlement))
+            }
+            ApproverSource::Users(users) => push_unique(&mut out, users.iter().cloned()),
+            ApproverSource::GroupMembers(g) => {
+                let members = directory.group_members(g);
+                if members.len() > MAX_GROUP_APPROVERS {
+                    group_too_large = true;
+                } else {
+                    push_unique(&mut out, members);
+                }
+            }
+        }
+    }
+    (out, group_too_large)
+}
+
+/// Outcome of filtering one tier of candidates.
+enum TierResult {
+    AutoApprove(AutoRule),
+    Eligible(Vec<UserId>),
+}
+
+/// Applies the eligibility rules to one tier of candidates. `may_auto_approve` is false for the Super
+/// Admin tier: that tier is a safety net, and letting it auto-approve would let any Super Admin grant
+/// themselves anything through a misconfigured policy.
+fn filter_tier(
+    candidates: &[UserId],
+    step: &ApprovalStep,
+    parties: &RequestParties,
+    approvers_so_far: &[UserId],
+    directory: &dyn Directory,
+    may_auto_approve: bool,
+    excluded: &mut Vec<(UserId, Exclusion)>,
+) -> TierResult {
+    let mut eligible = Vec::new();
+    for user in candidates {
+        let exclusion = if !directory.is_active(user) {
+            Some(Exclusion::Inactive)
+        } else if step.require_distinct_approvers && approvers_so_far.contains(user) {
+            Some(Exclusion::ApprovedEarlierStep)
+        } else if *user == parties.subject && !step.allow_self_approval {
+            Some(Exclusion::SelfApprovalNotAllowed)
+        } else {
+            None
+        };
+        match exclusion {
+            Some(reason) => {
+                if !excluded.iter().any(|(u, _)| u == user) {
+                    excluded.push((user.clone(), reason));
+                }
+            }
+            None => {
+                if may_auto_approve && *user == parties.requester {
+                    // Requesting is approving: either the requester is the subject and self-approval
+                    // is allowed, or they act for someone else (a manager, the helpdesk).
+                    return TierResult::AutoApprove(if parties.requester == parties.subject {
+                        AutoRule::SelfApproval
+                    } else {
+                        AutoRule::ImplicitRequesterApproval
+                    });
+                }
+                eligible.push(user.clone());
+            }
+        }
+    }
+    TierResult::Eligible(eligible)
+}
+
+fn resolve_step(
+    step: &ApprovalStep,
+    index: usize,
+    parties: &RequestParties,
+    approvers_so_far: &[UserId],
+    directory: &dyn Directory,
+) -> Resolution {
+    let mut excluded = Vec::new();
+    let (raw, group_too_large) = raw_approvers(step, parties, directory);
+    let tiers: [(AssignmentTier, Vec<UserId>, bool); 3] = [
+        (AssignmentTier::Approvers, raw.clone(), true),
+        (AssignmentTier::Fallback, step.fallback_users.clone(), true),
+        (AssignmentTier::SuperAdmins, directory.super_admins(), false),
+    ];
+    let fallback_reason = if group_too_large && raw.is_empty() {
+        FallbackReason::GroupTooLarge
+    } else if raw.is_empty() {
+        FallbackReason::NoApproverFound
+    } else {
+        FallbackReason::NoEligibleApprover
+    };
+    for (tier, candidates, may_auto) in tiers {
+        let mut c = Vec::new();
+        push_unique(&mut c, candidates);
+        match filter_tier(
+            &c,
+            step,
+            parties,
+            approvers_so_far,
+            directory,
+            may_auto,
+            &mut excluded,
+        ) {
+            TierResult::AutoApprove(rule) => return Resolution::AutoApprove(rule),
+            TierResult::Eligible(users) if !users.is_empty() => {
+                let fallback_reason = match tier {
+                    AssignmentTier::Approvers if group_too_large => {
+                        Some(FallbackReason::GroupTooLarge)
+                    }
+                    AssignmentTier::Approvers => None,
+                    _ => Some(fallback_reason),
+                };
+                return Resolution::Assign(StepAssignment {
+                    step: index,
+                    assignees: users,
+                    tier,
+                    fallback_reason,
+                    excluded,
+                });
+            }
+            TierResult::Eligible(_) => {}
+        }
+    }
+    Resolution::Nobody
+}
+
+/// Whether `user` may decide `step` of a request right now: the check behind hiding Approve/Deny
+/// buttons (edge case: never show buttons that will fail) and behind the decision itself.
+pub fn check_may_decide(
+    step: &ApprovalStep,
+    assignment: &StepAssignment,
+    parties: &RequestParties,
+    approvers_so_far: &[UserId],
+    user: &UserId,
+    directory: &dyn Directory,
+) -> DomainResult<()> {
+    if !directory.is_active(user) {
+        return Err(DomainError::UserNotActive {
+            user: user.to_string(),
+            status: directory
+                .user_status(user)
+                .map_or("unknown", |s| s.as_str())
+                .to_string(),
+            action: "approve or deny requests".into(),
+        });
+    }
+    if *user == parties.subject && !step.allow_self_approval {
+        return Err(DomainError::SelfApprovalNotAllowed);
+    }
+    if step.require_distinct_approvers && approvers_so_far.contains(user) {
+        return Err(DomainError::DistinctApproverRequired);
+    }
+    if !assignment.assignees.contains(user) {
+        return Err(DomainError::NotAnApprover {
+            step: assignment.step + 1,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) mod tests {
+    use super::super::directory::Group;
+    use super::super::directory::{DirectorySnapshot, Email, User, UserStatus};
+    use super::*;
+
+    pub(crate) fn u(s: &str) -> UserId {
+        UserId::from(s)
+    }
+
+    pub(crate) fn user(id: &str, managers: &[&str], status: UserStatus) -> User {
+        User {
+            id: u(id),
+            email: Email::parse(&format!("{id}@example.com")).unwrap(),
+            display_name: id.to_string(),
+            managers: managers.iter().map(|m| u(m)).collect(),
+            department: None,
+            job_title: None,
+            status,
+        }
+    }
+
+    /// alice (requester) reports to mgr; owner owns the app; admin is the Super Admin.
+    pub(crate) fn directory() -> DirectorySnapshot {
+        let mut d = DirectorySnapshot::default();
+        for (id, mgrs) in [
+            ("alice", &["mgr"][..]),
+            ("bob", &["mgr"][..]),
+            ("mgr", &[][..]),
+            ("owner", &[][..]),
+            ("owner2", &[][..]),
+            ("ent-owner", &[][..]),
+            ("fallback", &[][..]),
+            ("admin", &[][..]),
+            ("sec1", &[][..]),
+            ("sec2", &[][..]),
+        ] {
+            d.add_user(user(id, mgrs, UserStatus::Active));
+        }
+        d.add_user(user("gone", &[], UserStatus::Deleted));
+        d.add_user(user("away", &[], UserStatus::Suspended));
+        d.app_owners.insert(AppId::from("aws"), vec![u("owner")]);
+        d.entitlement_owners
+            .insert(EntitlementId::from("ent-1"), vec![u("ent-owner")]);
+        d.groups.insert(
+            GroupId::from("security"),
+            Group {
+                id: GroupId::from("security"),
+                name: "Security".into(),
+                members: vec![u("sec1"), u("sec2")],
+            },
+        );
+        d.super_admins = vec![u("admin")];
+        d
+    }
+
+    pub(crate) fn parties(requester: &str, subject: &str) -> RequestParties {
+        RequestParties {
+            requester: u(requester),
+            subject: u(subject),
+            app: AppId::from("aws"),
+            entitlement: EntitlementId::from("ent-1"),
+        }
+    }
+
+    pub(crate) fn approval(approvers: Vec<ApproverSource>) -> ApprovalStep {
+        ApprovalStep {
+            approvers,
+            ..ApprovalStep::default()
+        }
+    }
+
+    pub(crate) fn policy(steps: Vec<PolicyStep>) -> Policy {
+        Policy {
+            id: PolicyId::from("pol-1"),
+            name: "Test policy".into(),
+            revision: 1,
+            steps,
+        }
+    }
+
+    const NOW: Timestamp = Timestamp::from_unix_millis(1_700_000_000_000);
+
+    fn human(step: usize, by: &str, verdict: Verdict) -> StepDecision {
+        StepDecision {
+            step,
+            verdict,
+            by: Decider::User(u(by)),
+            at: NOW,
+            reason: None,
+            rule: None,
+        }
+    }
+
+    fn assignment(e: &Evaluation) -> &StepAssignment {
+        match &e.next {
+            Next::AwaitApproval(a) => a,
+            other => panic!("expected a waiting step, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_manager_step_is_assigned_to_the_subjects_manager() {
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Manager,
+        ]))]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("mgr")]);
+        assert_eq!(a.tier, AssignmentTier::Approvers);
+        assert_eq!(a.step, 0);
+        assert!(e.auto_decisions.is_empty());
+    }
+
+    #[test]
+    fn approver_sources_are_combined_without_duplicates() {
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::AppOwners,
+            ApproverSource::EntitlementOwners,
+            ApproverSource::Users(vec![u("owner"), u("bob")]),
+            ApproverSource::GroupMembers(GroupId::from("security")),
+        ]))]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        assert_eq!(
+            assignment(&e).assignees,
+            vec![u("owner"), u("ent-owner"), u("bob"), u("sec1"), u("sec2")]
+        );
+    }
+
+    #[test]
+    fn one_approval_per_step_moves_to_the_next_step_and_the_last_one_approves() {
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(approval(vec![ApproverSource::AppOwners])),
+        ]);
+        let d = directory();
+        let mut decisions = vec![human(0, "mgr", Verdict::Approved)];
+        let e = evaluate(&p, &parties("alice", "alice"), &decisions, &d, NOW);
+        assert_eq!(assignment(&e).assignees, vec![u("owner")]);
+        assert_eq!(assignment(&e).step, 1);
+        decisions.push(human(1, "owner", Verdict::Approved));
+        let e = evaluate(&p, &parties("alice", "alice"), &decisions, &d, NOW);
+        assert_eq!(e.next, Next::Approved);
+    }
+
+    #[test]
+    fn a_deny_at_any_step_ends_the_request() {
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(approval(vec![ApproverSource::AppOwners])),
+        ]);
+        let e = evaluate(
+            &p,
+            &parties("alice", "alice"),
+            &[human(0, "mgr", Verdict::Denied)],
+            &directory(),
+            NOW,
+        );
+        assert_eq!(e.next, Next::Denied { step: 0 });
+    }
+
+    #[test]
+    fn auto_approve_and_deny_steps_record_the_rule_that_decided() {
+        let p = policy(vec![PolicyStep::AutoApprove {
+            message: Some("low risk".into()),
+        }]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        assert_eq!(e.next, Next::Approved);
+        assert_eq!(e.auto_decisions.len(), 1);
+        assert_eq!(e.auto_decisions[0].rule, Some(AutoRule::AutoApproveStep));
+        assert_eq!(e.auto_decisions[0].by, Decider::Policy);
+        assert_eq!(e.auto_decisions[0].reason.as_deref(), Some("low risk"));
+
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Deny { message: None },
+        ]);
+        let e = evaluate(
+            &p,
+            &parties("alice", "alice"),
+            &[human(0, "mgr", Verdict::Approved)],
+            &directory(),
+            NOW,
+        );
+        assert_eq!(e.next, Next::Denied { step: 1 });
+        assert_eq!(e.auto_decisions[0].rule, Some(AutoRule::DenyStep));
+    }
+
+    #[test]
+    fn requester_cannot_approve_own_step_without_self_approval() {
+        // alice is a member of the approving group but self-approval is off: the other members get it.
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Users(vec![u("alice"), u("bob")]),
+        ]))]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("bob")]);
+        assert_eq!(
+            a.excluded,
+            vec![(u("alice"), Exclusion::SelfApprovalNotAllowed)]
+        );
+        assert!(e.auto_decisions.is_empty());
+    }
+
+    #[test]
+    fn requester_who_is_sole_approver_without_self_approval_goes_to_the_fallback() {
+        let mut step = approval(vec![ApproverSource::Users(vec![u("alice")])]);
+        step.fallback_users = vec![u("fallback")];
+        let p = policy(vec![PolicyStep::Approval(step)]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("fallback")]);
+        assert_eq!(a.tier, AssignmentTier::Fallback);
+        assert_eq!(a.fallback_reason, Some(FallbackReason::NoEligibleApprover));
+    }
+
+    #[test]
+    fn requester_who_is_an_approver_is_auto_approved_when_self_approval_is_allowed() {
+        let mut step = approval(vec![ApproverSource::Users(vec![u("bob"), u("alice")])]);
+        step.allow_self_approval = true;
+        let p = policy(vec![
+            PolicyStep::Approval(step),
+            PolicyStep::Approval(approval(vec![ApproverSource::AppOwners])),
+        ]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        assert_eq!(e.auto_decisions.len(), 1);
+        let d = &e.auto_decisions[0];
+        assert_eq!(d.rule, Some(AutoRule::SelfApproval));
+        assert_eq!(d.by, Decider::User(u("alice")));
+        assert_eq!(d.step, 0);
+        assert_eq!(assignment(&e).assignees, vec![u("owner")]);
+    }
+
+    #[test]
+    fn a_manager_requesting_for_a_report_gives_implicit_approval_on_the_manager_step() {
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(approval(vec![ApproverSource::AppOwners])),
+        ]);
+        let e = evaluate(&p, &parties("mgr", "alice"), &[], &directory(), NOW);
+        assert_eq!(
+            e.auto_decisions[0].rule,
+            Some(AutoRule::ImplicitRequesterApproval)
+        );
+        assert_eq!(assignment(&e).step, 1);
+    }
+
+    #[test]
+    fn suspended_and_deleted_users_are_never_approvers() {
+        let mut step = approval(vec![ApproverSource::Users(vec![
+            u("gone"),
+            u("away"),
+            u("ghost"),
+        ])]);
+        step.fallback_users = vec![u("away"), u("fallback")];
+        let p = policy(vec![PolicyStep::Approval(step)]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("fallback")]);
+        assert!(a.excluded.iter().all(|(_, r)| *r == Exclusion::Inactive));
+        assert_eq!(a.excluded.len(), 3);
+    }
+
+    #[test]
+    fn nobody_resolvable_and_no_fallback_goes_to_super_admins() {
+        // bob has no manager.
+        let mut d = directory();
+        d.add_user(user("bob", &[], UserStatus::Active));
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Manager,
+        ]))]);
+        let e = evaluate(&p, &parties("bob", "bob"), &[], &d, NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("admin")]);
+        assert_eq!(a.tier, AssignmentTier::SuperAdmins);
+        assert_eq!(a.fallback_reason, Some(FallbackReason::NoApproverFound));
+    }
+
+    #[test]
+    fn a_super_admin_requester_is_not_auto_approved_by_the_last_resort_tier() {
+        let mut d = directory();
+        d.super_admins = vec![u("admin"), u("bob")];
+        d.add_user(user("bob", &[], UserStatus::Active));
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Manager,
+        ]))]);
+        let e = evaluate(&p, &parties("bob", "bob"), &[], &d, NOW);
+        assert_eq!(assignment(&e).assignees, vec![u("admin")]);
+        assert!(e.auto_decisions.is_empty());
+    }
+
+    #[test]
+    fn a_step_is_never_left_without_an_assignee() {
+        // The only Super Admin is the requester and self-approval is off: the engine reports it.
+        let mut d = directory();
+        d.super_admins = vec![u("alice")];
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Users(vec![u("gone")]),
+        ]))]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
+        assert_eq!(e.next, Next::NoEligibleApprover { step: 0 });
+    }
+
+    #[test]
+    fn groups_over_128_members_are_not_notified_and_use_the_fallback() {
+        let mut d = directory();
+        d.groups.insert(
+            GroupId::from("everyone"),
+            Group {
+                id: GroupId::from("everyone"),
+                name: "Everyone".into(),
+                members: (0..129).map(|i| u(&format!("m{i}"))).collect(),
+            },
+        );
+        let mut step = approval(vec![ApproverSource::GroupMembers(GroupId::from(
+            "everyone",
+        ))]);
+        step.fallback_users = vec![u("fallback")];
+        let p = policy(vec![PolicyStep::Approval(step)]);
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("fallback")]);
+        assert_eq!(a.fallback_reason, Some(FallbackReason::GroupTooLarge));
+    }
+
+    #[test]
+    fn distinct_approver_steps_skip_people_who_approved_earlier_steps() {
+        let mut second = approval(vec![ApproverSource::Users(vec![u("mgr"), u("owner")])]);
+        second.require_distinct_approvers = true;
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(second.clone()),
+        ]);
+        let e = evaluate(
+            &p,
+            &parties("alice", "alice"),
+            &[human(0, "mgr", Verdict::Approved)],
+            &directory(),
+            NOW,
+        );
+        let a = assignment(&e);
+        assert_eq!(a.assignees, vec![u("owner")]);
+        assert_eq!(a.excluded, vec![(u("mgr"), Exclusion::ApprovedEarlierStep)]);
+        assert_eq!(
+            check_may_decide(
+                &second,
+                a,
+                &parties("alice", "alice"),
+                &[u("mgr")],
+                &u("mgr"),
+                &directory()
+            ),
+            Err(DomainError::DistinctApproverRequired)
+        );
+    }
+
+    #[test]
+    fn without_distinct_approvers_the_same_person_may_approve_several_steps() {
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+        ]);
+        let e = evaluate(
+            &p,
+            &parties("alice", "alice"),
+            &[human(0, "mgr", Verdict::Approved)],
+            &directory(),
+            NOW,
+        );
+        assert_eq!(assignment(&e).assignees, vec![u("mgr")]);
+    }
+
+    #[test]
+    fn an_implicit_approval_counts_as_an_earlier_approval_for_distinct_steps() {
+        let mut second = approval(vec![ApproverSource::Users(vec![u("mgr"), u("owner")])]);
+        second.require_distinct_approvers = true;
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::Approval(second),
+        ]);
+        let e = evaluate(&p, &parties("mgr", "alice"), &[], &directory(), NOW);
+        assert_eq!(e.auto_decisions.len(), 1);
+        assert_eq!(assignment(&e).assignees, vec![u("owner")]);
+    }
+
+    #[test]
+    fn the_subject_may_approve_for_themselves_only_when_self_approval_is_allowed() {
+        let d = directory();
+        let mut step = approval(vec![ApproverSource::Users(vec![u("alice"), u("bob")])]);
+        let p = policy(vec![PolicyStep::Approval(step.clone())]);
+        // Requested by mgr for alice: alice is not auto-approving anything; she is excluded.
+        let e = evaluate(&p, &parties("mgr", "alice"), &[], &d, NOW);
+        let a = assignment(&e).clone();
+        assert_eq!(a.assignees, vec![u("bob")]);
+        assert_eq!(
+            check_may_decide(&step, &a, &parties("mgr", "alice"), &[], &u("alice"), &d),
+            Err(DomainError::SelfApprovalNotAllowed)
+        );
+        step.allow_self_approval = true;
+        let p = policy(vec![PolicyStep::Approval(step)]);
+        let e = evaluate(&p, &parties("mgr", "alice"), &[], &d, NOW);
+        assert_eq!(assignment(&e).assignees, vec![u("alice"), u("bob")]);
+    }
+
+    #[test]
+    fn policies_without_steps_or_with_unreachable_steps_are_rejected() {
+        assert!(policy(vec![]).validate().is_err());
+        let p = policy(vec![
+            PolicyStep::AutoApprove { message: None },
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+        ]);
+        let err = p.validate().unwrap_err();
+        assert!(err.to_string().contains("would never run"), "{err}");
+        assert!(
+            policy(vec![PolicyStep::Approval(approval(vec![]))])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            policy(vec![PolicyStep::Approval(approval(vec![
+                ApproverSource::Users(vec![])
+            ]))])
+            .validate()
+            .is_err()
+        );
+        assert!(Policy::builtin_app_owner_approval().validate().is_ok());
+        assert!(Policy::builtin_auto_approval().validate().is_ok());
+    }
+
+    #[test]
+    fn a_policy_in_use_cannot_be_deleted_and_the_error_names_the_referrer() {
+        let p = policy(vec![PolicyStep::AutoApprove { message: None }]);
+        let err = ensure_policy_deletable(&p, &["entitlement \"AWS — admin\"".into()]).unwrap_err();
+        assert!(err.to_string().contains("AWS — admin"));
+        assert!(ensure_policy_deletable(&p, &[]).is_ok());
+        assert!(ensure_policy_deletable(&Policy::builtin_auto_approval(), &[]).is_err());
+    }
+
+    #[test]
+    fn evaluation_is_deterministic() {
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::GroupMembers(GroupId::from("security")),
+        ]))]);
+        let d = directory();
+        let a = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
+        let b = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
+        assert_eq!(a, b);
+    }
+}

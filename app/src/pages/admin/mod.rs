@@ -1,0 +1,4 @@
+//! Admin pages: Super Admins only.
+
+pub mod notifications;
+pub mod settings;

@@ -1,0 +1,88 @@
+//! The HTML document, the router and the console layout.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::components::layout::Layout;
+use crate::components::status::NotFound;
+use crate::pages;
+use crate::session::CurrentUser;
+use crate::{api::auth::current_user::get_current_user, error::AppError};
+
+/// The whole HTML document the server sends for every console page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in person, loaded once per page and shared by the layout and the pages.
+#[derive(Clone, Copy)]
+pub struct CurrentUserResource(pub OnceResource<Result<Option<CurrentUser>, AppError>>);
+
+/// The console. Every route renders fully on the server (`SsrMode::Async`) so that pages work
+/// without JavaScript and status codes (403, 404) can be set from the data.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(CurrentUserResource(OnceResource::new(get_current_user())));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/latch.css"/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Latch".to_string() } else { format!("{page} · Latch") }
+        }/>
+        <Router>
+            <Routes fallback=|| view! { <Layout><NotFound/></Layout> }>
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/access-reviews")
+                        view=pages::access_reviews::AccessReviewsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/apps") view=pages::apps::AppsPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/admin/settings")
+                        view=pages::admin::settings::SettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/settings/notifications")
+                        view=pages::admin::notifications::NotificationsPage
+                        ssr=SsrMode::Async
+                    />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn ConsoleLayout() -> impl IntoView {
+    view! {
+        <Layout>
+            <leptos_router::components::Outlet/>
+        </Layout>
+    }
+}

@@ -1,0 +1,63 @@
+//! Server-only code: storage, authentication and the state server functions read.
+//! Compiled only with the `ssr` feature, so none of it reaches the browser bundle.
+
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod lease;
+pub mod passwords;
+pub mod setup;
+pub mod throttle;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos::config::LeptosOptions;
+
+use crate::error::AppError;
+pub use db::{Db, Engine};
+
+/// Everything a request handler or server function needs, shared by the whole process.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    /// External base URL without a trailing slash, e.g. `https://latch.example.com`.
+    pub public_url: PublicUrl,
+}
+
+/// The external base URL, without a trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn new(url: &str) -> PublicUrl {
+        PublicUrl(url.trim_end_matches('/').to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// An absolute URL for a path of ours (`path` starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+/// The process state, from inside a server function or a page rendered on the server.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Logs an unexpected failure with its cause and returns the opaque error the browser sees.
+pub fn internal(err: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %err, "internal error");
+    AppError::Internal
+}

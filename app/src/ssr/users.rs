@@ -1,0 +1,128 @@
+//! Accounts: the people who can sign in to the console.
+
+use sqlx::Row;
+
+use crate::session::{CurrentUser, Role};
+use crate::ssr::clock::now_ms;
+use crate::ssr::db::Db;
+
+/// An account as stored, with what sign-in needs.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: CurrentUser,
+    pub password_hash: Option<String>,
+    pub active: bool,
+}
+
+fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    Ok(Account {
+        user: CurrentUser {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            name: row.try_get("display_name")?,
+            role: Role::parse(&role).unwrap_or(Role::User),
+        },
+        password_hash: row.try_get("password_hash")?,
+        active: status == "active",
+    })
+}
+
+const ACCOUNT_COLUMNS: &str = "id, email, display_name, password_hash, role, status";
+
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE email = $1");
+    let row = sqlx::query(&sql)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+pub async fn super_admin_exists(db: &Db) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'super_admin' AND status = 'active'")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+/// A new account to create. The email is normalised to lower case.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser, CreateAccountError> {
+    let now = now_ms();
+    let email = new.email.trim().to_lowercase();
+    let result = sqlx::query(
+        "INSERT INTO users (email, display_name, password_hash, role, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $5) RETURNING id",
+    )
+    .bind(&email)
+    .bind(new.name.trim())
+    .bind(new.password_hash)
+    .bind(new.role.as_str())
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await;
+    match result {
+        Ok(row) => Ok(CurrentUser {
+            id: row.try_get("id")?,
+            email,
+            name: new.name.trim().to_string(),
+            role: new.role,
+        }),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(CreateAccountError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a string looks like an email address: one `@`, something on each side, a dot in the
+/// domain, no spaces. Deliverability is the directory's business, not ours.
+pub fn is_plausible_email(email: &str) -> bool {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+                && email.len() <= 254
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plausible_email;
+
+    #[test]
+    fn plausible_emails_are_accepted_and_junk_is_not() {
+        assert!(is_plausible_email("ada@example.com"));
+        assert!(is_plausible_email(" Ada.Lovelace+ops@corp.example.co.uk "));
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
+            assert!(!is_plausible_email(bad), "{bad} should be rejected");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The `latch` command line.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use app::session::Role;
+use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
+use app::ssr::users::{self, CreateAccountError, NewAccount};
+use app::ssr::{setup, Db};
+use secrecy::ExposeSecret;
+
+use crate::config::{Settings, SETTINGS_HELP};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latch",
+    version,
+    about = "Latch: self-hosted just-in-time access governance",
+    long_about = "Latch: self-hosted just-in-time access governance.\n\nWith no command, `latch` runs `latch serve`.",
+    after_help = SETTINGS_HELP
+)]
+pub struct Cli {
+    /// TOML configuration file (settings below, keys in lower case). Environment variables win.
+    #[arg(long, global = true, env = "LATCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, serve the console and the API, and run background work (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a Super Admin account. Reads the password from the first line of standard input.
+    CreateAdmin {
+        /// The admin's email address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Failures a command reports to the operator; the process exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+async fn open_db(settings: &Settings) -> Result<Db, CliError> {
+    let db = Db::connect(settings.database_url.expose_secret())
+        .await
+        .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the {} database: {e}", settings.engine.name()))?;
+    db.migrate().await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    Ok(db)
+}
+
+pub async fn migrate(settings: &Settings) -> Result<(), CliError> {
+    open_db(settings).await?;
+    println!("Database is up to date ({}).", settings.engine.name());
+    Ok(())
+}
+
+pub async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<(), CliError> {
+    if !users::is_plausible_email(email) {
+        return Err(CliError::Usage(format!("--email: {email:?} is not a valid email address")));
+    }
+    if name.trim().is_empty() {
+        return Err(CliError::Usage("--name: must not be empty".into()));
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| CliError::Usage(format!("could not read the password from standard input: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(CliError::Usage(format!(
+            "the password (first line of standard input) must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    let db = open_db(settings).await?;
+    let hash = passwords::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    let created = users::create_account(&db, NewAccount { email, name, password_hash: &hash, role: Role::SuperAdmin }).await;
+    match created {
+        Ok(user) => {
+            setup::revoke_all(&db).await.map_err(anyhow::Error::from)?;
+            println!("Created Super Admin {} <{}>.", user.name, user.email);
+            Ok(())
+        }
+        Err(CreateAccountError::EmailTaken) => {
+            Err(CliError::Usage(format!("an account with the email {} already exists", email.trim().to_lowercase())))
+        }
+        Err(CreateAccountError::Db(e)) => Err(anyhow::Error::from(e).into()),
+    }
+}

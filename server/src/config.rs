@@ -1,0 +1,318 @@
+//! Typed, layered configuration: built-in defaults, then a TOML file, then `LATCH_*` environment
+//! variables (env wins). Everything is validated once at start; a bad value stops Latch with a
+//! message naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use app::ssr::{Engine, PublicUrl};
+
+/// Every setting, its environment variable and what it means; printed by `latch --help`.
+pub const SETTINGS_HELP: &str = "\
+SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the environment wins):
+  LATCH_DATA_DIR          Where Latch keeps its files; created on first start. Default: ./latch-data
+  LATCH_DATABASE_URL      sqlite:<path> or postgres://user:pass@host/db.
+                          Default: an SQLite file latch.db in the data directory.
+  LATCH_PUBLIC_URL        External base URL used in links and redirects (http:// or https://).
+                          Default: http://<listen address>. Cookies are Secure when it is https.
+  LATCH_SECRET_KEY        At least 32 characters; encrypts secrets at rest. If unset, generated once
+                          and kept in <data dir>/secret.key (never printed).
+  LATCH_LISTEN_ADDR       Address and port to listen on. Default: 127.0.0.1:3000
+  LATCH_SITE_ROOT         Directory with the built console assets (pkg/, favicon).
+                          Default: target/site
+  LATCH_LOG               Log filter (tracing EnvFilter syntax). Default: info
+  LATCH_LOG_FORMAT        text or json. Default: text
+  LATCH_CONFIG            Path of the TOML file (same as --config). Default: none
+";
+
+/// The names accepted from the environment (and, lower-cased, from the TOML file).
+const KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "public_url",
+    "secret_key",
+    "listen_addr",
+    "site_root",
+    "log",
+    "log_format",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    secret_key: Option<SecretString>,
+    listen_addr: Option<String>,
+    site_root: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: SecretString,
+    pub engine: Engine,
+    pub public_url: PublicUrl,
+    pub secret_key: Option<SecretString>,
+    pub listen_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{setting}: {problem}")]
+    Invalid { setting: &'static str, problem: String },
+    #[error("configuration file {path}: {problem}")]
+    File { path: String, problem: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { setting, problem: problem.into() }
+}
+
+impl Settings {
+    /// Loads settings from the optional TOML file and the process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.display().to_string(),
+                    problem: "no such file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // Read the environment ourselves so values stay raw strings: figment's `Env` would parse
+        // `LATCH_SECRET_KEY=[…` or `=1234` as TOML-like values.
+        for key in KEYS {
+            if let Ok(value) = std::env::var(format!("LATCH_{}", key.to_uppercase())) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        let raw: RawSettings = figment.extract().map_err(|e| describe_figment_error(e, config_file))?;
+        Settings::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Settings, ConfigError> {
+        let data_dir = PathBuf::from(non_empty(raw.data_dir).unwrap_or_else(|| "./latch-data".into()));
+
+        let listen_addr: SocketAddr = non_empty(raw.listen_addr)
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|_| invalid("LATCH_LISTEN_ADDR", "expected an address and port such as 127.0.0.1:3000"))?;
+
+        let database_url = match non_empty(raw.database_url) {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join("latch.db").display()),
+        };
+        let engine = Engine::from_url(&database_url).ok_or_else(|| {
+            invalid("LATCH_DATABASE_URL", "must start with sqlite: or postgres:// (or postgresql://)")
+        })?;
+
+        let public_url = match non_empty(raw.public_url) {
+            Some(raw_url) => {
+                let parsed = url::Url::parse(&raw_url)
+                    .map_err(|e| invalid("LATCH_PUBLIC_URL", format!("not a valid URL ({e})")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(invalid("LATCH_PUBLIC_URL", "must start with http:// or https://"));
+                }
+                if parsed.query().is_some() || parsed.fragment().is_some() {
+                    return Err(invalid("LATCH_PUBLIC_URL", "must not have a query or fragment"));
+                }
+                PublicUrl::new(parsed.as_str())
+            }
+            None => PublicUrl::new(&format!("http://{listen_addr}")),
+        };
+
+        let secret_key = match raw.secret_key {
+            Some(key) if key.expose_secret().is_empty() => None,
+            Some(key) => {
+                if key.expose_secret().chars().count() < 32 {
+                    return Err(invalid("LATCH_SECRET_KEY", "must be at least 32 characters long"));
+                }
+                Some(key)
+            }
+            None => None,
+        };
+
+        let log_format = match non_empty(raw.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LATCH_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        Ok(Settings {
+            data_dir,
+            database_url: SecretString::from(database_url),
+            engine,
+            public_url,
+            secret_key,
+            listen_addr,
+            site_root: PathBuf::from(non_empty(raw.site_root).unwrap_or_else(|| "target/site".into())),
+            log: non_empty(raw.log).unwrap_or_else(|| "info".into()),
+            log_format,
+        })
+    }
+
+    /// Creates the data directory, and resolves the secret key: the configured one, else the one
+    /// kept in `<data dir>/secret.key`, else a new random one written there (mode 0600).
+    pub fn prepare_data_dir(&mut self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            invalid("LATCH_DATA_DIR", format!("cannot create {}: {e}", self.data_dir.display()))
+        })?;
+        if self.secret_key.is_none() {
+            self.secret_key = Some(load_or_create_secret_key(&self.data_dir)?);
+        }
+        Ok(())
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn load_or_create_secret_key(data_dir: &Path) -> Result<SecretString, ConfigError> {
+    let path = data_dir.join("secret.key");
+    if path.exists() {
+        let key = std::fs::read_to_string(&path)
+            .map_err(|e| invalid("LATCH_SECRET_KEY", format!("cannot read {}: {e}", path.display())))?;
+        let key = key.trim().to_string();
+        if key.chars().count() < 32 {
+            return Err(invalid("LATCH_SECRET_KEY", format!("{} is shorter than 32 characters", path.display())));
+        }
+        return Ok(SecretString::from(key));
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    write_private_file(&path, &key)
+        .map_err(|e| invalid("LATCH_SECRET_KEY", format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretString::from(key))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+fn describe_figment_error(error: figment::Error, config_file: Option<&Path>) -> ConfigError {
+    let key = error.path.first().cloned();
+    let setting = key.as_deref().and_then(|k| KEYS.iter().find(|known| **known == k));
+    let from_file = error
+        .metadata
+        .as_ref()
+        .map(|m| m.name.contains("TOML"))
+        .unwrap_or(false);
+    match (&error.kind, setting) {
+        (figment::error::Kind::UnknownField(field, _), _) => ConfigError::File {
+            path: config_file.map(|p| p.display().to_string()).unwrap_or_default(),
+            problem: format!("unknown setting {field:?}; known settings: {}", KEYS.join(", ")),
+        },
+        (_, Some(key)) if from_file => ConfigError::File {
+            path: config_file.map(|p| p.display().to_string()).unwrap_or_default(),
+            problem: format!("{key}: {}", error.kind),
+        },
+        (_, Some(key)) => ConfigError::Other(format!("LATCH_{}: {}", key.to_uppercase(), error.kind)),
+        _ => ConfigError::Other(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawSettings {
+        RawSettings::default()
+    }
+
+    #[test]
+    fn defaults_select_sqlite_in_the_data_directory() {
+        let settings = Settings::from_raw(raw()).unwrap();
+        assert_eq!(settings.engine, Engine::Sqlite);
+        assert_eq!(settings.database_url.expose_secret(), "sqlite://./latch-data/latch.db");
+        assert_eq!(settings.public_url.as_str(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres() {
+        let settings = Settings::from_raw(RawSettings {
+            database_url: Some("postgres://latch@localhost/latch".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(settings.engine, Engine::Postgres);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases = [
+            (RawSettings { database_url: Some("mysql://x".into()), ..raw() }, "LATCH_DATABASE_URL"),
+            (RawSettings { public_url: Some("not a url".into()), ..raw() }, "LATCH_PUBLIC_URL"),
+            (RawSettings { public_url: Some("ftp://x.example".into()), ..raw() }, "LATCH_PUBLIC_URL"),
+            (RawSettings { listen_addr: Some("localhost".into()), ..raw() }, "LATCH_LISTEN_ADDR"),
+            (RawSettings { secret_key: Some(SecretString::from("short")), ..raw() }, "LATCH_SECRET_KEY"),
+            (RawSettings { log_format: Some("xml".into()), ..raw() }, "LATCH_LOG_FORMAT"),
+        ];
+        for (raw, setting) in cases {
+            let message = Settings::from_raw(raw).unwrap_err().to_string();
+            assert!(message.starts_with(setting), "{message} should name {setting}");
+        }
+    }
+
+    #[test]
+    fn the_public_url_loses_its_trailing_slash_and_https_is_detected() {
+        let settings = Settings::from_raw(RawSettings {
+            public_url: Some("https://latch.example.com/".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(settings.public_url.as_str(), "https://latch.example.com");
+        assert!(settings.public_url.is_https());
+    }
+
+    #[test]
+    fn a_generated_secret_key_is_kept_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_secret_key(dir.path()).unwrap();
+        let second = load_or_create_secret_key(dir.path()).unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 32);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

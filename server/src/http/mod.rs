@@ -1,0 +1,62 @@
+//! HTTP adapters: the router, plain axum handlers (sign-in forms, health) and middleware.
+//! Console pages and server functions come from the `app` crate through leptos_axum.
+
+pub mod auth;
+pub mod guard;
+pub mod health;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use app::ssr::AppState;
+use app::{shell, App};
+
+use crate::sessions::SessionStoreKind;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "latch_session";
+
+pub fn router(state: AppState, sessions: SessionStoreKind, secure_cookies: bool) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/setup", post(auth::setup))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(session_layer)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(CatchPanicLayer::custom(guard::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

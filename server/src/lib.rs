@@ -1,0 +1,13 @@
+//! The `latch` server: configuration, start-up, HTTP adapters and background work.
+//! Domain rules and storage live in the `app` crate (`app::domain`, `app::ssr`); this crate wires
+//! them to the network.
+
+pub mod background;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod sessions;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::Application;

@@ -1,0 +1,54 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use latch_server::cli::{self, Cli, CliError, Command};
+use latch_server::config::Settings;
+use latch_server::startup::{shutdown_signal, Application};
+use latch_server::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("latch: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log, settings.log_format);
+    if let Err(error) = settings.prepare_data_dir() {
+        eprintln!("latch: configuration error: {error}");
+        return ExitCode::from(2);
+    }
+
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => cli::migrate(&settings).await,
+        Command::CreateAdmin { email, name } => cli::create_admin(&settings, &email, &name).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(message)) => {
+            eprintln!("latch: {message}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Other(error)) => {
+            eprintln!("latch: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let app = Application::build(settings.clone()).await?;
+    tracing::info!(
+        address = %app.local_addr(),
+        public_url = %settings.public_url.as_str(),
+        database = settings.engine.name(),
+        "Latch is listening"
+    );
+    app.run_until(shutdown_signal()).await.map_err(anyhow::Error::from)?;
+    Ok(())
+}

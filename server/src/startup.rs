@@ -1,0 +1,139 @@
+//! Builds the running application from validated settings (zero2prod's `Application::build`).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_sessions::ExpiredDeletion;
+
+use app::ssr::{setup, AppState, Db};
+
+use crate::background;
+use crate::config::Settings;
+use crate::http;
+use crate::sessions::SessionStoreKind;
+
+pub struct Application {
+    local_addr: SocketAddr,
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    setup_link: Option<String>,
+    stop: watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Binds the configured address, then builds everything.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.listen_addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("LATCH_LISTEN_ADDR: cannot listen on {}: {e}", settings.listen_addr))?;
+        Application::build_with_listener(settings, listener).await
+    }
+
+    /// Connects and migrates the database, mints the first-run link if no admin exists, starts
+    /// background work and assembles the router. Tests pass a listener bound to port 0.
+    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Application> {
+        let local_addr = listener.local_addr()?;
+        let url = settings.database_url.expose_secret();
+        let db = Db::connect(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the {} database: {e}", settings.engine.name()))?;
+        db.migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let sessions = SessionStoreKind::connect(settings.engine, url)
+            .await
+            .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the session store: {e}"))?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("latch")
+            .site_root(settings.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .build();
+
+        let state = AppState { leptos_options, db: db.clone(), public_url: settings.public_url.clone() };
+
+        let setup_link = setup::mint_if_no_admin(&db)
+            .await?
+            .map(|token| settings.public_url.join(&format!("/setup?token={token}")));
+        if let Some(link) = &setup_link {
+            tracing::warn!("No administrator exists yet. Create the first one at {link} (the link works once).");
+        }
+
+        let (stop, stop_rx) = watch::channel(false);
+        let holder = format!("{}:{}", hostname(), uuid::Uuid::new_v4());
+        let store = sessions.clone();
+        let workers = vec![background::spawn_leased(
+            db.clone(),
+            holder,
+            "session-cleanup",
+            Duration::from_secs(600),
+            stop_rx,
+            move || {
+                let store = store.clone();
+                async move { store.delete_expired().await.map_err(|e| e.to_string()) }
+            },
+        )];
+
+        let router = http::router(state.clone(), sessions, settings.public_url.is_https());
+        Ok(Application { local_addr, listener, router, state, setup_link, stop, workers })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The first-run link logged at start, when no admin existed.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    /// Serves until `shutdown` resolves, then stops background work and releases its leases.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let _ = self.stop.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "latch".into())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

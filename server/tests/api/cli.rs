@@ -1,0 +1,114 @@
+//! The `latch` binary itself: configuration errors, help, create-admin.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::fresh_database_url;
+
+fn latch(data_dir: &std::path::Path, database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LATCH_DATA_DIR", data_dir)
+        .env("LATCH_DATABASE_URL", database_url);
+    command
+}
+
+fn create_admin(data_dir: &std::path::Path, url: &str, email: &str, password: &str) -> std::process::Output {
+    let mut child = latch(data_dir, url)
+        .args(["create-admin", "--email", email, "--name", "Root Admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+
+    let output = create_admin(dir.path(), &url, "Root@Example.com", "a very long password");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Created Super Admin Root Admin <root@example.com>"));
+
+    let again = create_admin(dir.path(), &url, "root@example.com", "a very long password");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let short = create_admin(dir.path(), &url, "other@example.com", "short");
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+}
+
+#[test]
+fn a_bad_setting_stops_latch_with_a_message_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = latch(dir.path(), "mysql://nope").arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LATCH_DATABASE_URL"), "{stderr}");
+
+    let output = latch(dir.path(), "sqlite://x.db")
+        .env("LATCH_PUBLIC_URL", "latch.example.com")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LATCH_PUBLIC_URL"));
+}
+
+#[test]
+fn a_config_file_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latch.toml");
+    std::fs::write(&file, "public_url = \"ftp://bad.example\"\nlisten_addr = \"127.0.0.1:0\"\n").unwrap();
+    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "the file's bad public_url is reported");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LATCH_PUBLIC_URL"));
+
+    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
+        .env("LATCH_PUBLIC_URL", "https://latch.example.com")
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    std::fs::write(&file, "publik_url = \"https://x\"\n").unwrap();
+    let output = latch(dir.path(), "sqlite://x.db").args(["--config", file.to_str().unwrap(), "migrate"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("publik_url"));
+}
+
+#[test]
+fn help_documents_every_command_and_setting() {
+    let output = Command::new(env!("CARGO_BIN_EXE_latch")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for word in [
+        "serve", "migrate", "create-admin", "LATCH_DATA_DIR", "LATCH_DATABASE_URL", "LATCH_PUBLIC_URL",
+        "LATCH_SECRET_KEY", "LATCH_LISTEN_ADDR", "LATCH_SITE_ROOT", "LATCH_LOG",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+}
+
+#[test]
+fn the_secret_key_is_generated_once_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/l.db", dir.path().display());
+    let output = latch(dir.path(), &url).arg("migrate").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let key = std::fs::read_to_string(dir.path().join("secret.key")).unwrap();
+    assert!(key.len() >= 32);
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!printed.contains(key.trim()));
+    let _ = latch(dir.path(), &url).arg("migrate").output().unwrap();
+    assert_eq!(std::fs::read_to_string(dir.path().join("secret.key")).unwrap(), key);
+}

@@ -1,0 +1,142 @@
+use std::sync::Once;
+
+use reqwest::redirect::Policy;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use app::session::{CurrentUser, Role};
+use app::ssr::users::{create_account, NewAccount};
+use app::ssr::{Db, Engine, PublicUrl};
+use latch_server::config::{LogFormat, Settings};
+use latch_server::Application;
+
+static TRACING: Once = Once::new();
+
+/// A running Latch with its own database, and an HTTP client that keeps cookies and does not
+/// follow redirects (tests look at them).
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub setup_link: Option<String>,
+    pub database_url: String,
+    /// Kept so the directory lives as long as the app.
+    pub _data_dir: tempfile::TempDir,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The database URL for a fresh, empty database on the engine under test.
+pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
+    match std::env::var("LATCH_TEST_POSTGRES_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("latch_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Db::connect(&admin_url).await.expect("connect to LATCH_TEST_POSTGRES_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create test database");
+            admin.pool.close().await;
+            let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", data_dir.join("latch.db").display()),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(data_dir.path()).await;
+    spawn_with(database_url, data_dir).await
+}
+
+/// Another server process on an existing database (a restart, or a second replica).
+pub async fn spawn_on_database(database_url: &str) -> TestApp {
+    spawn_with(database_url.to_string(), tempfile::tempdir().expect("temp dir")).await
+}
+
+async fn spawn_with(database_url: String, data_dir: tempfile::TempDir) -> TestApp {
+    TRACING.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            latch_server::telemetry::init(&filter, LogFormat::Text);
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let settings = Settings {
+        data_dir: data_dir.path().to_path_buf(),
+        engine: Engine::from_url(&database_url).expect("engine"),
+        database_url: SecretString::from(database_url.clone()),
+        public_url: PublicUrl::new(&address),
+        secret_key: Some(SecretString::from("test-secret-key-test-secret-key-0123456789")),
+        listen_addr: listener.local_addr().expect("addr"),
+        site_root: "target/site".into(),
+        log: "warn".into(),
+        log_format: LogFormat::Text,
+    };
+    let app = Application::build_with_listener(settings, listener).await.expect("build app");
+    let db = app.state().db.clone();
+    let setup_link = app.setup_link().map(str::to_string);
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: client(),
+        db,
+        setup_link,
+        database_url,
+        _data_dir: data_dir,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Creates an account directly in the database.
+    pub async fn create_user(&self, email: &str, name: &str, role: Role) -> CurrentUser {
+        let hash = app::ssr::passwords::hash_password(PASSWORD).expect("hash");
+        create_account(&self.db, NewAccount { email, name, password_hash: &hash, role })
+            .await
+            .expect("create account")
+    }
+
+    pub async fn post_login(&self, client: &reqwest::Client, email: &str, password: &str, next: &str) -> reqwest::Response {
+        client
+            .post(self.url("/auth/login"))
+            .form(&[("email", email), ("password", password), ("next", next)])
+            .send()
+            .await
+            .expect("post login")
+    }
+
+    /// Creates an account and signs `self.client` in as it.
+    pub async fn sign_in_as(&self, email: &str, role: Role) -> CurrentUser {
+        let user = self.create_user(email, "Test Person", role).await;
+        let response = self.post_login(&self.client, email, PASSWORD, "/").await;
+        assert_eq!(response.status().as_u16(), 303, "sign-in should redirect");
+        assert_eq!(location(&response), "/");
+        user
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("get")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}

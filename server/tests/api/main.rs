@@ -1,0 +1,13 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! The server's integration tests: one binary, a module per feature. Each test starts the real
+//! application on port 0 with a fresh database (SQLite, or PostgreSQL when
+//! `LATCH_TEST_POSTGRES_URL` is set).
+
+mod cli;
+mod console;
+mod health;
+mod helpers;
+mod leases;
+mod setup_link;
+mod sign_in;

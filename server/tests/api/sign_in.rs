@@ -1,0 +1,149 @@
+use app::session::Role;
+
+use crate::helpers::{client, location, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+
+    let response = app.get("/requests?filter=open").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/login?next=%2Frequests%3Ffilter%3Dopen");
+
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/requests?filter=open").await;
+    assert_eq!(location(&response), "/requests?filter=open");
+    let page = app.get("/requests?filter=open").await;
+    assert_eq!(page.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_login_page_renders_a_form_that_works_without_javascript() {
+    let app = spawn_app().await;
+    let response = app.get("/login?next=%2Fapps").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"<form method="post" action="/auth/login""#), "{html}");
+    assert!(html.contains(r#"name="next" value="/apps""#), "{html}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+
+    let wrong = app.post_login(&app.client, "ada@example.com", "not the password", "/").await;
+    let unknown = app.post_login(&app.client, "nobody@example.com", "not the password", "/").await;
+    assert_eq!(location(&wrong), "/login?error=invalid");
+    assert_eq!(location(&unknown), "/login?error=invalid");
+
+    let html = app.get("/login?error=invalid").await.text().await.unwrap();
+    assert!(html.contains("Wrong email or password."));
+}
+
+#[tokio::test]
+async fn emails_are_matched_without_regard_to_case() {
+    let app = spawn_app().await;
+    app.create_user("Ada@Example.com", "Ada", Role::User).await;
+    let response = app.post_login(&app.client, "ADA@example.COM", PASSWORD, "/").await;
+    assert_eq!(location(&response), "/");
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_down_the_account_even_with_the_right_password() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for _ in 0..5 {
+        let response = app.post_login(&app.client, "ada@example.com", "guess", "/").await;
+        assert_eq!(location(&response), "/login?error=invalid");
+    }
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    assert_eq!(location(&response), "/login?error=throttled");
+    let html = app.get("/login?error=throttled").await.text().await.unwrap();
+    assert!(html.contains("Too many failed sign-in attempts"));
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_slow_down_every_account() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for n in 0..20 {
+        let response = app.post_login(&app.client, &format!("guess{n}@example.com"), "guess", "/").await;
+        assert_eq!(location(&response), "/login?error=invalid");
+    }
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    assert_eq!(location(&response), "/login?error=throttled");
+}
+
+#[tokio::test]
+async fn session_cookies_are_http_only_and_same_site_lax() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("latch_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-http public URL must not set Secure: {cookie}");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    app.sign_in_as("ada@example.com", Role::User).await;
+    assert_eq!(app.get("/").await.status().as_u16(), 200);
+
+    let response = app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(location(&response), "/login?signed_out=1");
+    assert_eq!(app.get("/").await.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_of_the_server() {
+    let app = spawn_app().await;
+    app.sign_in_as("ada@example.com", Role::User).await;
+    // A second server on the same database stands in for the restarted process. Cookies are
+    // scoped to the host, not the port, so the client presents the same session to it.
+    let restarted = crate::helpers::spawn_on_database(&app.database_url).await;
+    let response = app.client.get(restarted.url("/")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let signed_out = client().get(restarted.url("/")).send().await.unwrap();
+    assert_eq!(signed_out.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn a_suspended_account_is_signed_out_on_its_next_request() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as("ada@example.com", Role::User).await;
+    sqlx::query("UPDATE users SET status = 'suspended' WHERE id = $1")
+        .bind(user.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/").await.status().as_u16(), 303);
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    assert_eq!(location(&response), "/login?error=invalid");
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_off_site() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "https://evil.example/").await;
+    assert_eq!(location(&response), "/");
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let response = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}

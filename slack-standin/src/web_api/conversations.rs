@@ -1,0 +1,336 @@
+//! `conversations.*`: create, join, invite, setPurpose, info, list, archive.
+
+use super::{ApiError, ApiResult, Ctx, add_warnings, manage_scopes, resolve_channel};
+use crate::ids;
+use crate::limits;
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+fn read_scopes(channel: &crate::state::Channel) -> &'static [&'static str] {
+    if channel.is_im {
+        &["im:read"]
+    } else if channel.is_private {
+        &["groups:read"]
+    } else {
+        &["channels:read"]
+    }
+}
+
+fn channel_out(channel: &crate::state::Channel, viewer: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("channel".into(), channel.to_json(viewer));
+    out
+}
+
+/// `conversations.create`. Names: lowercase letters, digits, `-`, `_`, ≤80
+/// characters, never normalised. Org tokens must pass `team_id`.
+pub fn create(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let is_private = ctx.params.bool("is_private");
+    caller.require_any(if is_private {
+        &["groups:write"]
+    } else {
+        &["channels:manage"]
+    })?;
+    let team_id = caller.acting_team(ctx.st, ctx.params)?;
+    let name = ctx.params.str("name").unwrap_or_default();
+    if let Some(code) = limits::channel_name_error(&name) {
+        return Err(ApiError::new(code));
+    }
+    if ctx
+        .st
+        .channels
+        .iter()
+        .any(|c| c.team_id == team_id && !c.is_im && c.name == name)
+    {
+        return Err(ApiError::new("name_taken"));
+    }
+    let channel = ctx
+        .st
+        .add_channel(&team_id, &name, is_private, caller.user_id());
+    Ok(channel_out(&channel, caller.user_id()))
+}
+
+/// `conversations.join` (scope `channels:join`); private channels cannot be joined.
+pub fn join(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    caller.require_any(&["channels:join"])?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    if channel.is_private || channel.is_im {
+        return Err(ApiError::new("method_not_supported_for_channel_type"));
+    }
+    if channel.is_archived {
+        return Err(ApiError::new("is_archived"));
+    }
+    let already = channel.has_member(caller.user_id());
+    let updated = match ctx.st.channel_mut(&channel.id) {
+        Some(c) => {
+            if !already {
+                c.members.push(caller.user_id().to_owned());
+            }
+            c.clone()
+        }
+        None => return Err(ApiError::new("channel_not_found")),
+    };
+    let mut out = channel_out(&updated, caller.user_id());
+    if already {
+        add_warnings(&mut out, &["already_in_channel"]);
+    }
+    Ok(out)
+}
+
+/// `conversations.invite`: `users` is a comma list or JSON array of ≤1000 ids.
+pub fn invite(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    caller.require_any(manage_scopes(&channel))?;
+    if channel.is_im {
+        return Err(ApiError::new("method_not_supported_for_channel_type"));
+    }
+    let users = ctx.params.list("users");
+    if users.is_empty() {
+        return Err(ApiError::new("no_user"));
+    }
+    if users.len() > limits::INVITE_MAX_USERS {
+        return Err(ApiError::new("too_many_users"));
+    }
+    if channel.is_archived {
+        return Err(ApiError::new("is_archived"));
+    }
+    if !channel.has_member(caller.user_id()) {
+        return Err(ApiError::new("not_in_channel"));
+    }
+    let teams = ctx.st.install_teams(&caller.install);
+    let mut errors = Vec::new();
+    let mut to_add = Vec::new();
+    for user_id in &users {
+        let code = if user_id == caller.user_id() {
+            Some("cant_invite_self")
+        } else {
+            match ctx.st.users.get(user_id) {
+                None => Some("user_not_found"),
+                Some(u) if !teams.contains(&u.team_id) => Some("user_not_found"),
+                Some(u) if u.deleted => Some("cant_invite"),
+                Some(_) if channel.has_member(user_id) => Some("already_in_channel"),
+                Some(_) => None,
+            }
+        };
+        match code {
+            Some(code) => errors.push((user_id.clone(), code)),
+            None => to_add.push(user_id.clone()),
+        }
+    }
+    let force = ctx.params.bool("force");
+    if let Some((_, first)) = errors.first()
+        && (!force || to_add.is_empty())
+    {
+        let mut e = ApiError::new(first);
+        if users.len() > 1 {
+            let list: Vec<Value> = errors
+                .iter()
+                .map(|(u, c)| json!({"user": u, "ok": false, "error": c}))
+                .collect();
+            e.extra.insert("errors".into(), json!(list));
+        }
+        return Err(e);
+    }
+    let updated = match ctx.st.channel_mut(&channel.id) {
+        Some(c) => {
+            for u in to_add {
+                if !c.has_member(&u) {
+                    c.members.push(u);
+                }
+            }
+            c.clone()
+        }
+        None => return Err(ApiError::new("channel_not_found")),
+    };
+    let mut out = channel_out(&updated, caller.user_id());
+    if !errors.is_empty() {
+        let list: Vec<Value> = errors
+            .iter()
+            .map(|(u, c)| json!({"user": u, "ok": false, "error": c}))
+            .collect();
+        out.insert("errors".into(), json!(list));
+    }
+    Ok(out)
+}
+
+/// `conversations.setPurpose`: ≤250 characters (`too_long`).
+pub fn set_purpose(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    caller.require_any(manage_scopes(&channel))?;
+    if channel.is_im {
+        return Err(ApiError::new("method_not_supported_for_channel_type"));
+    }
+    let purpose = ctx.params.str("purpose").unwrap_or_default();
+    if purpose.chars().count() > limits::PURPOSE_MAX {
+        return Err(ApiError::new("too_long"));
+    }
+    if channel.is_archived {
+        return Err(ApiError::new("is_archived"));
+    }
+    if !channel.has_member(caller.user_id()) {
+        return Err(ApiError::new("not_in_channel"));
+    }
+    let updated = match ctx.st.channel_mut(&channel.id) {
+        Some(c) => {
+            c.purpose.value = purpose.clone();
+            c.purpose.creator = caller.user_id().to_owned();
+            c.purpose.last_set = ids::unix_now();
+            c.clone()
+        }
+        None => return Err(ApiError::new("channel_not_found")),
+    };
+    let mut out = channel_out(&updated, caller.user_id());
+    out.insert("purpose".into(), json!(purpose));
+    Ok(out)
+}
+
+/// `conversations.info`.
+pub fn info(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    caller.require_any(read_scopes(&channel))?;
+    let mut out = channel_out(&channel, caller.user_id());
+    if !ctx.params.bool("include_num_members")
+        && let Some(obj) = out.get_mut("channel").and_then(Value::as_object_mut)
+    {
+        obj.remove("num_members");
+    }
+    Ok(out)
+}
+
+fn encode_cursor(channel_id: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("channel:{channel_id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(cursor)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("channel:")
+        .map(str::to_owned)
+}
+
+/// `conversations.list` with cursor pagination (`response_metadata.next_cursor`,
+/// `""` on the last page). `limit` defaults to 100, at most 1000.
+pub fn list(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let types = {
+        let t = ctx.params.list("types");
+        if t.is_empty() {
+            vec!["public_channel".to_owned()]
+        } else {
+            t
+        }
+    };
+    for t in &types {
+        let needed: &[&str] = match t.as_str() {
+            "public_channel" => &["channels:read"],
+            "private_channel" => &["groups:read"],
+            "im" => &["im:read"],
+            "mpim" => &["mpim:read"],
+            _ => return Err(ApiError::new("invalid_types")),
+        };
+        caller.require_any(needed)?;
+    }
+    let team_id = caller.acting_team(ctx.st, ctx.params)?;
+    let limit = match ctx.params.str("limit") {
+        Some(l) => match l.parse::<usize>() {
+            Ok(0) => 100,
+            Ok(n) => n.min(1000),
+            Err(_) => return Err(ApiError::new("invalid_limit")),
+        },
+        None => 100,
+    };
+    let exclude_archived = ctx.params.bool("exclude_archived");
+    let me = caller.user_id().to_owned();
+    let visible: Vec<&crate::state::Channel> = ctx
+        .st
+        .channels
+        .iter()
+        .filter(|c| c.team_id == team_id)
+        .filter(|c| !(exclude_archived && c.is_archived))
+        .filter(|c| {
+            let kind = if c.is_im {
+                "im"
+            } else if c.is_private {
+                "private_channel"
+            } else {
+                "public_channel"
+            };
+            types.iter().any(|t| t == kind) && (!(c.is_private || c.is_im) || c.has_member(&me))
+        })
+        .collect();
+    let start = match ctx.params.str("cursor") {
+        Some(cursor) => {
+            let id = decode_cursor(&cursor).ok_or_else(|| ApiError::new("invalid_cursor"))?;
+            visible
+                .iter()
+                .position(|c| c.id == id)
+                .ok_or_else(|| ApiError::new("invalid_cursor"))?
+        }
+        None => 0,
+    };
+    let page: Vec<Value> = visible
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|c| c.to_json(&me))
+        .collect();
+    let next = visible
+        .get(start + limit)
+        .map(|c| encode_cursor(&c.id))
+        .unwrap_or_default();
+    let mut out = Map::new();
+    out.insert("channels".into(), json!(page));
+    out.insert("response_metadata".into(), json!({"next_cursor": next}));
+    Ok(out)
+}
+
+/// `conversations.archive`.
+pub fn archive(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    caller.require_any(manage_scopes(&channel))?;
+    if channel.is_im {
+        return Err(ApiError::new("method_not_supported_for_channel_type"));
+    }
+    if channel.is_general {
+        return Err(ApiError::new("cant_archive_general"));
+    }
+    if channel.is_archived {
+        return Err(ApiError::new("already_archived"));
+    }
+    if !channel.has_member(caller.user_id()) {
+        return Err(ApiError::new("not_in_channel"));
+    }
+    if let Some(c) = ctx.st.channel_mut(&channel.id) {
+        c.is_archived = true;
+    }
+    Ok(Map::new())
+}
