@@ -45,6 +45,15 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Create a console account with the User role. Reads the password from standard input.
+    CreateUser {
+        /// The person's email address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// The person's display name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// Failures a command reports to the operator; the process exits non-zero.
@@ -70,7 +79,8 @@ pub async fn migrate(settings: &Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<(), CliError> {
+/// Creates a sign-in account with `role`, its password read from the first line of stdin.
+pub async fn create_account(settings: &Settings, email: &str, name: &str, role: Role) -> Result<(), CliError> {
     if !users::is_plausible_email(email) {
         return Err(CliError::Usage(format!("--email: {email:?} is not a valid email address")));
     }
@@ -90,11 +100,14 @@ pub async fn create_admin(settings: &Settings, email: &str, name: &str) -> Resul
     }
     let db = open_db(settings).await?;
     let hash = passwords::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
-    let created = users::create_account(&db, NewAccount { email, name, password_hash: &hash, role: Role::SuperAdmin }).await;
+    let created = users::create_account(&db, NewAccount { email, name, password_hash: &hash, role }).await;
     match created {
         Ok(user) => {
-            setup::revoke_all(&db).await.map_err(anyhow::Error::from)?;
-            println!("Created Super Admin {} <{}>.", user.name, user.email);
+            if role == Role::SuperAdmin {
+                // The first-run link is only for installs without an admin.
+                setup::revoke_all(&db).await.map_err(anyhow::Error::from)?;
+            }
+            println!("Created {} {} <{}>.", role.label(), user.name, user.email);
             Ok(())
         }
         Err(CreateAccountError::EmailTaken) => {

@@ -2,6 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use app::session::Role;
+
 use latch_server::cli::{self, Cli, CliError, Command};
 use latch_server::config::Settings;
 use latch_server::startup::{shutdown_signal, Application};
@@ -26,7 +28,8 @@ async fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => cli::migrate(&settings).await,
-        Command::CreateAdmin { email, name } => cli::create_admin(&settings, &email, &name).await,
+        Command::CreateAdmin { email, name } => cli::create_account(&settings, &email, &name, Role::SuperAdmin).await,
+        Command::CreateUser { email, name } => cli::create_account(&settings, &email, &name, Role::User).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,8 +16,12 @@ fn latch(data_dir: &std::path::Path, database_url: &str) -> Command {
 }
 
 fn create_admin(data_dir: &std::path::Path, url: &str, email: &str, password: &str) -> std::process::Output {
+    create_account("create-admin", data_dir, url, email, password)
+}
+
+fn create_account(command: &str, data_dir: &std::path::Path, url: &str, email: &str, password: &str) -> std::process::Output {
     let mut child = latch(data_dir, url)
-        .args(["create-admin", "--email", email, "--name", "Root Admin"])
+        .args([command, "--email", email, "--name", "Root Admin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -43,6 +47,21 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
     let short = create_admin(dir.path(), &url, "other@example.com", "short");
     assert_eq!(short.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+}
+
+#[tokio::test]
+async fn create_user_makes_an_account_without_admin_rights() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let output = create_account("create-user", dir.path(), &url, "pat@example.com", "a very long password");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Created User Root Admin <pat@example.com>"));
+    let db = app::ssr::Db::connect(&url).await.unwrap();
+    let role: (String,) = sqlx::query_as("SELECT role FROM users WHERE email = 'pat@example.com'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(role.0, "user");
 }
 
 #[test]
@@ -92,7 +111,7 @@ fn help_documents_every_command_and_setting() {
     let output = Command::new(env!("CARGO_BIN_EXE_latch")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for word in [
-        "serve", "migrate", "create-admin", "LATCH_DATA_DIR", "LATCH_DATABASE_URL", "LATCH_PUBLIC_URL",
+        "serve", "migrate", "create-admin", "create-user", "LATCH_DATA_DIR", "LATCH_DATABASE_URL", "LATCH_PUBLIC_URL",
         "LATCH_SECRET_KEY", "LATCH_LISTEN_ADDR", "LATCH_SITE_ROOT", "LATCH_LOG",
     ] {
         assert!(help.contains(word), "--help lacks {word}");
