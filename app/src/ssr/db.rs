@@ -44,6 +44,22 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot lock {path} for migration: {source}")]
+    Lock { path: String, source: std::io::Error },
+}
+
+/// Blocks (off the async workers) until this process holds an exclusive lock on `path`; the
+/// lock is released when the returned file is dropped.
+async fn lock_file(path: std::path::PathBuf) -> Result<std::fs::File, DbError> {
+    let shown = path.display().to_string();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbError::Lock { path: shown.clone(), source: std::io::Error::other(e) })?;
+    locked.map_err(|source| DbError::Lock { path: shown, source })
 }
 
 /// The connection pool and the engine behind it.
@@ -51,6 +67,15 @@ pub enum DbError {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    /// The SQLite database file, when there is one (not for `sqlite::memory:`).
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+/// The file behind an SQLite URL (`sqlite://path`, `sqlite:path`, with optional `?options`).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 impl Db {
@@ -88,14 +113,23 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, engine })
+        let sqlite_file = if engine == Engine::Sqlite { sqlite_file(&url) } else { None };
+        Ok(Db { pool, engine, sqlite_file })
     }
 
     /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so several
     /// `latch serve` processes starting together migrate exactly once.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self.engine {
-            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            Engine::Sqlite => {
+                // SQLite has no advisory locks; processes sharing the file take an exclusive
+                // lock on a sibling file instead, so only one applies each migration.
+                let _guard = match &self.sqlite_file {
+                    Some(file) => Some(lock_file(file.with_extension("migrate-lock")).await?),
+                    None => None,
+                };
+                sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?
+            }
             Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
@@ -105,5 +139,18 @@ impl Db {
     pub async fn is_reachable(&self, timeout: Duration) -> bool {
         let ping = sqlx::query("SELECT 1").execute(&self.pool);
         matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_file("sqlite://data/latch.db?mode=rwc"), Some("data/latch.db".into()));
+        assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db".into()));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x/y"), None);
     }
 }

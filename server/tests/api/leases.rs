@@ -34,3 +34,30 @@ async fn concurrent_claims_on_a_free_lease_have_one_winner() {
     }
     assert_eq!(winners, 1);
 }
+
+#[tokio::test]
+async fn servers_starting_together_on_one_database_migrate_it_once() {
+    let first = spawn_app().await;
+    // A fresh database for the race: the first app's URL already migrated, so use a new one.
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database_url(dir.path()).await;
+    let (a, b, c) = tokio::join!(
+        crate::helpers::spawn_on_database(&url),
+        crate::helpers::spawn_on_database(&url),
+        crate::helpers::spawn_on_database(&url),
+    );
+    let apps = [a, b, c];
+    for app in &apps {
+        let response = reqwest::get(app.url("/healthz")).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let applied: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&apps[0].db.pool)
+        .await
+        .unwrap();
+    let expected: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&first.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(applied.0, expected.0, "every migration applied exactly once");
+}
