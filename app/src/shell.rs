@@ -57,11 +57,24 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async/>
                     <Route
+                        path=path!("/requests/:number")
+                        view=pages::requests::RequestDetailPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/access-reviews")
                         view=pages::access_reviews::AccessReviewsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/apps") view=pages::apps::AppsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/grants") view=pages::admin::grants::GrantsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/policies") view=pages::admin::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/admin/directory")
+                        view=pages::admin::directory::DirectoryPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/admin/settings")
                         view=pages::admin::settings::SettingsPage

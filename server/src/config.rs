@@ -12,6 +12,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use app::ssr::slack::SlackConfig;
 use app::ssr::{Engine, PublicUrl};
 
 /// Every setting, its environment variable and what it means; printed by `latch --help`.
@@ -30,6 +31,12 @@ SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the en
   LATCH_LOG               Log filter (tracing EnvFilter syntax). Default: info
   LATCH_LOG_FORMAT        text or json. Default: text
   LATCH_CONFIG            Path of the TOML file (same as --config). Default: none
+  LATCH_SLACK_CLIENT_ID       The Slack app's Client ID (Basic Information). Needed to connect Slack.
+  LATCH_SLACK_CLIENT_SECRET   The Slack app's Client Secret. Needed to connect Slack.
+  LATCH_SLACK_SIGNING_SECRET  The Slack app's Signing Secret; verifies every request from Slack.
+  LATCH_SLACK_API_URL         Slack Web API base URL. Default: https://slack.com/api
+  LATCH_SLACK_AUTHORIZE_URL   Slack OAuth v2 authorize URL. Default: https://slack.com/oauth/v2/authorize
+  LATCH_SLACK_COMMAND         Slash command put in the Slack app manifest. Default: /c1
 ";
 
 /// The names accepted from the environment (and, lower-cased, from the TOML file).
@@ -42,6 +49,12 @@ const KEYS: &[&str] = &[
     "site_root",
     "log",
     "log_format",
+    "slack_client_id",
+    "slack_client_secret",
+    "slack_signing_secret",
+    "slack_api_url",
+    "slack_authorize_url",
+    "slack_command",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +68,12 @@ struct RawSettings {
     site_root: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
+    slack_client_id: Option<String>,
+    slack_client_secret: Option<SecretString>,
+    slack_signing_secret: Option<SecretString>,
+    slack_api_url: Option<String>,
+    slack_authorize_url: Option<String>,
+    slack_command: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +94,8 @@ pub struct Settings {
     pub site_root: PathBuf,
     pub log: String,
     pub log_format: LogFormat,
+    /// `LATCH_SLACK_*`: the Slack app's credentials and endpoints.
+    pub slack: SlackConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +184,15 @@ impl Settings {
             Some(other) => return Err(invalid("LATCH_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
         };
 
+        let slack = slack_from_raw(
+            raw.slack_client_id,
+            raw.slack_client_secret,
+            raw.slack_signing_secret,
+            raw.slack_api_url,
+            raw.slack_authorize_url,
+            raw.slack_command,
+        )?;
+
         Ok(Settings {
             data_dir,
             database_url: SecretString::from(database_url),
@@ -173,6 +203,7 @@ impl Settings {
             site_root: PathBuf::from(non_empty(raw.site_root).unwrap_or_else(|| "target/site".into())),
             log: non_empty(raw.log).unwrap_or_else(|| "info".into()),
             log_format,
+            slack,
         })
     }
 
@@ -187,6 +218,70 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn non_empty_secret(value: Option<SecretString>) -> Option<SecretString> {
+    value.filter(|v| !v.expose_secret().trim().is_empty())
+}
+
+fn http_url(setting: &'static str, value: Option<String>, default: &str) -> Result<String, ConfigError> {
+    let Some(raw) = non_empty(value) else { return Ok(default.to_string()) };
+    let parsed = url::Url::parse(&raw).map_err(|e| invalid(setting, format!("not a valid URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(setting, "must start with http:// or https://"));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+fn slack_from_raw(
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    signing_secret: Option<SecretString>,
+    api_url: Option<String>,
+    authorize_url: Option<String>,
+    command: Option<String>,
+) -> Result<SlackConfig, ConfigError> {
+    let defaults = SlackConfig::default();
+    let client_id = non_empty(client_id);
+    let client_secret = non_empty_secret(client_secret);
+    // One without the other can never work; say so at start rather than on the first Connect.
+    match (&client_id, &client_secret) {
+        (Some(_), None) => {
+            return Err(invalid("LATCH_SLACK_CLIENT_SECRET", "must be set when LATCH_SLACK_CLIENT_ID is set"));
+        }
+        (None, Some(_)) => {
+            return Err(invalid("LATCH_SLACK_CLIENT_ID", "must be set when LATCH_SLACK_CLIENT_SECRET is set"));
+        }
+        _ => {}
+    }
+    if client_id.as_deref().is_some_and(|id| id.chars().any(|c| c.is_whitespace() || c == '&' || c == '=')) {
+        return Err(invalid("LATCH_SLACK_CLIENT_ID", "looks wrong: copy the Client ID from the Slack app's Basic Information"));
+    }
+    let command = match non_empty(command) {
+        None => defaults.command.clone(),
+        Some(c) => {
+            let valid = c.starts_with('/')
+                && c.len() > 1
+                && c.len() <= 32
+                && c[1..].chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+            if !valid {
+                return Err(invalid(
+                    "LATCH_SLACK_COMMAND",
+                    "must be a slash and up to 31 lower-case letters, digits, - or _ (e.g. /c1)",
+                ));
+            }
+            c
+        }
+    };
+    Ok(SlackConfig {
+        client_id,
+        client_secret,
+        signing_secret: non_empty_secret(signing_secret),
+        api_url: http_url("LATCH_SLACK_API_URL", api_url, &defaults.api_url)?,
+        authorize_url: http_url("LATCH_SLACK_AUTHORIZE_URL", authorize_url, &defaults.authorize_url)?,
+        command,
+        timeout: defaults.timeout,
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -262,6 +357,10 @@ mod tests {
         assert_eq!(settings.engine, Engine::Sqlite);
         assert_eq!(settings.database_url.expose_secret(), "sqlite://./latch-data/latch.db");
         assert_eq!(settings.public_url.as_str(), "http://127.0.0.1:3000");
+        assert_eq!(settings.slack.api_url, "https://slack.com/api");
+        assert_eq!(settings.slack.authorize_url, "https://slack.com/oauth/v2/authorize");
+        assert_eq!(settings.slack.command, "/c1");
+        assert!(settings.slack.client_id.is_none());
     }
 
     #[test]
@@ -283,6 +382,11 @@ mod tests {
             (RawSettings { listen_addr: Some("localhost".into()), ..raw() }, "LATCH_LISTEN_ADDR"),
             (RawSettings { secret_key: Some(SecretString::from("short")), ..raw() }, "LATCH_SECRET_KEY"),
             (RawSettings { log_format: Some("xml".into()), ..raw() }, "LATCH_LOG_FORMAT"),
+            (RawSettings { slack_client_id: Some("123.456".into()), ..raw() }, "LATCH_SLACK_CLIENT_SECRET"),
+            (RawSettings { slack_client_secret: Some(SecretString::from("s")), ..raw() }, "LATCH_SLACK_CLIENT_ID"),
+            (RawSettings { slack_api_url: Some("slack.com/api".into()), ..raw() }, "LATCH_SLACK_API_URL"),
+            (RawSettings { slack_authorize_url: Some("ftp://x".into()), ..raw() }, "LATCH_SLACK_AUTHORIZE_URL"),
+            (RawSettings { slack_command: Some("c1".into()), ..raw() }, "LATCH_SLACK_COMMAND"),
         ];
         for (raw, setting) in cases {
             let message = Settings::from_raw(raw).unwrap_err().to_string();

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_sessions::ExpiredDeletion;
 
+use app::ssr::slack::Slack;
 use app::ssr::{setup, AppState, Db};
 
 use crate::background;
@@ -58,7 +59,18 @@ impl Application {
             .site_addr(local_addr)
             .build();
 
-        let state = AppState { leptos_options, db: db.clone(), public_url: settings.public_url.clone() };
+        let secret_key = settings
+            .secret_key
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)"))?;
+        let slack = Slack::new(settings.slack.clone(), secret_key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("cannot create the Slack client: {e}"))?;
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+            public_url: settings.public_url.clone(),
+            slack: std::sync::Arc::new(slack),
+        };
 
         let setup_link = setup::mint_if_no_admin(&db)
             .await?
@@ -70,7 +82,54 @@ impl Application {
         let (stop, stop_rx) = watch::channel(false);
         let holder = format!("{}:{}", hostname(), uuid::Uuid::new_v4());
         let store = sessions.clone();
-        let workers = vec![background::spawn_leased(
+        let expiry_db = db.clone();
+        let expiry_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            "grant-expiry",
+            // Short rounds keep revocation prompt (target p99 <= 1 s after expiry); an idle round
+            // is one indexed query. The per-grant version guard keeps a stale holder harmless.
+            Duration::from_millis(250),
+            stop_rx.clone(),
+            move || {
+                let db = expiry_db.clone();
+                async move {
+                    // Drain everything due, in batches, before sleeping again.
+                    while app::ssr::access::grants::expire_due(&db, 500).await.map_err(|e| e.to_string())? > 0 {}
+                    Ok(())
+                }
+            },
+        );
+        let webhook_db = db.clone();
+        let webhook_client = reqwest_client()?;
+        let webhook_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            "provisioning-webhooks",
+            Duration::from_millis(500),
+            stop_rx.clone(),
+            move || {
+                let db = webhook_db.clone();
+                let client = webhook_client.clone();
+                async move {
+                    app::ssr::access::webhooks::run_due(&db, &client, 50).await.map(|_| ()).map_err(|e| e.to_string())
+                }
+            },
+        );
+        let reminder_db = db.clone();
+        let reminder_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            "grant-expiry-reminders",
+            // Reminders are days ahead; a minute late is invisible.
+            Duration::from_secs(60),
+            stop_rx.clone(),
+            move || {
+                let db = reminder_db.clone();
+                async move { app::ssr::access::grants::remind_expiring(&db).await.map(|_| ()).map_err(|e| e.to_string()) }
+            },
+        );
+        let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
             "session-cleanup",
@@ -81,6 +140,9 @@ impl Application {
                 async move { store.delete_expired().await.map_err(|e| e.to_string()) }
             },
         )];
+        workers.push(expiry_worker);
+        workers.push(webhook_worker);
+        workers.push(reminder_worker);
 
         let router = http::router(state.clone(), sessions, settings.public_url.is_https());
         Ok(Application { local_addr, listener, router, state, setup_link, stop, workers })
@@ -109,6 +171,12 @@ impl Application {
         }
         result
     }
+}
+
+/// The HTTP client for provisioning webhooks: no redirects (a signed body must not be replayed
+/// to wherever a receiver points), bounded connect time.
+fn reqwest_client() -> anyhow::Result<app::ssr::access::webhooks::HttpClient> {
+    app::ssr::access::webhooks::client().map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))
 }
 
 fn hostname() -> String {

@@ -67,6 +67,10 @@ fn NavLinks(is_admin: bool) -> impl IntoView {
         <Show when=move || is_admin>
             <p class="nav-heading">"Admin"</p>
             <ul>
+                <NavLink href="/admin/directory" label="Directory"/>
+                <NavLink href="/admin/policies" label="Policies"/>
+                <NavLink href="/admin/grants" label="Grants"/>
+                <NavLink href="/admin/audit" label="Audit log"/>
                 <NavLink href="/admin/settings" label="Settings"/>
                 <NavLink href="/admin/settings/notifications" label="Notifications"/>
             </ul>

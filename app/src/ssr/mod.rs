@@ -1,12 +1,14 @@
 //! Server-only code: storage, authentication and the state server functions read.
 //! Compiled only with the `ssr` feature, so none of it reaches the browser bundle.
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod lease;
 pub mod passwords;
 pub mod setup;
+pub mod slack;
 pub mod throttle;
 pub mod users;
 
@@ -23,6 +25,8 @@ pub struct AppState {
     pub db: Db,
     /// External base URL without a trailing slash, e.g. `https://latch.example.com`.
     pub public_url: PublicUrl,
+    /// Slack settings, the secret sealer and the Web API client.
+    pub slack: std::sync::Arc<slack::Slack>,
 }
 
 /// The external base URL, without a trailing slash.

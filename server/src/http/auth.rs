@@ -116,6 +116,15 @@ pub async fn login(
         return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     }
     tracing::info!(user_id = account.user.id, email = %email, "signed in");
+    let entry = app::ssr::access::audit::Entry::new(
+        app::domain::AuditActor::User(app::ssr::access::user_id(account.user.id)),
+        "auth.signed_in",
+        format!("user:{}", account.user.id),
+    );
+    if let Err(error) = app::ssr::access::audit::record(&state.db, app::ssr::access::now(), entry).await {
+        // The session is already established; a missing audit line is logged loudly, not fatal.
+        tracing::error!(%error, "could not record the sign-in in the audit log");
+    }
     Redirect::to(safe_next(&form.next)).into_response()
 }
 

@@ -1,9 +1,11 @@
 //! HTTP adapters: the router, plain axum handlers (sign-in forms, health) and middleware.
 //! Console pages and server functions come from the `app` crate through leptos_axum.
 
+pub mod audit_export;
 pub mod auth;
 pub mod guard;
 pub mod health;
+pub mod slack;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -40,6 +42,10 @@ pub fn router(state: AppState, sessions: SessionStoreKind, secure_cookies: bool)
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
+        .route("/admin/audit/export", get(audit_export::export))
+        .route("/slack/install", get(slack::install))
+        .route("/slack/oauth/callback", get(slack::callback))
+        .route("/slack/events", post(slack::events))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
@@ -57,6 +63,10 @@ pub fn router(state: AppState, sessions: SessionStoreKind, secure_cookies: bool)
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CatchPanicLayer::custom(guard::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // Spans carry the path only: query strings hold one-time secrets (setup tokens, OAuth
+        // codes and states) that must not reach the logs.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }

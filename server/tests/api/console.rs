@@ -56,9 +56,7 @@ async fn pages_without_a_feature_say_what_will_live_there() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
     for (path, words) in [
-        ("/requests", "request time-bound access"),
         ("/access-reviews", "access review campaigns"),
-        ("/apps", "the catalog"),
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 200, "{path}");

@@ -6,6 +6,7 @@ use tokio::net::TcpListener;
 
 use app::session::{CurrentUser, Role};
 use app::ssr::users::{create_account, NewAccount};
+use app::ssr::slack::SlackConfig;
 use app::ssr::{Db, Engine, PublicUrl};
 use latch_server::config::{LogFormat, Settings};
 use latch_server::Application;
@@ -56,12 +57,23 @@ pub async fn spawn_on_database(database_url: &str) -> TestApp {
 }
 
 async fn spawn_with(database_url: String, data_dir: tempfile::TempDir) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    spawn_on_listener(database_url, data_dir, listener, SlackConfig::default()).await
+}
+
+/// Starts Latch on an already bound listener (so its address can be given to others, like the
+/// Slack stand-in, before it starts), with the given Slack settings.
+pub async fn spawn_on_listener(
+    database_url: String,
+    data_dir: tempfile::TempDir,
+    listener: TcpListener,
+    slack: SlackConfig,
+) -> TestApp {
     TRACING.call_once(|| {
         if let Ok(filter) = std::env::var("TEST_LOG") {
             latch_server::telemetry::init(&filter, LogFormat::Text);
         }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let settings = Settings {
         data_dir: data_dir.path().to_path_buf(),
@@ -73,6 +85,7 @@ async fn spawn_with(database_url: String, data_dir: tempfile::TempDir) -> TestAp
         site_root: "target/site".into(),
         log: "warn".into(),
         log_format: LogFormat::Text,
+        slack,
     };
     let app = Application::build_with_listener(settings, listener).await.expect("build app");
     let db = app.state().db.clone();
@@ -139,4 +152,44 @@ pub fn location(response: &reqwest::Response) -> String {
         .and_then(|l| l.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+pub const SLACK_CLIENT_ID: &str = "2141029472.691202649728";
+pub const SLACK_CLIENT_SECRET: &str = "test-slack-client-secret-0123456789";
+pub const SLACK_SIGNING_SECRET: &str = "test-slack-signing-secret-0123456789";
+
+/// A running Latch connected to a fresh Slack stand-in: Latch's LATCH_SLACK_* settings point at
+/// the stand-in, and the stand-in knows Latch's redirect and events URLs. Slack calls time out
+/// after 2 s so the slow-Slack tests stay quick.
+pub async fn spawn_app_with_slack() -> (TestApp, slack_standin::SlackStandin) {
+    spawn_app_with_slack_config(|_| {}).await
+}
+
+/// Like [`spawn_app_with_slack`], with a chance to change Latch's Slack settings first.
+pub async fn spawn_app_with_slack_config(
+    adjust: impl FnOnce(&mut SlackConfig),
+) -> (TestApp, slack_standin::SlackStandin) {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(data_dir.path()).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let slack = slack_standin::SlackStandin::start(slack_standin::StandinConfig {
+        redirect_urls: vec![format!("{address}/slack/oauth/callback")],
+        events_url: Some(format!("{address}/slack/events")),
+        ..slack_standin::StandinConfig::new(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET)
+    })
+    .await
+    .expect("start the Slack stand-in");
+    let mut config = SlackConfig {
+        client_id: Some(SLACK_CLIENT_ID.into()),
+        client_secret: Some(SecretString::from(SLACK_CLIENT_SECRET)),
+        signing_secret: Some(SecretString::from(SLACK_SIGNING_SECRET)),
+        api_url: slack.api_url(),
+        authorize_url: slack.authorize_url(),
+        timeout: std::time::Duration::from_secs(2),
+        ..SlackConfig::default()
+    };
+    adjust(&mut config);
+    let app = spawn_on_listener(database_url, data_dir, listener, config).await;
+    (app, slack)
 }

@@ -4,6 +4,9 @@
 //! application on port 0 with a fresh database (SQLite, or PostgreSQL when
 //! `LATCH_TEST_POSTGRES_URL` is set).
 
+mod access_fixtures;
+mod access_loop;
+mod access_webhooks;
 mod cli;
 mod console;
 mod health;
@@ -11,3 +14,4 @@ mod helpers;
 mod leases;
 mod setup_link;
 mod sign_in;
+mod slack_connect;

@@ -1,4 +1,8 @@
 //! Admin pages: Super Admins only.
 
+pub mod audit;
+pub mod directory;
+pub mod grants;
 pub mod notifications;
+pub mod policies;
 pub mod settings;

@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Approves or denies the step the approver was looking at (`step` is 1-based).
+#[server(endpoint = "approvals/decide")]
+pub async fn decide_request(
+    id: String,
+    step: usize,
+    verdict: String,
+    reason: Option<String>,
+) -> Result<String, AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::context()?;
+            let verdict = crate::domain::Verdict::parse(verdict.trim())
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
+            let step = step
+                .checked_sub(1)
+                .ok_or_else(|| AppError::Invalid("Steps are numbered from 1.".into()))?;
+            let r = crate::ssr::access::requests::decide(&db, &actor, &id, step, verdict, reason)
+                .await?;
+            Ok(r.number.to_string())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,21 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Hands the waiting step to someone else, with a reason.
+#[server(endpoint = "approvals/reassign")]
+pub async fn reassign_request(
+    id: String,
+    to_email: String,
+    reason: String,
+) -> Result<String, AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::context()?;
+            let r = crate::ssr::access::requests::reassign(&db, &actor, &id, &to_email, &reason)
+                .await?;
+            Ok(r.number.to_string())
+        }
+        .await,
+    )
+}

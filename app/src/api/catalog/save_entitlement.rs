@@ -1,0 +1,53 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Creates (no id) or edits an entitlement.
+// One argument per form field, so the plain HTML form posts straight to it.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "catalog/save_entitlement")]
+pub async fn save_entitlement(
+    id: Option<String>,
+    app_id: String,
+    display_name: String,
+    slug: Option<String>,
+    description: Option<String>,
+    alias: Option<String>,
+    risk: Option<String>,
+    owners: Option<String>,
+    max_duration: Option<String>,
+    request_policy: Option<String>,
+    emergency_policy: Option<String>,
+    provisioning: Option<String>,
+    provisioners: Option<String>,
+    webhook_url: Option<String>,
+    visible_to: Option<String>,
+) -> Result<String, AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::admin_context()?;
+            let input = crate::api::views::EntitlementInput {
+                app_id,
+                display_name,
+                slug: slug.unwrap_or_default(),
+                description: description.unwrap_or_default(),
+                alias: alias.unwrap_or_default(),
+                risk: risk.unwrap_or_default(),
+                owners: owners.unwrap_or_default(),
+                max_duration: max_duration.unwrap_or_default(),
+                request_policy: request_policy.unwrap_or_default(),
+                emergency_policy: emergency_policy.unwrap_or_default(),
+                provisioning: provisioning.unwrap_or_default(),
+                provisioners: provisioners.unwrap_or_default(),
+                webhook_url: webhook_url.unwrap_or_default(),
+                visible_to: visible_to.unwrap_or_default(),
+            };
+            let id = id.filter(|i| !i.trim().is_empty());
+            Ok(
+                crate::ssr::access::catalog::save_entitlement(&db, &actor, id.as_deref(), input)
+                    .await?,
+            )
+        }
+        .await,
+    )
+}

@@ -1,0 +1,29 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Edits a user's directory fields.
+#[server(endpoint = "directory/update_user")]
+pub async fn update_directory_user(
+    id: i64,
+    name: String,
+    manager_email: Option<String>,
+    department: Option<String>,
+    job_title: Option<String>,
+    status: String,
+) -> Result<(), AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::admin_context()?;
+            let update = crate::api::views::UserUpdate {
+                name,
+                manager_email: manager_email.unwrap_or_default(),
+                department: department.unwrap_or_default(),
+                job_title: job_title.unwrap_or_default(),
+                status,
+            };
+            Ok(crate::ssr::access::directory::update_user(&db, &actor, id, update).await?)
+        }
+        .await,
+    )
+}

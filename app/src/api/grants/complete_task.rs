@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A provisioner marks a task done ("provisioned"), "wont_do" or "errored", with a note.
+#[server(endpoint = "grants/complete_task")]
+pub async fn complete_task(
+    id: String,
+    outcome: String,
+    note: Option<String>,
+) -> Result<(), AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::context()?;
+            let outcome = crate::domain::TaskOutcome::parse(outcome.trim())
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
+            crate::ssr::access::grants::complete_task(&db, &actor, &id, outcome, note).await?;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,3 @@
+pub mod delete_policy;
+pub mod list_policies;
+pub mod save_policy;

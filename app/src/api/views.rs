@@ -1,0 +1,223 @@
+//! The shapes access-core server functions exchange with the browser. Plain data, compiled for
+//! both the server and WebAssembly; the storage code in `ssr::access` fills them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{App, Entitlement, RowError};
+
+/// An audit event as listed and exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub rule: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Filters for the audit page and export. Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Prefix of the action, e.g. `request.` or `grant.expired`.
+    pub action: String,
+    /// Substring of the target, e.g. `REQ-12`.
+    pub target: String,
+    /// Exact actor, e.g. `user:3` or `system`.
+    pub actor: String,
+}
+
+/// A directory user as the admin pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub manager_id: Option<i64>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub status: String,
+    pub super_admin: bool,
+    pub groups: Vec<String>,
+}
+
+/// Changes to one user's directory fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserUpdate {
+    pub name: String,
+    pub manager_email: String,
+    pub department: String,
+    pub job_title: String,
+    pub status: String,
+}
+
+/// The result of a CSV import: either every row applied, or every bad row and nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportOutcome {
+    Imported { created: usize, updated: usize },
+    Rejected(Vec<RowError>),
+}
+
+/// An app with its description and entitlements, for listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppListing {
+    pub app: App,
+    pub description: String,
+    pub entitlements: Vec<Entitlement>,
+}
+
+/// Form input for an app.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInput {
+    pub name: String,
+    pub description: String,
+    /// Owner emails, comma separated.
+    pub owners: String,
+    /// Markdown provisioning/request instructions.
+    pub instructions: String,
+    pub default_policy: String,
+}
+
+/// Form input for an entitlement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitlementInput {
+    pub app_id: String,
+    pub display_name: String,
+    pub slug: String,
+    pub description: String,
+    pub alias: String,
+    pub risk: String,
+    pub owners: String,
+    /// "indefinite" or a length such as "30d".
+    pub max_duration: String,
+    pub request_policy: String,
+    pub emergency_policy: String,
+    /// "manual" or "webhook".
+    pub provisioning: String,
+    pub provisioners: String,
+    pub webhook_url: String,
+    /// Group names, empty for everyone.
+    pub visible_to: String,
+}
+
+/// Form input: a name and the ordered steps as JSON (`domain::PolicyStep` list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyInput {
+    pub name: String,
+    pub steps_json: String,
+}
+
+/// Form input for a new request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateInput {
+    pub entitlement_id: String,
+    /// Empty: for myself.
+    pub subject_email: String,
+    /// Empty: the default length; else a preset ("1d"), custom ("10d 12h") or "indefinite".
+    pub duration: String,
+    pub justification: String,
+    pub emergency: bool,
+    /// An extension of the subject's active grant of this entitlement: on approval the grant's
+    /// expiry moves instead of a new grant being issued.
+    pub extension: bool,
+}
+
+/// A request as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: String,
+    pub number: String,
+    pub app: String,
+    pub entitlement: String,
+    pub requester: String,
+    pub subject: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub emergency: bool,
+    pub created_at: i64,
+    pub current_step: Option<usize>,
+    pub length: String,
+}
+
+/// One line of a request's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Everything the request page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    pub summary: RequestSummary,
+    pub justification: String,
+    pub policy_name: String,
+    pub assignees: Vec<String>,
+    pub can_decide: bool,
+    pub can_cancel: bool,
+    /// A Super Admin may reassign any waiting step.
+    pub can_reassign: bool,
+    pub history: Vec<HistoryLine>,
+    pub comments: Vec<HistoryLine>,
+    pub note: Option<String>,
+}
+
+/// A grant as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub subject: String,
+    pub subject_id: String,
+    pub entitlement_id: String,
+    pub app: String,
+    pub entitlement: String,
+    pub granted_at: i64,
+    pub expires_at: Option<i64>,
+    pub status: String,
+    pub status_label: String,
+    pub remaining: String,
+    pub source_request: String,
+}
+
+/// Filters for the admin grants page; empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantFilter {
+    pub app_id: String,
+    pub entitlement_id: String,
+    pub user_email: String,
+    /// Only grants expiring within this many days (0: any).
+    pub expiring_within_days: i64,
+    /// Include removed grants.
+    pub include_removed: bool,
+}
+
+/// A provisioning task as the task list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub app: String,
+    pub entitlement: String,
+    pub instructions: Option<String>,
+    pub open: bool,
+    pub state: String,
+}
+
+/// An entitlement in the request form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestableEntitlement {
+    pub id: String,
+    pub label: String,
+    /// The longest length that may be asked for ("90d", or "indefinite").
+    pub max: String,
+    pub indefinite_allowed: bool,
+    pub emergency: bool,
+}

@@ -1,0 +1,362 @@
+//! The directory: `users` rows (the same people who sign in, matched by email) plus groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::Row;
+
+pub use crate::api::views::{DirectoryUser, ImportOutcome, UserUpdate};
+
+use super::audit::{self, Entry};
+use super::{AccessError, AccessResult, Actor, new_id, now, user_id, user_row};
+use crate::domain::{
+    self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, User, UserId, UserStatus,
+};
+use crate::ssr::clock::now_ms;
+use crate::ssr::db::Db;
+
+async fn group_rows(db: &Db) -> AccessResult<Vec<(String, String, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.name, m.user_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.id ORDER BY g.name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("user_id")?)))
+        .collect()
+}
+
+/// Everyone, with their groups, by name.
+pub async fn list_users(db: &Db) -> AccessResult<Vec<DirectoryUser>> {
+    let rows = sqlx::query(
+        "SELECT id, email, display_name, manager_id, department, job_title, status, role FROM users ORDER BY display_name, id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut groups_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (_, name, member) in group_rows(db).await? {
+        if let Some(m) = member {
+            groups_of.entry(m).or_default().push(name);
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            let role: String = r.try_get("role")?;
+            Ok(DirectoryUser {
+                id,
+                email: r.try_get("email")?,
+                name: r.try_get("display_name")?,
+                manager_id: r.try_get("manager_id")?,
+                department: r.try_get("department")?,
+                job_title: r.try_get("job_title")?,
+                status: r.try_get("status")?,
+                super_admin: role == "super_admin",
+                groups: groups_of.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Display names by user id, for showing people in lists and messages.
+pub async fn names(db: &Db) -> AccessResult<BTreeMap<String, String>> {
+    let rows = sqlx::query("SELECT id, display_name FROM users")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64, _>("id")?.to_string(),
+                r.try_get("display_name")?,
+            ))
+        })
+        .collect()
+}
+
+/// The directory view the pure rules resolve approvers against.
+pub async fn snapshot(db: &Db) -> AccessResult<DirectorySnapshot> {
+    let mut snap = DirectorySnapshot::default();
+    for u in list_users(db).await? {
+        let Ok(email) = Email::parse(&u.email) else {
+            continue;
+        };
+        let status = UserStatus::parse(&u.status).unwrap_or(UserStatus::Suspended);
+        if u.super_admin && status.is_active() {
+            snap.super_admins.push(user_id(u.id));
+        }
+        snap.add_user(User {
+            id: user_id(u.id),
+            email,
+            display_name: u.name,
+            managers: u.manager_id.map(user_id).into_iter().collect(),
+            department: u.department,
+            job_title: u.job_title,
+            status,
+        });
+    }
+    for (id, name, member) in group_rows(db).await? {
+        let group = snap
+            .groups
+            .entry(GroupId::new(id.clone()))
+            .or_insert_with(|| Group {
+                id: GroupId::new(id),
+                name,
+                members: Vec::new(),
+            });
+        if let Some(m) = member {
+            group.members.push(user_id(m));
+        }
+    }
+    for r in sqlx::query("SELECT app_id, user_id FROM app_owners")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let app: String = r.try_get("app_id")?;
+        snap.app_owners
+            .entry(app.into())
+            .or_default()
+            .push(user_id(r.try_get("user_id")?));
+    }
+    for r in sqlx::query("SELECT entitlement_id, user_id FROM entitlement_owners")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let e: String = r.try_get("entitlement_id")?;
+        snap.entitlement_owners
+            .entry(e.into())
+            .or_default()
+            .push(user_id(r.try_get("user_id")?));
+    }
+    Ok(snap)
+}
+
+/// The groups `user` belongs to (for visibility).
+pub async fn groups_of(db: &Db, user: &UserId) -> AccessResult<BTreeSet<GroupId>> {
+    let rows = sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1")
+        .bind(user_row(user)?)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok(GroupId::new(r.try_get::<String, _>("group_id")?)))
+        .collect()
+}
+
+/// The user with this email, if any.
+pub async fn find_by_email(db: &Db, email: &str) -> AccessResult<Option<i64>> {
+    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+fn blank_to_none(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) -> AccessResult<()> {
+    let name = update.name.trim();
+    if name.is_empty() {
+        return Err(domain::DomainError::Required {
+            field: "the name".into(),
+        }
+        .into());
+    }
+    let status = UserStatus::parse(update.status.trim())?;
+    let manager = match blank_to_none(&update.manager_email) {
+        None => None,
+        Some(email) => Some(find_by_email(db, &email).await?.ok_or_else(|| {
+            domain::DomainError::UnknownValue {
+                what: "manager".into(),
+                value: email.clone(),
+            }
+        })?),
+    };
+    if manager == Some(id) {
+        return Err(domain::DomainError::invalid(
+            "manager",
+            &update.manager_email,
+            "a person cannot be their own manager",
+        )
+        .into());
+    }
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE users SET display_name = $1, manager_id = $2, department = $3, job_title = $4, status = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(name)
+    .bind(manager)
+    .bind(blank_to_none(&update.department))
+    .bind(blank_to_none(&update.job_title))
+    .bind(status.as_str())
+    .bind(at.as_unix_millis())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccessError::NotFound("The user".into()));
+    }
+    let after = serde_json::json!({
+        "name": name, "manager_id": manager, "department": blank_to_none(&update.department),
+        "job_title": blank_to_none(&update.job_title), "status": status.as_str(),
+    });
+    audit::append(
+        &mut tx,
+        at,
+        Entry::new(
+            actor.audit(),
+            "directory.user_updated",
+            format!("user:{id}"),
+        )
+        .after(Some(after.to_string())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates a group (or returns the existing one with that name) inside `tx`.
+async fn ensure_group(tx: &mut super::Tx<'_>, name: &str, at: i64) -> AccessResult<String> {
+    let row = sqlx::query(
+        "INSERT INTO groups (id, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .bind(new_id())
+    .bind(name)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+pub async fn create_group(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    members: &[String],
+) -> AccessResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(domain::DomainError::Required {
+            field: "the group name".into(),
+        }
+        .into());
+    }
+    let mut ids = Vec::new();
+    for email in members.iter().filter(|e| !e.trim().is_empty()) {
+        ids.push(find_by_email(db, email).await?.ok_or_else(|| {
+            domain::DomainError::UnknownValue {
+                what: "user".into(),
+                value: email.trim().to_string(),
+            }
+        })?);
+    }
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    let id = ensure_group(&mut tx, name, at.as_unix_millis()).await?;
+    for uid in &ids {
+        sqlx::query(
+            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(uid)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let after = serde_json::json!({ "name": name, "members": ids });
+    audit::append(
+        &mut tx,
+        at,
+        Entry::new(
+            actor.audit(),
+            "directory.group_saved",
+            format!("group:{name}"),
+        )
+        .after(Some(after.to_string())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Imports `email,name,manager_email,department,title,groups`. Validation is the domain's
+/// `parse_users_csv`; a single bad row rejects the whole file.
+pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<ImportOutcome> {
+    let mut existing = ExistingUsers::default();
+    for u in list_users(db).await? {
+        if let Ok(e) = Email::parse(&u.email) {
+            existing.managers.insert(e, None);
+        }
+    }
+    let rows = match domain::parse_users_csv(text, &existing) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(ImportOutcome::Rejected(errors)),
+    };
+    let at = now();
+    let ms = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let (mut created, mut updated) = (0, 0);
+    // Upsert everyone first, then managers, so a manager may appear later in the file.
+    for row in &rows {
+        let r = sqlx::query(
+            "INSERT INTO users (email, display_name, department, job_title, role, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'user', 'active', $5, $5) \
+             ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, department = excluded.department, \
+             job_title = excluded.job_title, updated_at = excluded.updated_at \
+             RETURNING created_at",
+        )
+        .bind(row.email.as_str())
+        .bind(&row.name)
+        .bind(&row.department)
+        .bind(&row.title)
+        .bind(ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        if r.try_get::<i64, _>("created_at")? == ms {
+            created += 1;
+        } else {
+            updated += 1;
+        }
+    }
+    for row in &rows {
+        let uid: i64 = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(row.email.as_str())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        let manager: Option<i64> = match &row.manager_email {
+            Some(m) => Some(
+                sqlx::query("SELECT id FROM users WHERE email = $1")
+                    .bind(m.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("id")?,
+            ),
+            None => None,
+        };
+        sqlx::query("UPDATE users SET manager_id = $1 WHERE id = $2")
+            .bind(manager)
+            .bind(uid)
+            .execute(&mut *tx)
+            .await?;
+        for g in &row.groups {
+            let gid = ensure_group(&mut tx, g, ms).await?;
+            sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&gid)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let after = serde_json::json!({ "rows": rows.len(), "created": created, "updated": updated });
+    audit::append(
+        &mut tx,
+        at,
+        Entry::new(actor.audit(), "directory.csv_imported", "directory")
+            .after(Some(after.to_string())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ImportOutcome::Imported { created, updated })
+}

@@ -1,0 +1,169 @@
+//! Storage adapters for the access core. One module per aggregate; each operation loads the
+//! object, runs the pure transition from `crate::domain`, and saves it with
+//! `UPDATE … WHERE version = old`, appending the audit events and outbox notifications in the
+//! same transaction. Every transaction starts with a write, so on SQLite it takes the write lock
+//! up front (a deferred read-then-write transaction could fail to upgrade under concurrency).
+
+pub mod audit;
+pub mod catalog;
+pub mod directory;
+pub mod grants;
+pub mod outbox;
+pub mod policies;
+pub mod requests;
+pub mod webhooks;
+
+use sqlx::{Any, Transaction};
+
+use crate::domain::{self, DomainError, ErrorKind, Role, RoleSet, Timestamp, UserId};
+use crate::error::AppError;
+use crate::session::CurrentUser;
+use crate::ssr::clock::now_ms;
+
+pub type Tx<'a> = Transaction<'a, Any>;
+
+/// What went wrong in a storage operation.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// A rule said no; the message is for the user.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// Someone else changed the object between our read and our write; the caller reloads.
+    #[error("the object changed concurrently")]
+    Stale,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// Stored data that does not parse: a bug or tampering, never the user's fault.
+    #[error("corrupt stored data: {0}")]
+    Data(String),
+}
+
+impl From<serde_json::Error> for AccessError {
+    fn from(e: serde_json::Error) -> Self {
+        AccessError::Data(e.to_string())
+    }
+}
+
+impl From<AccessError> for AppError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Domain(d) => {
+                let message = capitalise(&d.to_string());
+                match d.kind() {
+                    ErrorKind::Invalid => AppError::Invalid(message),
+                    // The domain's "forbidden" messages explain the rule, which is more useful
+                    // than the generic 403 text, but the status must stay 403.
+                    ErrorKind::Forbidden => AppError::Forbidden,
+                    ErrorKind::Conflict => AppError::Conflict(message),
+                }
+            }
+            AccessError::NotFound(what) => AppError::NotFound(what),
+            AccessError::Stale => AppError::Conflict(
+                "Someone else changed this at the same time. Reload and try again.".into(),
+            ),
+            other => crate::ssr::internal(other),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+pub type AccessResult<T> = Result<T, AccessError>;
+
+/// A fresh opaque id (128 random bits, hex).
+pub fn new_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+pub fn now() -> Timestamp {
+    Timestamp::from_unix_millis(now_ms())
+}
+
+/// Directory users are the `users` rows; their domain id is the row id as text.
+pub fn user_id(id: i64) -> UserId {
+    UserId::new(id.to_string())
+}
+
+/// The row id behind a domain user id.
+pub fn user_row(id: &UserId) -> AccessResult<i64> {
+    id.as_str()
+        .parse()
+        .map_err(|_| AccessError::Data(format!("user id {id} is not numeric")))
+}
+
+/// The domain roles of a console account.
+pub fn roles_of(user: &CurrentUser) -> RoleSet {
+    if user.is_super_admin() {
+        RoleSet::new([Role::SuperAdmin])
+    } else {
+        RoleSet::new([])
+    }
+}
+
+/// Who acts, as both the console account and the domain ids.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: CurrentUser,
+    pub id: UserId,
+    pub roles: RoleSet,
+}
+
+impl Actor {
+    pub fn new(user: CurrentUser) -> Actor {
+        Actor {
+            id: user_id(user.id),
+            roles: roles_of(&user),
+            user,
+        }
+    }
+
+    pub fn audit(&self) -> domain::AuditActor {
+        domain::AuditActor::User(self.id.clone())
+    }
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> AccessResult<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> AccessResult<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+pub(crate) fn version_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Reads a 0/1 flag column whatever integer width the engine returns.
+pub(crate) fn flag(v: i64) -> bool {
+    v != 0
+}
+
+/// The database and the signed-in person, for a server function (401 when signed out).
+pub fn context() -> Result<(crate::ssr::Db, Actor), AppError> {
+    let user = crate::ssr::auth::require_user()?;
+    Ok((crate::ssr::state()?.db, Actor::new(user)))
+}
+
+/// As [`context`], for Super Admins only (403 otherwise).
+pub fn admin_context() -> Result<(crate::ssr::Db, Actor), AppError> {
+    let user = crate::ssr::auth::require_super_admin()?;
+    Ok((crate::ssr::state()?.db, Actor::new(user)))
+}
+
+/// Gives a failed server function the HTTP status of its error (403, 409, 422…) instead of the
+/// transport's default 500, so scripts and tests can tell "not allowed" from "broken".
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        crate::components::status::set_status(error.status());
+    }
+    result
+}

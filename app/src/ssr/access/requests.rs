@@ -1,0 +1,550 @@
+//! Access requests: create, decide, cancel, comment. The state machine is `domain::request`;
+//! this module loads, saves with `WHERE version = old`, and records history, audit and outbox
+//! rows in the same transaction.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+pub use crate::api::views::{CreateInput, HistoryLine, RequestDetail, RequestSummary};
+
+use super::audit::{self, Entry};
+use super::{
+    AccessError, AccessResult, Actor, Tx, catalog, directory, from_json, grants, new_id, now,
+    outbox, policies, to_json, user_row, version_i64,
+};
+use crate::domain::{
+    self, AuditActor, DirectorySnapshot, DomainError, DurationChoice, Entitlement, NewRequest,
+    OpenRequestRef, Request, RequestEvent, RequestId, RequestNumber, RequestOrigin, Timestamp,
+    Transition, UserId, Verdict,
+};
+use crate::ssr::db::Db;
+
+const MAX_RETRIES: usize = 5;
+
+pub async fn load(db: &Db, id: &str) -> AccessResult<Request> {
+    let row = sqlx::query("SELECT body FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AccessError::NotFound("The request".into()))?;
+    from_json(&row.try_get::<String, _>("body")?)
+}
+
+pub async fn load_by_number(db: &Db, number: &str) -> AccessResult<Request> {
+    let n = RequestNumber::parse(number)?;
+    let row = sqlx::query("SELECT body FROM requests WHERE number = $1")
+        .bind(version_i64(n.get()))
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AccessError::NotFound(format!("Request {n}")))?;
+    from_json(&row.try_get::<String, _>("body")?)
+}
+
+/// Who an event is attributed to in the audit log: decisions the policy took on its own are
+/// Latch's (their `rule` says why); everything else follows from the acting person's click, or
+/// from Latch when no one acted (schedulers, webhooks).
+fn event_actor(event: &RequestEvent, acting: Option<&UserId>) -> AuditActor {
+    match (event, acting) {
+        (RequestEvent::AutoDecided(_), _) | (_, None) => AuditActor::System,
+        (_, Some(u)) => AuditActor::User(u.clone()),
+    }
+}
+
+/// Saves a transition inside `tx`: the row (insert, or update guarded by `old_version`), the
+/// assignees, history, audit events and notifications. `Stale` when the version moved on.
+pub async fn persist(
+    tx: &mut Tx<'_>,
+    old_version: Option<u64>,
+    tr: &Transition,
+    acting: Option<&UserId>,
+    at: Timestamp,
+) -> AccessResult<()> {
+    let r = &tr.request;
+    let body = to_json(r)?;
+    let status = r.state.status().as_str();
+    let outcome = r.state.outcome().map(|o| o.as_str());
+    match old_version {
+        Some(old) => {
+            let done = sqlx::query(
+                "UPDATE requests SET status = $1, outcome = $2, emergency = $3, version = $4, body = $5, updated_at = $6 \
+                 WHERE id = $7 AND version = $8",
+            )
+            .bind(status)
+            .bind(outcome)
+            .bind(i64::from(r.emergency))
+            .bind(version_i64(r.version))
+            .bind(&body)
+            .bind(at.as_unix_millis())
+            .bind(r.id.as_str())
+            .bind(version_i64(old))
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(AccessError::Stale);
+            }
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO requests (id, number, requester_id, subject_id, app_id, entitlement_id, status, outcome, emergency, version, body, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+            )
+            .bind(r.id.as_str())
+            .bind(version_i64(r.number.get()))
+            .bind(user_row(&r.parties.requester)?)
+            .bind(user_row(&r.parties.subject)?)
+            .bind(r.parties.app.as_str())
+            .bind(r.parties.entitlement.as_str())
+            .bind(status)
+            .bind(outcome)
+            .bind(i64::from(r.emergency))
+            .bind(version_i64(r.version))
+            .bind(&body)
+            .bind(at.as_unix_millis())
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    sqlx::query("DELETE FROM request_assignees WHERE request_id = $1")
+        .bind(r.id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    for a in r.assignees() {
+        sqlx::query("INSERT INTO request_assignees (request_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(r.id.as_str())
+            .bind(user_row(a)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let target = format!("request:{}", r.number);
+    for e in &tr.events {
+        let actor = event_actor(e, acting);
+        let json = to_json(e)?;
+        sqlx::query("INSERT INTO request_events (request_id, at, actor_id, action, body) VALUES ($1, $2, $3, $4, $5)")
+            .bind(r.id.as_str())
+            .bind(at.as_unix_millis())
+            .bind(match &actor {
+                AuditActor::User(u) => Some(user_row(u)?),
+                AuditActor::System => None,
+            })
+            .bind(e.audit_action())
+            .bind(&json)
+            .execute(&mut **tx)
+            .await?;
+        audit::append(
+            tx,
+            at,
+            Entry::new(actor, e.audit_action(), target.clone())
+                .after(Some(json))
+                .rule(e.rule()),
+        )
+        .await?;
+    }
+    outbox::enqueue(tx, at, &domain::outbox::for_request_events(r, &tr.events)).await?;
+    Ok(())
+}
+
+/// Saves a transition of an existing request and starts provisioning if it was just approved.
+async fn save(
+    db: &Db,
+    old: &Request,
+    tr: &Transition,
+    acting: &UserId,
+    ent: &Entitlement,
+    dir: &DirectorySnapshot,
+) -> AccessResult<()> {
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    persist(&mut tx, Some(old.version), tr, Some(acting), at).await?;
+    if tr
+        .events
+        .iter()
+        .any(|e| matches!(e, RequestEvent::Approved))
+    {
+        grants::open_provision_task(&mut tx, &tr.request, ent, dir, at).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<Request> {
+    let ent = catalog::load_entitlement(db, input.entitlement_id.trim()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    let tenant = catalog::tenant(db).await?;
+    let subject = match input.subject_email.trim() {
+        "" => actor.id.clone(),
+        email => super::user_id(directory::find_by_email(db, email).await?.ok_or_else(|| {
+            DomainError::UnknownValue {
+                what: "user".into(),
+                value: email.to_string(),
+            }
+        })?),
+    };
+    let policy = policies::load(db, ent.policy_for(&app, input.emergency)?.as_str()).await?;
+    let dir = directory::snapshot(db).await?;
+    let groups = directory::groups_of(db, &subject).await?;
+    let duration: Option<DurationChoice> = match input.duration.trim() {
+        "" => None,
+        d => Some(d.parse()?),
+    };
+    let open = open_requests(db, &subject, ent.id.as_str()).await?;
+    let existing = grants::current_for(db, &subject, ent.id.as_str()).await?;
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    // The counter update is the transaction's first statement: it takes the write lock (SQLite)
+    // or the row lock (PostgreSQL) before anything else, so numbers are unique and gap-free.
+    let number: i64 = sqlx::query(
+        "UPDATE counters SET value = value + 1 WHERE name = 'request_number' RETURNING value",
+    )
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("value")?;
+    let tr = domain::create_request(
+        NewRequest {
+            id: RequestId::new(new_id()),
+            number: RequestNumber::new(u64::try_from(number).unwrap_or(0)),
+            requester: actor.id.clone(),
+            requester_roles: &actor.roles,
+            subject,
+            subject_groups: &groups,
+            app: &app,
+            entitlement: &ent,
+            tenant: &tenant,
+            policy: &policy,
+            duration,
+            justification: &input.justification,
+            emergency: input.emergency,
+            origin: RequestOrigin::Web,
+            extension: input.extension,
+            existing_grant: existing.as_ref(),
+            open_requests: &open,
+        },
+        &dir,
+        at,
+    )?;
+    persist(&mut tx, None, &tr, Some(&actor.id), at).await?;
+    if tr
+        .events
+        .iter()
+        .any(|e| matches!(e, RequestEvent::Approved))
+    {
+        grants::open_provision_task(&mut tx, &tr.request, &ent, &dir, at).await?;
+    }
+    tx.commit().await?;
+    Ok(tr.request)
+}
+
+async fn open_requests(
+    db: &Db,
+    subject: &UserId,
+    entitlement: &str,
+) -> AccessResult<Vec<OpenRequestRef>> {
+    let rows = sqlx::query(
+        "SELECT number, emergency FROM requests WHERE subject_id = $1 AND entitlement_id = $2 AND status <> 'closed' ORDER BY number",
+    )
+    .bind(user_row(subject)?)
+    .bind(entitlement)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenRequestRef {
+                number: RequestNumber::new(
+                    u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0),
+                ),
+                emergency: super::flag(r.try_get("emergency")?),
+            })
+        })
+        .collect()
+}
+
+/// Replaces user ids in "already decided by 12" with the person's name.
+async fn humanise(db: &Db, e: AccessError) -> AccessError {
+    match e {
+        AccessError::Domain(DomainError::StepAlreadyDecided { step, decision, by }) => {
+            let name = directory::names(db)
+                .await
+                .ok()
+                .and_then(|n| n.get(&by).cloned())
+                .unwrap_or(by);
+            AccessError::Domain(DomainError::StepAlreadyDecided {
+                step,
+                decision,
+                by: name,
+            })
+        }
+        other => other,
+    }
+}
+
+/// Runs `transition` on the freshest request until it saves or the rules refuse. A concurrent
+/// change makes the save `Stale`; reloading re-runs the pure rules, which then say what happened
+/// (e.g. "step 1 was already approved by Ada").
+async fn with_retries<F>(db: &Db, id: &str, actor: &Actor, transition: F) -> AccessResult<Request>
+where
+    F: Fn(&Request, &DirectorySnapshot) -> Result<Transition, DomainError>,
+{
+    let dir = directory::snapshot(db).await?;
+    for _ in 0..MAX_RETRIES {
+        let req = load(db, id).await?;
+        let ent = catalog::load_entitlement(db, req.parties.entitlement.as_str()).await?;
+        let tr = match transition(&req, &dir) {
+            Ok(tr) => tr,
+            Err(e) => return Err(humanise(db, e.into()).await),
+        };
+        match save(db, &req, &tr, &actor.id, &ent, &dir).await {
+            Ok(()) => return Ok(tr.request),
+            Err(AccessError::Stale) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(AccessError::Stale)
+}
+
+pub async fn decide(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    step: usize,
+    verdict: Verdict,
+    reason: Option<String>,
+) -> AccessResult<Request> {
+    actor.roles.check_can_act()?;
+    with_retries(db, id, actor, |req, dir| {
+        req.decide(
+            step,
+            &actor.id,
+            verdict,
+            reason.as_deref(),
+            None,
+            dir,
+            now(),
+        )
+    })
+    .await
+}
+
+pub async fn cancel(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    reason: Option<String>,
+) -> AccessResult<Request> {
+    with_retries(db, id, actor, |req, _| {
+        req.cancel(&actor.id, &actor.roles, reason.as_deref(), now())
+    })
+    .await
+}
+
+pub async fn comment(db: &Db, actor: &Actor, id: &str, body: &str) -> AccessResult<Request> {
+    with_retries(db, id, actor, |req, _| req.comment(&actor.id, body, now())).await
+}
+
+pub async fn reassign(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    to_email: &str,
+    reason: &str,
+) -> AccessResult<Request> {
+    let to = directory::find_by_email(db, to_email)
+        .await?
+        .ok_or_else(|| DomainError::UnknownValue {
+            what: "user".into(),
+            value: to_email.trim().to_string(),
+        })?;
+    let to = super::user_id(to);
+    with_retries(db, id, actor, |req, dir| {
+        req.reassign(&actor.id, &actor.roles, &to, reason, dir, now())
+    })
+    .await
+}
+
+async fn summaries(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> AccessResult<Vec<RequestSummary>> {
+    let names = directory::names(db).await?;
+    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for l in catalog::list(db).await? {
+        for e in l.entitlements {
+            labels.insert(
+                e.id.to_string(),
+                (l.app.name.clone(), e.display_name.clone()),
+            );
+        }
+    }
+    let name = |u: &UserId| {
+        names
+            .get(u.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let r: Request = from_json(&row.try_get::<String, _>("body")?)?;
+        let (app, ent) = labels
+            .get(r.parties.entitlement.as_str())
+            .cloned()
+            .unwrap_or_default();
+        out.push(RequestSummary {
+            id: r.id.to_string(),
+            number: r.number.to_string(),
+            app,
+            entitlement: ent,
+            requester: name(&r.parties.requester),
+            subject: name(&r.parties.subject),
+            status: r.state.status().to_string(),
+            outcome: r.state.outcome().map(|o| o.to_string()),
+            emergency: r.emergency,
+            created_at: r.created_at.as_unix_millis(),
+            current_step: r.current_assignment().map(|a| a.step),
+            length: r.length.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Requests I made or that are for me, newest first.
+pub async fn mine(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
+    let id = user_row(user)?;
+    let rows = sqlx::query("SELECT body FROM requests WHERE requester_id = $1 OR subject_id = $1 ORDER BY number DESC LIMIT 200")
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+    summaries(db, rows).await
+}
+
+/// Requests waiting for my decision.
+pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
+    let rows = sqlx::query(
+        "SELECT r.body FROM requests r JOIN request_assignees a ON a.request_id = r.id \
+         WHERE a.user_id = $1 AND r.status = 'pending_approval' ORDER BY r.number",
+    )
+    .bind(user_row(user)?)
+    .fetch_all(&db.pool)
+    .await?;
+    summaries(db, rows).await
+}
+
+fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
+    let name = |u: &UserId| {
+        names
+            .get(u.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    match e {
+        RequestEvent::StepAssigned(a) => format!(
+            "Step {} assigned to {}",
+            a.step + 1,
+            a.assignees.iter().map(name).collect::<Vec<_>>().join(", ")
+        ),
+        RequestEvent::Decided(d) | RequestEvent::AutoDecided(d) => format!(
+            "Step {} {}{}{}",
+            d.step + 1,
+            d.verdict,
+            d.rule
+                .map(|r| format!(" ({})", r.explain()))
+                .unwrap_or_default(),
+            d.reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        RequestEvent::Cancelled { reason, .. } => format!(
+            "Cancelled{}",
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        RequestEvent::Reassigned(r) => format!("Reassigned to {}: {}", name(&r.to), r.reason),
+        RequestEvent::Commented(c) => c.body.clone(),
+        RequestEvent::Failed { reason } => format!("Failed: {reason}"),
+        RequestEvent::NotProvisioned { note } => format!("Not provisioned: {note}"),
+        RequestEvent::Expired { reason } => format!("Expired: {reason}"),
+        other => other
+            .audit_action()
+            .trim_start_matches("request.")
+            .replace('_', " "),
+    }
+}
+
+pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
+    let r = load_by_number(db, number).await?;
+    let dir = directory::snapshot(db).await?;
+    let involved = r.parties.requester == viewer.id
+        || r.parties.subject == viewer.id
+        || r.assignees().contains(&viewer.id)
+        || r.decisions.iter().any(|d| d.by.user() == Some(&viewer.id))
+        || viewer.roles.is_super_admin();
+    if !involved {
+        // Not "forbidden": whether a request exists is itself not for everyone to know.
+        return Err(AccessError::NotFound(format!("Request {}", r.number)));
+    }
+    let names = directory::names(db).await?;
+    let rows = sqlx::query(
+        "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(r.id.as_str())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut history = Vec::new();
+    let mut comments = Vec::new();
+    for row in rows {
+        let e: RequestEvent = from_json(&row.try_get::<String, _>("body")?)?;
+        let actor: Option<i64> = row.try_get("actor_id")?;
+        let line = HistoryLine {
+            at: row.try_get("at")?,
+            actor: actor.map_or("Latch".to_string(), |a| {
+                names
+                    .get(&a.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| a.to_string())
+            }),
+            action: e.audit_action().to_string(),
+            detail: detail_of(&e, &names),
+        };
+        if matches!(e, RequestEvent::Commented(_)) {
+            comments.push(line.clone());
+        }
+        history.push(line);
+    }
+    let summary = summaries(
+        db,
+        vec![
+            sqlx::query("SELECT body FROM requests WHERE id = $1")
+                .bind(r.id.as_str())
+                .fetch_one(&db.pool)
+                .await?,
+        ],
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| AccessError::NotFound("The request".into()))?;
+    Ok(RequestDetail {
+        summary,
+        justification: r.justification.clone(),
+        policy_name: r.policy.name.clone(),
+        assignees: r
+            .assignees()
+            .iter()
+            .map(|u| {
+                names
+                    .get(u.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| u.to_string())
+            })
+            .collect(),
+        can_decide: r.can_decide(&viewer.id, &dir),
+        can_cancel: r.current_assignment().is_some()
+            && (r.parties.requester == viewer.id || viewer.roles.is_super_admin()),
+        can_reassign: r.current_assignment().is_some()
+            && (viewer.roles.is_super_admin() || r.assignees().contains(&viewer.id)),
+        history,
+        comments,
+        note: match &r.state {
+            domain::RequestState::Closed { note, .. } => note.clone(),
+            _ => None,
+        },
+    })
+}

@@ -1,0 +1,53 @@
+//! What an admin does to an existing installation: disconnect it, send a test message.
+
+use crate::ssr::slack::store::{self, Installation};
+use crate::ssr::slack::SlackError;
+use crate::ssr::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("not found")]
+    NotFound,
+    #[error("not connected")]
+    NotConnected,
+    #[error(transparent)]
+    Slack(#[from] SlackError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Seal(#[from] crate::ssr::slack::crypto::SealError),
+}
+
+async fn connected(state: &AppState, id: i64) -> Result<(Installation, String), ManageError> {
+    let install = store::find(&state.db, id).await?.ok_or(ManageError::NotFound)?;
+    let Some(sealed) = install.bot_token_sealed.as_deref().filter(|_| install.connected) else {
+        return Err(ManageError::NotConnected);
+    };
+    let token = state.slack.sealer.open(sealed, &store::seal_context(&install.install_key, "bot_token"))?;
+    Ok((install, token))
+}
+
+/// Revokes the bot token at Slack, then marks the installation disconnected and drops its
+/// secrets. A token Slack already considers dead counts as revoked. If Slack can't be reached the
+/// installation is still disconnected here, and the error is returned so the admin is told.
+pub async fn disconnect(state: &AppState, id: i64, user_id: i64) -> Result<Option<SlackError>, ManageError> {
+    let (install, token) = connected(state, id).await?;
+    let revoke = match state.slack.api.auth_revoke(&token).await {
+        Ok(()) => None,
+        Err(SlackError::Api(code)) if matches!(code.as_str(), "token_revoked" | "invalid_auth" | "account_inactive") => None,
+        Err(error) => Some(error),
+    };
+    store::disconnect(&state.db, &install.install_key, "disconnected_by_admin").await?;
+    tracing::info!(installation_id = id, install_key = %install.install_key, user_id, revoked = revoke.is_none(), "Slack disconnected by an admin");
+    Ok(revoke)
+}
+
+/// Posts a test message to the installation's chosen channel.
+pub async fn send_test_message(state: &AppState, id: i64, user_name: &str) -> Result<String, ManageError> {
+    let (install, token) = connected(state, id).await?;
+    let Some(channel) = install.channel_id.as_deref() else { return Err(SlackError::Api("channel_not_found".into()).into()) };
+    let text = format!("Test message from Latch, sent by {user_name}. Latch will post here.");
+    state.slack.api.post_message(&token, channel, &text).await?;
+    tracing::info!(installation_id = id, "Slack test message sent");
+    Ok(install.channel_name.unwrap_or_else(|| channel.to_string()))
+}

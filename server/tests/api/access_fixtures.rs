@@ -1,0 +1,188 @@
+//! Helpers for the access-core tests: people with their own signed-in clients, server-function
+//! calls, and a catalog with a two-step policy and manual provisioning.
+
+use app::session::{CurrentUser, Role};
+use serde_json::Value;
+
+use crate::helpers::{self, PASSWORD, TestApp};
+
+/// A signed-in person with their own cookie jar.
+pub struct Person {
+    pub user: CurrentUser,
+    pub client: reqwest::Client,
+}
+
+pub async fn person(app: &TestApp, email: &str, name: &str, role: Role) -> Person {
+    let user = app.create_user(email, name, role).await;
+    let client = helpers::client();
+    let response = app.post_login(&client, email, PASSWORD, "/").await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "sign-in of {email} should redirect"
+    );
+    Person { user, client }
+}
+
+/// Calls server function `endpoint` (under /api/) with form fields; returns status and JSON.
+pub async fn call(
+    app: &TestApp,
+    who: &Person,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = who
+        .client
+        .post(app.url(&format!("/api/{endpoint}")))
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .expect("call server function");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, json)
+}
+
+/// Like [`call`], but the call must succeed.
+pub async fn ok(app: &TestApp, who: &Person, endpoint: &str, form: &[(&str, &str)]) -> Value {
+    let (status, json) = call(app, who, endpoint, form).await;
+    assert_eq!(status, 200, "{endpoint} failed: {json}");
+    json
+}
+
+pub fn text(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+/// The cast of the JIT loop: an admin, a requester, her manager and the app owner who provisions.
+pub struct Loop {
+    pub admin: Person,
+    pub alice: Person,
+    pub bob: Person,
+    pub carol: Person,
+    pub entitlement_id: String,
+}
+
+/// Admin-built catalog: app "Prod DB" owned by Carol; entitlement "admin" (7 days max) with a
+/// two-step policy (Alice's manager Bob, then the app owners) and manual provisioning by Carol.
+pub async fn jit_loop(app: &TestApp) -> Loop {
+    let admin = person(app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
+    let alice = person(app, "alice@example.com", "Alice Requester", Role::User).await;
+    let bob = person(app, "bob@example.com", "Bob Manager", Role::User).await;
+    let carol = person(app, "carol@example.com", "Carol Owner", Role::User).await;
+    ok(
+        app,
+        &admin,
+        "directory/update_user",
+        &[
+            ("id", &alice.user.id.to_string()),
+            ("name", "Alice Requester"),
+            ("manager_email", "bob@example.com"),
+            ("department", "Engineering"),
+            ("job_title", "SRE"),
+            ("status", "active"),
+        ],
+    )
+    .await;
+    let steps = r#"[{"kind":"approval","approvers":[{"kind":"manager"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":true,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]},
+                    {"kind":"approval","approvers":[{"kind":"app_owners"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":true,"allow_reassignment":true,"fallback_users":[]}]"#;
+    let policy = text(
+        &ok(
+            app,
+            &admin,
+            "policies/save",
+            &[("name", "Manager then owner"), ("steps_json", steps)],
+        )
+        .await,
+    );
+    let app_id = text(
+        &ok(
+            app,
+            &admin,
+            "catalog/save_app",
+            &[
+                ("name", "Prod DB"),
+                ("description", "The production database"),
+                ("owners", "carol@example.com"),
+                ("instructions", "Add the user to the `admins` role."),
+            ],
+        )
+        .await,
+    );
+    let entitlement_id = text(
+        &ok(
+            app,
+            &admin,
+            "catalog/save_entitlement",
+            &[
+                ("app_id", &app_id),
+                ("display_name", "Admin"),
+                ("slug", "admin"),
+                ("risk", "high"),
+                ("max_duration", "7d"),
+                ("request_policy", &policy),
+                ("provisioning", "manual"),
+                ("provisioners", "carol@example.com"),
+            ],
+        )
+        .await,
+    );
+    Loop {
+        admin,
+        alice,
+        bob,
+        carol,
+        entitlement_id,
+    }
+}
+
+/// Alice asks for the admin entitlement for a day; returns (request id, number).
+pub async fn request_admin(app: &TestApp, l: &Loop) -> (String, String) {
+    let number = text(
+        &ok(
+            app,
+            &l.alice,
+            "requests/create",
+            &[
+                ("entitlement_id", &l.entitlement_id),
+                ("duration", "1d"),
+                ("justification", "Investigating INC-42"),
+            ],
+        )
+        .await,
+    );
+    let detail = ok(app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    (text(&detail["summary"]["id"]), number)
+}
+
+/// The id of the only open task visible to `who`.
+pub async fn only_task(app: &TestApp, who: &Person) -> String {
+    let tasks = ok(app, who, "grants/tasks", &[]).await;
+    let tasks = tasks.as_array().expect("tasks list");
+    assert_eq!(tasks.len(), 1, "expected exactly one open task: {tasks:?}");
+    text(&tasks[0]["id"])
+}
+
+/// Moves a grant's expiry into the past (stored column and domain body alike).
+pub async fn backdate_grant(app: &TestApp, grant_id: &str) {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT body FROM grants WHERE id = $1")
+        .bind(grant_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let mut body: Value = serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
+    let past = app::ssr::clock::now_ms() - 1_000;
+    body["expires_at"] = Value::from(past);
+    sqlx::query("UPDATE grants SET body = $1, expires_at = $2 WHERE id = $3")
+        .bind(body.to_string())
+        .bind(past)
+        .bind(grant_id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,752 @@
+//! The JIT loop end to end through the server functions: request → two approvals → manual
+//! provisioning → grant → expiry → deprovisioning, all in a verified audit log.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use crate::access_fixtures::*;
+use crate::helpers::{spawn_app, spawn_on_database};
+use app::ssr::access::audit::{self, Verification};
+
+async fn scalar(app: &crate::helpers::TestApp, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+async fn wait_for(app: &crate::helpers::TestApp, sql: &str, want: i64) {
+    for _ in 0..100 {
+        if scalar(app, sql).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "timed out waiting for `{sql}` to be {want} (is {})",
+        scalar(app, sql).await
+    );
+}
+
+#[tokio::test]
+async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_removal_with_a_verified_audit_log()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (id, number) = request_admin(&app, &l).await;
+    assert_eq!(number, "REQ-1");
+
+    // Step 1 is Bob's (Alice's manager); Carol cannot decide it yet.
+    let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
+    assert_eq!(assigned.as_array().unwrap().len(), 1);
+    let (status, _) = call(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    // Step 2 goes to the app owner.
+    ok(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    assert_eq!(detail["summary"]["status"], "provisioning");
+
+    // Carol provisions by hand; only "Provisioned" gives access.
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[
+            ("id", &task),
+            ("outcome", "done"),
+            ("note", "added to admins"),
+        ],
+    )
+    .await;
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    assert_eq!(detail["summary"]["outcome"], "granted");
+    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    let grant = &grants.as_array().unwrap()[0];
+    assert_eq!(grant["status"], "active");
+    let grant_id = text(&grant["id"]);
+
+    // Expiry: the worker revokes it and asks Carol to remove the access.
+    backdate_grant(&app, &grant_id).await;
+    wait_for(
+        &app,
+        "SELECT COUNT(*) FROM grants WHERE state = 'pending_removal'",
+        1,
+    )
+    .await;
+    let grants = ok(&app, &l.admin, "grants/list", &[]).await;
+    assert_eq!(grants[0]["status_label"], "expired, pending removal");
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'removed'").await,
+        1
+    );
+
+    // Every step is in the audit log, and the chain verifies.
+    let actions: Vec<String> = sqlx::query("SELECT action FROM audit_events ORDER BY seq")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("action").unwrap())
+        .collect();
+    for expected in [
+        "auth.signed_in",
+        "policy.created",
+        "catalog.entitlement_created",
+        "request.created",
+        "request.step_approved",
+        "request.approved",
+        "provisioning.task_opened",
+        "grant.issued",
+        "request.granted",
+        "grant.expired",
+        "deprovisioning.task_opened",
+        "grant.removed",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "missing {expected} in {actions:?}"
+        );
+    }
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+
+    // The outbox heard about it, in the same transactions.
+    for kind in [
+        "request_created",
+        "approval_needed",
+        "request_decided",
+        "provisioning_assigned",
+        "access_granted",
+        "access_expired",
+        "deprovisioning_assigned",
+    ] {
+        let n = scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM outbox WHERE kind = '{kind}'"),
+        )
+        .await;
+        assert!(n > 0, "no {kind} notification");
+    }
+}
+
+#[tokio::test]
+async fn two_approvers_deciding_at_once_record_exactly_one_decision_and_the_loser_is_told_who_decided()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (id, number) = request_admin(&app, &l).await;
+    // Bob twice at once (a double click), and Ada (Super Admin fallback can't decide: not assigned).
+    let form = [("id", id.as_str()), ("step", "1"), ("verdict", "approved")];
+    let (a, b) = tokio::join!(
+        call(&app, &l.bob, "approvals/decide", &form),
+        call(&app, &l.bob, "approvals/decide", &form),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let loser = if a.0 == 409 { a.1 } else { b.1 };
+    assert!(
+        loser
+            .to_string()
+            .contains("already approved by Bob Manager"),
+        "{loser}"
+    );
+    let n = scalar(
+        &app,
+        "SELECT COUNT(*) FROM request_events WHERE action = 'request.step_approved'",
+    )
+    .await;
+    assert_eq!(n, 1);
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    assert_eq!(detail["summary"]["current_step"], 1);
+}
+
+#[tokio::test]
+async fn a_second_request_for_open_access_is_refused_and_names_the_open_one() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    // Longer than the entitlement's 7-day maximum.
+    let (status, body) = call(
+        &app,
+        &l.alice,
+        "requests/create",
+        &[
+            ("entitlement_id", &l.entitlement_id),
+            ("duration", "30d"),
+            ("justification", "too long"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string().contains("longer than the maximum"),
+        "{body}"
+    );
+    // No justification.
+    let (status, _) = call(
+        &app,
+        &l.alice,
+        "requests/create",
+        &[
+            ("entitlement_id", &l.entitlement_id),
+            ("justification", " "),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    request_admin(&app, &l).await;
+    let (status, body) = call(
+        &app,
+        &l.alice,
+        "requests/create",
+        &[
+            ("entitlement_id", &l.entitlement_id),
+            ("justification", "again"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("REQ-1"), "{body}");
+}
+
+#[tokio::test]
+async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (id, number) = request_admin(&app, &l).await;
+    // Step 1 requires a denial reason.
+    let (status, _) = call(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "denied")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[
+            ("id", &id),
+            ("step", "1"),
+            ("verdict", "denied"),
+            ("reason", "not on call"),
+        ],
+    )
+    .await;
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    assert_eq!(detail["summary"]["outcome"], "denied");
+
+    let (id2, number2) = request_admin(&app, &l).await;
+    ok(&app, &l.alice, "requests/cancel", &[("id", &id2)]).await;
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number2)]).await;
+    assert_eq!(detail["summary"]["outcome"], "cancelled");
+}
+
+#[tokio::test]
+async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_once() {
+    let app = spawn_app().await;
+    let second = spawn_on_database(&app.database_url).await;
+    let l = jit_loop(&app).await;
+    let (id, _) = request_admin(&app, &l).await;
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    ok(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    let grant_id: String = sqlx::query("SELECT id FROM grants")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap();
+
+    backdate_grant(&app, &grant_id).await;
+    // Both processes also sweep directly, racing the background workers.
+    let (a, b) = tokio::join!(
+        app::ssr::access::grants::expire_due(&app.db, 100),
+        app::ssr::access::grants::expire_due(&second.db, 100),
+    );
+    a.unwrap();
+    b.unwrap();
+    wait_for(
+        &app,
+        "SELECT COUNT(*) FROM grants WHERE state = 'pending_removal'",
+        1,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'grant.expired'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM provisioning_tasks WHERE kind = 'deprovision'"
+        )
+        .await,
+        1
+    );
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_policy_in_use_cannot_be_deleted_and_the_error_names_what_uses_it() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let policies = ok(&app, &l.admin, "policies/list", &[]).await;
+    let id = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Manager then owner")
+        .map(|p| text(&p["id"]))
+        .unwrap();
+    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &id)]).await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("Admin"), "{body}");
+    let (status, _) = call(&app, &l.alice, "policies/delete", &[("id", &id)]).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = person(
+        &app,
+        "admin@example.com",
+        "Ada Admin",
+        app::session::Role::SuperAdmin,
+    )
+    .await;
+    let before = scalar(&app, "SELECT COUNT(*) FROM users").await;
+    let csv = "email,name,manager_email,department,title,groups\nzed@example.com,Zed,,Ops,SRE,oncall\nnot-an-email,Bad,,,,\n";
+    let body = ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
+    assert!(body.to_string().contains("\"line\":3"), "{body}");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM users").await, before);
+    let good = "email,name,manager_email,department,title,groups\nzed@example.com,Zed,,Ops,SRE,oncall\nyan@example.com,Yan,zed@example.com,Ops,SRE,oncall\n";
+    let body = ok(&app, &admin, "directory/import", &[("csv", good)]).await;
+    assert!(body.to_string().contains("Imported"), "{body}");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 2);
+}
+
+#[tokio::test]
+async fn the_request_pages_render_on_the_server_with_the_request_history_and_decision_buttons() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (_, number) = request_admin(&app, &l).await;
+
+    let page = l
+        .alice
+        .client
+        .get(app.url("/requests"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Prod DB — Admin"),
+        "the request form lists the entitlement"
+    );
+    assert!(html.contains(&number), "My requests lists {number}");
+
+    let page = l
+        .bob
+        .client
+        .get(app.url(&format!("/requests/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Investigating INC-42"));
+    assert!(
+        html.contains(r#"value="approved""#),
+        "Bob sees the approve button"
+    );
+    assert!(html.contains("request.created"));
+
+    // Someone not involved learns nothing, not even that the request exists.
+    let page = l
+        .carol
+        .client
+        .get(app.url(&format!("/requests/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+
+    for path in [
+        "/apps",
+        "/admin/grants",
+        "/admin/audit",
+        "/admin/policies",
+        "/admin/directory",
+    ] {
+        let page = l.admin.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200, "{path}");
+    }
+    let page = l
+        .alice
+        .client
+        .get(app.url("/admin/audit"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_audit_log_exports_as_csv_and_json_for_super_admins_only() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    request_admin(&app, &l).await;
+    let csv = l
+        .admin
+        .client
+        .get(app.url("/admin/audit/export?format=csv&action=request."))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("seq,id,at,actor,action,target,before,after,rule,prev_hash,hash\n"));
+    assert!(csv.contains("\"request.created\""));
+    assert!(!csv.contains("auth.signed_in"), "the action filter applies");
+    let json: serde_json::Value = l
+        .admin
+        .client
+        .get(app.url("/admin/audit/export?format=json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(json.as_array().unwrap().len() > 5);
+    let denied = l
+        .alice
+        .client
+        .get(app.url("/admin/audit/export?format=json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status().as_u16(), 403);
+}
+
+/// Runs `latch audit verify` against the test app's database.
+fn latch_audit_verify(app: &crate::helpers::TestApp) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LATCH_DATA_DIR", dir.path())
+        .env("LATCH_DATABASE_URL", &app.database_url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tampering_with_the_audit_log_is_detected_by_verify() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    request_admin(&app, &l).await;
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+    let output = latch_audit_verify(&app);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("intact"));
+    sqlx::query(
+        "UPDATE audit_events SET target = 'request:REQ-999' WHERE action = 'request.created'",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    match audit::verify(&app.db).await.unwrap() {
+        Verification::Broken { message, .. } => assert!(message.contains("hash"), "{message}"),
+        other => panic!("tampering went unnoticed: {other:?}"),
+    }
+    let output = latch_audit_verify(&app);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BROKEN"));
+}
+
+/// Runs the loop up to an active grant; returns its id.
+async fn granted(app: &crate::helpers::TestApp, l: &Loop) -> String {
+    let (id, _) = request_admin(app, l).await;
+    ok(
+        app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    ok(
+        app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+    let task = only_task(app, &l.carol).await;
+    ok(
+        app,
+        &l.carol,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
+    text(&grants[0]["id"])
+}
+
+#[tokio::test]
+async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    // Someone else can't release it, and a user can't revoke.
+    let (status, _) = call(&app, &l.bob, "grants/release", &[("id", &grant)]).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&app, &l.alice, "grants/revoke", &[("id", &grant)]).await;
+    assert_eq!(status, 403);
+    ok(&app, &l.alice, "grants/release", &[("id", &grant)]).await;
+    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    assert_eq!(grants[0]["status"], "pending_removal");
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+
+    // Access again, then an admin revokes it.
+    let grant = granted(&app, &l).await;
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    let listed = ok(
+        &app,
+        &l.admin,
+        "grants/list",
+        &[("user_email", "alice@example.com")],
+    )
+    .await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == grant.as_str() && g["status"] == "pending_removal")
+    );
+    let revoked = scalar(
+        &app,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'grant.revoked'",
+    )
+    .await;
+    assert_eq!(revoked, 1);
+}
+
+#[tokio::test]
+async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    let before = scalar(&app, "SELECT expires_at FROM grants").await;
+    // Asking again without "extension" is refused: it is already granted.
+    let (status, _) = call(
+        &app,
+        &l.alice,
+        "requests/create",
+        &[
+            ("entitlement_id", &l.entitlement_id),
+            ("justification", "more"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    let number = text(
+        &ok(
+            &app,
+            &l.alice,
+            "requests/create",
+            &[
+                ("entitlement_id", &l.entitlement_id),
+                ("duration", "3d"),
+                ("justification", "incident still open"),
+                ("extension", "on"),
+            ],
+        )
+        .await,
+    );
+    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
+    let id = text(&detail["summary"]["id"]);
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    ok(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM grants").await,
+        1,
+        "no second grant"
+    );
+    let after = scalar(&app, "SELECT expires_at FROM grants").await;
+    assert!(after > before, "expiry moved from {before} to {after}");
+    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    assert_eq!(text(&grants[0]["id"]), grant);
+}
+
+#[tokio::test]
+async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    // A week-long grant, one day from its end.
+    let row = sqlx::query("SELECT body FROM grants WHERE id = $1")
+        .bind(&grant)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let mut body: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
+    let now = app::ssr::clock::now_ms();
+    let expires = now + 86_400_000;
+    body["period_start"] = serde_json::Value::from(now - 6 * 86_400_000);
+    body["expires_at"] = serde_json::Value::from(expires);
+    sqlx::query("UPDATE grants SET body = $1, expires_at = $2 WHERE id = $3")
+        .bind(body.to_string())
+        .bind(expires)
+        .bind(&grant)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app::ssr::access::grants::remind_expiring(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    app::ssr::access::grants::remind_expiring(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'access_expiring'"
+        )
+        .await,
+        1
+    );
+    let recipient = scalar(
+        &app,
+        "SELECT recipient_id FROM outbox WHERE kind = 'access_expiring'",
+    )
+    .await;
+    assert_eq!(recipient, l.alice.user.id);
+}
+
+#[tokio::test]
+async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_audited() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    assert_eq!(ok(&app, &l.alice, "catalog/grant_cap", &[]).await, 90);
+    let (status, _) = call(&app, &l.alice, "catalog/set_grant_cap", &[("days", "30")]).await;
+    assert_eq!(status, 403);
+    ok(&app, &l.admin, "catalog/set_grant_cap", &[("days", "30")]).await;
+    let app_id: String = sqlx::query("SELECT id FROM apps").fetch_one(&app.db.pool).await.unwrap().try_get("id").unwrap();
+    let (status, body) = call(&app, &l.admin, "catalog/save_entitlement", &[
+        ("app_id", &app_id),
+        ("display_name", "Forever"),
+        ("max_duration", "60d"),
+    ])
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("organisation-wide maximum"), "{body}");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.grant_cap_changed'").await, 1);
+}

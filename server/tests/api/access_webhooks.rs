@@ -1,0 +1,233 @@
+//! Webhook provisioning: signed calls, success decided by the response, retries with backoff and
+//! the fall-back to a manual task for the app owners.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use sqlx::Row;
+
+use crate::access_fixtures::*;
+use crate::helpers::{TestApp, spawn_app};
+
+type Calls = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A receiver that records every call and answers `status`.
+async fn receiver(status: u16) -> (String, Calls) {
+    let calls: Calls = Arc::default();
+    let recorded = calls.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let recorded = recorded.clone();
+            async move {
+                recorded.lock().unwrap().push((headers, body));
+                StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, calls)
+}
+
+/// An auto-approved entitlement of the loop's app, provisioned by webhook to `url`.
+async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
+    let app_id: String = sqlx::query("SELECT id FROM apps")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap();
+    text(
+        &ok(
+            app,
+            &l.admin,
+            "catalog/save_entitlement",
+            &[
+                ("app_id", &app_id),
+                ("display_name", "Reader"),
+                ("slug", "reader"),
+                ("max_duration", "7d"),
+                ("request_policy", "builtin-auto-approval"),
+                ("provisioning", "webhook"),
+                ("webhook_url", url),
+            ],
+        )
+        .await,
+    )
+}
+
+async fn wait_calls(calls: &Calls, n: usize) {
+    for _ in 0..100 {
+        if calls.lock().unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {n} webhook calls, got {}",
+        calls.lock().unwrap().len()
+    );
+}
+
+/// Waits until the webhook task is waiting for attempt `n`.
+async fn wait_attempt(app: &TestApp, n: usize) {
+    let needle = format!("\"attempt\":{n},");
+    for _ in 0..100 {
+        let body: String = sqlx::query("SELECT body FROM provisioning_tasks")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .try_get("body")
+            .unwrap();
+        if body.contains(&needle) && body.contains("webhook_pending") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the task never reached attempt {n}");
+}
+
+async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let detail = ok(app, who, "requests/detail", &[("number", number)]).await;
+        if !detail["summary"]["outcome"].is_null() {
+            return detail["summary"]["outcome"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{number} never closed");
+}
+
+#[tokio::test]
+async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (url, calls) = receiver(200).await;
+    let ent = webhook_entitlement(&app, &l, &url).await;
+    let number = text(
+        &ok(
+            &app,
+            &l.alice,
+            "requests/create",
+            &[
+                ("entitlement_id", &ent),
+                ("duration", "4h"),
+                ("justification", "read-only look"),
+            ],
+        )
+        .await,
+    );
+
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    let (headers, body) = calls.lock().unwrap()[0].clone();
+    let secret = app::ssr::access::webhooks::signing_secret(&app.db)
+        .await
+        .unwrap();
+    let header = headers.get("latch-signature").unwrap().to_str().unwrap();
+    app::domain::webhook::verify(
+        secret.as_bytes(),
+        header,
+        body.as_bytes(),
+        app::ssr::access::now(),
+        300,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["action"], "provision");
+    assert_eq!(json["subject"]["email"], "alice@example.com");
+    assert_eq!(json["entitlement"]["slug"], "reader");
+    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    assert_eq!(grants[0]["status"], "active");
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_task_for_the_app_owners()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (url, calls) = receiver(500).await;
+    let ent = webhook_entitlement(&app, &l, &url).await;
+    let number = text(
+        &ok(
+            &app,
+            &l.alice,
+            "requests/create",
+            &[
+                ("entitlement_id", &ent),
+                ("duration", "4h"),
+                ("justification", "read-only look"),
+            ],
+        )
+        .await,
+    );
+
+    wait_calls(&calls, 1).await;
+    // The next attempt waits for the backoff (30 s first).
+    let due: i64 = loop {
+        let row = sqlx::query("SELECT due_at, body FROM provisioning_tasks")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        let body: String = row.try_get("body").unwrap();
+        if body.contains("\"attempt\":2") {
+            break row.try_get("due_at").unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let wait = due - app::ssr::clock::now_ms();
+    assert!(
+        (25_000..=31_000).contains(&wait),
+        "first retry after ~30 s, not {wait} ms"
+    );
+
+    // Make every retry due at once instead of waiting 1¾ hours.
+    for n in 2..=app::domain::webhook::MAX_ATTEMPTS as usize {
+        // Only once the previous failure is recorded (else its new due time would win).
+        wait_attempt(&app, n).await;
+        sqlx::query(
+            "UPDATE provisioning_tasks SET due_at = 0 WHERE open = 1 AND due_at IS NOT NULL",
+        )
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        wait_calls(&calls, n).await;
+    }
+    let task = loop {
+        let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
+        if let Some(t) = tasks.as_array().unwrap().first() {
+            break text(&t["id"]);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        app::domain::webhook::MAX_ATTEMPTS as usize
+    );
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[
+            ("id", &task),
+            ("outcome", "done"),
+            ("note", "added by hand"),
+        ],
+    )
+    .await;
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    let gave_up = sqlx::query(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'provisioning.webhook_gave_up'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+    .try_get::<i64, _>(0)
+    .unwrap();
+    assert_eq!(gave_up, 1);
+}
