@@ -105,6 +105,8 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        // A stuck server must fail the test, not hang the suite.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("client")
 }
