@@ -31,7 +31,7 @@ async fn wait_for(app: &crate::helpers::TestApp, sql: &str, want: i64) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_removal_with_a_verified_audit_log()
  {
     let app = spawn_app().await;
@@ -163,7 +163,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_approvers_deciding_at_once_record_exactly_one_decision_and_the_loser_is_told_who_decided()
  {
     let app = spawn_app().await;
@@ -195,7 +195,7 @@ async fn two_approvers_deciding_at_once_record_exactly_one_decision_and_the_lose
     assert_eq!(detail["summary"]["current_step"], 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_request_for_open_access_is_refused_and_names_the_open_one() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -243,7 +243,7 @@ async fn a_second_request_for_open_access_is_refused_and_names_the_open_one() {
     assert!(body.to_string().contains("REQ-1"), "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -278,7 +278,7 @@ async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
     assert_eq!(detail["summary"]["outcome"], "cancelled");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_once() {
     let app = spawn_app().await;
     let second = spawn_on_database(&app.database_url).await;
@@ -350,7 +350,7 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
     ));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_in_use_cannot_be_deleted_and_the_error_names_what_uses_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -369,7 +369,7 @@ async fn a_policy_in_use_cannot_be_deleted_and_the_error_names_what_uses_it() {
     assert_eq!(status, 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
     let app = spawn_app().await;
     let admin = person(
@@ -390,7 +390,7 @@ async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_pages_render_on_the_server_with_the_request_history_and_decision_buttons() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -457,7 +457,7 @@ async fn the_request_pages_render_on_the_server_with_the_request_history_and_dec
     assert_eq!(page.status().as_u16(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_exports_as_csv_and_json_for_super_admins_only() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -508,7 +508,7 @@ fn latch_audit_verify(app: &crate::helpers::TestApp) -> std::process::Output {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampering_with_the_audit_log_is_detected_by_verify() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -568,7 +568,7 @@ async fn granted(app: &crate::helpers::TestApp, l: &Loop) -> String {
     text(&grants[0]["id"])
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -615,7 +615,7 @@ async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     assert_eq!(revoked, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -682,7 +682,7 @@ async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
     assert_eq!(text(&grants[0]["id"]), grant);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -731,7 +731,7 @@ async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
     assert_eq!(recipient, l.alice.user.id);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_audited() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;

@@ -104,7 +104,7 @@ async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> serde_json::Va
     panic!("{number} never closed");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
@@ -146,7 +146,7 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     assert_eq!(grants[0]["status"], "active");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_task_for_the_app_owners()
  {
     let app = spawn_app().await;

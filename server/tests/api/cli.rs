@@ -31,7 +31,7 @@ fn create_account(command: &str, data_dir: &std::path::Path, url: &str, email: &
     child.wait_with_output().unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
@@ -49,7 +49,7 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_user_makes_an_account_without_admin_rights() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;

@@ -2,7 +2,7 @@ use app::session::Role;
 
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_shows_who_is_signed_in_with_sign_out_and_navigation() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -15,7 +15,7 @@ async fn the_shell_shows_who_is_signed_in_with_sign_out_and_navigation() {
     assert!(!html.contains(r#"href="/admin/settings""#), "non-admins don't see the Admin section");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn super_admins_reach_settings_notifications() {
     let app = spawn_app().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -27,7 +27,7 @@ async fn super_admins_reach_settings_notifications() {
     assert!(html.contains(r#"href="/admin/settings""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_without_the_role_get_a_403_page_inside_the_layout() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -40,7 +40,7 @@ async fn users_without_the_role_get_a_403_page_inside_the_layout() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_get_a_404_inside_the_layout() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -51,7 +51,7 @@ async fn unknown_pages_get_a_404_inside_the_layout() {
     assert!(html.contains(r#"action="/auth/logout""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_without_a_feature_say_what_will_live_there() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -64,7 +64,7 @@ async fn pages_without_a_feature_say_what_will_live_there() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_current_user_server_function_needs_no_hidden_ui_to_be_safe() {
     let app = spawn_app().await;
     let anonymous = crate::helpers::client()

@@ -1,6 +1,6 @@
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_answers_200_while_the_database_is_reachable() {
     let app = spawn_app().await;
     let response = reqwest::get(app.url("/healthz")).await.unwrap();
@@ -9,7 +9,7 @@ async fn health_check_answers_200_while_the_database_is_reachable() {
     assert_eq!(body["status"], "ok");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_answers_503_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.db.pool.close().await;
@@ -19,7 +19,7 @@ async fn health_check_answers_503_when_the_database_is_gone() {
     assert_eq!(body["database"], "unreachable");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_needs_no_sign_in_and_sets_security_headers() {
     let app = spawn_app().await;
     let response = reqwest::get(app.url("/healthz")).await.unwrap();
@@ -27,7 +27,7 @@ async fn health_check_needs_no_sign_in_and_sets_security_headers() {
     assert_eq!(response.headers()["x-frame-options"], "DENY");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_failure_shows_a_generic_500_page_without_internals() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", app::session::Role::User).await;

@@ -2,7 +2,7 @@ use app::ssr::lease;
 
 use crate::helpers::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_one_process_holds_a_lease_until_it_lapses_or_is_released() {
     let app = spawn_app().await;
     let db = &app.db;
@@ -16,7 +16,7 @@ async fn only_one_process_holds_a_lease_until_it_lapses_or_is_released() {
     assert!(lease::try_acquire(db, "expiry", "process-a", 60_000).await.unwrap(), "a lapsed lease is taken over");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_claims_on_a_free_lease_have_one_winner() {
     let app = spawn_app().await;
     let mut handles = Vec::new();
@@ -35,7 +35,7 @@ async fn concurrent_claims_on_a_free_lease_have_one_winner() {
     assert_eq!(winners, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_starting_together_on_one_database_migrate_it_once() {
     let first = spawn_app().await;
     // A fresh database for the race: the first app's URL already migrated, so use a new one.

@@ -13,7 +13,7 @@ async fn submit(app: &crate::helpers::TestApp, token: &str, email: &str, passwor
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_install_logs_a_setup_link_that_creates_the_first_admin_once() {
     let app = spawn_app().await;
     let link = app.setup_link.clone().expect("a setup link while no admin exists");
@@ -42,7 +42,7 @@ async fn a_fresh_install_logs_a_setup_link_that_creates_the_first_admin_once() {
     assert!(restarted.setup_link.is_none(), "no link once an admin exists");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_setup_token_creates_nothing() {
     let app = spawn_app().await;
     let response = submit(&app, "forged", "root@example.com", "a very long password", "a very long password").await;
@@ -51,7 +51,7 @@ async fn a_forged_setup_token_creates_nothing() {
     assert_eq!(count.0, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_form_errors_keep_the_link_usable() {
     let app = spawn_app().await;
     let token = token_of(app.setup_link.as_deref().unwrap());
@@ -65,7 +65,7 @@ async fn setup_form_errors_keep_the_link_usable() {
     assert_eq!(location(&ok), "/");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_setup_submissions_create_exactly_one_admin() {
     let app = spawn_app().await;
     let token = token_of(app.setup_link.as_deref().unwrap());

@@ -2,7 +2,7 @@ use app::session::Role;
 
 use crate::helpers::{client, location, spawn_app, PASSWORD};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -17,7 +17,7 @@ async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
     assert_eq!(page.status().as_u16(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_page_renders_a_form_that_works_without_javascript() {
     let app = spawn_app().await;
     let response = app.get("/login?next=%2Fapps").await;
@@ -27,7 +27,7 @@ async fn the_login_page_renders_a_form_that_works_without_javascript() {
     assert!(html.contains(r#"name="next" value="/apps""#), "{html}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -41,7 +41,7 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
     assert!(html.contains("Wrong email or password."));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_are_matched_without_regard_to_case() {
     let app = spawn_app().await;
     app.create_user("Ada@Example.com", "Ada", Role::User).await;
@@ -49,7 +49,7 @@ async fn emails_are_matched_without_regard_to_case() {
     assert_eq!(location(&response), "/");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_slow_down_the_account_even_with_the_right_password() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -63,7 +63,7 @@ async fn repeated_failures_slow_down_the_account_even_with_the_right_password() 
     assert!(html.contains("Too many failed sign-in attempts"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_from_one_address_slow_down_every_account() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -75,7 +75,7 @@ async fn repeated_failures_from_one_address_slow_down_every_account() {
     assert_eq!(location(&response), "/login?error=throttled");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cookies_are_http_only_and_same_site_lax() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -87,7 +87,7 @@ async fn session_cookies_are_http_only_and_same_site_lax() {
     assert!(!cookie.contains("Secure"), "plain-http public URL must not set Secure: {cookie}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -98,7 +98,7 @@ async fn signing_out_ends_the_session() {
     assert_eq!(app.get("/").await.status().as_u16(), 303);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_survive_a_restart_of_the_server() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -111,7 +111,7 @@ async fn sessions_survive_a_restart_of_the_server() {
     assert_eq!(signed_out.status().as_u16(), 303);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspended_account_is_signed_out_on_its_next_request() {
     let app = spawn_app().await;
     let user = app.sign_in_as("ada@example.com", Role::User).await;
@@ -125,7 +125,7 @@ async fn a_suspended_account_is_signed_out_on_its_next_request() {
     assert_eq!(location(&response), "/login?error=invalid");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_never_redirects_off_site() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -133,7 +133,7 @@ async fn sign_in_never_redirects_off_site() {
     assert_eq!(location(&response), "/");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_form_posts_are_refused() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;

@@ -104,7 +104,7 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     parsed.to_string()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_connects_a_workspace_and_settings_shows_workspace_channel_installer_and_scopes() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -129,7 +129,7 @@ async fn an_admin_connects_a_workspace_and_settings_shows_workspace_channel_inst
     assert!(app.get(&format!("{PAGE}?slack=connected")).await.text().await.unwrap().contains("Connected to Slack."));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorize_url_carries_client_id_all_bot_scopes_the_redirect_and_a_fresh_state() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -152,7 +152,7 @@ async fn the_authorize_url_carries_client_id_all_bot_scopes_the_redirect_and_a_f
     assert!(query_param(&url, "state").is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_on_slack_returns_with_a_message_and_stores_nothing() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -169,7 +169,7 @@ async fn cancelling_on_slack_returns_with_a_message_and_stores_nothing() {
     assert!(slack.api_calls_to("oauth.v2.access").is_empty(), "no code to exchange");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_without_state_or_with_a_forged_state_is_refused_and_stores_nothing() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -188,7 +188,7 @@ async fn a_callback_without_state_or_with_a_forged_state_is_refused_and_stores_n
     assert!(slack.api_calls_to("oauth.v2.access").is_empty(), "the code is never exchanged");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_state_is_refused() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -202,7 +202,7 @@ async fn a_replayed_state_is_refused() {
     assert_eq!(slack.api_calls_to("oauth.v2.access").len(), 1, "the replay never reaches Slack");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_state_is_refused() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -217,7 +217,7 @@ async fn an_expired_state_is_refused() {
     assert_eq!(installation_count(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_started_in_another_admins_session_is_refused() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -234,7 +234,7 @@ async fn a_state_started_in_another_admins_session_is_refused() {
     assert_eq!(installation_count(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_refusing_the_code_is_shown_with_its_error_code() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -249,7 +249,7 @@ async fn slack_refusing_the_code_is_shown_with_its_error_code() {
     assert_eq!(installation_count(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_slack_times_out_with_a_message_within_the_bound() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -267,7 +267,7 @@ async fn a_slow_slack_times_out_with_a_message_within_the_bound() {
     assert_eq!(installation_count(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_slack_is_reported() {
     // A port that was free a moment ago: nothing listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -284,7 +284,7 @@ async fn an_unreachable_slack_is_reported() {
     assert_eq!(installation_count(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_callbacks_with_the_same_state_have_exactly_one_winner() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -316,7 +316,7 @@ async fn futures_join_all<F: std::future::Future<Output = String> + Send + 'stat
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_workspaces_can_be_connected_and_each_is_listed() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -332,7 +332,7 @@ async fn several_workspaces_can_be_connected_and_each_is_listed() {
     assert!(html.contains("Connect another workspace"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enterprise_grid_org_wide_install_is_one_installation_serving_every_workspace_of_the_org() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -378,7 +378,7 @@ async fn an_enterprise_grid_org_wide_install_is_one_installation_serving_every_w
     assert!(page(&app).await.contains("the app was uninstalled in Slack"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_revokes_the_token_at_slack_and_the_page_shows_it() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -405,7 +405,7 @@ async fn disconnect_revokes_the_token_at_slack_and_the_page_shows_it() {
     assert!(sealed.is_none());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_uninstalled_event_disconnects_the_installation() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -419,7 +419,7 @@ async fn an_app_uninstalled_event_disconnects_the_installation() {
     assert!(html.contains("the app was uninstalled in Slack"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tokens_revoked_event_for_our_bot_disconnects_the_installation_and_others_do_not() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -447,7 +447,7 @@ fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_events_endpoint_answers_url_verification_and_rejects_bad_or_stale_signatures() {
     let (app, slack) = spawn_app_with_slack().await;
     let url = app.url("/slack/events");
@@ -488,7 +488,7 @@ async fn the_events_endpoint_answers_url_verification_and_rejects_bad_or_stale_s
     assert_eq!(good.text().await.unwrap(), "abc");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_uninstall_event_changes_nothing() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -508,7 +508,7 @@ async fn a_forged_uninstall_event_changes_nothing() {
     assert!(page(&app).await.contains(r#"data-status="connected""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_message_is_posted_to_the_chosen_channel() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -522,7 +522,7 @@ async fn a_test_message_is_posted_to_the_chosen_channel() {
     assert!(messages.iter().any(|m| m.text.contains("Test message from Latch")), "{messages:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_test_message_is_retried_after_retry_after() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -535,7 +535,7 @@ async fn a_rate_limited_test_message_is_retried_after_retry_after() {
     assert_eq!(slack.messages(&channel).len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_test_message_reports_slacks_error() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -550,7 +550,7 @@ async fn a_failed_test_message_reports_slacks_error() {
     assert!(report["message"].as_str().unwrap().contains("token_revoked"), "{report}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_manifest_has_the_name_scopes_command_and_urls_under_the_public_url() {
     let (app, _slack) = spawn_app_with_slack_config(|config| config.command = "/access".into()).await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -574,7 +574,7 @@ async fn the_manifest_has_the_name_scopes_command_and_urls_under_the_public_url(
     assert!(html.contains("Copy manifest") && html.contains(r#"id="slack-manifest""#), "copy offered");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_install_missing_scopes_shows_a_warning_and_reinstall_fixes_it() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -687,7 +687,7 @@ async fn spawn_latch_binary() -> (TestApp, SlackStandin, LatchProcess) {
     (app, slack, process)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_or_webhook_url_reaches_the_browser_the_logs_or_the_database_in_clear() {
     let (app, slack, process) = spawn_latch_binary().await;
     let (team, channel) = workspace(&slack, "Acme", "acme", "it-access");
@@ -735,7 +735,7 @@ async fn no_token_or_webhook_url_reaches_the_browser_the_logs_or_the_database_in
     let _ = hook;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_admins_get_403_from_every_slack_function_and_handler() {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("ada@example.com", Role::User).await;
@@ -759,7 +759,7 @@ async fn non_admins_get_403_from_every_slack_function_and_handler() {
     drop(slack);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_client_id_and_secret_the_section_says_what_to_set_instead_of_a_dead_button() {
     let app = spawn_app().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
