@@ -467,6 +467,17 @@ pub async fn revoke(db: &Db, actor: &Actor, grant_id: &str) -> AccessResult<()> 
     start_removal(db, &g, &g2, GrantAction::Revoked, actor.audit(), &dir, &ent).await
 }
 
+/// (app name, entitlement display name) for every entitlement id, for listing rows.
+async fn entitlement_labels(db: &Db) -> AccessResult<BTreeMap<String, (String, String)>> {
+    let mut labels = BTreeMap::new();
+    for l in catalog::list(db).await? {
+        for e in l.entitlements {
+            labels.insert(e.id.to_string(), (l.app.name.clone(), e.display_name.clone()));
+        }
+    }
+    Ok(labels)
+}
+
 /// Expires every active grant whose time is up (at most `limit`), oldest expiry first. Safe to run
 /// in several processes at once: the version guard lets exactly one of them expire each grant.
 pub async fn expire_due(db: &Db, limit: i64) -> AccessResult<usize> {
@@ -544,15 +555,7 @@ pub async fn list(
     .fetch_all(&db.pool)
     .await?;
     let names = directory::names(db).await?;
-    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for l in catalog::list(db).await? {
-        for e in l.entitlements {
-            labels.insert(
-                e.id.to_string(),
-                (l.app.name.clone(), e.display_name.clone()),
-            );
-        }
-    }
+    let labels = entitlement_labels(db).await?;
     let mut out = Vec::new();
     for r in rows {
         let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
@@ -597,15 +600,7 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
         .await?
     };
     let names = directory::names(db).await?;
-    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for l in catalog::list(db).await? {
-        for e in l.entitlements {
-            labels.insert(
-                e.id.to_string(),
-                (l.app.name.clone(), e.display_name.clone()),
-            );
-        }
-    }
+    let labels = entitlement_labels(db).await?;
     let mut out = Vec::new();
     for r in rows {
         let t: ProvisioningTask = from_json(&r.try_get::<String, _>("body")?)?;
