@@ -37,11 +37,18 @@ test('a person requests access, the app owner approves and provisions it', async
   await admin.goto('/requests');
   const assigned = admin.locator('#assigned');
   await expect(assigned).toContainText(number);
-  await assigned.getByRole('button', { name: 'Approve' }).first().click();
+  // The decision is a server-function call; wait for its answer before reloading.
+  await Promise.all([
+    admin.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/') && r.ok()),
+    assigned.getByRole('button', { name: 'Approve' }).first().click(),
+  ]);
   const tasks = admin.locator('section', { has: admin.getByRole('heading', { name: 'Provisioning tasks' }) });
   await admin.reload();
   await expect(tasks).toContainText('prod-admin');
-  await tasks.getByRole('button', { name: 'Provisioned' }).first().click();
+  await Promise.all([
+    admin.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/') && r.ok()),
+    tasks.getByRole('button', { name: 'Provisioned' }).first().click(),
+  ]);
 
   // The requester now holds the access, and the request's history tells the whole story.
   await person.goto('/requests');
