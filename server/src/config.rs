@@ -31,12 +31,16 @@ SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the en
   LATCH_LOG               Log filter (tracing EnvFilter syntax). Default: info
   LATCH_LOG_FORMAT        text or json. Default: text
   LATCH_CONFIG            Path of the TOML file (same as --config). Default: none
-  LATCH_SLACK_CLIENT_ID       The Slack app's Client ID (Basic Information). Needed to connect Slack.
-  LATCH_SLACK_CLIENT_SECRET   The Slack app's Client Secret. Needed to connect Slack.
-  LATCH_SLACK_SIGNING_SECRET  The Slack app's Signing Secret; verifies every request from Slack.
-  LATCH_SLACK_API_URL         Slack Web API base URL. Default: https://slack.com/api
-  LATCH_SLACK_AUTHORIZE_URL   Slack OAuth v2 authorize URL. Default: https://slack.com/oauth/v2/authorize
-  LATCH_SLACK_COMMAND         Slash command put in the Slack app manifest. Default: /c1
+  LATCH_SLACK_CLIENT_ID   The Slack app's Client ID (Basic Information). Needed to connect Slack.
+  LATCH_SLACK_CLIENT_SECRET
+                          The Slack app's Client Secret. Needed to connect Slack.
+  LATCH_SLACK_SIGNING_SECRET
+                          The Slack app's Signing Secret; verifies every request from Slack.
+  LATCH_SLACK_API_URL     Slack Web API base URL. Default: https://slack.com/api
+  LATCH_SLACK_AUTHORIZE_URL
+                          Slack OAuth v2 authorize URL.
+                          Default: https://slack.com/oauth/v2/authorize
+  LATCH_SLACK_COMMAND     Slash command put in the Slack app manifest. Default: /c1
 ";
 
 /// The names accepted from the environment (and, lower-cased, from the TOML file).
