@@ -7,14 +7,14 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use app::session::CurrentUser;
 use app::ssr::auth::SESSION_USER_KEY;
-use app::ssr::{users, AppState};
+use app::ssr::{AppState, users};
 
 /// Paths anyone may reach without signing in.
 fn is_public(path: &str) -> bool {
@@ -23,7 +23,12 @@ fn is_public(path: &str) -> bool {
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
-pub async fn guard(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !same_origin(&request, state.public_url.as_str()) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
@@ -42,15 +47,24 @@ pub async fn guard(State(state): State<AppState>, session: Session, mut request:
     let path = request.uri().path().to_string();
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD) && !is_public(&path);
     if is_page && user.is_none() {
-        let back = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-        let target = if back == "/" { "/login".to_string() } else { format!("/login?next={}", urlencode(back)) };
+        let back = request
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        let target = if back == "/" {
+            "/login".to_string()
+        } else {
+            format!("/login?next={}", urlencode(back))
+        };
         return Redirect::to(&target).into_response();
     }
     if path == "/login" && user.is_some() && request.method() == Method::GET {
         return Redirect::to("/").into_response();
     }
 
-    let forbidden = path.starts_with("/admin") && user.as_ref().is_some_and(|u| !u.is_super_admin());
+    let forbidden =
+        path.starts_with("/admin") && user.as_ref().is_some_and(|u| !u.is_super_admin());
     let mut response = next.run(request).await;
     if forbidden {
         *response.status_mut() = StatusCode::FORBIDDEN;
@@ -59,9 +73,15 @@ pub async fn guard(State(state): State<AppState>, session: Session, mut request:
 }
 
 async fn resolve_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, String> {
-    let id: Option<i64> = session.get(SESSION_USER_KEY).await.map_err(|e| e.to_string())?;
+    let id: Option<i64> = session
+        .get(SESSION_USER_KEY)
+        .await
+        .map_err(|e| e.to_string())?;
     let Some(id) = id else { return Ok(None) };
-    match users::find_by_id(&state.db, id).await.map_err(|e| e.to_string())? {
+    match users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         Some(account) if account.active => Ok(Some(account.user)),
         _ => {
             session.flush().await.map_err(|e| e.to_string())?;
@@ -73,17 +93,31 @@ async fn resolve_user(state: &AppState, session: &Session) -> Result<Option<Curr
 /// State-changing requests that carry an `Origin` must come from our own origin. Browsers send
 /// it on cross-site form posts; SameSite=Lax cookies are the first line, this is the second.
 fn same_origin(request: &Request, public_url: &str) -> bool {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return true;
     }
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+    let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    else {
         return true;
     };
     if origin == public_url {
         return true;
     }
-    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        == Some(host)
 }
 
 pub fn urlencode(value: &str) -> String {
@@ -92,13 +126,11 @@ pub fn urlencode(value: &str) -> String {
 
 /// A minimal page for failures below Leptos (the layout can't be rendered there).
 pub fn error_page(status: StatusCode) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · Latch</title>\
+    const BODY: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · Latch</title>\
          <link rel=\"stylesheet\" href=\"/pkg/latch.css\"></head><body><main class=\"status-page\">\
          <h1>Something went wrong</h1><p>Latch could not complete this request. The details are in the \
-         server log; try again in a moment.</p><p><a href=\"/\">Go to the start page</a></p></main></body></html>"
-    );
-    (status, Html(body)).into_response()
+         server log; try again in a moment.</p><p><a href=\"/\">Go to the start page</a></p></main></body></html>";
+    (status, Html(BODY)).into_response()
 }
 
 /// Turns a panic in a handler into the generic 500 page; the panic message goes to the log only.
@@ -118,10 +150,23 @@ mod tests {
 
     #[test]
     fn sign_in_assets_and_health_are_public_and_console_pages_are_not() {
-        for path in ["/login", "/setup", "/healthz", "/pkg/latch.js", "/auth/login", "/api/x"] {
+        for path in [
+            "/login",
+            "/setup",
+            "/healthz",
+            "/pkg/latch.js",
+            "/auth/login",
+            "/api/x",
+        ] {
             assert!(is_public(path), "{path}");
         }
-        for path in ["/", "/requests", "/admin/settings", "/loginx", "/admin/settings/notifications"] {
+        for path in [
+            "/",
+            "/requests",
+            "/admin/settings",
+            "/loginx",
+            "/admin/settings/notifications",
+        ] {
             assert!(!is_public(path), "{path}");
         }
     }
