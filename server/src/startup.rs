@@ -18,6 +18,11 @@ use crate::config::Settings;
 use crate::http;
 use crate::sessions::SessionStoreKind;
 
+/// How often the expiry sweep runs. Short rounds keep revocation prompt (target p99 <= 1 s after
+/// expiry); an idle round is one indexed query. The per-grant version guard keeps a stale lease
+/// holder harmless.
+pub const EXPIRY_SWEEP_EVERY: Duration = Duration::from_millis(250);
+
 pub struct Application {
     local_addr: SocketAddr,
     listener: TcpListener,
@@ -87,17 +92,11 @@ impl Application {
             db.clone(),
             holder.clone(),
             "grant-expiry",
-            // Short rounds keep revocation prompt (target p99 <= 1 s after expiry); an idle round
-            // is one indexed query. The per-grant version guard keeps a stale holder harmless.
-            Duration::from_millis(250),
+            EXPIRY_SWEEP_EVERY,
             stop_rx.clone(),
             move || {
                 let db = expiry_db.clone();
-                async move {
-                    // Drain everything due, in batches, before sleeping again.
-                    while app::ssr::access::grants::expire_due(&db, 500).await.map_err(|e| e.to_string())? > 0 {}
-                    Ok(())
-                }
+                async move { app::ssr::access::grants::expire_all_due(&db).await.map(|_| ()).map_err(|e| e.to_string()) }
             },
         );
         let webhook_db = db.clone();

@@ -53,46 +53,80 @@ impl Entry {
 
 /// Appends `entry` inside `tx`.
 pub async fn append(tx: &mut Tx<'_>, at: Timestamp, entry: Entry) -> AccessResult<u64> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    let seqs = append_all(tx, at, vec![entry]).await?;
+    seqs.first()
+        .copied()
+        .ok_or_else(|| AccessError::Data("audit append returned no sequence number".into()))
+}
+
+/// Rows per INSERT: 11 binds each stays far below SQLite's and PostgreSQL's bind limits.
+const INSERT_CHUNK: usize = 500;
+
+/// Appends `entries` in order inside `tx`, chaining each onto the one before. The head moves once
+/// for the whole batch (one row-lock round trip, however many events), which is what lets the
+/// expiry sweep revoke a burst of grants in a few statements.
+pub async fn append_all(
+    tx: &mut Tx<'_>,
+    at: Timestamp,
+    entries: Vec<Entry>,
+) -> AccessResult<Vec<u64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(entries.len())
+        .map_err(|_| AccessError::Data("too many audit events in one batch".into()))?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(count)
         .fetch_one(&mut **tx)
         .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev_hash: String = head.try_get("hash")?;
-    let event = AuditEvent {
-        id: AuditEventId::new(new_id()),
-        seq: u64::try_from(seq).map_err(|_| AccessError::Data("negative audit seq".into()))?,
-        at,
-        actor: entry.actor,
-        action: entry.action,
-        target: entry.target,
-        before: entry.before,
-        after: entry.after,
-        rule: entry.rule,
-    };
-    event.validate()?;
-    let hash = domain::chain_hash(&prev_hash, &event);
+    let last: i64 = head.try_get("seq")?;
+    let mut prev_hash: String = head.try_get("hash")?;
+    let first = u64::try_from(last - count + 1)
+        .map_err(|_| AccessError::Data("negative audit seq".into()))?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (offset, entry) in (0u64..).zip(entries) {
+        let event = AuditEvent {
+            id: AuditEventId::new(new_id()),
+            seq: first + offset,
+            at,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            before: entry.before,
+            after: entry.after,
+            rule: entry.rule,
+        };
+        event.validate()?;
+        let hash = domain::chain_hash(&prev_hash, &event);
+        rows.push((event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
+        .bind(&prev_hash)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO audit_events (seq, id, at, actor, action, target, before_json, after_json, rule, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(seq)
-    .bind(event.id.as_str())
-    .bind(event.at.as_unix_millis())
-    .bind(event.actor.to_string())
-    .bind(&event.action)
-    .bind(&event.target)
-    .bind(&event.before)
-    .bind(&event.after)
-    .bind(&event.rule)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(event.seq)
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO audit_events (seq, id, at, actor, action, target, before_json, after_json, rule, prev_hash, hash) VALUES {}",
+            super::values_placeholders(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for (event, prev, hash) in chunk {
+            q = q
+                .bind(version_i64(event.seq))
+                .bind(event.id.as_str())
+                .bind(event.at.as_unix_millis())
+                .bind(event.actor.to_string())
+                .bind(event.action.as_str())
+                .bind(event.target.as_str())
+                .bind(event.before.as_deref())
+                .bind(event.after.as_deref())
+                .bind(event.rule.as_deref())
+                .bind(prev.as_str())
+                .bind(hash.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(rows.iter().map(|(e, _, _)| e.seq).collect())
 }
 
 /// Records one event in its own transaction (sign-ins, settings).

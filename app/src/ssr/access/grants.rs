@@ -84,61 +84,94 @@ async fn save_task(
     t: &ProvisioningTask,
     at: Timestamp,
 ) -> AccessResult<()> {
-    let body = to_json(t)?;
-    let due = match t.state {
-        TaskState::WebhookPending { due_at, .. } => Some(due_at.as_unix_millis()),
-        _ => None,
+    let Some(old) = old_version else {
+        return insert_tasks(tx, std::slice::from_ref(t), at).await;
     };
-    match old_version {
-        Some(old) => {
-            let done = sqlx::query(
-                "UPDATE provisioning_tasks SET open = $1, due_at = $2, version = $3, body = $4, updated_at = $5 WHERE id = $6 AND version = $7",
-            )
-            .bind(i64::from(t.is_open()))
-            .bind(due)
-            .bind(version_i64(t.version))
-            .bind(&body)
-            .bind(at.as_unix_millis())
-            .bind(t.id.as_str())
-            .bind(version_i64(old))
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(AccessError::Stale);
-            }
-        }
-        None => {
-            sqlx::query(
-                "INSERT INTO provisioning_tasks (id, kind, request_id, grant_id, open, due_at, version, body, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-            )
-            .bind(t.id.as_str())
-            .bind(t.kind.as_str())
-            .bind(t.request.as_ref().map(|r| r.to_string()))
-            .bind(t.grant.as_ref().map(|g| g.to_string()))
-            .bind(i64::from(t.is_open()))
-            .bind(due)
-            .bind(version_i64(t.version))
-            .bind(&body)
-            .bind(at.as_unix_millis())
-            .execute(&mut **tx)
-            .await?;
-        }
+    let done = sqlx::query(
+        "UPDATE provisioning_tasks SET open = $1, due_at = $2, version = $3, body = $4, updated_at = $5 WHERE id = $6 AND version = $7",
+    )
+    .bind(i64::from(t.is_open()))
+    .bind(task_due_at(t))
+    .bind(version_i64(t.version))
+    .bind(to_json(t)?)
+    .bind(at.as_unix_millis())
+    .bind(t.id.as_str())
+    .bind(version_i64(old))
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(AccessError::Stale);
     }
     sqlx::query("DELETE FROM task_assignees WHERE task_id = $1")
         .bind(t.id.as_str())
         .execute(&mut **tx)
         .await?;
-    for a in t.assignees() {
-        sqlx::query(
-            "INSERT INTO task_assignees (task_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(t.id.as_str())
-        .bind(user_row(a)?)
-        .execute(&mut **tx)
-        .await?;
+    insert_assignees(tx, std::slice::from_ref(t)).await?;
+    outbox::enqueue(tx, at, &domain::outbox::for_task(t)).await
+}
+
+/// When the webhook worker should next call out for `t` (None for manual tasks).
+fn task_due_at(t: &ProvisioningTask) -> Option<i64> {
+    match t.state {
+        TaskState::WebhookPending { due_at, .. } => Some(due_at.as_unix_millis()),
+        _ => None,
     }
-    outbox::enqueue(tx, at, &domain::outbox::for_task(t)).await?;
+}
+
+/// Rows per multi-row INSERT (at most 10 binds each).
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts new tasks with their assignees and "assigned" notifications, a few statements for any
+/// number of tasks.
+async fn insert_tasks(
+    tx: &mut Tx<'_>,
+    tasks: &[ProvisioningTask],
+    at: Timestamp,
+) -> AccessResult<()> {
+    for chunk in tasks.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO provisioning_tasks (id, kind, request_id, grant_id, open, due_at, version, body, created_at, updated_at) VALUES {}",
+            super::values_placeholders(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = q
+                .bind(t.id.as_str())
+                .bind(t.kind.as_str())
+                .bind(t.request.as_ref().map(|r| r.to_string()))
+                .bind(t.grant.as_ref().map(|g| g.to_string()))
+                .bind(i64::from(t.is_open()))
+                .bind(task_due_at(t))
+                .bind(version_i64(t.version))
+                .bind(to_json(t)?)
+                .bind(at.as_unix_millis())
+                .bind(at.as_unix_millis());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    insert_assignees(tx, tasks).await?;
+    let notifications: Vec<_> = tasks.iter().flat_map(domain::outbox::for_task).collect();
+    outbox::enqueue(tx, at, &notifications).await
+}
+
+async fn insert_assignees(tx: &mut Tx<'_>, tasks: &[ProvisioningTask]) -> AccessResult<()> {
+    let mut pairs = Vec::new();
+    for t in tasks {
+        for a in t.assignees() {
+            pairs.push((t.id.as_str(), user_row(a)?));
+        }
+    }
+    for chunk in pairs.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO task_assignees (task_id, user_id) VALUES {} ON CONFLICT DO NOTHING",
+            super::values_placeholders(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (task, user) in chunk {
+            q = q.bind(*task).bind(*user);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -152,17 +185,20 @@ async fn open_task(
 ) -> AccessResult<ProvisioningTask> {
     let task = ProvisioningTask::open(new, dir, at);
     save_task(tx, None, &task, at).await?;
+    audit::append(tx, at, task_opened_entry(&task, actor, target)?).await?;
+    Ok(task)
+}
+
+fn task_opened_entry(
+    task: &ProvisioningTask,
+    actor: AuditActor,
+    target: String,
+) -> AccessResult<Entry> {
     let action = match task.kind {
         TaskKind::Provision => "provisioning.task_opened",
         TaskKind::Deprovision => "deprovisioning.task_opened",
     };
-    audit::append(
-        tx,
-        at,
-        Entry::new(actor, action, target).after(Some(to_json(&task)?)),
-    )
-    .await?;
-    Ok(task)
+    Ok(Entry::new(actor, action, target).after(Some(to_json(task)?)))
 }
 
 /// Approval happened: open the provisioning task (manual, or a webhook call due now).
@@ -202,7 +238,12 @@ async fn open_deprovision_task(
     actor: AuditActor,
     at: Timestamp,
 ) -> AccessResult<ProvisioningTask> {
-    let new = NewTask {
+    let new = deprovision_task(grant, ent);
+    open_task(tx, new, dir, actor, format!("grant:{}", grant.id), at).await
+}
+
+fn deprovision_task(grant: &Grant, ent: &Entitlement) -> NewTask {
+    NewTask {
         id: ProvisioningTaskId::new(new_id()),
         kind: TaskKind::Deprovision,
         request: Some(grant.source_request.clone()),
@@ -211,8 +252,7 @@ async fn open_deprovision_task(
         app: grant.app.clone(),
         entitlement: grant.entitlement.clone(),
         method: ent.provisioning.clone(),
-    };
-    open_task(tx, new, dir, actor, format!("grant:{}", grant.id), at).await
+    }
 }
 
 pub async fn load_grant(db: &Db, id: &str) -> AccessResult<Grant> {
@@ -478,8 +518,11 @@ async fn entitlement_labels(db: &Db) -> AccessResult<BTreeMap<String, (String, S
     Ok(labels)
 }
 
-/// Expires every active grant whose time is up (at most `limit`), oldest expiry first. Safe to run
-/// in several processes at once: the version guard lets exactly one of them expire each grant.
+/// Expires every active grant whose time is up (at most `limit`), oldest expiry first, in one
+/// transaction: the grants' guarded updates, then the deprovisioning tasks, notifications and
+/// audit events as multi-row inserts, so a burst of expiries costs a few statements and one commit
+/// rather than a transaction each. Safe to run in several processes at once: the version guard
+/// lets exactly one of them expire each grant.
 pub async fn expire_due(db: &Db, limit: i64) -> AccessResult<usize> {
     let at = now();
     let rows = sqlx::query("SELECT body FROM grants WHERE state = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
@@ -490,40 +533,87 @@ pub async fn expire_due(db: &Db, limit: i64) -> AccessResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let dir = directory::snapshot(db).await?;
-    // One lookup per entitlement per batch, not per grant: a burst of expiries is usually a
-    // handful of entitlements.
-    let mut entitlements: BTreeMap<String, Entitlement> = BTreeMap::new();
-    let mut expired = 0;
+    // A grant that can't be read or expired is logged and skipped, so one broken row never holds
+    // up every other expiry (it stays active and is retried next round).
+    let mut due = Vec::with_capacity(rows.len());
     for r in rows {
-        let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
-        let Ok(g2) = g.expire(now()) else { continue };
-        if !entitlements.contains_key(g.entitlement.as_str()) {
-            let ent = catalog::load_entitlement(db, g.entitlement.as_str()).await?;
-            entitlements.insert(g.entitlement.to_string(), ent);
+        let parsed = r
+            .try_get::<String, _>("body")
+            .map_err(AccessError::from)
+            .and_then(|body| from_json::<Grant>(&body));
+        match parsed {
+            Ok(g) => match g.expire(at) {
+                Ok(g2) => due.push((g, g2)),
+                Err(e) => tracing::error!(grant = %g.id, error = %e, "could not expire a grant"),
+            },
+            Err(e) => tracing::error!(error = %e, "unreadable grant in the expiry sweep"),
         }
+    }
+    let dir = directory::snapshot(db).await?;
+    // One lookup per entitlement per batch: a burst of expiries is usually a handful of them.
+    let mut entitlements: BTreeMap<String, Entitlement> = BTreeMap::new();
+    for (g, _) in &due {
+        if !entitlements.contains_key(g.entitlement.as_str()) {
+            match catalog::load_entitlement(db, g.entitlement.as_str()).await {
+                Ok(ent) => {
+                    entitlements.insert(g.entitlement.to_string(), ent);
+                }
+                Err(e) => {
+                    tracing::error!(grant = %g.id, error = %e, "could not load the entitlement of an expiring grant");
+                }
+            }
+        }
+    }
+
+    let mut tx = db.pool.begin().await?;
+    let mut tasks = Vec::new();
+    let mut entries = Vec::new();
+    let mut notifications = Vec::new();
+    for (g, g2) in &due {
         let Some(ent) = entitlements.get(g.entitlement.as_str()) else {
             continue;
         };
-        match start_removal(
-            db,
-            &g,
-            &g2,
-            GrantAction::Expired,
+        match save_grant(&mut tx, Some(g.version), g2, at).await {
+            Ok(()) => {}
+            // Released, revoked or expired by someone else since we read it: theirs stands.
+            Err(AccessError::Stale) => continue,
+            Err(e) => return Err(e),
+        }
+        let task = ProvisioningTask::open(deprovision_task(g2, ent), &dir, at);
+        entries.push(grant_audit(
             AuditActor::System,
-            &dir,
-            ent,
-        )
-        .await
-        {
-            Ok(()) => expired += 1,
-            // Another process expired it first: exactly one revocation, as intended.
-            Err(AccessError::Stale) => {}
-            // One broken grant must not hold up every other expiry; it is retried next round.
-            Err(e) => tracing::error!(grant = %g.id, error = %e, "could not expire a grant"),
+            GrantAction::Expired,
+            Some(g),
+            g2,
+        )?);
+        entries.push(task_opened_entry(
+            &task,
+            AuditActor::System,
+            format!("grant:{}", g2.id),
+        )?);
+        notifications.extend(domain::outbox::for_grant(
+            g2,
+            NotificationKind::AccessExpired,
+        ));
+        tasks.push(task);
+    }
+    insert_tasks(&mut tx, &tasks, at).await?;
+    outbox::enqueue(&mut tx, at, &notifications).await?;
+    // The audit head is taken last, so the chain is locked only for the end of the batch.
+    audit::append_all(&mut tx, at, entries).await?;
+    tx.commit().await?;
+    Ok(tasks.len())
+}
+
+/// Runs [`expire_due`] in batches until nothing is due: the body of the `grant-expiry` job.
+pub async fn expire_all_due(db: &Db) -> AccessResult<usize> {
+    let mut total = 0;
+    loop {
+        match expire_due(db, 500).await? {
+            0 => return Ok(total),
+            n => total += n,
         }
     }
-    Ok(expired)
 }
 
 pub async fn list(

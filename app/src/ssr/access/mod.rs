@@ -22,6 +22,27 @@ use crate::ssr::clock::now_ms;
 
 pub type Tx<'a> = Transaction<'a, Any>;
 
+/// `($1, $2), ($3, $4)` for a multi-row INSERT of `rows` rows of `cols` columns. Written out because
+/// the Any driver passes SQL through unchanged and both engines accept `$n`.
+pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * cols + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// What went wrong in a storage operation.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
@@ -166,4 +187,16 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         crate::components::status::set_status(error.status());
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_placeholders;
+
+    #[test]
+    fn placeholders_number_every_column_of_every_row() {
+        assert_eq!(values_placeholders(1, 1), "($1)");
+        assert_eq!(values_placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_placeholders(0, 3), "");
+    }
 }

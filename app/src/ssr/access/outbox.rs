@@ -4,30 +4,39 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::{AccessResult, Tx, to_json, user_row};
+use super::{AccessResult, Tx, to_json, user_row, values_placeholders};
 use crate::domain::{Notification, Timestamp};
 use crate::ssr::db::Db;
 
+/// Rows per INSERT (8 binds each).
+const INSERT_CHUNK: usize = 500;
+
+/// Writes `notifications` inside `tx`, a few hundred rows per statement; a dedupe key already in
+/// the outbox (a replayed transition) is skipped.
 pub async fn enqueue(
     tx: &mut Tx<'_>,
     at: Timestamp,
     notifications: &[Notification],
 ) -> AccessResult<()> {
-    for n in notifications {
-        sqlx::query(
+    for chunk in notifications.chunks(INSERT_CHUNK) {
+        let sql = format!(
             "INSERT INTO outbox (kind, recipient_id, request_id, grant_id, task_id, dedupe_key, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(n.kind.as_str())
-        .bind(user_row(&n.recipient)?)
-        .bind(n.request.as_ref().map(|r| r.as_str().to_string()))
-        .bind(n.grant.as_ref().map(|g| g.as_str().to_string()))
-        .bind(n.task.as_ref().map(|t| t.as_str().to_string()))
-        .bind(&n.dedupe_key)
-        .bind(to_json(n)?)
-        .bind(at.as_unix_millis())
-        .execute(&mut **tx)
-        .await?;
+             VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
+            values_placeholders(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for n in chunk {
+            q = q
+                .bind(n.kind.as_str())
+                .bind(user_row(&n.recipient)?)
+                .bind(n.request.as_ref().map(|r| r.as_str().to_string()))
+                .bind(n.grant.as_ref().map(|g| g.as_str().to_string()))
+                .bind(n.task.as_ref().map(|t| t.as_str().to_string()))
+                .bind(n.dedupe_key.as_str())
+                .bind(to_json(n)?)
+                .bind(at.as_unix_millis());
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
