@@ -15,6 +15,10 @@ pub enum AppError {
     /// 403: signed in, but the role does not allow it.
     #[error("You don't have permission to do that.")]
     Forbidden,
+    /// 403: signed in, but a rule forbids this action; the message states the rule ("only the
+    /// requester can cancel this request"), so the person knows who can.
+    #[error("{0}")]
+    NotAllowed(String),
     /// 404: the named thing does not exist (or is not visible to the caller).
     #[error("{0} was not found.")]
     NotFound(String),
@@ -40,7 +44,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::NotAllowed(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,

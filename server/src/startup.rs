@@ -128,6 +128,19 @@ impl Application {
                 async move { app::ssr::access::grants::remind_expiring(&db).await.map(|_| ()).map_err(|e| e.to_string()) }
             },
         );
+        let pending_db = db.clone();
+        let pending_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            "pending-request-expiry",
+            // The limit is counted in days; a minute late is invisible.
+            Duration::from_secs(60),
+            stop_rx.clone(),
+            move || {
+                let db = pending_db.clone();
+                async move { app::ssr::access::pending_expiry::expire_stale(&db, 500).await.map(|_| ()).map_err(|e| e.to_string()) }
+            },
+        );
         let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
@@ -142,6 +155,7 @@ impl Application {
         workers.push(expiry_worker);
         workers.push(webhook_worker);
         workers.push(reminder_worker);
+        workers.push(pending_worker);
 
         let router = http::router(state.clone(), sessions, settings.public_url.is_https());
         Ok(Application { local_addr, listener, router, state, setup_link, stop, workers })

@@ -9,5 +9,6 @@ pub mod directory;
 pub mod grants;
 pub mod policies;
 pub mod requests;
+pub mod settings;
 pub mod slack;
 pub mod views;

@@ -750,3 +750,24 @@ async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_au
     assert!(body.to_string().contains("organisation-wide maximum"), "{body}");
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.grant_cap_changed'").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_action_says_which_rule_refused_it() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (id, _) = request_admin(&app, &l).await;
+    // Carol is not the approver of step 1, and Bob may not cancel Alice's request.
+    let (status, body) = call(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(!text(&body).contains("You don't have permission"), "{body}");
+    assert!(text(&body).to_lowercase().contains("approver"), "{body}");
+    let (status, body) = call(&app, &l.bob, "requests/cancel", &[("id", &id)]).await;
+    assert_eq!(status, 403);
+    assert!(text(&body).to_lowercase().contains("requester"), "{body}");
+}

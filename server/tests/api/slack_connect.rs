@@ -771,3 +771,51 @@ async fn without_client_id_and_secret_the_section_says_what_to_set_instead_of_a_
     let response = app.get("/slack/install").await;
     assert_eq!(location(&response), format!("{PAGE}?slack_error=not_configured#slack"));
 }
+
+/// (actor, action, after) of every `slack.*` audit event, oldest first.
+async fn slack_audit(app: &TestApp) -> Vec<(String, String, String)> {
+    use sqlx::Row;
+    sqlx::query("SELECT actor, action, after_json FROM audit_events WHERE action LIKE 'slack.%' ORDER BY seq")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get("actor"), r.get("action"), r.get::<Option<String>, _>("after_json").unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_and_disconnecting_are_in_the_audit_log_without_secrets() {
+    let (app, slack) = spawn_app_with_slack().await;
+    let admin = app.sign_in_as("root@example.com", Role::SuperAdmin).await;
+    let (team, channel) = workspace(&slack, "Acme", "acme", "it-access");
+    let id = connect(&app, &slack, &team, &channel).await;
+    server_fn(&app, "slack/disconnect", &[("installation_id", &id.to_string())]).await;
+    // Reinstalled, then uninstalled from Slack's side: Latch records who (nobody here: Slack).
+    connect(&app, &slack, &team, &channel).await;
+    slack.send_event(&app.url("/slack/events"), &team, json!({"type": "app_uninstalled"})).await.unwrap();
+
+    let events = slack_audit(&app).await;
+    let summary: Vec<(&str, &str)> = events.iter().map(|(actor, action, _)| (actor.as_str(), action.as_str())).collect();
+    let me = format!("user:{}", admin.id);
+    assert_eq!(
+        summary,
+        vec![
+            (me.as_str(), "slack.connected"),
+            (me.as_str(), "slack.disconnected"),
+            (me.as_str(), "slack.connected"),
+            ("system", "slack.disconnected"),
+        ],
+        "{events:?}"
+    );
+    let (_, _, connected) = &events[0];
+    assert!(connected.contains(&team) && connected.contains("it-access"), "{connected}");
+    assert!(events[1].2.contains("disconnected_by_admin") && events[3].2.contains("app_uninstalled"), "{events:?}");
+    for token in slack.tokens() {
+        assert!(events.iter().all(|(_, _, after)| !after.contains(&token.token)), "no token in the audit log");
+    }
+    match app::ssr::access::audit::verify(&app.db).await.unwrap() {
+        app::ssr::access::audit::Verification::Intact { .. } => {}
+        other => panic!("audit chain broken: {other:?}"),
+    }
+}

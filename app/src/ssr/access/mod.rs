@@ -9,8 +9,10 @@ pub mod catalog;
 pub mod directory;
 pub mod grants;
 pub mod outbox;
+pub mod pending_expiry;
 pub mod policies;
 pub mod requests;
+pub mod settings;
 pub mod webhooks;
 
 use sqlx::{Any, Transaction};
@@ -75,8 +77,8 @@ impl From<AccessError> for AppError {
                 match d.kind() {
                     ErrorKind::Invalid => AppError::Invalid(message),
                     // The domain's "forbidden" messages explain the rule, which is more useful
-                    // than the generic 403 text, but the status must stay 403.
-                    ErrorKind::Forbidden => AppError::Forbidden,
+                    // than the generic 403 text; the status stays 403.
+                    ErrorKind::Forbidden => AppError::NotAllowed(message),
                     ErrorKind::Conflict => AppError::Conflict(message),
                 }
             }

@@ -107,7 +107,7 @@ fn event_install_key(payload: &Value) -> Option<String> {
     store::install_key(team.as_deref(), enterprise.as_deref(), org_wide)
 }
 
-async fn on_event(state: &AppState, payload: &Value) -> Result<(), sqlx::Error> {
+async fn on_event(state: &AppState, payload: &Value) -> Result<(), crate::ssr::access::AccessError> {
     let event = payload.get("event").cloned().unwrap_or(Value::Null);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
     let reason = match kind {
@@ -129,7 +129,7 @@ async fn on_event(state: &AppState, payload: &Value) -> Result<(), sqlx::Error> 
             return Ok(());
         }
     }
-    if store::disconnect(&state.db, &key, reason).await? {
+    if store::disconnect(&state.db, &key, reason, crate::domain::AuditActor::System).await? {
         tracing::info!(install_key = %key, reason, "Slack installation disconnected by Slack");
     }
     Ok(())

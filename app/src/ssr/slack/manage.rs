@@ -15,6 +15,8 @@ pub enum ManageError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
+    Storage(#[from] crate::ssr::access::AccessError),
+    #[error(transparent)]
     Seal(#[from] crate::ssr::slack::crypto::SealError),
 }
 
@@ -27,17 +29,23 @@ async fn connected(state: &AppState, id: i64) -> Result<(Installation, String), 
     Ok((install, token))
 }
 
-/// Revokes the bot token at Slack, then marks the installation disconnected and drops its
-/// secrets. A token Slack already considers dead counts as revoked. If Slack can't be reached the
-/// installation is still disconnected here, and the error is returned so the admin is told.
+/// Marks the installation disconnected (dropping its secrets, auditing the admin's action), then
+/// revokes the bot token at Slack with the copy in hand. Disconnecting first matters: Slack
+/// answers a revoke with a `tokens_revoked` event, which must find the installation already
+/// disconnected by the admin rather than record Slack as the one who did it. A token Slack already
+/// considers dead counts as revoked; if Slack can't be reached the installation stays
+/// disconnected here and the error is returned so the admin is told.
 pub async fn disconnect(state: &AppState, id: i64, user_id: i64) -> Result<Option<SlackError>, ManageError> {
     let (install, token) = connected(state, id).await?;
+    let actor = crate::domain::AuditActor::User(crate::ssr::access::user_id(user_id));
+    if !store::disconnect(&state.db, &install.install_key, "disconnected_by_admin", actor).await? {
+        return Err(ManageError::NotConnected);
+    }
     let revoke = match state.slack.api.auth_revoke(&token).await {
         Ok(()) => None,
         Err(SlackError::Api(code)) if matches!(code.as_str(), "token_revoked" | "invalid_auth" | "account_inactive") => None,
         Err(error) => Some(error),
     };
-    store::disconnect(&state.db, &install.install_key, "disconnected_by_admin").await?;
     tracing::info!(installation_id = id, install_key = %install.install_key, user_id, revoked = revoke.is_none(), "Slack disconnected by an admin");
     Ok(revoke)
 }

@@ -269,6 +269,7 @@ async fn store_installation(
             installed_by: user.id,
             installed_by_slack_user: access.authed_user.as_ref().map(|u| u.id.as_str()),
         },
+        crate::domain::AuditActor::User(crate::ssr::access::user_id(user.id)),
     )
     .await
     .map_err(internal)?;

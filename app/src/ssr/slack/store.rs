@@ -3,6 +3,9 @@
 
 use sqlx::Row;
 
+use crate::domain::{AuditActor, Timestamp};
+use crate::ssr::access::AccessResult;
+use crate::ssr::access::audit::{self, Entry};
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
 
@@ -94,9 +97,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Installation, sqlx::Error> {
 }
 
 /// Stores an install; a reinstall of the same workspace or org replaces the earlier row's data
-/// and reconnects it. Returns the row id.
-pub async fn upsert(db: &Db, new: &NewInstallation<'_>) -> Result<i64, sqlx::Error> {
+/// and reconnects it, with a `slack.connected` audit event (names, channel and scopes; never a
+/// secret) in the same transaction. Returns the row id.
+pub async fn upsert(db: &Db, new: &NewInstallation<'_>, actor: AuditActor) -> AccessResult<i64> {
     let now = now_ms();
+    let mut tx = db.pool.begin().await?;
     let row = sqlx::query(
         "INSERT INTO slack_installations (install_key, team_id, team_name, enterprise_id, enterprise_name, \
             is_enterprise_install, app_id, bot_user_id, scopes, bot_token_sealed, webhook_url_sealed, channel_id, \
@@ -128,9 +133,28 @@ pub async fn upsert(db: &Db, new: &NewInstallation<'_>) -> Result<i64, sqlx::Err
     .bind(new.installed_by)
     .bind(new.installed_by_slack_user.map(str::to_string))
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *tx)
     .await?;
-    row.try_get("id")
+    let id: i64 = row.try_get("id")?;
+    let summary = serde_json::json!({
+        "team_id": new.team_id,
+        "team_name": new.team_name,
+        "enterprise_id": new.enterprise_id,
+        "enterprise_name": new.enterprise_name,
+        "org_wide": new.is_enterprise_install,
+        "channel_id": new.channel_id,
+        "channel_name": new.channel_name,
+        "scopes": new.scopes,
+    });
+    audit::append(
+        &mut tx,
+        Timestamp::from_unix_millis(now),
+        Entry::new(actor, "slack.connected", format!("slack:{}", new.install_key))
+            .after(Some(summary.to_string())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Every installation, connected ones first, newest first.
@@ -171,10 +195,17 @@ pub async fn find_for_workspace(
     org.as_ref().map(from_row).transpose()
 }
 
-/// Marks an installation disconnected and forgets its secrets. Returns false when it was not
-/// connected (already disconnected, or unknown), so callers can be idempotent.
-pub async fn disconnect(db: &Db, install_key: &str, reason: &str) -> Result<bool, sqlx::Error> {
+/// Marks an installation disconnected and forgets its secrets, with a `slack.disconnected` audit
+/// event naming the reason. Returns false (and records nothing) when it was not connected
+/// (already disconnected, or unknown), so callers can be idempotent.
+pub async fn disconnect(
+    db: &Db,
+    install_key: &str,
+    reason: &str,
+    actor: AuditActor,
+) -> AccessResult<bool> {
     let now = now_ms();
+    let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE slack_installations SET status = 'disconnected', disconnected_at = $2, disconnect_reason = $3, \
             bot_token_sealed = NULL, webhook_url_sealed = NULL, updated_at = $2 \
@@ -183,7 +214,18 @@ pub async fn disconnect(db: &Db, install_key: &str, reason: &str) -> Result<bool
     .bind(install_key)
     .bind(now)
     .bind(reason)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    audit::append(
+        &mut tx,
+        Timestamp::from_unix_millis(now),
+        Entry::new(actor, "slack.disconnected", format!("slack:{install_key}"))
+            .after(Some(serde_json::json!({ "reason": reason }).to_string())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
