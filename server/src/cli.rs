@@ -126,6 +126,7 @@ pub async fn create_account(settings: &Settings, email: &str, name: &str, role: 
             Err(CliError::Usage(format!("an account with the email {} already exists", email.trim().to_lowercase())))
         }
         Err(CreateAccountError::Db(e)) => Err(anyhow::Error::from(e).into()),
+        Err(CreateAccountError::Storage(e)) => Err(anyhow::Error::from(e).into()),
     }
 }
 

@@ -67,6 +67,8 @@ pub enum FirstAdminError {
     EmailTaken,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Storage(#[from] crate::ssr::access::AccessError),
 }
 
 /// Uses a setup link: in one transaction, consumes the token, checks that still no admin exists,
@@ -112,11 +114,13 @@ pub async fn create_first_admin(
         Err(e) => return Err(e.into()),
     };
     sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(crate::session::CurrentUser {
+    let user = crate::session::CurrentUser {
         id,
         email,
         name: name.trim().to_string(),
         role: crate::session::Role::SuperAdmin,
-    })
+    };
+    users::audit_account_created(&mut tx, &user, "setup link").await?;
+    tx.commit().await?;
+    Ok(user)
 }

@@ -67,11 +67,43 @@ pub enum CreateAccountError {
     EmailTaken,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Storage(#[from] crate::ssr::access::AccessError),
 }
 
+/// Appends `account.created` for `user` inside `tx`: who exists now, with which role, and how the
+/// account came to be (`via`: "command line", "setup link"). No password material.
+pub async fn audit_account_created(
+    tx: &mut crate::ssr::access::Tx<'_>,
+    user: &CurrentUser,
+    via: &str,
+) -> crate::ssr::access::AccessResult<()> {
+    use crate::ssr::access::audit::{self, Entry};
+    let after = serde_json::json!({
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.as_str(),
+        "via": via,
+    });
+    audit::append(
+        tx,
+        crate::domain::Timestamp::from_unix_millis(now_ms()),
+        Entry::new(
+            crate::domain::AuditActor::System,
+            "account.created",
+            format!("user:{}", user.id),
+        )
+        .after(Some(after.to_string())),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a console account (the `latch create-admin` / `create-user` commands), audited.
 pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser, CreateAccountError> {
     let now = now_ms();
     let email = new.email.trim().to_lowercase();
+    let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (email, display_name, password_hash, role, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, $5) RETURNING id",
@@ -81,18 +113,21 @@ pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser,
     .bind(new.password_hash)
     .bind(new.role.as_str())
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *tx)
     .await;
-    match result {
-        Ok(row) => Ok(CurrentUser {
+    let user = match result {
+        Ok(row) => CurrentUser {
             id: row.try_get("id")?,
             email,
             name: new.name.trim().to_string(),
             role: new.role,
-        }),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(CreateAccountError::EmailTaken),
-        Err(e) => Err(e.into()),
-    }
+        },
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(CreateAccountError::EmailTaken),
+        Err(e) => return Err(e.into()),
+    };
+    audit_account_created(&mut tx, &user, "command line").await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// Whether a string looks like an email address: one `@`, something on each side, a dot in the

@@ -100,6 +100,16 @@ pub async fn login(
             }
         }
         tracing::warn!(email = %email, peer = %peer.ip(), "failed sign-in");
+        // Recorded whether or not the account exists (the log is for admins, who may see that),
+        // under the address that was typed; throttling bounds how fast these can pile up.
+        audit(
+            &state,
+            app::domain::AuditActor::System,
+            "auth.sign_in_failed",
+            format!("email:{}", email.to_lowercase()),
+            Some(serde_json::json!({ "peer": peer.ip().to_string() }).to_string()),
+        )
+        .await;
         return back_to_login("invalid", &form.next);
     };
 
@@ -116,21 +126,40 @@ pub async fn login(
         return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     }
     tracing::info!(user_id = account.user.id, email = %email, "signed in");
-    let entry = app::ssr::access::audit::Entry::new(
+    audit(
+        &state,
         app::domain::AuditActor::User(app::ssr::access::user_id(account.user.id)),
         "auth.signed_in",
         format!("user:{}", account.user.id),
-    );
-    if let Err(error) = app::ssr::access::audit::record(&state.db, app::ssr::access::now(), entry).await {
-        // The session is already established; a missing audit line is logged loudly, not fatal.
-        tracing::error!(%error, "could not record the sign-in in the audit log");
-    }
+        None,
+    )
+    .await;
     Redirect::to(safe_next(&form.next)).into_response()
 }
 
-pub async fn logout(session: Session) -> Response {
+/// Records a sign-in event in the audit log, each in its own transaction. The sign-in itself has
+/// already happened (or been refused), so a failure to record is logged loudly, not fatal.
+async fn audit(state: &AppState, actor: app::domain::AuditActor, action: &str, target: String, after: Option<String>) {
+    let entry = app::ssr::access::audit::Entry::new(actor, action, target).after(after);
+    if let Err(error) = app::ssr::access::audit::record(&state.db, app::ssr::access::now(), entry).await {
+        tracing::error!(%error, action, "could not record a sign-in event in the audit log");
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    let user: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
     if let Err(error) = session.flush().await {
         tracing::error!(%error, "could not end a session");
+    }
+    if let Some(id) = user {
+        audit(
+            &state,
+            app::domain::AuditActor::User(app::ssr::access::user_id(id)),
+            "auth.signed_out",
+            format!("user:{id}"),
+            None,
+        )
+        .await;
     }
     Redirect::to("/login?signed_out=1").into_response()
 }
@@ -202,7 +231,7 @@ pub async fn setup(State(state): State<AppState>, session: Session, Form(form): 
             Redirect::to(&format!("/setup?token={}", urlencode(&form.token))).into_response()
         }
         Err(FirstAdminError::EmailTaken) => back("taken"),
-        Err(FirstAdminError::Db(error)) => {
+        Err(error @ (FirstAdminError::Db(_) | FirstAdminError::Storage(_))) => {
             tracing::error!(%error, "could not create the first admin");
             error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
         }

@@ -27,6 +27,12 @@ async fn a_fresh_install_logs_a_setup_link_that_creates_the_first_admin_once() {
     assert_eq!(location(&response), "/");
     let home = app.get("/admin/settings").await;
     assert_eq!(home.status().as_u16(), 200, "the new admin is signed in");
+    let (created,): (String,) =
+        sqlx::query_as("SELECT after_json FROM audit_events WHERE action = 'account.created'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(created.contains("root@example.com") && created.contains("setup link"), "{created}");
 
     let again = crate::helpers::client().get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
     assert!(again.text().await.unwrap().contains("no longer valid"));

@@ -147,3 +147,44 @@ async fn cross_site_form_posts_are_refused() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
 }
+
+/// (actor, action, target) of the audit events with `action` prefix `prefix`, oldest first.
+async fn audit_events(app: &crate::helpers::TestApp, prefix: &str) -> Vec<(String, String, String)> {
+    use sqlx::Row;
+    sqlx::query("SELECT actor, action, target FROM audit_events WHERE action LIKE $1 ORDER BY seq")
+        .bind(format!("{prefix}%"))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get("actor"), r.get("action"), r.get("target")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.post_login(&app.client, "Ada@Example.com", "not the password", "/").await;
+    app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    // Signing out without a session records nothing: there is nobody to name.
+    app.client.post(app.url("/auth/logout")).send().await.unwrap();
+
+    let me = format!("user:{}", ada.id);
+    let events = audit_events(&app, "auth.").await;
+    assert_eq!(
+        events,
+        vec![
+            ("system".to_string(), "auth.sign_in_failed".to_string(), "email:ada@example.com".to_string()),
+            (me.clone(), "auth.signed_in".to_string(), me.clone()),
+            (me.clone(), "auth.signed_out".to_string(), me.clone()),
+        ]
+    );
+    let accounts = audit_events(&app, "account.").await;
+    assert_eq!(accounts, vec![("system".to_string(), "account.created".to_string(), me)]);
+    match app::ssr::access::audit::verify(&app.db).await.unwrap() {
+        app::ssr::access::audit::Verification::Intact { .. } => {}
+        other => panic!("audit chain broken: {other:?}"),
+    }
+}
