@@ -5,6 +5,7 @@
 //! or dies, another one takes the lease within one lease lifetime.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -47,4 +48,12 @@ where
             tracing::debug!(job = name, %error, "could not release the lease");
         }
     })
+}
+
+/// One round of a job that needs only the database (see `startup`).
+pub type DbRound = fn(Db) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A round's result as the job loop wants it: what it did is not needed, only why it failed.
+pub fn outcome<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), String> {
+    result.map(|_| ()).map_err(|e| e.to_string())
 }

@@ -87,18 +87,22 @@ impl Application {
         let (stop, stop_rx) = watch::channel(false);
         let holder = format!("{}:{}", hostname(), uuid::Uuid::new_v4());
         let store = sessions.clone();
-        let expiry_db = db.clone();
-        let expiry_worker = background::spawn_leased(
-            db.clone(),
-            holder.clone(),
-            "grant-expiry",
-            EXPIRY_SWEEP_EVERY,
-            stop_rx.clone(),
-            move || {
-                let db = expiry_db.clone();
-                async move { app::ssr::access::grants::expire_all_due(&db).await.map(|_| ()).map_err(|e| e.to_string()) }
-            },
-        );
+        // Jobs that need only the database: lease name, interval, one round of work.
+        let db_job = |name: &'static str, every: Duration, round: background::DbRound| {
+            let job_db = db.clone();
+            background::spawn_leased(db.clone(), holder.clone(), name, every, stop_rx.clone(), move || round(job_db.clone()))
+        };
+        let expiry_worker = db_job("grant-expiry", EXPIRY_SWEEP_EVERY, |db| {
+            Box::pin(async move { background::outcome(app::ssr::access::grants::expire_all_due(&db).await) })
+        });
+        // Reminders are days ahead and the pending-request limit is counted in days: a minute
+        // late is invisible.
+        let reminder_worker = db_job("grant-expiry-reminders", Duration::from_secs(60), |db| {
+            Box::pin(async move { background::outcome(app::ssr::access::grants::remind_expiring(&db).await) })
+        });
+        let pending_worker = db_job("pending-request-expiry", Duration::from_secs(60), |db| {
+            Box::pin(async move { background::outcome(app::ssr::access::pending_expiry::expire_stale(&db, 500).await) })
+        });
         let webhook_db = db.clone();
         let webhook_client = reqwest_client()?;
         let webhook_worker = background::spawn_leased(
@@ -110,35 +114,7 @@ impl Application {
             move || {
                 let db = webhook_db.clone();
                 let client = webhook_client.clone();
-                async move {
-                    app::ssr::access::webhooks::run_due(&db, &client, 50).await.map(|_| ()).map_err(|e| e.to_string())
-                }
-            },
-        );
-        let reminder_db = db.clone();
-        let reminder_worker = background::spawn_leased(
-            db.clone(),
-            holder.clone(),
-            "grant-expiry-reminders",
-            // Reminders are days ahead; a minute late is invisible.
-            Duration::from_secs(60),
-            stop_rx.clone(),
-            move || {
-                let db = reminder_db.clone();
-                async move { app::ssr::access::grants::remind_expiring(&db).await.map(|_| ()).map_err(|e| e.to_string()) }
-            },
-        );
-        let pending_db = db.clone();
-        let pending_worker = background::spawn_leased(
-            db.clone(),
-            holder.clone(),
-            "pending-request-expiry",
-            // The limit is counted in days; a minute late is invisible.
-            Duration::from_secs(60),
-            stop_rx.clone(),
-            move || {
-                let db = pending_db.clone();
-                async move { app::ssr::access::pending_expiry::expire_stale(&db, 500).await.map(|_| ()).map_err(|e| e.to_string()) }
+                async move { background::outcome(app::ssr::access::webhooks::run_due(&db, &client, 50).await) }
             },
         );
         let mut workers = vec![background::spawn_leased(

@@ -186,3 +186,14 @@ pub async fn backdate_grant(app: &TestApp, grant_id: &str) {
         .await
         .unwrap();
 }
+
+/// The single integer `sql` selects (a count, usually).
+pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}

@@ -9,15 +9,6 @@ use crate::access_fixtures::*;
 use crate::helpers::{spawn_app, spawn_on_database};
 use app::ssr::access::audit::{self, Verification};
 
-async fn scalar(app: &crate::helpers::TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
 async fn wait_for(app: &crate::helpers::TestApp, sql: &str, want: i64) {
     for _ in 0..100 {
         if scalar(app, sql).await == want {

@@ -1,6 +1,5 @@
 //! Requests nobody decides close as "expired while pending" after the tenant's limit.
 
-use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
@@ -9,15 +8,6 @@ use app::ssr::access::audit::{self, Verification};
 use app::ssr::access::pending_expiry::expire_stale;
 
 const DAY_MS: i64 = 86_400_000;
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
 
 /// Moves a request's creation `days` days into the past (the column the sweep reads).
 async fn created_days_ago(app: &TestApp, id: &str, days: i64) {
