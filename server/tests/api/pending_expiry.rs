@@ -1,6 +1,5 @@
 //! Requests nobody decides close as "expired while pending" after the tenant's limit.
 
-
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
 use app::session::Role;
