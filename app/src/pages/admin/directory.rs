@@ -3,8 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::directory::delete_group::DeleteGroup;
 use crate::api::directory::import_directory_csv::ImportDirectoryCsv;
 use crate::api::directory::list_directory::list_directory;
+use crate::api::directory::list_groups::list_groups;
+use crate::api::directory::remove_group_member::RemoveGroupMember;
 use crate::api::directory::save_group::SaveGroup;
 use crate::api::directory::update_directory_user::UpdateDirectoryUser;
 use crate::api::views::ImportOutcome;
@@ -15,20 +18,47 @@ pub fn DirectoryPage() -> impl IntoView {
     let update = ServerAction::<UpdateDirectoryUser>::new();
     let import = ServerAction::<ImportDirectoryCsv>::new();
     let group = ServerAction::<SaveGroup>::new();
-    let users = Resource::new(
-        move || {
-            (
-                update.version().get(),
-                import.version().get(),
-                group.version().get(),
-            )
-        },
-        |_| list_directory(),
-    );
+    let remove = ServerAction::<RemoveGroupMember>::new();
+    let delete = ServerAction::<DeleteGroup>::new();
+    // Reload after successful changes only, so a refused edit keeps what was typed.
+    let saved = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let done = move |message: &str| {
+        notice.set(Some(message.to_string()));
+        saved.update(|v| *v += 1);
+    };
+    Effect::new(move || {
+        if let Some(Ok(())) = update.value().get() {
+            done("Person saved.");
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(_)) = import.value().get() {
+            saved.update(|v| *v += 1);
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(_)) = group.value().get() {
+            done("Group saved.");
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(())) = remove.value().get() {
+            done("Member removed.");
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(())) = delete.value().get() {
+            done("Group deleted.");
+        }
+    });
+    let users = Resource::new(move || saved.get(), |_| list_directory());
+    let groups = Resource::new(move || saved.get(), |_| list_groups());
     view! {
         <Title text="Directory"/>
         <RequireSuperAdmin>
             <h1>"Directory"</h1>
+            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -76,6 +106,60 @@ pub fn DirectoryPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <section class="card" id="groups">
+                <h2>"Groups"</h2>
+                {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+                {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match groups.await {
+                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            Ok(list) if list.is_empty() => view! { <p class="empty-state">"No groups yet."</p> }.into_any(),
+                            Ok(list) => list.into_iter().map(|g| {
+                                let name = g.name.clone();
+                                let add_name = g.name.clone();
+                                let delete_id = g.id.clone();
+                                let delete_label = format!("Delete group {}", g.name);
+                                let count = format!("({} member{})", g.members.len(), if g.members.len() == 1 { "" } else { "s" });
+                                let members = g.members.iter().map(|(uid, email, person)| {
+                                    let label = format!("Remove {email} from {name}");
+                                    let group_id = g.id.clone();
+                                    let uid = uid.to_string();
+                                    view! {
+                                        <li data-member=email.clone()>
+                                            {person.clone()} " " <small>{email.clone()}</small> " "
+                                            <ActionForm action=remove attr:class="inline">
+                                                <input type="hidden" name="group_id" value=group_id/>
+                                                <input type="hidden" name="user_id" value=uid/>
+                                                <button type="submit" class="button-link" aria-label=label>"Remove"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view();
+                                view! {
+                                    <article class="group" data-group=g.name.clone()>
+                                        <h3>{g.name.clone()} " " <small>{count}</small></h3>
+                                        {g.members.is_empty().then(|| view! { <p class="muted">"No members."</p> })}
+                                        <ul class="members">{members}</ul>
+                                        <ActionForm action=group attr:class="inline">
+                                            <input type="hidden" name="name" value=add_name/>
+                                            <label>"Add members (emails)"<input name="members" required/></label>
+                                            <button type="submit" class="button">"Add"</button>
+                                        </ActionForm>
+                                        {(!g.used_by.is_empty()).then(|| view! {
+                                            <p class="muted">"Used by " {g.used_by.join("; ")} ". Change those before deleting the group."</p>
+                                        })}
+                                        <ActionForm action=delete attr:class="inline">
+                                            <input type="hidden" name="group_id" value=delete_id/>
+                                            <button type="submit" class="button danger">{delete_label}</button>
+                                        </ActionForm>
+                                    </article>
+                                }
+                            }).collect_view().into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
             <section class="card">
                 <h2>"Add a group"</h2>
                 <ActionForm action=group attr:class="stacked">
