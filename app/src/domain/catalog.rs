@@ -556,7 +556,14 @@ pub(crate) mod tests {
         let err = ensure_alias_free(&alias, &EntitlementId::from("other"), &[e]).unwrap_err();
         assert!(err.to_string().contains("alias"), "{err}");
         assert!(err.to_string().contains("Production — admin"), "{err}");
-        assert!(ensure_alias_free(&Alias::parse("gcp").unwrap(), &EntitlementId::from("x"), &[entitlement()]).is_ok());
+        assert!(
+            ensure_alias_free(
+                &Alias::parse("gcp").unwrap(),
+                &EntitlementId::from("x"),
+                &[entitlement()]
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -247,7 +247,10 @@ pub fn group_references(
     let mut out = Vec::new();
     for e in entitlements {
         if matches!(&e.visibility, Visibility::Groups(gs) if gs.contains(group)) {
-            out.push(format!("the visibility of entitlement \"{}\"", e.picker_label()));
+            out.push(format!(
+                "the visibility of entitlement \"{}\"",
+                e.picker_label()
+            ));
         }
     }
     for p in policies {
@@ -338,7 +341,9 @@ mod tests {
             approvers: vec![ApproverSource::GroupMembers(GroupId::from("sec"))],
             ..ApprovalStep::default()
         })];
-        assert!(group_references(&eng, std::slice::from_ref(&e), std::slice::from_ref(&p)).is_empty());
+        assert!(
+            group_references(&eng, std::slice::from_ref(&e), std::slice::from_ref(&p)).is_empty()
+        );
         e.visibility = Visibility::Groups([eng.clone()].into());
         p.steps = vec![PolicyStep::Approval(ApprovalStep {
             approvers: vec![ApproverSource::GroupMembers(eng.clone())],
@@ -348,7 +353,12 @@ mod tests {
         assert_eq!(refs.len(), 2, "{refs:?}");
         let err = ensure_group_deletable("Engineering", &refs).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("Engineering") && msg.contains("Production — admin") && msg.contains("1 other"), "{msg}");
+        assert!(
+            msg.contains("Engineering")
+                && msg.contains("Production — admin")
+                && msg.contains("1 other"),
+            "{msg}"
+        );
         assert!(ensure_group_deletable("Engineering", &[]).is_ok());
     }
 

@@ -195,7 +195,11 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
     let editing = existing.is_some();
     Effect::new(move || {
         if let Some(Ok(_)) = action.value().get() {
-            saved.done(if editing { "App saved.".into() } else { "App added.".into() });
+            saved.done(if editing {
+                "App saved.".into()
+            } else {
+                "App added.".into()
+            });
         }
     });
     let (id, name, description, owners, instructions, policy) = match &existing {
@@ -265,7 +269,10 @@ fn EntitlementForm(
         Some(Visibility::Groups(gs)) if gs.is_empty() => "nobody",
         Some(Visibility::Groups(_)) => "groups",
     };
-    let groups = e.as_ref().map(|e| group_names(e, &overview).join(", ")).unwrap_or_default();
+    let groups = e
+        .as_ref()
+        .map(|e| group_names(e, &overview).join(", "))
+        .unwrap_or_default();
     let risk = e.as_ref().map_or(RiskLevel::Low, |e| e.risk);
     let request_policy = e.as_ref().and_then(|e| e.request_policy.clone());
     let emergency_policy = e.as_ref().and_then(|e| e.emergency_policy.clone());

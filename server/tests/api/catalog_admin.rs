@@ -130,7 +130,10 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
     let c = catalog(&app).await;
     let before = body(&app, "entitlements", &c.l.entitlement_id).await;
     assert_eq!(
-        requestable_max(&ok(&app, &c.l.alice, "requests/requestable", &[]).await, &c.l.entitlement_id),
+        requestable_max(
+            &ok(&app, &c.l.alice, "requests/requestable", &[]).await,
+            &c.l.entitlement_id
+        ),
         Some("1 week".into())
     );
 
@@ -215,8 +218,7 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
     assert_eq!(overview["people"][&bob_id], "bob@example.com");
 
     // The audit event has the entitlement before and after.
-    let (target, before_audit, after_audit) =
-        last_audit(&app, "catalog.entitlement_updated").await;
+    let (target, before_audit, after_audit) = last_audit(&app, "catalog.entitlement_updated").await;
     assert_eq!(target, "entitlement:prod-db/admin");
     assert_eq!(before_audit["alias"], Value::Null);
     assert_eq!(before_audit["max_duration"]["secs"], 7 * 86_400);
@@ -239,7 +241,10 @@ async fn limiting_an_entitlement_to_a_group_hides_it_from_everyone_else() {
         &app,
         &c.l.admin,
         "catalog/save_entitlement",
-        &entitlement_form(&c, &[("visibility", "groups"), ("visible_to", "Database Team")]),
+        &entitlement_form(
+            &c,
+            &[("visibility", "groups"), ("visible_to", "Database Team")],
+        ),
     )
     .await;
 
@@ -252,7 +257,10 @@ async fn limiting_an_entitlement_to_a_group_hides_it_from_everyone_else() {
             who.user.email
         );
         let overview = ok(&app, who, "catalog/overview", &[]).await;
-        let shown = overview["apps"][0]["entitlements"].as_array().unwrap().len();
+        let shown = overview["apps"][0]["entitlements"]
+            .as_array()
+            .unwrap()
+            .len();
         assert_eq!(shown, usize::from(sees), "{}: {overview}", who.user.email);
     }
     let (status, error) = call(
@@ -269,17 +277,35 @@ async fn limiting_an_entitlement_to_a_group_hides_it_from_everyone_else() {
     assert_eq!(status, 403, "{error}");
     // Admins still see it, with the group's name.
     let overview = ok(&app, &c.l.admin, "catalog/overview", &[]).await;
-    assert_eq!(overview["apps"][0]["entitlements"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        overview["apps"][0]["entitlements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(message(&overview["groups"]).contains("Database Team"));
 
     // "Nobody" hides it from everyone, and a later edit to "everyone" shows it again.
-    ok(&app, &c.l.admin, "catalog/save_entitlement", &entitlement_form(&c, &[("visibility", "nobody")])).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[("visibility", "nobody")]),
+    )
+    .await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     assert_eq!(stored["visibility"]["kind"], "groups");
     assert_eq!(stored["visibility"]["groups"].as_array().unwrap().len(), 0);
     let list = ok(&app, &c.l.bob, "requests/requestable", &[]).await;
     assert!(requestable_max(&list, &c.l.entitlement_id).is_none());
-    ok(&app, &c.l.admin, "catalog/save_entitlement", &entitlement_form(&c, &[])).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[]),
+    )
+    .await;
     let list = ok(&app, &c.l.alice, "requests/requestable", &[]).await;
     assert!(requestable_max(&list, &c.l.entitlement_id).is_some());
 }
@@ -309,7 +335,10 @@ async fn editing_an_app_changes_its_owners_instructions_and_default_policy_with_
     assert_eq!(stored["name"], "Production DB");
     assert_eq!(stored["slug"], "prod-db", "renaming keeps the slug");
     assert_eq!(stored["default_request_policy"], "builtin-auto-approval");
-    assert_eq!(stored["instructions"], "Run `grant-admin <user>` on the bastion.");
+    assert_eq!(
+        stored["instructions"],
+        "Run `grant-admin <user>` on the bastion."
+    );
     assert_eq!(stored["owners"].as_array().unwrap().len(), 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM app_owners").await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM apps").await, 1);
@@ -349,11 +378,20 @@ async fn an_edit_beyond_the_organisation_wide_maximum_is_refused_and_changes_not
         )
         .await;
         assert_eq!(status, 422, "{max}: {error}");
-        assert!(message(&error).contains("organisation-wide maximum"), "{error}");
+        assert!(
+            message(&error).contains("organisation-wide maximum"),
+            "{error}"
+        );
         assert!(message(&error).contains("maximum duration"), "{error}");
     }
-    assert_eq!(body(&app, "entitlements", &c.l.entitlement_id).await, stored);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events").await, events);
+    assert_eq!(
+        body(&app, "entitlements", &c.l.entitlement_id).await,
+        stored
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_events").await,
+        events
+    );
 
     // Within the cap it is accepted.
     ok(
@@ -382,9 +420,7 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
         ],
     )
     .await;
-    let other_app = text(
-        &ok(&app, &c.l.admin, "catalog/save_app", &[("name", "Billing")]).await,
-    );
+    let other_app = text(&ok(&app, &c.l.admin, "catalog/save_app", &[("name", "Billing")]).await);
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     let stored_app = body(&app, "apps", &c.app_id).await;
 
@@ -397,10 +433,16 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
         (vec![("owners", "nobody@example.com")], "owner"),
         (vec![("provisioners", "ghost@example.com")], "provisioner"),
         (
-            vec![("provisioning", "webhook"), ("webhook_url", "http://example.com/hook")],
+            vec![
+                ("provisioning", "webhook"),
+                ("webhook_url", "http://example.com/hook"),
+            ],
             "webhook URL",
         ),
-        (vec![("visibility", "groups"), ("visible_to", "No Such Team")], "visibility group"),
+        (
+            vec![("visibility", "groups"), ("visible_to", "No Such Team")],
+            "visibility group",
+        ),
         (vec![("visibility", "groups"), ("visible_to", "")], "group"),
         (vec![("request_policy", "deleted-policy")], "request policy"),
         (vec![("display_name", "")], "name"),
@@ -416,19 +458,32 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
         .await;
         assert_eq!(status, 422, "{changes:?}: {error}");
         assert!(
-            message(&error).to_lowercase().contains(&field.to_lowercase()),
+            message(&error)
+                .to_lowercase()
+                .contains(&field.to_lowercase()),
             "{changes:?} should name {field}: {error}"
         );
     }
-    assert_eq!(body(&app, "entitlements", &c.l.entitlement_id).await, stored);
+    assert_eq!(
+        body(&app, "entitlements", &c.l.entitlement_id).await,
+        stored
+    );
 
     for (changes, field) in [
         (vec![("owners", "stranger@example.com")], "owner"),
-        (vec![("default_policy", "no-such-policy")], "default request policy"),
+        (
+            vec![("default_policy", "no-such-policy")],
+            "default request policy",
+        ),
         (vec![("name", "")], "app name"),
     ] {
-        let (status, error) =
-            call(&app, &c.l.admin, "catalog/save_app", &app_form(&c, &changes)).await;
+        let (status, error) = call(
+            &app,
+            &c.l.admin,
+            "catalog/save_app",
+            &app_form(&c, &changes),
+        )
+        .await;
         assert_eq!(status, 422, "{changes:?}: {error}");
         assert!(
             message(&error).to_lowercase().contains(field),
@@ -456,9 +511,15 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
     let alice_id = c.l.alice.user.id.to_string();
 
     let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("catalog/save_entitlement", entitlement_form(&c, &[("max_duration", "1h")])),
+        (
+            "catalog/save_entitlement",
+            entitlement_form(&c, &[("max_duration", "1h")]),
+        ),
         ("catalog/save_app", app_form(&c, &[("name", "Mine now")])),
-        ("directory/remove_member", vec![("group_id", group.as_str()), ("user_id", alice_id.as_str())]),
+        (
+            "directory/remove_member",
+            vec![("group_id", group.as_str()), ("user_id", alice_id.as_str())],
+        ),
         ("directory/delete_group", vec![("group_id", group.as_str())]),
         ("directory/groups", vec![]),
     ];
@@ -469,7 +530,10 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
             assert_eq!(status, 403, "{} calling {endpoint}", who.user.email);
         }
     }
-    assert_eq!(body(&app, "entitlements", &c.l.entitlement_id).await, stored);
+    assert_eq!(
+        body(&app, "entitlements", &c.l.entitlement_id).await,
+        stored
+    );
     assert_eq!(body(&app, "apps", &c.app_id).await, stored_app);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 1);
@@ -486,7 +550,10 @@ async fn removing_a_group_member_takes_only_them_out_and_is_audited() {
             &app,
             &admin,
             "directory/save_group",
-            &[("name", "On-call SRE"), ("members", "alice@example.com, bob@example.com")],
+            &[
+                ("name", "On-call SRE"),
+                ("members", "alice@example.com, bob@example.com"),
+            ],
         )
         .await,
     );
@@ -517,7 +584,10 @@ async fn removing_a_group_member_takes_only_them_out_and_is_audited() {
 
     let (target, before, after) = last_audit(&app, "directory.group_member_removed").await;
     assert_eq!(target, "group:On-call SRE");
-    assert_eq!(before["members"], serde_json::json!(["alice@example.com", "bob@example.com"]));
+    assert_eq!(
+        before["members"],
+        serde_json::json!(["alice@example.com", "bob@example.com"])
+    );
     assert_eq!(after["members"], serde_json::json!(["bob@example.com"]));
 
     // Removing her again is a conflict that says why, not a silent success.
@@ -547,7 +617,13 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         .await,
     );
     let sec = text(
-        &ok(&app, &c.l.admin, "directory/save_group", &[("name", "Security")]).await,
+        &ok(
+            &app,
+            &c.l.admin,
+            "directory/save_group",
+            &[("name", "Security")],
+        )
+        .await,
     );
     let spare = text(
         &ok(
@@ -562,7 +638,10 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         &app,
         &c.l.admin,
         "catalog/save_entitlement",
-        &entitlement_form(&c, &[("visibility", "groups"), ("visible_to", "Engineering")]),
+        &entitlement_form(
+            &c,
+            &[("visibility", "groups"), ("visible_to", "Engineering")],
+        ),
     )
     .await;
     let steps = format!(
@@ -591,15 +670,26 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
     assert_eq!(used_by("Old team"), "[]");
 
     for (group, names) in [(&eng, "Admin — admin"), (&sec, "Security review")] {
-        let (status, error) =
-            call(&app, &c.l.admin, "directory/delete_group", &[("group_id", group)]).await;
+        let (status, error) = call(
+            &app,
+            &c.l.admin,
+            "directory/delete_group",
+            &[("group_id", group)],
+        )
+        .await;
         assert_eq!(status, 409, "{error}");
         assert!(message(&error).contains(names), "{error}");
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 3);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 2);
 
-    ok(&app, &c.l.admin, "directory/delete_group", &[("group_id", &spare)]).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "directory/delete_group",
+        &[("group_id", &spare)],
+    )
+    .await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 2);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 1);
     let (target, before, after) = last_audit(&app, "directory.group_deleted").await;
@@ -608,8 +698,20 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
     assert_eq!(after, Value::Null);
 
     // Once nothing uses it, Engineering can go too.
-    ok(&app, &c.l.admin, "catalog/save_entitlement", &entitlement_form(&c, &[])).await;
-    ok(&app, &c.l.admin, "directory/delete_group", &[("group_id", &eng)]).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[]),
+    )
+    .await;
+    ok(
+        &app,
+        &c.l.admin,
+        "directory/delete_group",
+        &[("group_id", &eng)],
+    )
+    .await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 1);
 }
 
@@ -655,7 +757,11 @@ async fn a_user_edit_records_before_and_after_and_an_admin_cannot_suspend_themse
         &app,
         &c.l.admin,
         "directory/update_user",
-        &[("id", &admin_id), ("name", "Ada Admin"), ("status", "suspended")],
+        &[
+            ("id", &admin_id),
+            ("name", "Ada Admin"),
+            ("status", "suspended"),
+        ],
     )
     .await;
     assert_eq!(status, 422, "{error}");

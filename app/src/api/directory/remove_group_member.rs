@@ -8,7 +8,10 @@ pub async fn remove_group_member(group_id: String, user_id: i64) -> Result<(), A
     crate::ssr::access::with_status(
         async move {
             let (db, actor) = crate::ssr::access::admin_context()?;
-            Ok(crate::ssr::access::directory::remove_member(&db, &actor, &group_id, user_id).await?)
+            Ok(
+                crate::ssr::access::directory::remove_member(&db, &actor, &group_id, user_id)
+                    .await?,
+            )
         }
         .await,
     )

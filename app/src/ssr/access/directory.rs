@@ -317,10 +317,11 @@ pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
     .await?;
     let mut by_group: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
     for r in &members {
-        by_group
-            .entry(r.try_get("group_id")?)
-            .or_default()
-            .push((r.try_get("id")?, r.try_get("email")?, r.try_get("display_name")?));
+        by_group.entry(r.try_get("group_id")?).or_default().push((
+            r.try_get("id")?,
+            r.try_get("email")?,
+            r.try_get("display_name")?,
+        ));
     }
     groups
         .iter()
