@@ -147,13 +147,8 @@ fn app_card(l: &AppListing, o: &CatalogOverview, link: bool, admin: bool) -> imp
     let href = format!("/apps/{}", l.app.slug);
     view! {
         <section class="card catalog-app" data-app=l.app.slug.to_string()>
-            <h2>
-                {if link {
-                    view! { <a href=href.clone()>{l.app.name.clone()}</a> }.into_any()
-                } else {
-                    l.app.name.clone().into_any()
-                }}
-            </h2>
+            // On the app's own page the name is already the page heading.
+            {link.then(|| view! { <h2><a href=href.clone()>{l.app.name.clone()}</a></h2> })}
             {(!l.description.is_empty()).then(|| view! { <p>{l.description.clone()}</p> })}
             <dl class="facts">
                 <dt>"Owners"</dt><dd data-field="app-owners">{or_dash(people(&l.app.owners, o), "—")}</dd>
@@ -193,8 +188,13 @@ fn policy_options(o: &CatalogOverview, current: Option<&PolicyId>) -> impl IntoV
 fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved) -> impl IntoView {
     let action = ServerAction::<SaveApp>::new();
     let editing = existing.is_some();
+    let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
         if let Some(Ok(_)) = action.value().get() {
+            // Back to the stored values (the reload then fills in the saved ones).
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
             saved.done(if editing {
                 "App saved.".into()
             } else {
@@ -214,7 +214,7 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
         None => Default::default(),
     };
     view! {
-        <ActionForm action=action attr:class="stacked">
+        <ActionForm action=action node_ref=form attr:class="stacked">
             {editing.then(|| view! { <input type="hidden" name="id" value=id/> })}
             <label>"Name"<input name="name" required value=name/></label>
             <label>"Description"<input name="description" value=description/></label>
@@ -243,8 +243,12 @@ fn EntitlementForm(
 ) -> impl IntoView {
     let action = ServerAction::<SaveEntitlement>::new();
     let editing = existing.is_some();
+    let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
         if let Some(Ok(_)) = action.value().get() {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
             saved.done(if editing {
                 "Entitlement saved.".into()
             } else {
@@ -277,7 +281,7 @@ fn EntitlementForm(
     let request_policy = e.as_ref().and_then(|e| e.request_policy.clone());
     let emergency_policy = e.as_ref().and_then(|e| e.emergency_policy.clone());
     view! {
-        <ActionForm action=action attr:class="stacked">
+        <ActionForm action=action node_ref=form attr:class="stacked">
             {e.as_ref().map(|e| view! { <input type="hidden" name="id" value=e.id.to_string()/> })}
             {match app_id {
                 Some(a) => view! { <input type="hidden" name="app_id" value=a/> }.into_any(),
