@@ -71,6 +71,32 @@ pub struct AppListing {
     pub entitlements: Vec<Entitlement>,
 }
 
+/// The catalog page's data: apps with their entitlements (only the ones the viewer may see,
+/// unless an admin), and the names behind the ids they reference.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogOverview {
+    pub apps: Vec<AppListing>,
+    /// User id → email, for owners and provisioners.
+    pub people: std::collections::BTreeMap<String, String>,
+    /// Group id → name, for visibility.
+    pub groups: std::collections::BTreeMap<String, String>,
+    /// (policy id, name), built-ins first, for request and emergency policies.
+    pub policies: Vec<(String, String)>,
+    /// The organisation-wide maximum grant length in days, if any.
+    pub grant_cap_days: Option<u64>,
+}
+
+/// A group with its members and what refers to it, for the directory page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    /// (user id, email, display name), by name.
+    pub members: Vec<(i64, String, String)>,
+    /// Entitlements and policies that use the group; non-empty means it cannot be deleted.
+    pub used_by: Vec<String>,
+}
+
 /// Form input for an app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInput {
@@ -103,6 +129,9 @@ pub struct EntitlementInput {
     pub webhook_url: String,
     /// Group names, empty for everyone.
     pub visible_to: String,
+    /// "everyone", "groups" (those in `visible_to`) or "nobody" (hidden, e.g. retired). Empty:
+    /// `visible_to` decides (no groups: everyone).
+    pub visibility: String,
 }
 
 /// Form input: a name and the ordered steps as JSON (`domain::PolicyStep` list).

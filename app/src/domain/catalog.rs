@@ -373,6 +373,29 @@ impl Entitlement {
     }
 }
 
+/// Aliases are CLI shortcuts, so one alias names one entitlement in the whole tenant. `others` are
+/// the stored entitlements (the one being saved, matched by id, is skipped).
+pub fn ensure_alias_free(
+    alias: &Alias,
+    own: &EntitlementId,
+    others: &[Entitlement],
+) -> DomainResult<()> {
+    match others
+        .iter()
+        .find(|e| &e.id != own && e.alias.as_ref() == Some(alias))
+    {
+        Some(taken) => Err(DomainError::invalid(
+            "alias",
+            alias.as_str(),
+            &format!(
+                "it is already the alias of entitlement \"{}\"",
+                taken.picker_label()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Whether a user in `user_groups` can see (and request) `entitlement`.
 pub fn can_see(entitlement: &Entitlement, user_groups: &BTreeSet<GroupId>) -> bool {
     match &entitlement.visibility {
@@ -523,6 +546,24 @@ pub(crate) mod tests {
         e.emergency_policy = Some(PolicyId::from("break-glass"));
         assert_eq!(e.policy_for(&a, true), Ok(PolicyId::from("break-glass")));
         assert_eq!(e.policy_for(&a, false), Ok(PolicyId::from("pol-1")));
+    }
+
+    #[test]
+    fn an_alias_names_one_entitlement_in_the_whole_tenant() {
+        let e = entitlement();
+        let alias = Alias::parse("aws-prod").unwrap();
+        assert!(ensure_alias_free(&alias, &e.id, std::slice::from_ref(&e)).is_ok());
+        let err = ensure_alias_free(&alias, &EntitlementId::from("other"), &[e]).unwrap_err();
+        assert!(err.to_string().contains("alias"), "{err}");
+        assert!(err.to_string().contains("Production — admin"), "{err}");
+        assert!(
+            ensure_alias_free(
+                &Alias::parse("gcp").unwrap(),
+                &EntitlementId::from("x"),
+                &[entitlement()]
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+pub mod catalog_overview;
 pub mod grant_cap;
 pub mod list_apps;
 pub mod save_app;

@@ -22,6 +22,7 @@ pub async fn save_entitlement(
     provisioners: Option<String>,
     webhook_url: Option<String>,
     visible_to: Option<String>,
+    visibility: Option<String>,
 ) -> Result<String, AppError> {
     crate::ssr::access::with_status(
         async move {
@@ -41,6 +42,7 @@ pub async fn save_entitlement(
                 provisioners: provisioners.unwrap_or_default(),
                 webhook_url: webhook_url.unwrap_or_default(),
                 visible_to: visible_to.unwrap_or_default(),
+                visibility: visibility.unwrap_or_default(),
             };
             let id = id.filter(|i| !i.trim().is_empty());
             Ok(

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use sqlx::Row;
 
-pub use crate::api::views::{AppInput, AppListing, EntitlementInput};
+pub use crate::api::views::{AppInput, AppListing, CatalogOverview, EntitlementInput};
 
 use super::audit::{self, Entry};
 use super::directory::find_by_email;
@@ -116,15 +116,72 @@ pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
     Ok(out)
 }
 
-async fn emails_to_users(db: &Db, emails: &[String]) -> AccessResult<Vec<UserId>> {
+/// The catalog as the apps page shows it. `viewer_groups` is `None` for admins (everything);
+/// otherwise only the entitlements those groups may see are listed.
+pub async fn overview(
+    db: &Db,
+    viewer_groups: Option<&BTreeSet<GroupId>>,
+) -> AccessResult<CatalogOverview> {
+    let mut apps = list(db).await?;
+    if let Some(groups) = viewer_groups {
+        for l in &mut apps {
+            l.entitlements.retain(|e| domain::can_see(e, groups));
+        }
+    }
+    let mut people_ids = BTreeSet::new();
+    let mut group_ids = BTreeSet::new();
+    for l in &apps {
+        people_ids.extend(l.app.owners.iter().map(|u| u.to_string()));
+        for e in &l.entitlements {
+            people_ids.extend(e.owner_users.iter().map(|u| u.to_string()));
+            if let ProvisioningMethod::Manual { provisioners, .. } = &e.provisioning {
+                people_ids.extend(provisioners.iter().map(|u| u.to_string()));
+            }
+            if let Visibility::Groups(gs) = &e.visibility {
+                group_ids.extend(gs.iter().map(|g| g.to_string()));
+            }
+        }
+    }
+    let mut out = CatalogOverview {
+        apps,
+        grant_cap_days: tenant(db)
+            .await?
+            .max_grant_duration
+            .map(|d| d.as_secs() / 86_400),
+        ..CatalogOverview::default()
+    };
+    for r in sqlx::query("SELECT id, email FROM users")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let id = r.try_get::<i64, _>("id")?.to_string();
+        if people_ids.contains(&id) {
+            out.people.insert(id, r.try_get("email")?);
+        }
+    }
+    for r in sqlx::query("SELECT id, name FROM groups")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        let id: String = r.try_get("id")?;
+        // Admins pick groups by name in the forms; others only need the ones shown.
+        if viewer_groups.is_none() || group_ids.contains(&id) {
+            out.groups.insert(id, r.try_get("name")?);
+        }
+    }
+    for p in super::policies::list(db).await? {
+        out.policies.push((p.id.to_string(), p.name));
+    }
+    Ok(out)
+}
+
+/// Directory users by email; an unknown email is an error that names the form field.
+async fn emails_to_users(db: &Db, field: &str, emails: &[String]) -> AccessResult<Vec<UserId>> {
     let mut out = Vec::new();
     for e in emails.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-        let id = find_by_email(db, e)
-            .await?
-            .ok_or_else(|| DomainError::UnknownValue {
-                what: "user".into(),
-                value: e.to_string(),
-            })?;
+        let id = find_by_email(db, e).await?.ok_or_else(|| {
+            DomainError::invalid(field, e, "no one in the directory has this email")
+        })?;
         let uid = super::user_id(id);
         if !out.contains(&uid) {
             out.push(uid);
@@ -142,9 +199,52 @@ pub fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Splits a list of names, which may contain spaces ("Engineering Team, SRE").
+pub fn split_names(s: &str) -> Vec<String> {
+    s.split([',', '\n', ';'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn optional(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
+}
+
+/// A policy picked in a form (empty: none); a missing one is an error that names the field.
+async fn policy_field(db: &Db, field: &str, value: &str) -> AccessResult<Option<PolicyId>> {
+    let Some(id) = optional(value) else {
+        return Ok(None);
+    };
+    match super::policies::load(db, &id).await {
+        Ok(p) => Ok(Some(p.id)),
+        Err(AccessError::NotFound(_)) => Err(DomainError::invalid(
+            field,
+            &id,
+            "there is no such policy (it may have been deleted)",
+        )
+        .into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// "7d", "12h", "indefinite" (or empty, which means indefinite too).
+fn max_length_field(value: &str) -> AccessResult<GrantLength> {
+    let v = value.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("indefinite") {
+        return Ok(GrantLength::Indefinite);
+    }
+    v.parse().map(GrantLength::Limited).map_err(|e| {
+        match e {
+            DomainError::InvalidDuration { value, reason } => {
+                DomainError::invalid("maximum length", &value, &reason)
+            }
+            other => other,
+        }
+        .into()
+    })
 }
 
 pub async fn save_app(
@@ -153,15 +253,13 @@ pub async fn save_app(
     id: Option<&str>,
     input: AppInput,
 ) -> AccessResult<String> {
-    let owners = emails_to_users(db, &split_list(&input.owners)).await?;
     let before = match id {
         Some(id) => Some(load_app(db, id).await?),
         None => None,
     };
-    let default_request_policy = optional(&input.default_policy).map(PolicyId::new);
-    if let Some(p) = &default_request_policy {
-        super::policies::load(db, p.as_str()).await?;
-    }
+    let owners = emails_to_users(db, "owner", &split_list(&input.owners)).await?;
+    let default_request_policy =
+        policy_field(db, "default request policy", &input.default_policy).await?;
     let app = App {
         id: before
             .as_ref()
@@ -215,6 +313,9 @@ pub async fn save_app(
             .execute(&mut *tx)
             .await?;
     }
+    if before.is_some() {
+        refresh_provisioning_instructions(&mut tx, &app, at).await?;
+    }
     let action = if before.is_some() {
         "catalog.app_updated"
     } else {
@@ -233,78 +334,166 @@ pub async fn save_app(
     Ok(app.id.to_string())
 }
 
+/// Manual provisioning tasks carry the app's instructions, copied into each entitlement when it is
+/// saved; an edit of the app's instructions is copied into its entitlements in the same
+/// transaction so new tasks never show stale ones.
+async fn refresh_provisioning_instructions(
+    tx: &mut super::Tx<'_>,
+    app: &App,
+    at: domain::Timestamp,
+) -> AccessResult<()> {
+    let rows = sqlx::query("SELECT body FROM entitlements WHERE app_id = $1")
+        .bind(app.id.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in rows {
+        let mut e: Entitlement = from_json(&r.try_get::<String, _>("body")?)?;
+        let ProvisioningMethod::Manual { instructions, .. } = &mut e.provisioning else {
+            continue;
+        };
+        if *instructions == app.instructions {
+            continue;
+        }
+        instructions.clone_from(&app.instructions);
+        sqlx::query("UPDATE entitlements SET body = $1, updated_at = $2 WHERE id = $3")
+            .bind(to_json(&e)?)
+            .bind(at.as_unix_millis())
+            .bind(e.id.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn groups_by_name(db: &Db, names: &[String]) -> AccessResult<Visibility> {
+    let mut set = BTreeSet::new();
+    for name in names {
+        let row = sqlx::query("SELECT id FROM groups WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&db.pool)
+            .await?;
+        let row = row.ok_or_else(|| {
+            DomainError::invalid("visibility group", name, "there is no group with this name")
+        })?;
+        set.insert(GroupId::new(row.try_get::<String, _>("id")?));
+    }
+    Ok(Visibility::Groups(set))
+}
+
 pub async fn save_entitlement(
     db: &Db,
     actor: &Actor,
     id: Option<&str>,
     input: EntitlementInput,
 ) -> AccessResult<String> {
-    let app = load_app(db, input.app_id.trim()).await?;
     let before = match id {
         Some(id) => Some(load_entitlement(db, id).await?),
         None => None,
     };
-    let max_duration = match input.max_duration.trim() {
-        "" | "indefinite" => GrantLength::Indefinite,
-        other => GrantLength::Limited(other.parse()?),
-    };
-    for p in [&input.request_policy, &input.emergency_policy] {
-        if let Some(p) = optional(p) {
-            super::policies::load(db, &p).await?;
+    let app_id = match (&before, optional(&input.app_id)) {
+        (Some(b), Some(a)) if a != b.app_id.as_str() => {
+            return Err(DomainError::invalid(
+                "app",
+                &a,
+                "an entitlement cannot move to another app; create it in that app instead",
+            )
+            .into());
         }
-    }
+        (Some(b), _) => b.app_id.to_string(),
+        (None, Some(a)) => a,
+        (None, None) => {
+            return Err(DomainError::Required {
+                field: "the app".into(),
+            }
+            .into());
+        }
+    };
+    let app = load_app(db, &app_id).await?;
+    let max_duration = max_length_field(&input.max_duration)?;
+    let request_policy = policy_field(db, "request policy", &input.request_policy).await?;
+    let emergency_policy = policy_field(db, "emergency policy", &input.emergency_policy).await?;
     let provisioning = match input.provisioning.trim() {
         "webhook" => ProvisioningMethod::Webhook {
             url: input.webhook_url.trim().to_string(),
         },
-        _ => ProvisioningMethod::Manual {
-            provisioners: emails_to_users(db, &split_list(&input.provisioners)).await?,
+        "" | "manual" => ProvisioningMethod::Manual {
+            provisioners: emails_to_users(db, "provisioner", &split_list(&input.provisioners))
+                .await?,
             instructions: app.instructions.clone(),
         },
-    };
-    let groups = split_list(&input.visible_to);
-    let visibility = if groups.is_empty() {
-        Visibility::Everyone
-    } else {
-        let mut set = BTreeSet::new();
-        for name in &groups {
-            let row = sqlx::query("SELECT id FROM groups WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&db.pool)
-                .await?;
-            let row = row.ok_or_else(|| DomainError::UnknownValue {
-                what: "group".into(),
-                value: name.clone(),
-            })?;
-            set.insert(GroupId::new(row.try_get::<String, _>("id")?));
+        other => {
+            return Err(DomainError::invalid(
+                "provisioning method",
+                other,
+                "choose manual or webhook",
+            )
+            .into());
         }
-        Visibility::Groups(set)
     };
-    let slug = match optional(&input.slug) {
-        Some(s) => Slug::parse(&s)?,
-        None => Slug::from_name(&input.display_name)?,
+    let groups = split_names(&input.visible_to);
+    let visibility = match input.visibility.trim() {
+        "" if groups.is_empty() => Visibility::Everyone,
+        "" | "groups" => {
+            if groups.is_empty() {
+                return Err(DomainError::Required {
+                    field: "a group to make the entitlement visible to".into(),
+                }
+                .into());
+            }
+            groups_by_name(db, &groups).await?
+        }
+        "everyone" => Visibility::Everyone,
+        "nobody" => Visibility::Groups(BTreeSet::new()),
+        other => {
+            return Err(DomainError::invalid(
+                "visibility",
+                other,
+                "choose everyone, groups or nobody",
+            )
+            .into());
+        }
     };
+    // An edit with the slug left empty keeps the slug: renaming must not silently change it.
+    let slug = match (optional(&input.slug), &before) {
+        (Some(s), _) => Slug::parse(&s)?,
+        (None, Some(b)) => b.slug.clone(),
+        (None, None) => Slug::from_name(&input.display_name)?,
+    };
+    let alias = optional(&input.alias)
+        .map(|a| Alias::parse(&a))
+        .transpose()?;
+    let id = before
+        .as_ref()
+        .map_or_else(|| EntitlementId::new(new_id()), |b| b.id.clone());
+    if let Some(alias) = &alias {
+        let all: Vec<Entitlement> = list(db)
+            .await?
+            .into_iter()
+            .flat_map(|l| l.entitlements)
+            .collect();
+        domain::ensure_alias_free(alias, &id, &all)?;
+    }
     let ent = Entitlement {
-        id: before
-            .as_ref()
-            .map_or_else(|| EntitlementId::new(new_id()), |b| b.id.clone()),
+        id,
         app_id: app.id.clone(),
         slug,
         display_name: input.display_name.trim().to_string(),
         description: input.description.trim().to_string(),
-        alias: optional(&input.alias)
-            .map(|a| Alias::parse(&a))
-            .transpose()?,
+        alias,
         risk: RiskLevel::parse(if input.risk.trim().is_empty() {
             "low"
         } else {
             input.risk.trim()
         })?,
-        owner_users: emails_to_users(db, &split_list(&input.owners)).await?,
-        owner_entitlements: Vec::new(),
+        owner_users: emails_to_users(db, "owner", &split_list(&input.owners)).await?,
+        // Not edited by the form; an edit keeps them.
+        owner_entitlements: before
+            .as_ref()
+            .map(|b| b.owner_entitlements.clone())
+            .unwrap_or_default(),
         max_duration,
-        request_policy: optional(&input.request_policy).map(PolicyId::new),
-        emergency_policy: optional(&input.emergency_policy).map(PolicyId::new),
+        request_policy,
+        emergency_policy,
         provisioning,
         visibility,
     };

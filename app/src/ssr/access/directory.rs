@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
-pub use crate::api::views::{DirectoryUser, ImportOutcome, UserUpdate};
+pub use crate::api::views::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
 use super::audit::{self, Entry};
-use super::{AccessError, AccessResult, Actor, new_id, now, user_id, user_row};
+use super::{AccessError, AccessResult, Actor, from_json, new_id, now, user_id, user_row};
 use crate::domain::{
     self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, User, UserId, UserStatus,
 };
@@ -172,6 +172,14 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
             }
         })?),
     };
+    if id == actor.user.id && !status.is_active() {
+        return Err(domain::DomainError::invalid(
+            "status",
+            status.as_str(),
+            "you cannot suspend or delete your own account; ask another Super Admin",
+        )
+        .into());
+    }
     if manager == Some(id) {
         return Err(domain::DomainError::invalid(
             "manager",
@@ -180,6 +188,20 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         )
         .into());
     }
+    let before = sqlx::query(
+        "SELECT display_name, manager_id, department, job_title, status FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AccessError::NotFound("The user".into()))?;
+    let before = serde_json::json!({
+        "name": before.try_get::<String, _>("display_name")?,
+        "manager_id": before.try_get::<Option<i64>, _>("manager_id")?,
+        "department": before.try_get::<Option<String>, _>("department")?,
+        "job_title": before.try_get::<Option<String>, _>("job_title")?,
+        "status": before.try_get::<String, _>("status")?,
+    });
     let at = now();
     let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
@@ -209,6 +231,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
             "directory.user_updated",
             format!("user:{id}"),
         )
+        .before(Some(before.to_string()))
         .after(Some(after.to_string())),
     )
     .await?;
@@ -278,6 +301,182 @@ pub async fn create_group(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Every group with its members (by name) and what refers to it.
+pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
+    let (entitlements, policies) = referrers(db).await?;
+    let groups = sqlx::query("SELECT id, name FROM groups ORDER BY name")
+        .fetch_all(&db.pool)
+        .await?;
+    let members = sqlx::query(
+        "SELECT m.group_id, u.id, u.email, u.display_name FROM group_members m \
+         JOIN users u ON u.id = m.user_id ORDER BY u.display_name, u.email",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_group: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
+    for r in &members {
+        by_group.entry(r.try_get("group_id")?).or_default().push((
+            r.try_get("id")?,
+            r.try_get("email")?,
+            r.try_get("display_name")?,
+        ));
+    }
+    groups
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            Ok(GroupView {
+                used_by: domain::group_references(
+                    &GroupId::new(id.clone()),
+                    &entitlements,
+                    &policies,
+                ),
+                members: by_group.remove(&id).unwrap_or_default(),
+                name: r.try_get("name")?,
+                id,
+            })
+        })
+        .collect()
+}
+
+/// The stored entitlements and policies, which may refer to groups.
+async fn referrers(db: &Db) -> AccessResult<(Vec<domain::Entitlement>, Vec<domain::Policy>)> {
+    let mut entitlements = Vec::new();
+    for r in sqlx::query("SELECT body FROM entitlements")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        entitlements.push(from_json(&r.try_get::<String, _>("body")?)?);
+    }
+    let mut policies = Vec::new();
+    for r in sqlx::query("SELECT body FROM policies")
+        .fetch_all(&db.pool)
+        .await?
+    {
+        policies.push(from_json(&r.try_get::<String, _>("body")?)?);
+    }
+    Ok((entitlements, policies))
+}
+
+async fn group_name(db: &Db, group_id: &str) -> AccessResult<String> {
+    let row = sqlx::query("SELECT name FROM groups WHERE id = $1")
+        .bind(group_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AccessError::NotFound("The group".into()))?;
+    Ok(row.try_get("name")?)
+}
+
+async fn member_emails(tx: &mut super::Tx<'_>, group_id: &str) -> AccessResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT u.email FROM group_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.group_id = $1 ORDER BY u.email",
+    )
+    .bind(group_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("email")?))
+        .collect()
+}
+
+/// Takes `user` out of group `group_id`. The audit event records the members before and after.
+pub async fn remove_member(db: &Db, actor: &Actor, group_id: &str, user: i64) -> AccessResult<()> {
+    let name = group_name(db, group_id).await?;
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    // Write first, so SQLite takes the write lock before the reads below.
+    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        .bind(group_id)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(domain::DomainError::transition(
+            &format!("remove this person from group \"{name}\""),
+            "they are not a member (someone may have removed them already)",
+        )
+        .into());
+    }
+    let after = member_emails(&mut tx, group_id).await?;
+    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("email"))
+        .transpose()?
+        .unwrap_or_else(|| format!("user:{user}"));
+    let mut before = after.clone();
+    before.push(email.clone());
+    before.sort();
+    audit::append(
+        &mut tx,
+        at,
+        Entry::new(
+            actor.audit(),
+            "directory.group_member_removed",
+            format!("group:{name}"),
+        )
+        .before(Some(
+            serde_json::json!({ "name": name, "members": before }).to_string(),
+        ))
+        .after(Some(
+            serde_json::json!({ "name": name, "members": after, "removed": email }).to_string(),
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a group nothing refers to; otherwise the error names what uses it.
+pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResult<()> {
+    let name = group_name(db, group_id).await?;
+    let (entitlements, policies) = referrers(db).await?;
+    domain::ensure_group_deletable(
+        &name,
+        &domain::group_references(&GroupId::new(group_id), &entitlements, &policies),
+    )?;
+    let at = now();
+    let mut tx = db.pool.begin().await?;
+    // Write first, so SQLite takes the write lock up front.
+    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 RETURNING user_id")
+        .bind(group_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut members = Vec::new();
+    for r in &removed {
+        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
+            .bind(r.try_get::<i64, _>("user_id")?)
+            .fetch_one(&mut *tx)
+            .await?;
+        members.push(row.try_get::<String, _>("email")?);
+    }
+    members.sort();
+    let done = sqlx::query("DELETE FROM groups WHERE id = $1")
+        .bind(group_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccessError::NotFound("The group".into()));
+    }
+    audit::append(
+        &mut tx,
+        at,
+        Entry::new(
+            actor.audit(),
+            "directory.group_deleted",
+            format!("group:{name}"),
+        )
+        .before(Some(
+            serde_json::json!({ "name": name, "members": members }).to_string(),
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Imports `email,name,manager_email,department,title,groups`. Validation is the domain's
