@@ -69,6 +69,12 @@ pub struct AppListing {
     pub app: App,
     pub description: String,
     pub entitlements: Vec<Entitlement>,
+    /// The app's stored version, carried by its edit form (a save over a newer edit is refused).
+    #[serde(default)]
+    pub version: u64,
+    /// Entitlement id → stored version, likewise.
+    #[serde(default)]
+    pub entitlement_versions: std::collections::BTreeMap<String, u64>,
 }
 
 /// The catalog page's data: apps with their entitlements (only the ones the viewer may see,
@@ -107,6 +113,8 @@ pub struct AppInput {
     /// Markdown provisioning/request instructions.
     pub instructions: String,
     pub default_policy: String,
+    /// The version the edit form was opened at; `None` checks against the version just loaded.
+    pub version: Option<u64>,
 }
 
 /// Form input for an entitlement.
@@ -132,6 +140,8 @@ pub struct EntitlementInput {
     /// "everyone", "groups" (those in `visible_to`) or "nobody" (hidden, e.g. retired). Empty:
     /// `visible_to` decides (no groups: everyone).
     pub visibility: String,
+    /// The version the edit form was opened at; `None` checks against the version just loaded.
+    pub version: Option<u64>,
 }
 
 /// Form input: a name and the ordered steps as JSON (`domain::PolicyStep` list).

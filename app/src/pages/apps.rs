@@ -202,6 +202,7 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
             });
         }
     });
+    let version = existing.as_ref().map(|l| l.version.to_string());
     let (id, name, description, owners, instructions, policy) = match &existing {
         Some(l) => (
             l.app.id.to_string(),
@@ -216,6 +217,7 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
     view! {
         <ActionForm action=action node_ref=form attr:class="stacked">
             {editing.then(|| view! { <input type="hidden" name="id" value=id/> })}
+            {version.map(|v| view! { <input type="hidden" name="version" value=v/> })}
             <label>"Name"<input name="name" required value=name/></label>
             <label>"Description"<input name="description" value=description/></label>
             <label>"Owners (emails, comma separated)"<input name="owners" value=owners/></label>
@@ -236,6 +238,9 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
 #[component]
 fn EntitlementForm(
     existing: Option<Entitlement>,
+    /// The stored version `existing` was read at (sent back so a save over a newer edit is refused).
+    #[prop(optional)]
+    version: Option<u64>,
     app_id: Option<String>,
     apps: Vec<(String, String)>,
     overview: CatalogOverview,
@@ -283,6 +288,7 @@ fn EntitlementForm(
     view! {
         <ActionForm action=action node_ref=form attr:class="stacked">
             {e.as_ref().map(|e| view! { <input type="hidden" name="id" value=e.id.to_string()/> })}
+            {version.map(|v| view! { <input type="hidden" name="version" value=v.to_string()/> })}
             {match app_id {
                 Some(a) => view! { <input type="hidden" name="app_id" value=a/> }.into_any(),
                 None => view! {
@@ -429,7 +435,7 @@ pub fn AppPage() -> impl IntoView {
                         {l.entitlements.iter().map(|e| view! {
                             <details class="card edit-entitlement" id=format!("edit-{}", e.slug) data-edit-entitlement=e.slug.to_string()>
                                 <summary>"Edit entitlement " {e.picker_label()}</summary>
-                                <EntitlementForm existing=Some(e.clone()) app_id=Some(app_id.clone()) apps=Vec::new() overview=o.clone() saved=saved/>
+                                <EntitlementForm existing=Some(e.clone()) version=l.entitlement_versions.get(e.id.as_str()).copied().unwrap_or_default() app_id=Some(app_id.clone()) apps=Vec::new() overview=o.clone() saved=saved/>
                             </details>
                         }).collect_view()}
                         <section class="card" id="new-entitlement">

@@ -19,15 +19,6 @@ async fn body(app: &TestApp, table: &str, id: &str) -> Value {
     serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
 /// The latest audit event with `action`: (target, before, after) as JSON.
 async fn last_audit(app: &TestApp, action: &str) -> (String, Value, Value) {
     let row = sqlx::query(
@@ -169,12 +160,12 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
     assert_eq!(after["emergency_policy"], "builtin-auto-approval");
     assert_eq!(after["request_policy"], before["request_policy"]);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM entitlement_owners").await,
+        scalar(&app, "SELECT COUNT(*) FROM entitlement_owners").await,
         1,
         "Bob is now the only entitlement owner"
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM entitlements").await,
+        scalar(&app, "SELECT COUNT(*) FROM entitlements").await,
         1,
         "an edit does not create a second entitlement"
     );
@@ -340,8 +331,8 @@ async fn editing_an_app_changes_its_owners_instructions_and_default_policy_with_
         "Run `grant-admin <user>` on the bastion."
     );
     assert_eq!(stored["owners"].as_array().unwrap().len(), 2);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM app_owners").await, 2);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM apps").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM app_owners").await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM apps").await, 1);
 
     // Manual provisioning tasks will carry the new instructions.
     let ent = body(&app, "entitlements", &c.l.entitlement_id).await;
@@ -367,7 +358,7 @@ async fn an_edit_beyond_the_organisation_wide_maximum_is_refused_and_changes_not
     let c = catalog(&app).await;
     ok(&app, &c.l.admin, "catalog/set_grant_cap", &[("days", "30")]).await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
-    let events = count(&app, "SELECT COUNT(*) FROM audit_events").await;
+    let events = scalar(&app, "SELECT COUNT(*) FROM audit_events").await;
 
     for max in ["45d", "indefinite"] {
         let (status, error) = call(
@@ -389,7 +380,7 @@ async fn an_edit_beyond_the_organisation_wide_maximum_is_refused_and_changes_not
         stored
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM audit_events").await,
+        scalar(&app, "SELECT COUNT(*) FROM audit_events").await,
         events
     );
 
@@ -535,8 +526,8 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
         stored
     );
     assert_eq!(body(&app, "apps", &c.app_id).await, stored_app);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -680,8 +671,8 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         assert_eq!(status, 409, "{error}");
         assert!(message(&error).contains(names), "{error}");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 3);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 3);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 2);
 
     ok(
         &app,
@@ -690,8 +681,8 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         &[("group_id", &spare)],
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 2);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM group_members").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 2);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 1);
     let (target, before, after) = last_audit(&app, "directory.group_deleted").await;
     assert_eq!(target, "group:Old team");
     assert_eq!(before["members"], serde_json::json!(["bob@example.com"]));
@@ -712,7 +703,7 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         &[("group_id", &eng)],
     )
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM groups").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -774,4 +765,41 @@ async fn a_user_edit_records_before_and_after_and_an_admin_cannot_suspend_themse
         .try_get("status")
         .unwrap();
     assert_eq!(admin_status, "active");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands() {
+    let app = spawn_app().await;
+    let c = catalog(&app).await;
+    let second = person(&app, "root2@example.com", "Second Admin", Role::SuperAdmin).await;
+    // Both admins opened the edit forms at version 1.
+    let original = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
+    ok(&app, &c.l.admin, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "3d"), ("version", "1")])).await;
+    let first = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
+    assert_ne!(first, original);
+    let (status, body_json) = call(
+        &app,
+        &second,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[("max_duration", "5d"), ("version", "1")]),
+    )
+    .await;
+    assert_eq!(status, 409, "{body_json}");
+    assert!(message(&body_json).contains("someone else changed this entitlement"), "{body_json}");
+    assert_eq!(body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"], first);
+
+    ok(&app, &c.l.admin, "catalog/save_app", &app_form(&c, &[("name", "Prod DB (primary)")]).into_iter().chain([("version", "1")]).collect::<Vec<_>>()).await;
+    let (status, body_json) = call(&app, &second, "catalog/save_app", &app_form(&c, &[]).into_iter().chain([("version", "1")]).collect::<Vec<_>>()).await;
+    assert_eq!(status, 409, "{body_json}");
+    assert_eq!(body(&app, "apps", &c.app_id).await["name"], "Prod DB (primary)");
+
+    // Opened after those saves (version 2), the second admin's edit goes through; a client that
+    // sends no version is checked against what was just read.
+    ok(&app, &second, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "5d"), ("version", "2")])).await;
+    ok(&app, &second, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "6d")])).await;
+    assert_eq!(
+        scalar(&app, &format!("SELECT version FROM entitlements WHERE id = '{}'", c.l.entitlement_id)).await,
+        4
+    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'catalog.entitlement_updated'").await, 3);
 }

@@ -11,6 +11,8 @@ pub async fn save_app(
     owners: Option<String>,
     instructions: Option<String>,
     default_policy: Option<String>,
+    /// The version the edit form was opened at.
+    version: Option<u64>,
 ) -> Result<String, AppError> {
     crate::ssr::access::with_status(
         async move {
@@ -21,6 +23,7 @@ pub async fn save_app(
                 owners: owners.unwrap_or_default(),
                 instructions: instructions.unwrap_or_default(),
                 default_policy: default_policy.unwrap_or_default(),
+                version,
             };
             let id = id.filter(|i| !i.trim().is_empty());
             Ok(crate::ssr::access::catalog::save_app(&db, &actor, id.as_deref(), input).await?)

@@ -23,6 +23,8 @@ pub async fn save_entitlement(
     webhook_url: Option<String>,
     visible_to: Option<String>,
     visibility: Option<String>,
+    /// The version the edit form was opened at.
+    version: Option<u64>,
 ) -> Result<String, AppError> {
     crate::ssr::access::with_status(
         async move {
@@ -43,6 +45,7 @@ pub async fn save_entitlement(
                 webhook_url: webhook_url.unwrap_or_default(),
                 visible_to: visible_to.unwrap_or_default(),
                 visibility: visibility.unwrap_or_default(),
+                version,
             };
             let id = id.filter(|i| !i.trim().is_empty());
             Ok(

@@ -71,46 +71,88 @@ pub async fn set_tenant_cap_days(db: &Db, actor: &Actor, days: u64) -> AccessRes
 }
 
 pub async fn load_app(db: &Db, id: &str) -> AccessResult<App> {
-    let row = sqlx::query("SELECT body FROM apps WHERE id = $1")
+    Ok(load_app_versioned(db, id).await?.0)
+}
+
+/// An app with its stored version (the edit form's optimistic-lock token).
+async fn load_app_versioned(db: &Db, id: &str) -> AccessResult<(App, u64)> {
+    let row = sqlx::query("SELECT body, version FROM apps WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AccessError::NotFound("The app".into()))?;
-    from_json(&row.try_get::<String, _>("body")?)
+    Ok((from_json(&row.try_get::<String, _>("body")?)?, stored_version(&row)?))
 }
 
 pub async fn load_entitlement(db: &Db, id: &str) -> AccessResult<Entitlement> {
-    let row = sqlx::query("SELECT body FROM entitlements WHERE id = $1")
+    Ok(load_entitlement_versioned(db, id).await?.0)
+}
+
+/// An entitlement with its stored version (the edit form's optimistic-lock token).
+async fn load_entitlement_versioned(db: &Db, id: &str) -> AccessResult<(Entitlement, u64)> {
+    let row = sqlx::query("SELECT body, version FROM entitlements WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AccessError::NotFound("The entitlement".into()))?;
-    from_json(&row.try_get::<String, _>("body")?)
+    Ok((from_json(&row.try_get::<String, _>("body")?)?, stored_version(&row)?))
+}
+
+fn stored_version(row: &sqlx::any::AnyRow) -> AccessResult<u64> {
+    u64::try_from(row.try_get::<i64, _>("version")?)
+        .map_err(|_| AccessError::Data("negative version".into()))
+}
+
+/// The version an edit is checked against: the one the form was opened at, else the one just
+/// loaded (which still catches a save racing this one).
+fn expected_version(form: Option<u64>, loaded: Option<u64>) -> i64 {
+    super::version_i64(form.or(loaded).unwrap_or(0))
+}
+
+/// A guarded upsert that changed no row: someone saved a newer version first.
+fn edited_meanwhile(what: &str) -> AccessError {
+    DomainError::transition(
+        &format!("save this {what}"),
+        format!("someone else changed this {what} since you opened it; reload to see their change, then edit again"),
+    )
+    .into()
 }
 
 pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
-    let apps = sqlx::query("SELECT body, description FROM apps ORDER BY name")
+    let apps = sqlx::query("SELECT body, description, version FROM apps ORDER BY name")
         .fetch_all(&db.pool)
         .await?;
-    let ents = sqlx::query("SELECT body FROM entitlements ORDER BY display_name")
+    let ents = sqlx::query("SELECT id, body, version FROM entitlements ORDER BY display_name")
         .fetch_all(&db.pool)
         .await?;
     let mut entitlements: Vec<Entitlement> = Vec::new();
+    let mut versions = std::collections::BTreeMap::new();
     for r in &ents {
         entitlements.push(from_json(&r.try_get::<String, _>("body")?)?);
+        versions.insert(r.try_get::<String, _>("id")?, stored_version(r)?);
     }
     let mut out = Vec::new();
     for r in &apps {
         let app: App = from_json(&r.try_get::<String, _>("body")?)?;
-        let mine = entitlements
+        let mine: Vec<Entitlement> = entitlements
             .iter()
             .filter(|e| e.app_id == app.id)
             .cloned()
             .collect();
+        let entitlement_versions = mine
+            .iter()
+            .filter_map(|e| {
+                versions
+                    .get(e.id.as_str())
+                    .map(|v| (e.id.to_string(), *v))
+            })
+            .collect();
         out.push(AppListing {
             description: r.try_get("description")?,
+            version: stored_version(r)?,
             app,
             entitlements: mine,
+            entitlement_versions,
         });
     }
     Ok(out)
@@ -253,9 +295,12 @@ pub async fn save_app(
     id: Option<&str>,
     input: AppInput,
 ) -> AccessResult<String> {
-    let before = match id {
-        Some(id) => Some(load_app(db, id).await?),
-        None => None,
+    let (before, loaded_version) = match id {
+        Some(id) => {
+            let (app, version) = load_app_versioned(db, id).await?;
+            (Some(app), Some(version))
+        }
+        None => (None, None),
     };
     let owners = emails_to_users(db, "owner", &split_list(&input.owners)).await?;
     let default_request_policy =
@@ -279,7 +324,8 @@ pub async fn save_app(
     let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
         "INSERT INTO apps (id, slug, name, description, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, body = excluded.body, updated_at = excluded.updated_at",
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, body = excluded.body, \
+         updated_at = excluded.updated_at, version = apps.version + 1 WHERE apps.version = $7",
     )
     .bind(app.id.as_str())
     .bind(app.slug.as_str())
@@ -287,9 +333,11 @@ pub async fn save_app(
     .bind(input.description.trim())
     .bind(&body)
     .bind(at.as_unix_millis())
+    .bind(expected_version(input.version, loaded_version))
     .execute(&mut *tx)
     .await;
     match result {
+        Ok(done) if done.rows_affected() == 0 => return Err(edited_meanwhile("app")),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(DomainError::invalid(
                 "app name",
@@ -386,9 +434,12 @@ pub async fn save_entitlement(
     id: Option<&str>,
     input: EntitlementInput,
 ) -> AccessResult<String> {
-    let before = match id {
-        Some(id) => Some(load_entitlement(db, id).await?),
-        None => None,
+    let (before, loaded_version) = match id {
+        Some(id) => {
+            let (ent, version) = load_entitlement_versioned(db, id).await?;
+            (Some(ent), Some(version))
+        }
+        None => (None, None),
     };
     let app_id = match (&before, optional(&input.app_id)) {
         (Some(b), Some(a)) if a != b.app_id.as_str() => {
@@ -505,7 +556,8 @@ pub async fn save_entitlement(
         "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, \
-         request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, body = excluded.body, updated_at = excluded.updated_at",
+         request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, body = excluded.body, \
+         updated_at = excluded.updated_at, version = entitlements.version + 1 WHERE entitlements.version = $9",
     )
     .bind(ent.id.as_str())
     .bind(ent.app_id.as_str())
@@ -515,9 +567,11 @@ pub async fn save_entitlement(
     .bind(ent.emergency_policy.as_ref().map(|p| p.to_string()))
     .bind(&body)
     .bind(at.as_unix_millis())
+    .bind(expected_version(input.version, loaded_version))
     .execute(&mut *tx)
     .await;
     match result {
+        Ok(done) if done.rows_affected() == 0 => return Err(edited_meanwhile("entitlement")),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(DomainError::invalid(
                 "slug",
