@@ -104,6 +104,12 @@ test('an approver shortens the length while approving and the requester gets the
   const person = await (await browser.newContext()).newPage();
   await signIn(person, USER, '/requests');
   const number = await requestAccess(person, 'short-admin', '4h', 'Rotate the keys (INC-8)');
+  // No emergency toggle for an entitlement without an emergency policy; it comes back for one with.
+  const toggle = person.locator('#request-access').getByLabel('Emergency (break-glass) request');
+  await expect(toggle).toHaveCount(0);
+  const select = person.locator('#request-access select[name=entitlement_id]');
+  await select.selectOption(await select.locator('option', { hasText: 'db-root' }).getAttribute('value'));
+  await expect(toggle).toBeVisible();
 
   // The app owner approves from Assigned to me, shortening four hours to two.
   await admin.goto('/requests');

@@ -138,6 +138,16 @@ pub fn RequestsPage() -> impl IntoView {
     let complete = ServerAction::<CompleteTask>::new();
     let release = ServerAction::<ReleaseGrant>::new();
     let options = Resource::new(|| (), |_| requestable_entitlements());
+    // The emergency toggle shows only for entitlements that allow emergency access. Until the
+    // browser says which one is selected (and without JavaScript) it shows if any of them does;
+    // the server refuses an emergency request for the others anyway.
+    let chosen = RwSignal::new(String::new());
+    let select_ref = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        if let Some(select) = select_ref.get() {
+            chosen.set(select.value());
+        }
+    });
     // Live status: while any of my requests is open and the tab is visible, refresh My requests
     // every few seconds; once all are closed the timer does nothing. When a request closes, My
     // access is refreshed too (it may have been granted). Effects never run on the server.
@@ -194,7 +204,7 @@ pub fn RequestsPage() -> impl IntoView {
                             Ok(list) if list.is_empty() => view! { <p class="empty-state">"There is nothing you can request yet."</p> }.into_any(),
                             Ok(list) => view! {
                                 <label>"App and entitlement"
-                                    <select name="entitlement_id" required>
+                                    <select name="entitlement_id" required node_ref=select_ref on:change=move |ev| chosen.set(event_target_value(&ev))>
                                         {list.into_iter().map(|e| view! {
                                             <option value=e.id.clone()>{format!("{} (up to {})", e.label, e.max)}{e.emergency.then_some(" — emergency access available")}</option>
                                         }).collect_view()}
@@ -213,7 +223,20 @@ pub fn RequestsPage() -> impl IntoView {
                 </label>
                 <label>"Justification"<textarea name="justification" required rows="3"></textarea></label>
                 <label>"For someone else (their email; managers and admins)"<input type="email" name="subject_email"/></label>
-                <label class="inline"><input type="checkbox" name="emergency" value="on"/>" Emergency (break-glass) request"</label>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let allows: Vec<(String, bool)> = options.await.unwrap_or_default().into_iter().map(|e| (e.id, e.emergency)).collect();
+                        let show = move || {
+                            let c = chosen.get();
+                            allows.iter().any(|(id, emergency)| *emergency && (c.is_empty() || *id == c))
+                        };
+                        view! {
+                            {move || show().then(|| view! {
+                                <label class="inline"><input type="checkbox" name="emergency" value="on"/>" ⚡ Emergency (break-glass) request"</label>
+                            })}
+                        }
+                    })}
+                </Suspense>
                 <button type="submit" class="button primary">"Request access"</button>
             </ActionForm>
             {move || match create.value().get() {
