@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, USER } from '../support/env.mjs';
-import { signIn } from '../support/session.mjs';
+import { signIn, waitForHydration } from '../support/session.mjs';
 
 // The JIT loop in the browser: an admin puts an app in the catalog, a person requests access,
 // the app owner approves it and provisions it by hand, and the person then holds the access.
@@ -44,6 +44,7 @@ test('a person requests access, the app owner approves and provisions it', async
   ]);
   const tasks = admin.locator('section', { has: admin.getByRole('heading', { name: 'Provisioning tasks' }) });
   await admin.reload();
+  await waitForHydration(admin);
   await expect(tasks).toContainText('prod-admin');
   await Promise.all([
     admin.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/api/') && r.ok()),

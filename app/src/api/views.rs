@@ -180,7 +180,12 @@ pub struct RequestSummary {
     pub emergency: bool,
     pub created_at: i64,
     pub current_step: Option<usize>,
+    /// The length that will be granted (an approver may have shortened it).
     pub length: String,
+    /// The length the requester asked for.
+    pub requested_length: String,
+    /// Preset lengths ("1h", "4h"…) shorter than `length`, offered to approvers while it waits.
+    pub shorter_lengths: Vec<String>,
 }
 
 /// One line of a request's history.
@@ -203,6 +208,10 @@ pub struct RequestDetail {
     pub can_cancel: bool,
     /// A Super Admin may reassign any waiting step.
     pub can_reassign: bool,
+    /// The subject or their manager may escalate this open normal request to emergency access.
+    pub can_escalate: bool,
+    /// Provisioning failed after approval and the viewer may retry it.
+    pub can_retry: bool,
     pub history: Vec<HistoryLine>,
     pub comments: Vec<HistoryLine>,
     pub note: Option<String>,

@@ -836,17 +836,65 @@ impl Request {
         })
     }
 
+    /// Whether `actor` may escalate this request to emergency access right now (to show or hide the
+    /// button): it is waiting for approval, not already an emergency, the entitlement has an
+    /// emergency policy, and the actor is the subject or the subject's manager.
+    pub fn may_escalate(
+        &self,
+        actor: &UserId,
+        entitlement: &Entitlement,
+        directory: &dyn Directory,
+    ) -> bool {
+        self.current_assignment().is_some()
+            && !self.emergency
+            && entitlement.id == self.parties.entitlement
+            && entitlement.allows_emergency()
+            && (*actor == self.parties.subject
+                || directory.is_manager_of(actor, &self.parties.subject))
+    }
+
+    /// Whether provisioning was approved and then failed, so it can be retried.
+    pub fn provisioning_failed(&self) -> bool {
+        self.approved_at.is_some() && self.state.outcome() == Some(Outcome::Error)
+    }
+
+    /// Who may retry failed provisioning: Super Admins, the app's owners and the entitlement's
+    /// provisioners (never read-only admins).
+    pub fn may_retry_provisioning(
+        &self,
+        actor: &UserId,
+        actor_roles: &RoleSet,
+        app: &App,
+        entitlement: &Entitlement,
+    ) -> bool {
+        let provisioner = match &entitlement.provisioning {
+            super::catalog::ProvisioningMethod::Manual { provisioners, .. } => {
+                provisioners.contains(actor)
+            }
+            super::catalog::ProvisioningMethod::Webhook { .. } => false,
+        };
+        actor_roles.check_can_act().is_ok()
+            && app.id == self.parties.app
+            && entitlement.id == self.parties.entitlement
+            && (actor_roles.is_super_admin() || app.owners.contains(actor) || provisioner)
+    }
+
     /// "Retry failed provisioning": back to provisioning, keeping every approval (approvals are never
-    /// re-collected). Only for requests that were approved and then failed.
+    /// re-collected). Only for requests that were approved and then failed, and only by a Super
+    /// Admin, an owner of the app or a provisioner of the entitlement
+    /// ([`Self::may_retry_provisioning`]).
     pub fn retry_provisioning(
         &self,
         actor: &UserId,
         actor_roles: &RoleSet,
+        app: &App,
+        entitlement: &Entitlement,
     ) -> DomainResult<Transition> {
         actor_roles.check_can_act()?;
-        let failed_after_approval =
-            self.approved_at.is_some() && self.state.outcome() == Some(Outcome::Error);
-        if !failed_after_approval {
+        if !self.may_retry_provisioning(actor, actor_roles, app, entitlement) {
+            return Err(DomainError::NotAProvisioner);
+        }
+        if !self.provisioning_failed() {
             return Err(DomainError::transition(
                 "retry provisioning",
                 "only approved requests whose provisioning failed can be retried",
@@ -1493,7 +1541,7 @@ pub(crate) mod tests {
         let failed = r.mark_provisioning_failed("API 500", T0).unwrap().request;
         assert_eq!(failed.state.outcome(), Some(Outcome::Error));
         let retried = failed
-            .retry_provisioning(&u("admin"), &f.roles)
+            .retry_provisioning(&u("prov"), &f.roles, &f.app, &f.ent)
             .unwrap()
             .request;
         assert_eq!(retried.state, RequestState::Provisioning);
@@ -1516,7 +1564,132 @@ pub(crate) mod tests {
             .decide(0, &u("mgr"), Verdict::Denied, None, None, &f.dir, T0)
             .unwrap()
             .request;
-        assert!(denied.retry_provisioning(&u("admin"), &f.roles).is_err());
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        assert!(
+            denied
+                .retry_provisioning(&u("admin"), &admin, &f.app, &f.ent)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn only_super_admins_app_owners_and_provisioners_may_retry_failed_provisioning() {
+        let f = fixture();
+        let failed = approved(&f)
+            .mark_provisioning_failed("API 500", T0)
+            .unwrap()
+            .request;
+        assert!(failed.provisioning_failed());
+        for who in ["alice", "mgr", "owner"] {
+            assert_eq!(
+                failed
+                    .retry_provisioning(&u(who), &f.roles, &f.app, &f.ent)
+                    .unwrap_err(),
+                DomainError::NotAProvisioner,
+                "{who}"
+            );
+            assert!(!failed.may_retry_provisioning(&u(who), &f.roles, &f.app, &f.ent));
+        }
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        for (who, roles) in [
+            ("prov", &f.roles),
+            ("app-owner", &f.roles),
+            ("admin", &admin),
+        ] {
+            assert!(
+                failed.may_retry_provisioning(&u(who), roles, &f.app, &f.ent),
+                "{who}"
+            );
+            let t = failed
+                .retry_provisioning(&u(who), roles, &f.app, &f.ent)
+                .unwrap();
+            assert_eq!(t.request.state, RequestState::Provisioning);
+            assert_eq!(t.request.version, failed.version + 1);
+            assert_eq!(
+                t.events,
+                vec![RequestEvent::ProvisioningRetried { by: u(who) }]
+            );
+            // A second click on the retried request is refused.
+            assert!(matches!(
+                t.request
+                    .retry_provisioning(&u(who), roles, &f.app, &f.ent)
+                    .unwrap_err(),
+                DomainError::InvalidTransition { .. }
+            ));
+        }
+        // Read-only admins look but never act.
+        let auditor = RoleSet::new([Role::ReadOnlyAdmin]);
+        assert_eq!(
+            failed
+                .retry_provisioning(&u("prov"), &auditor, &f.app, &f.ent)
+                .unwrap_err(),
+            DomainError::ReadOnlyAdmin
+        );
+        // A request closed in error before approval (nobody eligible) is not a failed provisioning.
+        let mut never_approved = created(&f);
+        never_approved.close(Outcome::Error, T0, None);
+        assert!(!never_approved.provisioning_failed());
+        assert!(
+            never_approved
+                .retry_provisioning(&u("admin"), &admin, &f.app, &f.ent)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_escalate_button_shows_only_for_the_subject_or_manager_of_an_open_normal_request() {
+        let mut f = fixture();
+        let r = created(&f);
+        assert!(
+            !r.may_escalate(&u("alice"), &f.ent, &f.dir),
+            "no emergency policy"
+        );
+        f.ent.emergency_policy = Some(PolicyId::from("break-glass"));
+        assert!(r.may_escalate(&u("alice"), &f.ent, &f.dir));
+        assert!(r.may_escalate(&u("mgr"), &f.ent, &f.dir));
+        assert!(!r.may_escalate(&u("bob"), &f.ent, &f.dir));
+        assert!(!r.may_escalate(&u("owner"), &f.ent, &f.dir));
+        let bg = break_glass();
+        let escalated = r
+            .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &bg, &f.dir, T0)
+            .unwrap()
+            .request;
+        assert!(!escalated.may_escalate(&u("alice"), &f.ent, &f.dir));
+        let cancelled = r.cancel(&u("alice"), &f.roles, None, T0).unwrap().request;
+        assert!(!cancelled.may_escalate(&u("alice"), &f.ent, &f.dir));
+    }
+
+    #[test]
+    fn escalating_twice_is_refused_and_routing_restarts_under_the_emergency_policy() {
+        let mut f = fixture();
+        f.ent.emergency_policy = Some(PolicyId::from("emergency"));
+        let emergency = Policy {
+            id: PolicyId::from("emergency"),
+            name: "Security on call".into(),
+            revision: 1,
+            steps: vec![PolicyStep::Approval(approval(vec![
+                ApproverSource::AppOwners,
+            ]))],
+        };
+        let r = created(&f);
+        let t = r
+            .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &emergency, &f.dir, T0)
+            .unwrap();
+        assert!(t.request.emergency);
+        assert_eq!(t.request.assignees(), &[u("owner")]);
+        assert!(matches!(
+            t.events.as_slice(),
+            [
+                RequestEvent::EscalatedToEmergency { .. },
+                RequestEvent::StepAssigned(_)
+            ]
+        ));
+        assert!(matches!(
+            t.request
+                .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &emergency, &f.dir, T0)
+                .unwrap_err(),
+            DomainError::AlreadyEmergency { .. }
+        ));
     }
 
     #[test]

@@ -197,3 +197,59 @@ pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
         .try_get::<i64, _>(0)
         .unwrap()
 }
+
+/// The id of the policy called `name`.
+pub async fn policy_id(app: &TestApp, admin: &Person, name: &str) -> String {
+    let policies = ok(app, admin, "policies/list", &[]).await;
+    policies
+        .as_array()
+        .expect("policy list")
+        .iter()
+        .find(|p| p["name"] == name)
+        .map(|p| text(&p["id"]))
+        .unwrap_or_else(|| panic!("no policy called {name}: {policies}"))
+}
+
+/// Saves a policy with one approval step by the app owners; returns its id.
+pub async fn owner_approval_policy(app: &TestApp, admin: &Person, name: &str) -> String {
+    let steps = r#"[{"kind":"approval","approvers":[{"kind":"app_owners"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]}]"#;
+    text(
+        &ok(
+            app,
+            admin,
+            "policies/save",
+            &[("name", name), ("steps_json", steps)],
+        )
+        .await,
+    )
+}
+
+/// Saves the loop's "Admin" entitlement again as [`jit_loop`] made it, with the fields in
+/// `changes` replaced or added (e.g. an emergency policy, or webhook provisioning).
+pub async fn resave_admin_entitlement(app: &TestApp, l: &Loop, changes: &[(&str, &str)]) {
+    use sqlx::Row;
+    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
+        .bind(&l.entitlement_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("the loop's entitlement")
+        .try_get("app_id")
+        .expect("app id");
+    let policy = policy_id(app, &l.admin, "Manager then owner").await;
+    let mut form: Vec<(&str, &str)> = vec![
+        ("id", &l.entitlement_id),
+        ("app_id", &app_id),
+        ("display_name", "Admin"),
+        ("slug", "admin"),
+        ("risk", "high"),
+        ("max_duration", "7d"),
+        ("request_policy", &policy),
+        ("provisioning", "manual"),
+        ("provisioners", "carol@example.com"),
+    ];
+    for (key, value) in changes {
+        form.retain(|(k, _)| k != key);
+        form.push((key, value));
+    }
+    ok(app, &l.admin, "catalog/save_entitlement", &form).await;
+}

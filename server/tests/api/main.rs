@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod leases;
 mod pending_expiry;
+mod request_actions;
 mod setup_link;
 mod sign_in;
 mod slack_connect;

@@ -2,13 +2,15 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Approves or denies the step the approver was looking at (`step` is 1-based).
+/// Approves or denies the step the approver was looking at (`step` is 1-based). `length`
+/// (optional, e.g. "2h") shortens the granted length when approving; it can never lengthen it.
 #[server(endpoint = "approvals/decide")]
 pub async fn decide_request(
     id: String,
     step: usize,
     verdict: String,
     reason: Option<String>,
+    length: Option<String>,
 ) -> Result<String, AppError> {
     crate::ssr::access::with_status(
         async move {
@@ -18,8 +20,10 @@ pub async fn decide_request(
             let step = step
                 .checked_sub(1)
                 .ok_or_else(|| AppError::Invalid("Steps are numbered from 1.".into()))?;
-            let r = crate::ssr::access::requests::decide(&db, &actor, &id, step, verdict, reason)
-                .await?;
+            let r = crate::ssr::access::requests::decide(
+                &db, &actor, &id, step, verdict, reason, length,
+            )
+            .await?;
             Ok(r.number.to_string())
         }
         .await,

@@ -1,4 +1,6 @@
-//! Access requests: create, decide, cancel, comment. The state machine is `domain::request`;
+//! Access requests: create, decide (optionally shortening the length), cancel, comment,
+//! reassign, escalate to emergency access and retry failed provisioning. The state machine is
+//! `domain::request`;
 //! this module loads, saves with `WHERE version = old`, and records history, audit and outbox
 //! rows in the same transaction.
 
@@ -14,9 +16,9 @@ use super::{
     outbox, policies, to_json, user_row, version_i64,
 };
 use crate::domain::{
-    self, AuditActor, DirectorySnapshot, DomainError, DurationChoice, Entitlement, NewRequest,
-    OpenRequestRef, Request, RequestEvent, RequestId, RequestNumber, RequestOrigin, Timestamp,
-    Transition, UserId, Verdict,
+    self, AuditActor, Directory, DirectorySnapshot, DomainError, DurationChoice, DurationPreset,
+    Entitlement, GrantLength, NewRequest, OpenRequestRef, Request, RequestEvent, RequestId,
+    RequestNumber, RequestOrigin, Timestamp, Transition, UserId, Verdict,
 };
 use crate::ssr::db::Db;
 
@@ -144,7 +146,19 @@ pub async fn persist(
     Ok(())
 }
 
-/// Saves a transition of an existing request and starts provisioning if it was just approved.
+/// Whether a transition starts provisioning: it was just approved, or failed provisioning is
+/// being retried (approvals are not re-collected; a new task opens).
+fn starts_provisioning(tr: &Transition) -> bool {
+    tr.events.iter().any(|e| {
+        matches!(
+            e,
+            RequestEvent::Approved | RequestEvent::ProvisioningRetried { .. }
+        )
+    })
+}
+
+/// Saves a transition of an existing request and starts provisioning if it was just approved
+/// (or a failed provisioning is retried), in one transaction.
 async fn save(
     db: &Db,
     old: &Request,
@@ -156,11 +170,7 @@ async fn save(
     let at = now();
     let mut tx = db.pool.begin().await?;
     persist(&mut tx, Some(old.version), tr, Some(acting), at).await?;
-    if tr
-        .events
-        .iter()
-        .any(|e| matches!(e, RequestEvent::Approved))
-    {
+    if starts_provisioning(tr) {
         grants::open_provision_task(&mut tx, &tr.request, ent, dir, at).await?;
     }
     tx.commit().await?;
@@ -301,6 +311,8 @@ where
     Err(AccessError::Stale)
 }
 
+/// Approves or denies `step`. `new_length` (form text such as "2h"; empty keeps the requested
+/// length) lets an approver shorten the grant, never lengthen it.
 pub async fn decide(
     db: &Db,
     actor: &Actor,
@@ -308,18 +320,53 @@ pub async fn decide(
     step: usize,
     verdict: Verdict,
     reason: Option<String>,
+    new_length: Option<String>,
 ) -> AccessResult<Request> {
     actor.roles.check_can_act()?;
+    let new_length: Option<GrantLength> = match new_length.as_deref().map(str::trim) {
+        // The decide form has one length field for both buttons: a length typed before
+        // clicking "Deny" means nothing.
+        _ if verdict == Verdict::Denied => None,
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<DurationChoice>()?.length()),
+    };
     with_retries(db, id, actor, |req, dir| {
         req.decide(
             step,
             &actor.id,
             verdict,
             reason.as_deref(),
-            None,
+            new_length,
             dir,
             now(),
         )
+    })
+    .await
+}
+
+/// The subject (or their manager) escalates an open normal request to emergency access: the
+/// entitlement's emergency policy replaces the snapshot and routing starts again under it.
+pub async fn escalate(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request> {
+    actor.roles.check_can_act()?;
+    let req = load(db, id).await?;
+    let ent = catalog::load_entitlement(db, req.parties.entitlement.as_str()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    let policy = policies::load(db, ent.policy_for(&app, true)?.as_str()).await?;
+    with_retries(db, id, actor, |req, dir| {
+        req.escalate_to_emergency(&actor.id, &app, &ent, &policy, dir, now())
+    })
+    .await
+}
+
+/// Reopens provisioning of an approved request whose provisioning failed, through the
+/// entitlement's current provisioning method, without asking the approvers again. The version
+/// guard makes a double click retry once; the second click is told it is no longer failed.
+pub async fn retry_provisioning(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request> {
+    let req = load(db, id).await?;
+    let ent = catalog::load_entitlement(db, req.parties.entitlement.as_str()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    with_retries(db, id, actor, |req, _| {
+        req.retry_provisioning(&actor.id, &actor.roles, &app, &ent)
     })
     .await
 }
@@ -397,9 +444,24 @@ async fn summaries(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> AccessResult<Vec<Re
             created_at: r.created_at.as_unix_millis(),
             current_step: r.current_assignment().map(|a| a.step),
             length: r.length.to_string(),
+            requested_length: r.requested_length.to_string(),
+            shorter_lengths: shorter_presets(&r),
         });
     }
     Ok(out)
+}
+
+/// The presets an approver may pick instead of the current length: only shorter ones, and only
+/// while the request waits for a decision.
+fn shorter_presets(r: &Request) -> Vec<String> {
+    if r.current_assignment().is_none() {
+        return Vec::new();
+    }
+    DurationPreset::ALL
+        .iter()
+        .filter(|p| r.length.longer_than(GrantLength::Limited(p.duration())))
+        .map(|p| p.as_str().to_string())
+        .collect()
 }
 
 /// Requests I made or that are for me, newest first.
@@ -461,6 +523,16 @@ fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
         RequestEvent::Failed { reason } => format!("Failed: {reason}"),
         RequestEvent::NotProvisioned { note } => format!("Not provisioned: {note}"),
         RequestEvent::Expired { reason } => format!("Expired: {reason}"),
+        RequestEvent::DurationChanged { from, to, by } => {
+            format!("Length changed from {from} to {to} by {}", name(by))
+        }
+        RequestEvent::EscalatedToEmergency { by } => format!(
+            "Escalated to emergency access by {}; approval restarts under the emergency policy",
+            name(by)
+        ),
+        RequestEvent::ProvisioningRetried { by } => {
+            format!("Provisioning retried by {} (approvals kept)", name(by))
+        }
         other => other
             .audit_action()
             .trim_start_matches("request.")
@@ -471,10 +543,20 @@ fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
 pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
     let r = load_by_number(db, number).await?;
     let dir = directory::snapshot(db).await?;
+    let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    // App owners and provisioners see a request whose provisioning failed, to retry it.
+    let can_retry =
+        r.provisioning_failed() && r.may_retry_provisioning(&viewer.id, &viewer.roles, &app, &ent);
     let involved = r.parties.requester == viewer.id
         || r.parties.subject == viewer.id
+        || dir.is_manager_of(&viewer.id, &r.parties.subject)
         || r.assignees().contains(&viewer.id)
         || r.decisions.iter().any(|d| d.by.user() == Some(&viewer.id))
+        || r.superseded_decisions
+            .iter()
+            .any(|d| d.by.user() == Some(&viewer.id))
+        || can_retry
         || viewer.roles.is_super_admin();
     if !involved {
         // Not "forbidden": whether a request exists is itself not for everyone to know.
@@ -540,6 +622,8 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
             && (r.parties.requester == viewer.id || viewer.roles.is_super_admin()),
         can_reassign: r.current_assignment().is_some()
             && (viewer.roles.is_super_admin() || r.assignees().contains(&viewer.id)),
+        can_escalate: !viewer.roles.is_read_only() && r.may_escalate(&viewer.id, &ent, &dir),
+        can_retry,
         history,
         comments,
         note: match &r.state {

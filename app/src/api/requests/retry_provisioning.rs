@@ -1,0 +1,16 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Reopens provisioning of an approved request whose provisioning failed (approvals are kept).
+#[server(endpoint = "requests/retry_provisioning")]
+pub async fn retry_provisioning(id: String) -> Result<String, AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::context()?;
+            let r = crate::ssr::access::requests::retry_provisioning(&db, &actor, &id).await?;
+            Ok(r.number.to_string())
+        }
+        .await,
+    )
+}
