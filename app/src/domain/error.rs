@@ -132,6 +132,8 @@ pub enum DomainError {
     NotGrantHolder,
     #[error("you are not assigned to this provisioning task")]
     NotAProvisioner,
+    #[error("only Super Admins, the app's owners and the entitlement's provisioners can retry provisioning")]
+    CannotRetryProvisioning,
     #[error("this provisioning task was already completed ({outcome}) by {by}")]
     TaskAlreadyCompleted { outcome: String, by: String },
     #[error("a note is required when marking a task \"{outcome}\"")]
@@ -158,6 +160,7 @@ impl DomainError {
             | CannotEscalate
             | NotGrantHolder
             | NotAProvisioner
+            | CannotRetryProvisioning
             | InvalidSignature { .. } => ErrorKind::Forbidden,
             DuplicateOpenRequest { .. }
             | DuplicateOpenRequestEscalate { .. }

@@ -892,7 +892,7 @@ impl Request {
     ) -> DomainResult<Transition> {
         actor_roles.check_can_act()?;
         if !self.may_retry_provisioning(actor, actor_roles, app, entitlement) {
-            return Err(DomainError::NotAProvisioner);
+            return Err(DomainError::CannotRetryProvisioning);
         }
         if !self.provisioning_failed() {
             return Err(DomainError::transition(
@@ -1585,7 +1585,7 @@ pub(crate) mod tests {
                 failed
                     .retry_provisioning(&u(who), &f.roles, &f.app, &f.ent)
                     .unwrap_err(),
-                DomainError::NotAProvisioner,
+                DomainError::CannotRetryProvisioning,
                 "{who}"
             );
             assert!(!failed.may_retry_provisioning(&u(who), &f.roles, &f.app, &f.ent));

@@ -169,6 +169,7 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
     for who in [&l.admin, &l.carol] {
         let (status, body) = call(&app, who, "requests/escalate", &[("id", &id)]).await;
         assert_eq!(status, 403, "{body}");
+        assert!(text(&body).contains("subject of the request or their manager"), "{body}");
     }
     assert_eq!(
         detail(&app, &l.alice, &number).await["summary"]["emergency"],
@@ -262,6 +263,7 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     for who in [&l.alice, &l.bob] {
         let (status, body) = call(&app, who, "requests/retry_provisioning", &[("id", &id)]).await;
         assert_eq!(status, 403, "{body}");
+        assert!(text(&body).contains("can retry provisioning"), "{body}");
     }
     let open_tasks = "SELECT COUNT(*) FROM provisioning_tasks WHERE open = 1";
     assert_eq!(scalar(&app, open_tasks).await, 0);
