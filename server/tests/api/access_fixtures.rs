@@ -88,17 +88,15 @@ pub async fn jit_loop(app: &TestApp) -> Loop {
         ],
     )
     .await;
-    let steps = r#"[{"kind":"approval","approvers":[{"kind":"manager"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":true,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]},
-                    {"kind":"approval","approvers":[{"kind":"app_owners"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":true,"allow_reassignment":true,"fallback_users":[]}]"#;
-    let policy = text(
-        &ok(
-            app,
-            &admin,
-            "policies/save",
-            &[("name", "Manager then owner"), ("steps_json", steps)],
-        )
-        .await,
-    );
+    let policy_json = serde_json::json!({
+        "name": "Manager then owner",
+        "steps": [
+            {"kind": "approval", "manager": true, "require_denial_reason": true},
+            {"kind": "approval", "app_owners": true, "require_distinct_approvers": true},
+        ],
+    })
+    .to_string();
+    let policy = text(&ok(app, &admin, "policies/save", &[("policy_json", &policy_json)]).await);
     let app_id = text(
         &ok(
             app,

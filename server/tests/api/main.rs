@@ -12,6 +12,7 @@ mod console;
 mod health;
 mod helpers;
 mod leases;
+mod policies;
 mod setup_link;
 mod sign_in;
 mod slack_connect;
