@@ -254,6 +254,7 @@ fn PolicyEditor(
         };
         serde_json::to_string(&input).unwrap_or_default()
     };
+    let full = move || steps.with(Vec::len) >= MAX_POLICY_STEPS;
     // The server's problems, one per line ("Step 2, named users: unknown user …").
     let problems = Signal::derive(move || match save.value().get() {
         Some(Err(e)) => e
@@ -289,7 +290,7 @@ fn PolicyEditor(
                     <button
                         type="button"
                         class="button"
-                        disabled=move || steps.with(Vec::len) >= MAX_POLICY_STEPS
+                        disabled=full
                         on:click=move |_| {
                             let key = next_key.get_value();
                             next_key.set_value(key + 1);
