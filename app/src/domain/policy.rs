@@ -421,7 +421,13 @@ impl std::fmt::Display for PolicyProblem {
             (None, false) => {
                 let mut field = self.field.chars();
                 let first = field.next().map(|c| c.to_uppercase().collect::<String>());
-                write!(f, "{}{}: {}", first.unwrap_or_default(), field.as_str(), self.message)
+                write!(
+                    f,
+                    "{}{}: {}",
+                    first.unwrap_or_default(),
+                    field.as_str(),
+                    self.message
+                )
             }
             (None, true) => f.write_str(&self.message),
         }
@@ -1358,12 +1364,21 @@ pub(crate) mod tests {
 
     #[test]
     fn too_many_steps_and_long_names_are_rejected() {
-        let mut p = policy(vec![PolicyStep::Approval(approval(vec![ApproverSource::Manager])); MAX_POLICY_STEPS + 1]);
+        let mut p = policy(vec![
+            PolicyStep::Approval(approval(vec![
+                ApproverSource::Manager
+            ]));
+            MAX_POLICY_STEPS + 1
+        ]);
         p.name = "x".repeat(MAX_POLICY_NAME_LEN + 1);
         let problems = p.problems();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().all(|p| p.step.is_none()));
-        assert!(problems[1].to_string().contains("at most 16 steps (this one has 17)"));
+        assert!(
+            problems[1]
+                .to_string()
+                .contains("at most 16 steps (this one has 17)")
+        );
         p.steps.truncate(MAX_POLICY_STEPS);
         p.name = "Sixteen managers".into();
         assert!(p.validate().is_ok());

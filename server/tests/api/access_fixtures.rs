@@ -96,7 +96,15 @@ pub async fn jit_loop(app: &TestApp) -> Loop {
         ],
     })
     .to_string();
-    let policy = text(&ok(app, &admin, "policies/save", &[("policy_json", &policy_json)]).await);
+    let policy = text(
+        &ok(
+            app,
+            &admin,
+            "policies/save",
+            &[("policy_json", &policy_json)],
+        )
+        .await,
+    );
     let app_id = text(
         &ok(
             app,

@@ -59,7 +59,12 @@ async fn audit_of(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<St
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.try_get("before_json").unwrap(), r.try_get("after_json").unwrap()))
+        .map(|r| {
+            (
+                r.try_get("before_json").unwrap(),
+                r.try_get("after_json").unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -229,7 +234,10 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
     );
     let (status, body) = save(&app, &admin, None, &json!({"name": "Empty", "steps": []})).await;
     assert_eq!(status, 422);
-    assert!(message(&body).contains("Steps: the policy needs at least one step"), "{body}");
+    assert!(
+        message(&body).contains("Steps: the policy needs at least one step"),
+        "{body}"
+    );
 
     // A plain form post (no JavaScript) sends no policy: refused, and it says nothing was saved.
     let (status, body) = call(&app, &admin, "policies/save", &[("policy_json", "")]).await;
@@ -238,7 +246,11 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 0);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'policy.%'").await,
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'policy.%'"
+        )
+        .await,
         0
     );
 
@@ -296,7 +308,10 @@ async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_uncha
     assert_eq!(revision, 2);
     assert_eq!(edited.revision, 2);
     assert_eq!(edited.name, "Just approve");
-    assert_eq!(edited.steps, vec![PolicyStep::AutoApprove { message: None }]);
+    assert_eq!(
+        edited.steps,
+        vec![PolicyStep::AutoApprove { message: None }]
+    );
 
     // The request in flight keeps its snapshot and still waits for Bob, then for Carol.
     assert_eq!(snapshot(request_body().await), original);
@@ -400,7 +415,12 @@ async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_tha
 async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let policy_id = text(&policy_row(&ok(&app, &l.admin, "policies/overview", &[]).await, "Manager then owner")["id"]);
+    let policy_id = text(
+        &policy_row(
+            &ok(&app, &l.admin, "policies/overview", &[]).await,
+            "Manager then owner",
+        )["id"],
+    );
     let input = json!({"name": "Sneaky", "steps": [{"kind": "auto_approve"}]});
 
     let (status, _) = call(&app, &l.alice, "policies/overview", &[]).await;
@@ -414,6 +434,12 @@ async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 1);
     assert_eq!(stored(&app, &policy_id).await.0.name, "Manager then owner");
-    let response = l.alice.client.get(app.url("/admin/policies")).send().await.unwrap();
+    let response = l
+        .alice
+        .client
+        .get(app.url("/admin/policies"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 403);
 }

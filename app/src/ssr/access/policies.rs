@@ -13,7 +13,9 @@ pub use crate::api::views::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
 
 use super::audit::{self, Entry};
 use super::catalog::split_list;
-use super::{AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_id, version_i64};
+use super::{
+    AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_id, version_i64,
+};
 use crate::domain::{
     self, App, ApprovalStep, ApproverSource, DomainError, Email, Entitlement, GroupId, Policy,
     PolicyId, PolicyProblem, PolicyStep, UserId, policy_problems_error,
@@ -70,10 +72,7 @@ impl Names {
             .fetch_all(&db.pool)
             .await?
         {
-            names.add_user(
-                user_id(r.try_get("id")?),
-                &r.try_get::<String, _>("email")?,
-            );
+            names.add_user(user_id(r.try_get("id")?), &r.try_get::<String, _>("email")?);
         }
         for r in sqlx::query("SELECT id, name FROM groups")
             .fetch_all(&db.pool)
@@ -193,7 +192,8 @@ fn parse_step(
                     )),
                 }
             }
-            let fallback_users = names.resolve_emails(n, "fallback users", &s.fallback_users, problems);
+            let fallback_users =
+                names.resolve_emails(n, "fallback users", &s.fallback_users, problems);
             PolicyStep::Approval(ApprovalStep {
                 approvers,
                 allow_self_approval: s.allow_self_approval,
@@ -430,7 +430,10 @@ async fn usages(db: &Db) -> AccessResult<BTreeMap<String, Vec<String>>> {
             e.picker_label(),
             app.map(|a| format!(" of {}", a.name)).unwrap_or_default()
         );
-        match (&e.request_policy, app.and_then(|a| a.default_request_policy.as_ref())) {
+        match (
+            &e.request_policy,
+            app.and_then(|a| a.default_request_policy.as_ref()),
+        ) {
             (Some(p), _) => out
                 .entry(p.to_string())
                 .or_default()
