@@ -400,6 +400,68 @@ async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_tha
     assert_eq!(before.name, "Spare");
     assert_eq!(events[0].1, None);
 
+    // Also listed where it is an app's default policy or an entitlement's emergency policy.
+    let (status, glass) = save(
+        &app,
+        &l.admin,
+        None,
+        &json!({"name": "Break glass", "steps": [{"kind": "approval", "users": "carol@example.com"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{glass}");
+    let glass = text(&glass);
+    let wiki = text(
+        &ok(
+            &app,
+            &l.admin,
+            "catalog/save_app",
+            &[
+                ("name", "Wiki"),
+                ("owners", "carol@example.com"),
+                ("default_policy", &glass),
+            ],
+        )
+        .await,
+    );
+    ok(
+        &app,
+        &l.admin,
+        "catalog/save_entitlement",
+        &[
+            ("app_id", &wiki),
+            ("display_name", "Editor"),
+            ("slug", "editor"),
+            ("risk", "low"),
+            ("max_duration", "1d"),
+            ("request_policy", &used_id),
+            ("emergency_policy", &glass),
+            ("provisioning", "manual"),
+            ("provisioners", "carol@example.com"),
+        ],
+    )
+    .await;
+    let overview = ok(&app, &l.admin, "policies/overview", &[]).await;
+    assert_eq!(
+        policy_row(&overview, "Break glass")["used_by"],
+        json!([
+            "app \"Wiki\" (default request policy)",
+            "entitlement \"Editor — editor\" of Wiki (emergency policy)"
+        ])
+    );
+    assert_eq!(
+        policy_row(&overview, "Manager then owner")["used_by"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &glass)]).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        message(&body),
+        "Invalid policy: \"Break glass\" is still used by app \"Wiki\" (default request policy) and 1 other(s)"
+    );
+
     // Built-ins are never deleted.
     let (status, _) = call(
         &app,
