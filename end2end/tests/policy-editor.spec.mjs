@@ -99,3 +99,23 @@ test('an admin builds, edits and fixes a request policy in the structured editor
   await expect(builtin).toContainText('built in, read-only');
   await expect(builtin.getByRole('link', { name: 'Edit' })).toHaveCount(0);
 });
+
+// Without JavaScript the editor cannot build the policy; a save attempt must say so, never
+// report success or silently store something else.
+test('without JavaScript a policy save says plainly that nothing was saved', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login?next=%2Fadmin%2Fpolicies');
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/admin\/policies$/);
+  const editor = page.locator('#policy-editor');
+  // (Playwright's text matchers skip <noscript>, so read its markup.)
+  expect(await editor.locator('noscript').innerHTML()).toContain('The policy editor needs JavaScript');
+  await editor.getByLabel('Name', { exact: true }).fill('Typed without scripts');
+  await editor.getByRole('button', { name: 'Create policy' }).click();
+  await expect(editor.getByRole('alert')).toContainText('Nothing was saved: the policy editor needs JavaScript');
+  await expect(page.locator('[data-policy="Typed without scripts"]')).toHaveCount(0);
+  await context.close();
+});

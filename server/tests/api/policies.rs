@@ -243,6 +243,22 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
     let (status, body) = call(&app, &admin, "policies/save", &[("policy_json", "")]).await;
     assert_eq!(status, 422);
     assert!(message(&body).starts_with("Nothing was saved"), "{body}");
+    // From a browser without JavaScript it goes back to the page, with the error for it to show.
+    let response = admin
+        .client
+        .post(app.url("/api/policies/save"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/admin/policies?edit=x"))
+        .form(&[("policy_json", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let location = crate::helpers::location(&response);
+    assert!(
+        location.starts_with(&app.url("/admin/policies?edit=x")) && location.contains("__err="),
+        "{location}"
+    );
 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 0);
     assert_eq!(

@@ -308,7 +308,8 @@ fn PolicyEditor(
             {move || match save.value().get() {
                 Some(Err(_)) => Some(view! {
                     <div class="error policy-errors" role="alert">
-                        <p>"Nothing was saved. Fix these and save again:"</p>
+                        {(!problems.get().iter().any(|l| l.starts_with("Nothing was saved")))
+                            .then_some(view! { <p>"Nothing was saved. Fix these and save again:"</p> })}
                         <ul>{problems.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
                     </div>
                 }.into_any()),
