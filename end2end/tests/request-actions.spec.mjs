@@ -56,12 +56,8 @@ async function submit(page, button) {
 test('a requester escalates an open request to emergency access and sees the ⚡ mark', async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, ADMIN, '/requests');
-  const steps = JSON.stringify([{
-    kind: 'approval', approvers: [{ kind: 'app_owners' }], allow_self_approval: false,
-    require_approval_reason: false, require_denial_reason: false, require_distinct_approvers: false,
-    allow_reassignment: true, fallback_users: [],
-  }]);
-  const emergencyPolicy = await api(admin, 'policies/save', { name: 'E2E break glass', steps_json: steps });
+  const policy = JSON.stringify({ name: 'E2E break glass', steps: [{ kind: 'approval', app_owners: true }] });
+  const emergencyPolicy = await api(admin, 'policies/save', { policy_json: policy });
   await catalog(admin, 'Escalation Cloud', 'db-root', { emergency_policy: emergencyPolicy });
 
   const person = await (await browser.newContext()).newPage();

@@ -34,6 +34,17 @@ pub const MAX_GROUP_APPROVERS: usize = 128;
 /// Upper bound on steps per policy; long chains are a configuration smell and slow every request.
 pub const MAX_POLICY_STEPS: usize = 16;
 pub const MAX_MESSAGE_LEN: usize = 1_000;
+pub const MAX_POLICY_NAME_LEN: usize = 100;
+/// Auto-approve and deny messages are cut to this many characters in policy summaries.
+const SUMMARY_MESSAGE_LEN: usize = 60;
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>().trim_end())
+    }
+}
 
 /// Where a step's approvers come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +129,73 @@ impl PolicyStep {
     fn is_terminal(&self) -> bool {
         !matches!(self, PolicyStep::Approval(_))
     }
+
+    /// The kind as people read it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PolicyStep::Approval(_) => "approval",
+            PolicyStep::AutoApprove { .. } => "auto-approve",
+            PolicyStep::Deny { .. } => "deny",
+        }
+    }
+
+    /// One step as people read it: "Approval by manager or members of Security (distinct
+    /// approvers); fallback: alice@example.com", "Auto-approve", "Deny (“Use the break-glass
+    /// account”)".
+    pub fn summary(
+        &self,
+        user: &dyn Fn(&UserId) -> String,
+        group: &dyn Fn(&GroupId) -> String,
+    ) -> String {
+        let with_message = |what: &str, message: &Option<String>| match message
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            Some(m) => format!("{what} (“{}”)", shorten(m, SUMMARY_MESSAGE_LEN)),
+            None => what.to_string(),
+        };
+        match self {
+            PolicyStep::AutoApprove { message } => with_message("Auto-approve", message),
+            PolicyStep::Deny { message } => with_message("Deny", message),
+            PolicyStep::Approval(a) => {
+                let people = |ids: &[UserId]| ids.iter().map(user).collect::<Vec<_>>().join(", ");
+                let sources: Vec<String> = a
+                    .approvers
+                    .iter()
+                    .map(|s| match s {
+                        ApproverSource::Manager => "manager".to_string(),
+                        ApproverSource::AppOwners => "app owners".to_string(),
+                        ApproverSource::EntitlementOwners => "entitlement owners".to_string(),
+                        ApproverSource::Users(u) => people(u),
+                        ApproverSource::GroupMembers(g) => format!("members of {}", group(g)),
+                    })
+                    .collect();
+                let mut out = if sources.is_empty() {
+                    "Approval by the fallback users".to_string()
+                } else {
+                    format!("Approval by {}", sources.join(" or "))
+                };
+                let flags: Vec<&str> = [
+                    (a.allow_self_approval, "self-approval allowed"),
+                    (a.require_approval_reason, "reason required to approve"),
+                    (a.require_denial_reason, "reason required to deny"),
+                    (a.require_distinct_approvers, "distinct approvers"),
+                    (!a.allow_reassignment, "no reassignment"),
+                ]
+                .into_iter()
+                .filter_map(|(on, text)| on.then_some(text))
+                .collect();
+                if !flags.is_empty() {
+                    out.push_str(&format!(" ({})", flags.join(", ")));
+                }
+                if !a.fallback_users.is_empty() {
+                    out.push_str(&format!("; fallback: {}", people(&a.fallback_users)));
+                }
+                out
+            }
+        }
+    }
 }
 
 /// A request policy. Requests carry a full copy (snapshot) of it, taken at creation, so editing a
@@ -132,38 +210,75 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Checks a policy before it is saved.
+    /// Checks a policy before it is saved: the first of [`Policy::problems`], or all of them, one
+    /// per line.
     pub fn validate(&self) -> DomainResult<()> {
-        let bad = |reason: String| Err(DomainError::InvalidPolicy { reason });
-        if self.name.trim().is_empty() {
-            return bad("the policy needs a name".into());
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(policy_problems_error(&problems))
+        }
+    }
+
+    /// Everything wrong with this policy, each tied to its step (1-based) and field, so an editor
+    /// can show every problem at once next to what the admin typed.
+    pub fn problems(&self) -> Vec<PolicyProblem> {
+        let mut out = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            out.push(PolicyProblem::policy("name", "the policy needs a name"));
+        } else if name.chars().count() > MAX_POLICY_NAME_LEN {
+            out.push(PolicyProblem::policy(
+                "name",
+                format!("the name is longer than {MAX_POLICY_NAME_LEN} characters"),
+            ));
         }
         if self.steps.is_empty() {
-            return bad("the policy needs at least one step".into());
+            out.push(PolicyProblem::policy(
+                "steps",
+                "the policy needs at least one step",
+            ));
         }
         if self.steps.len() > MAX_POLICY_STEPS {
-            return bad(format!(
-                "a policy can have at most {MAX_POLICY_STEPS} steps"
+            out.push(PolicyProblem::policy(
+                "steps",
+                format!(
+                    "a policy can have at most {MAX_POLICY_STEPS} steps (this one has {})",
+                    self.steps.len()
+                ),
             ));
         }
         for (i, step) in self.steps.iter().enumerate() {
             let n = i + 1;
             if i + 1 < self.steps.len() && step.is_terminal() {
-                return bad(format!(
-                    "step {n} ({}) ends the request, so the steps after it would never run",
-                    step.kind_str()
+                out.push(PolicyProblem::step(
+                    n,
+                    "kind",
+                    format!(
+                        "{} ends the request, so the steps after it would never run",
+                        step.label()
+                    ),
                 ));
             }
             match step {
                 PolicyStep::Approval(a) => {
                     if a.approvers.is_empty() && a.fallback_users.is_empty() {
-                        return bad(format!("step {n} has no approvers"));
+                        out.push(PolicyProblem::step(
+                            n,
+                            "approvers",
+                            "the step has no approvers: choose at least one approver or a fallback user",
+                        ));
                     }
                     if a.approvers
                         .iter()
                         .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
                     {
-                        return bad(format!("step {n} has an empty list of named approvers"));
+                        out.push(PolicyProblem::step(
+                            n,
+                            "named users",
+                            "the list of named approvers is empty",
+                        ));
                     }
                 }
                 PolicyStep::AutoApprove { message } | PolicyStep::Deny { message } => {
@@ -171,14 +286,35 @@ impl Policy {
                         .as_ref()
                         .is_some_and(|m| m.chars().count() > MAX_MESSAGE_LEN)
                     {
-                        return bad(format!(
-                            "step {n}'s message is longer than {MAX_MESSAGE_LEN} characters"
+                        out.push(PolicyProblem::step(
+                            n,
+                            "message",
+                            format!("the message is longer than {MAX_MESSAGE_LEN} characters"),
                         ));
                     }
                 }
             }
         }
-        Ok(())
+        out
+    }
+
+    /// A one-line, readable account of the steps, e.g. "1. Approval by manager (reason required
+    /// to deny) → 2. Approval by app owners (distinct approvers); fallback: alice@example.com".
+    /// `user` and `group` name the people and groups (emails, group names).
+    pub fn summary(
+        &self,
+        user: &dyn Fn(&UserId) -> String,
+        group: &dyn Fn(&GroupId) -> String,
+    ) -> String {
+        if self.steps.is_empty() {
+            return "No steps".into();
+        }
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}. {}", i + 1, s.summary(user, group)))
+            .collect::<Vec<_>>()
+            .join(" → ")
     }
 
     /// The built-in policy used when nothing else is configured: one app-owner approval step.
@@ -244,6 +380,69 @@ pub fn ensure_policy_deletable(policy: &Policy, referenced_by: &[String]) -> Dom
         });
     }
     Ok(())
+}
+
+/// One thing wrong with a policy, tied to the step and field it concerns, so an editor can show
+/// it next to what the admin typed: `Step 2, named users: unknown user "bob@example.com"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyProblem {
+    /// 1-based step number; `None` for the policy as a whole (its name, its number of steps).
+    pub step: Option<usize>,
+    /// The field concerned, as the editor labels it ("name", "named users", "fallback users").
+    pub field: String,
+    pub message: String,
+}
+
+impl PolicyProblem {
+    /// A problem with the policy as a whole.
+    pub fn policy(field: &str, message: impl Into<String>) -> PolicyProblem {
+        PolicyProblem {
+            step: None,
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with step `step` (1-based).
+    pub fn step(step: usize, field: &str, message: impl Into<String>) -> PolicyProblem {
+        PolicyProblem {
+            step: Some(step),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.step, self.field.is_empty()) {
+            (Some(n), false) => write!(f, "Step {n}, {}: {}", self.field, self.message),
+            (Some(n), true) => write!(f, "Step {n}: {}", self.message),
+            (None, false) => {
+                let mut field = self.field.chars();
+                let first = field.next().map(|c| c.to_uppercase().collect::<String>());
+                write!(
+                    f,
+                    "{}{}: {}",
+                    first.unwrap_or_default(),
+                    field.as_str(),
+                    self.message
+                )
+            }
+            (None, true) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The error for a list of problems: one problem per line, so the console can list them.
+pub fn policy_problems_error(problems: &[PolicyProblem]) -> DomainError {
+    DomainError::InvalidPolicy {
+        reason: problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
 }
 
 /// The people and objects a request is about, which approver sources are resolved against.
@@ -1130,5 +1329,117 @@ pub(crate) mod tests {
         let a = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
         let b = evaluate(&p, &parties("alice", "alice"), &[], &d, NOW);
         assert_eq!(a, b);
+    }
+
+    fn label_user(u: &UserId) -> String {
+        format!("{u}@example.com")
+    }
+
+    fn label_group(g: &GroupId) -> String {
+        format!("group {g}")
+    }
+
+    #[test]
+    fn every_problem_of_a_policy_is_reported_with_its_step_and_field() {
+        let mut p = policy(vec![
+            PolicyStep::Deny { message: None },
+            PolicyStep::Approval(approval(vec![])),
+            PolicyStep::Approval(approval(vec![ApproverSource::Users(vec![])])),
+        ]);
+        p.name = "  ".into();
+        let problems = p.problems();
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "Name: the policy needs a name".to_string(),
+                "Step 1, kind: deny ends the request, so the steps after it would never run".into(),
+                "Step 2, approvers: the step has no approvers: choose at least one approver or a fallback user".into(),
+                "Step 3, named users: the list of named approvers is empty".into(),
+            ]
+        );
+        let err = p.validate().unwrap_err().to_string();
+        assert_eq!(err, format!("invalid policy: {}", lines.join("\n")));
+    }
+
+    #[test]
+    fn too_many_steps_and_long_names_are_rejected() {
+        let mut p = policy(vec![
+            PolicyStep::Approval(approval(vec![
+                ApproverSource::Manager
+            ]));
+            MAX_POLICY_STEPS + 1
+        ]);
+        p.name = "x".repeat(MAX_POLICY_NAME_LEN + 1);
+        let problems = p.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.step.is_none()));
+        assert!(
+            problems[1]
+                .to_string()
+                .contains("at most 16 steps (this one has 17)")
+        );
+        p.steps.truncate(MAX_POLICY_STEPS);
+        p.name = "Sixteen managers".into();
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn an_approval_step_with_only_fallback_users_is_valid() {
+        let step = ApprovalStep {
+            fallback_users: vec![u("fallback")],
+            ..ApprovalStep::default()
+        };
+        assert!(policy(vec![PolicyStep::Approval(step)]).validate().is_ok());
+    }
+
+    #[test]
+    fn a_policy_summary_reads_as_numbered_steps_with_flags_and_fallback() {
+        let p = policy(vec![
+            PolicyStep::Approval(ApprovalStep {
+                require_denial_reason: true,
+                ..approval(vec![ApproverSource::Manager])
+            }),
+            PolicyStep::Approval(ApprovalStep {
+                require_distinct_approvers: true,
+                allow_reassignment: false,
+                fallback_users: vec![u("alice"), u("bob")],
+                ..approval(vec![
+                    ApproverSource::AppOwners,
+                    ApproverSource::Users(vec![u("carol")]),
+                    ApproverSource::GroupMembers(GroupId::from("security")),
+                ])
+            }),
+        ]);
+        assert_eq!(
+            p.summary(&label_user, &label_group),
+            "1. Approval by manager (reason required to deny) → 2. Approval by app owners or \
+             carol@example.com or members of group security (distinct approvers, no reassignment); \
+             fallback: alice@example.com, bob@example.com"
+        );
+    }
+
+    #[test]
+    fn auto_approve_and_deny_summaries_show_a_shortened_message() {
+        let long = "y".repeat(200);
+        let p = policy(vec![PolicyStep::Deny {
+            message: Some(long),
+        }]);
+        let s = p.summary(&label_user, &label_group);
+        assert!(s.starts_with("1. Deny (“yyy"), "{s}");
+        assert!(s.ends_with("…”)"), "{s}");
+        assert!(s.chars().count() < 80, "{s}");
+        assert_eq!(
+            Policy::builtin_auto_approval().summary(&label_user, &label_group),
+            "1. Auto-approve"
+        );
+        let fallback_only = policy(vec![PolicyStep::Approval(ApprovalStep {
+            fallback_users: vec![u("fallback")],
+            ..ApprovalStep::default()
+        })]);
+        assert_eq!(
+            fallback_only.summary(&label_user, &label_group),
+            "1. Approval by the fallback users; fallback: fallback@example.com"
+        );
     }
 }

@@ -88,14 +88,20 @@ pub async fn jit_loop(app: &TestApp) -> Loop {
         ],
     )
     .await;
-    let steps = r#"[{"kind":"approval","approvers":[{"kind":"manager"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":true,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]},
-                    {"kind":"approval","approvers":[{"kind":"app_owners"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":true,"allow_reassignment":true,"fallback_users":[]}]"#;
+    let policy_json = serde_json::json!({
+        "name": "Manager then owner",
+        "steps": [
+            {"kind": "approval", "manager": true, "require_denial_reason": true},
+            {"kind": "approval", "app_owners": true, "require_distinct_approvers": true},
+        ],
+    })
+    .to_string();
     let policy = text(
         &ok(
             app,
             &admin,
             "policies/save",
-            &[("name", "Manager then owner"), ("steps_json", steps)],
+            &[("policy_json", &policy_json)],
         )
         .await,
     );
@@ -212,16 +218,12 @@ pub async fn policy_id(app: &TestApp, admin: &Person, name: &str) -> String {
 
 /// Saves a policy with one approval step by the app owners; returns its id.
 pub async fn owner_approval_policy(app: &TestApp, admin: &Person, name: &str) -> String {
-    let steps = r#"[{"kind":"approval","approvers":[{"kind":"app_owners"}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]}]"#;
-    text(
-        &ok(
-            app,
-            admin,
-            "policies/save",
-            &[("name", name), ("steps_json", steps)],
-        )
-        .await,
-    )
+    let policy = serde_json::json!({
+        "name": name,
+        "steps": [{"kind": "approval", "app_owners": true}],
+    })
+    .to_string();
+    text(&ok(app, admin, "policies/save", &[("policy_json", &policy)]).await)
 }
 
 /// Saves the loop's "Admin" entitlement again as [`jit_loop`] made it, with the fields in

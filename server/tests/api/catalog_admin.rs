@@ -635,16 +635,12 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         ),
     )
     .await;
-    let steps = format!(
-        r#"[{{"kind":"approval","approvers":[{{"kind":"group_members","value":"{sec}"}}],"allow_self_approval":false,"require_approval_reason":false,"require_denial_reason":false,"require_distinct_approvers":false,"allow_reassignment":true,"fallback_users":[]}}]"#
-    );
-    ok(
-        &app,
-        &c.l.admin,
-        "policies/save",
-        &[("name", "Security review"), ("steps_json", &steps)],
-    )
-    .await;
+    let policy = serde_json::json!({
+        "name": "Security review",
+        "steps": [{"kind": "approval", "groups": ["Security"]}],
+    })
+    .to_string();
+    ok(&app, &c.l.admin, "policies/save", &[("policy_json", &policy)]).await;
 
     let groups = ok(&app, &c.l.admin, "directory/groups", &[]).await;
     let used_by = |name: &str| {

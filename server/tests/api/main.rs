@@ -15,6 +15,7 @@ mod helpers;
 mod leases;
 mod pending_expiry;
 mod request_actions;
+mod policies;
 mod setup_link;
 mod sign_in;
 mod slack_connect;

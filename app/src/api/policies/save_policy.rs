@@ -2,18 +2,27 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Creates (no id) or edits a policy; steps are the JSON of the domain steps.
+/// Creates (no id) or edits a policy. `policy_json` is the JSON of
+/// [`crate::api::views::PolicyInput`], as the console's policy editor builds it: people as
+/// emails, groups by name. Every problem comes back at once, one per line, each naming its step.
 #[server(endpoint = "policies/save")]
-pub async fn save_policy(
-    id: Option<String>,
-    name: String,
-    steps_json: String,
-) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
+pub async fn save_policy(id: Option<String>, policy_json: String) -> Result<String, AppError> {
+    super::with_status_unless_form_post(
         async move {
             let (db, actor) = crate::ssr::access::admin_context()?;
             let id = id.filter(|i| !i.trim().is_empty());
-            let input = crate::api::views::PolicyInput { name, steps_json };
+            if policy_json.trim().is_empty() {
+                // A plain form post: the editor builds this field in the browser.
+                return Err(AppError::Invalid(
+                    "Nothing was saved: the policy editor needs JavaScript, which is off or has not finished loading. Reload the page and try again.".into(),
+                ));
+            }
+            let input: crate::api::views::PolicyInput = serde_json::from_str(&policy_json)
+                .map_err(|_| {
+                    AppError::Invalid(
+                        "Nothing was saved: the policy could not be read. Reload the page and try again.".into(),
+                    )
+                })?;
             Ok(crate::ssr::access::policies::save(&db, &actor, id.as_deref(), input).await?)
         }
         .await,

@@ -1,0 +1,523 @@
+//! Request policies through the structured editor's input: what is stored, step-numbered errors
+//! that store nothing, revisions that never touch requests in flight, deletion only when unused,
+//! admin-only access and the audit trail.
+
+use app::domain::{ApprovalStep, ApproverSource, GroupId, Policy, PolicyStep, UserId};
+use app::session::Role;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::access_fixtures::*;
+use crate::helpers::{TestApp, spawn_app};
+
+fn uid(p: &Person) -> UserId {
+    UserId::new(p.user.id.to_string())
+}
+
+/// Saves `input` (the editor's JSON) as a new policy, or as an edit of `id`.
+async fn save(app: &TestApp, who: &Person, id: Option<&str>, input: &Value) -> (u16, Value) {
+    let json = input.to_string();
+    let mut form = vec![("policy_json", json.as_str())];
+    if let Some(id) = id {
+        form.push(("id", id));
+    }
+    call(app, who, "policies/save", &form).await
+}
+
+/// The message of a failed server-function call.
+fn message(body: &Value) -> String {
+    body.as_object()
+        .and_then(|o| o.values().next())
+        .map(text)
+        .unwrap_or_else(|| text(body))
+}
+
+async fn stored(app: &TestApp, id: &str) -> (Policy, i64) {
+    let row = sqlx::query("SELECT body, revision FROM policies WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let policy: Policy = serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
+    (policy, row.try_get("revision").unwrap())
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+/// (before, after) of the audit events with this action, oldest first.
+async fn audit_of(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<String>)> {
+    sqlx::query("SELECT before_json, after_json FROM audit_events WHERE action = $1 ORDER BY seq")
+        .bind(action)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("before_json").unwrap(),
+                r.try_get("after_json").unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn policy_row<'a>(overview: &'a Value, name: &str) -> &'a Value {
+    overview["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no policy {name} in {overview}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_listed_with_its_summary()
+ {
+    let app = spawn_app().await;
+    let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
+    let alice = person(&app, "alice@example.com", "Alice", Role::User).await;
+    let bob = person(&app, "bob@example.com", "Bob", Role::User).await;
+    let security = text(
+        &ok(
+            &app,
+            &admin,
+            "directory/save_group",
+            &[("name", "Security"), ("members", "bob@example.com")],
+        )
+        .await,
+    );
+
+    let (status, id) = save(
+        &app,
+        &admin,
+        None,
+        &json!({
+            "name": "  Manager, then owners ",
+            "steps": [
+                {"kind": "approval", "manager": true, "require_denial_reason": true},
+                {"kind": "approval", "app_owners": true, "users": "Bob@Example.com",
+                 "groups": ["security"], "require_distinct_approvers": true,
+                 "allow_reassignment": false, "fallback_users": "alice@example.com"},
+                {"kind": "auto_approve", "message": "Logged for the quarterly review"},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{id}");
+    let id = text(&id);
+
+    let (policy, revision) = stored(&app, &id).await;
+    assert_eq!(revision, 1);
+    assert_eq!(policy.name, "Manager, then owners");
+    assert_eq!(policy.revision, 1);
+    assert_eq!(
+        policy.steps,
+        vec![
+            PolicyStep::Approval(ApprovalStep {
+                approvers: vec![ApproverSource::Manager],
+                require_denial_reason: true,
+                ..ApprovalStep::default()
+            }),
+            PolicyStep::Approval(ApprovalStep {
+                approvers: vec![
+                    ApproverSource::AppOwners,
+                    ApproverSource::Users(vec![uid(&bob)]),
+                    ApproverSource::GroupMembers(GroupId::new(security)),
+                ],
+                require_distinct_approvers: true,
+                allow_reassignment: false,
+                fallback_users: vec![uid(&alice)],
+                ..ApprovalStep::default()
+            }),
+            PolicyStep::AutoApprove {
+                message: Some("Logged for the quarterly review".into())
+            },
+        ]
+    );
+
+    // The list reads it back in words, with the editor's input (emails and group names).
+    let overview = ok(&app, &admin, "policies/overview", &[]).await;
+    let row = policy_row(&overview, "Manager, then owners");
+    assert_eq!(
+        row["summary"],
+        "1. Approval by manager (reason required to deny) → 2. Approval by app owners or \
+         bob@example.com or members of Security (distinct approvers, no reassignment); \
+         fallback: alice@example.com → 3. Auto-approve (“Logged for the quarterly review”)"
+    );
+    assert_eq!(row["revision"], 1);
+    assert_eq!(row["builtin"], false);
+    assert_eq!(row["used_by"], json!([]));
+    assert_eq!(row["input"]["steps"][1]["users"], "bob@example.com");
+    assert_eq!(row["input"]["steps"][1]["groups"], json!(["Security"]));
+    assert_eq!(overview["groups"], json!(["Security"]));
+    let builtin = policy_row(&overview, "Auto approval");
+    assert_eq!(builtin["builtin"], true);
+    assert_eq!(builtin["summary"], "1. Auto-approve");
+
+    // Created with an audit event holding the stored policy.
+    let events = audit_of(&app, "policy.created").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0, None);
+    let after: Policy = serde_json::from_str(events[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(after, policy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_nothing() {
+    let app = spawn_app().await;
+    let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
+    let _alice = person(&app, "alice@example.com", "Alice", Role::User).await;
+
+    let (status, body) = save(
+        &app,
+        &admin,
+        None,
+        &json!({
+            "name": " ",
+            "steps": [
+                {"kind": "approval", "manager": true, "require_denial_reason": true},
+                {"kind": "approval", "app_owners": true, "users": "alice@example.com, bob@nowhere.example",
+                 "groups": ["Nope"], "fallback_users": "carol"},
+                {"kind": "approval"},
+                {"kind": "deny", "message": "No."},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let lines: Vec<String> = message(&body).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "Invalid policy: Name: the policy needs a name".to_string(),
+            "Step 2, named users: unknown user \"bob@nowhere.example\"".into(),
+            "Step 2, groups: unknown group \"Nope\"".into(),
+            "Step 2, fallback users: \"carol\" is not a valid email address: it has no @".into(),
+            "Step 3, approvers: the step has no approvers: choose at least one approver or a fallback user".into(),
+        ]
+    );
+
+    // Too many steps.
+    let step = json!({"kind": "approval", "manager": true});
+    let (status, body) = save(
+        &app,
+        &admin,
+        None,
+        &json!({"name": "Long", "steps": vec![step; 17]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        message(&body),
+        "Invalid policy: Steps: a policy can have at most 16 steps (this one has 17)"
+    );
+
+    // A terminal step before the end, and a policy without steps.
+    let (status, body) = save(
+        &app,
+        &admin,
+        None,
+        &json!({"name": "Deny first", "steps": [{"kind": "deny"}, {"kind": "approval", "manager": true}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        message(&body),
+        "Invalid policy: Step 1, kind: deny ends the request, so the steps after it would never run"
+    );
+    let (status, body) = save(&app, &admin, None, &json!({"name": "Empty", "steps": []})).await;
+    assert_eq!(status, 422);
+    assert!(
+        message(&body).contains("Steps: the policy needs at least one step"),
+        "{body}"
+    );
+
+    // A plain form post (no JavaScript) sends no policy: refused, and it says nothing was saved.
+    let (status, body) = call(&app, &admin, "policies/save", &[("policy_json", "")]).await;
+    assert_eq!(status, 422);
+    assert!(message(&body).starts_with("Nothing was saved"), "{body}");
+    // From a browser without JavaScript it goes back to the page, with the error for it to show.
+    let response = admin
+        .client
+        .post(app.url("/api/policies/save"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/admin/policies?edit=x"))
+        .form(&[("policy_json", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let location = crate::helpers::location(&response);
+    assert!(
+        location.starts_with(&app.url("/admin/policies?edit=x")) && location.contains("__err="),
+        "{location}"
+    );
+
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'policy.%'"
+        )
+        .await,
+        0
+    );
+
+    // Names are unique, ignoring case, and built-in names are taken too.
+    let good = |name: &str| json!({"name": name, "steps": [{"kind": "approval", "manager": true}]});
+    let (status, _) = save(&app, &admin, None, &good("Managers")).await;
+    assert_eq!(status, 200);
+    for name in ["managers", "AUTO APPROVAL"] {
+        let (status, body) = save(&app, &admin, None, &good(name)).await;
+        assert_eq!(status, 422, "{name}: {body}");
+        assert_eq!(
+            message(&body),
+            format!("Invalid policy: Name: a policy named \"{name}\" already exists")
+        );
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 1);
+    assert_eq!(audit_of(&app, "policy.created").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_unchanged() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (request_id, _number) = request_admin(&app, &l).await;
+    let snapshot = |body: String| -> Policy {
+        let request: Value = serde_json::from_str(&body).unwrap();
+        serde_json::from_value(request["policy"].clone()).unwrap()
+    };
+    let request_body = || async {
+        sqlx::query("SELECT body FROM requests WHERE id = $1")
+            .bind(&request_id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .try_get::<String, _>("body")
+            .unwrap()
+    };
+    let before_edit = snapshot(request_body().await);
+    let policy_id = before_edit.id.to_string();
+    let (original, revision) = stored(&app, &policy_id).await;
+    assert_eq!(revision, 1);
+    assert_eq!(before_edit, original);
+
+    // Edit: a single auto-approve step, renamed.
+    let (status, body) = save(
+        &app,
+        &l.admin,
+        Some(&policy_id),
+        &json!({"name": "Just approve", "steps": [{"kind": "auto_approve"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(text(&body), policy_id);
+    let (edited, revision) = stored(&app, &policy_id).await;
+    assert_eq!(revision, 2);
+    assert_eq!(edited.revision, 2);
+    assert_eq!(edited.name, "Just approve");
+    assert_eq!(
+        edited.steps,
+        vec![PolicyStep::AutoApprove { message: None }]
+    );
+
+    // The request in flight keeps its snapshot and still waits for Bob, then for Carol.
+    assert_eq!(snapshot(request_body().await), original);
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &request_id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    let after_step_one = snapshot(request_body().await);
+    assert_eq!(after_step_one.revision, 1);
+    assert_eq!(after_step_one.steps.len(), 2);
+    let assigned = ok(&app, &l.carol, "approvals/assigned", &[]).await;
+    assert_eq!(assigned.as_array().unwrap().len(), 1, "{assigned}");
+
+    // The edit is audited with the policy before and after.
+    let events = audit_of(&app, "policy.updated").await;
+    assert_eq!(events.len(), 1);
+    let before: Policy = serde_json::from_str(events[0].0.as_deref().unwrap()).unwrap();
+    let after: Policy = serde_json::from_str(events[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(before, original);
+    assert_eq!(after, edited);
+
+    // A refused edit changes nothing.
+    let (status, _) = save(
+        &app,
+        &l.admin,
+        Some(&policy_id),
+        &json!({"name": "Just approve", "steps": [{"kind": "approval", "users": "nobody@example.com"}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(stored(&app, &policy_id).await.1, 2);
+
+    // Built-in policies cannot be edited.
+    let (status, body) = save(
+        &app,
+        &l.admin,
+        Some("builtin-auto-approval"),
+        &json!({"name": "Mine now", "steps": [{"kind": "deny"}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(message(&body).contains("built in"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_that_uses_it() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let overview = ok(&app, &l.admin, "policies/overview", &[]).await;
+    let row = policy_row(&overview, "Manager then owner");
+    let used_id = text(&row["id"]);
+    assert_eq!(
+        row["used_by"],
+        json!(["entitlement \"Admin — admin\" of Prod DB (request policy)"])
+    );
+
+    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &used_id)]).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        message(&body),
+        "Invalid policy: \"Manager then owner\" is still used by entitlement \"Admin — admin\" of Prod DB (request policy)"
+    );
+    assert_eq!(stored(&app, &used_id).await.1, 1);
+
+    // An unused one goes, with an audit event holding what was deleted.
+    let (status, unused) = save(
+        &app,
+        &l.admin,
+        None,
+        &json!({"name": "Spare", "steps": [{"kind": "deny", "message": "Not offered"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let unused = text(&unused);
+    ok(&app, &l.admin, "policies/delete", &[("id", &unused)]).await;
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM policies WHERE name = 'Spare'").await,
+        0
+    );
+    let events = audit_of(&app, "policy.deleted").await;
+    assert_eq!(events.len(), 1);
+    let before: Policy = serde_json::from_str(events[0].0.as_deref().unwrap()).unwrap();
+    assert_eq!(before.name, "Spare");
+    assert_eq!(events[0].1, None);
+
+    // Also listed where it is an app's default policy or an entitlement's emergency policy.
+    let (status, glass) = save(
+        &app,
+        &l.admin,
+        None,
+        &json!({"name": "Break glass", "steps": [{"kind": "approval", "users": "carol@example.com"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{glass}");
+    let glass = text(&glass);
+    let wiki = text(
+        &ok(
+            &app,
+            &l.admin,
+            "catalog/save_app",
+            &[
+                ("name", "Wiki"),
+                ("owners", "carol@example.com"),
+                ("default_policy", &glass),
+            ],
+        )
+        .await,
+    );
+    ok(
+        &app,
+        &l.admin,
+        "catalog/save_entitlement",
+        &[
+            ("app_id", &wiki),
+            ("display_name", "Editor"),
+            ("slug", "editor"),
+            ("risk", "low"),
+            ("max_duration", "1d"),
+            ("request_policy", &used_id),
+            ("emergency_policy", &glass),
+            ("provisioning", "manual"),
+            ("provisioners", "carol@example.com"),
+        ],
+    )
+    .await;
+    let overview = ok(&app, &l.admin, "policies/overview", &[]).await;
+    assert_eq!(
+        policy_row(&overview, "Break glass")["used_by"],
+        json!([
+            "app \"Wiki\" (default request policy)",
+            "entitlement \"Editor — editor\" of Wiki (emergency policy)"
+        ])
+    );
+    assert_eq!(
+        policy_row(&overview, "Manager then owner")["used_by"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &glass)]).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        message(&body),
+        "Invalid policy: \"Break glass\" is still used by app \"Wiki\" (default request policy) and 1 other(s)"
+    );
+
+    // Built-ins are never deleted.
+    let (status, _) = call(
+        &app,
+        &l.admin,
+        "policies/delete",
+        &[("id", "builtin-app-owner-approval")],
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let policy_id = text(
+        &policy_row(
+            &ok(&app, &l.admin, "policies/overview", &[]).await,
+            "Manager then owner",
+        )["id"],
+    );
+    let input = json!({"name": "Sneaky", "steps": [{"kind": "auto_approve"}]});
+
+    let (status, _) = call(&app, &l.alice, "policies/overview", &[]).await;
+    assert_eq!(status, 403);
+    let (status, _) = save(&app, &l.alice, None, &input).await;
+    assert_eq!(status, 403);
+    let (status, _) = save(&app, &l.alice, Some(&policy_id), &input).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&app, &l.alice, "policies/delete", &[("id", &policy_id)]).await;
+    assert_eq!(status, 403);
+
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 1);
+    assert_eq!(stored(&app, &policy_id).await.0.name, "Manager then owner");
+    let response = l
+        .alice
+        .client
+        .get(app.url("/admin/policies"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}
