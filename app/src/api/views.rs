@@ -75,6 +75,9 @@ pub struct AppListing {
     /// Entitlement id → stored version, likewise.
     #[serde(default)]
     pub entitlement_versions: std::collections::BTreeMap<String, u64>,
+    /// The app's Markdown instructions rendered to sanitised HTML (`ssr::markdown`).
+    #[serde(default)]
+    pub instructions_html: Option<String>,
 }
 
 /// The catalog page's data: apps with their entitlements (only the ones the viewer may see,
@@ -326,6 +329,8 @@ pub struct TaskRow {
     pub app: String,
     pub entitlement: String,
     pub instructions: Option<String>,
+    /// `instructions` rendered to sanitised HTML.
+    pub instructions_html: Option<String>,
     pub open: bool,
     pub state: String,
 }

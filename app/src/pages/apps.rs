@@ -158,9 +158,9 @@ fn app_card(l: &AppListing, o: &CatalogOverview, link: bool, admin: bool) -> imp
                     |p| policy_name(p, o),
                 )}</dd>
             </dl>
-            {l.app.instructions.clone().map(|i| view! {
+            {l.instructions_html.clone().map(|html| view! {
                 <h3>"Instructions"</h3>
-                <pre class="instructions">{i}</pre>
+                <div class="instructions markdown" inner_html=html></div>
             })}
             <h3>"Entitlements"</h3>
             {l.entitlements.is_empty().then(|| view! { <p class="muted">"No entitlements yet."</p> })}

@@ -294,7 +294,7 @@ pub fn RequestsPage() -> impl IntoView {
                                 {rows.into_iter().map(|t| { let tid = t.id.clone(); view! {
                                     <li data-task=t.id.clone()>
                                         {format!("{}: {} — {} for {} ({}) ", if t.kind == "provision" { "Provision" } else { "Remove" }, t.app, t.entitlement, t.subject, t.state)}
-                                        {t.instructions.clone().map(|i| view! { <pre class="instructions">{i}</pre> })}
+                                        {t.instructions_html.clone().map(|html| view! { <div class="instructions markdown" inner_html=html></div> })}
                                         <ActionForm action=complete attr:class="inline">
                                             <input type="hidden" name="id" value=tid.clone()/>
                                             <input name="note" placeholder="Note"/>

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod lease;
+pub mod markdown;
 pub mod passwords;
 pub mod setup;
 pub mod slack;

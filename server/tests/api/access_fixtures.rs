@@ -255,3 +255,25 @@ pub async fn resave_admin_entitlement(app: &TestApp, l: &Loop, changes: &[(&str,
     }
     ok(app, &l.admin, "catalog/save_entitlement", &form).await;
 }
+
+/// Asserts that the audit log's hash chain verifies.
+pub async fn chain_is_intact(app: &TestApp) {
+    use app::ssr::access::audit::{self, Verification};
+    let verification = audit::verify(&app.db).await.unwrap();
+    assert!(
+        matches!(verification, Verification::Intact { .. }),
+        "{verification:?}"
+    );
+}
+
+/// `who` completes the only open task they can see with `outcome` ("done", "wont_do", "errored").
+pub async fn complete_only_task(app: &TestApp, who: &Person, outcome: &str) {
+    let task = only_task(app, who).await;
+    ok(
+        app,
+        who,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", outcome)],
+    )
+    .await;
+}

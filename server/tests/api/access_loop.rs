@@ -90,14 +90,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     .await;
     let grants = ok(&app, &l.admin, "grants/list", &[]).await;
     assert_eq!(grants[0]["status_label"], "expired, pending removal");
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'removed'").await,
         1
@@ -130,10 +123,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
             "missing {expected} in {actions:?}"
         );
     }
-    assert!(matches!(
-        audit::verify(&app.db).await.unwrap(),
-        Verification::Intact { .. }
-    ));
+    chain_is_intact(&app).await;
 
     // The outbox heard about it, in the same transactions.
     for kind in [
@@ -289,14 +279,7 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
         &[("id", &id), ("step", "2"), ("verdict", "approved")],
     )
     .await;
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
     let grant_id: String = sqlx::query("SELECT id FROM grants")
         .fetch_one(&app.db.pool)
         .await
@@ -335,10 +318,7 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
         .await,
         1
     );
-    assert!(matches!(
-        audit::verify(&app.db).await.unwrap(),
-        Verification::Intact { .. }
-    ));
+    chain_is_intact(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -504,10 +484,7 @@ async fn tampering_with_the_audit_log_is_detected_by_verify() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     request_admin(&app, &l).await;
-    assert!(matches!(
-        audit::verify(&app.db).await.unwrap(),
-        Verification::Intact { .. }
-    ));
+    chain_is_intact(&app).await;
     let output = latch_audit_verify(&app);
     assert!(
         output.status.success(),
@@ -572,14 +549,7 @@ async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     ok(&app, &l.alice, "grants/release", &[("id", &grant)]).await;
     let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
     assert_eq!(grants[0]["status"], "pending_removal");
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
 
     // Access again, then an admin revokes it.
     let grant = granted(&app, &l).await;
@@ -654,14 +624,7 @@ async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
         &[("id", &id), ("step", "2"), ("verdict", "approved")],
     )
     .await;
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants").await,
         1,

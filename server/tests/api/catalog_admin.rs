@@ -799,3 +799,20 @@ async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands()
     );
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'catalog.entitlement_updated'").await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_instructions_are_rendered_from_markdown_without_script() {
+    let app = spawn_app().await;
+    let c = catalog(&app).await;
+    let instructions = "Add the user to **admins** in [the console](https://db.example.com).\n\n<script>alert(1)</script>\n\nA [bad](javascript:alert(1)) link.";
+    ok(&app, &c.l.admin, "catalog/save_app", &app_form(&c, &[("instructions", instructions)])).await;
+
+    for who in [&c.l.admin, &c.l.alice] {
+        let html = who.client.get(app.url("/apps")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("<strong>admins</strong>"), "{html}");
+        assert!(html.contains(r#"<a href="https://db.example.com">the console</a>"#), "{html}");
+        assert!(!html.contains("<script>alert(1)"), "raw HTML must not pass through");
+        assert!(!html.contains(r#"href="javascript"#), "script links must not pass through");
+        assert!(html.contains(r##"<a href="#">bad</a>"##), "{html}");
+    }
+}

@@ -42,15 +42,6 @@ async fn stored(app: &TestApp, id: &str) -> (Policy, i64) {
     (policy, row.try_get("revision").unwrap())
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
 /// (before, after) of the audit events with this action, oldest first.
 async fn audit_of(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<String>)> {
     sqlx::query("SELECT before_json, after_json FROM audit_events WHERE action = $1 ORDER BY seq")
@@ -260,9 +251,9 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
         "{location}"
     );
 
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 0);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM policies").await, 0);
     assert_eq!(
-        count(
+        scalar(
             &app,
             "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'policy.%'"
         )
@@ -282,7 +273,7 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
             format!("Invalid policy: Name: a policy named \"{name}\" already exists")
         );
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM policies").await, 1);
     assert_eq!(audit_of(&app, "policy.created").await.len(), 1);
 }
 
@@ -407,7 +398,7 @@ async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_tha
     let unused = text(&unused);
     ok(&app, &l.admin, "policies/delete", &[("id", &unused)]).await;
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM policies WHERE name = 'Spare'").await,
+        scalar(&app, "SELECT COUNT(*) FROM policies WHERE name = 'Spare'").await,
         0
     );
     let events = audit_of(&app, "policy.deleted").await;
@@ -510,7 +501,7 @@ async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
     let (status, _) = call(&app, &l.alice, "policies/delete", &[("id", &policy_id)]).await;
     assert_eq!(status, 403);
 
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM policies").await, 1);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM policies").await, 1);
     assert_eq!(stored(&app, &policy_id).await.0.name, "Manager then owner");
     let response = l
         .alice

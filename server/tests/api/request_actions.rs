@@ -8,24 +8,6 @@ use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
-use app::ssr::access::audit::{self, Verification};
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
-async fn chain_is_intact(app: &TestApp) {
-    let verification = audit::verify(&app.db).await.unwrap();
-    assert!(
-        matches!(verification, Verification::Intact { .. }),
-        "{verification:?}"
-    );
-}
 
 async fn detail(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
     ok(app, who, "requests/detail", &[("number", number)]).await
@@ -304,14 +286,7 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     );
 
     // This time it works: access is granted from the original approvals.
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         detail(&app, &l.alice, &number).await["summary"]["outcome"],
         "granted"
@@ -583,14 +558,7 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
     );
 
     // The grant lasts two hours.
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
+    complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         scalar(&app, "SELECT expires_at - created_at FROM grants").await,
         2 * 3_600_000

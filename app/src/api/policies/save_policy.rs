@@ -7,7 +7,7 @@ use crate::error::AppError;
 /// emails, groups by name. Every problem comes back at once, one per line, each naming its step.
 #[server(endpoint = "policies/save")]
 pub async fn save_policy(id: Option<String>, policy_json: String) -> Result<String, AppError> {
-    super::with_status_unless_form_post(
+    crate::ssr::access::with_status(
         async move {
             let (db, actor) = crate::ssr::access::admin_context()?;
             let id = id.filter(|i| !i.trim().is_empty());

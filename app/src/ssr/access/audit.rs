@@ -59,9 +59,6 @@ pub async fn append(tx: &mut Tx<'_>, at: Timestamp, entry: Entry) -> AccessResul
         .ok_or_else(|| AccessError::Data("audit append returned no sequence number".into()))
 }
 
-/// Rows per INSERT: 11 binds each stays far below SQLite's and PostgreSQL's bind limits.
-const INSERT_CHUNK: usize = 500;
-
 /// Appends `entries` in order inside `tx`, chaining each onto the one before. The head moves once
 /// for the whole batch (one row-lock round trip, however many events), which is what lets the
 /// expiry sweep revoke a burst of grants in a few statements.
@@ -104,7 +101,7 @@ pub async fn append_all(
         .bind(&prev_hash)
         .execute(&mut **tx)
         .await?;
-    for chunk in rows.chunks(INSERT_CHUNK) {
+    for chunk in rows.chunks(super::INSERT_CHUNK) {
         let sql = format!(
             "INSERT INTO audit_events (seq, id, at, actor, action, target, before_json, after_json, rule, prev_hash, hash) VALUES {}",
             super::values_placeholders(chunk.len(), 11)

@@ -149,6 +149,10 @@ pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
             .collect();
         out.push(AppListing {
             description: r.try_get("description")?,
+            instructions_html: app
+                .instructions
+                .as_deref()
+                .map(crate::ssr::markdown::to_safe_html),
             version: stored_version(r)?,
             app,
             entitlements: mine,

@@ -118,9 +118,6 @@ fn task_due_at(t: &ProvisioningTask) -> Option<i64> {
     }
 }
 
-/// Rows per multi-row INSERT (at most 10 binds each).
-const INSERT_CHUNK: usize = 500;
-
 /// Inserts new tasks with their assignees and "assigned" notifications, a few statements for any
 /// number of tasks.
 async fn insert_tasks(
@@ -128,7 +125,7 @@ async fn insert_tasks(
     tasks: &[ProvisioningTask],
     at: Timestamp,
 ) -> AccessResult<()> {
-    for chunk in tasks.chunks(INSERT_CHUNK) {
+    for chunk in tasks.chunks(super::INSERT_CHUNK) {
         let sql = format!(
             "INSERT INTO provisioning_tasks (id, kind, request_id, grant_id, open, due_at, version, body, created_at, updated_at) VALUES {}",
             super::values_placeholders(chunk.len(), 10)
@@ -161,7 +158,7 @@ async fn insert_assignees(tx: &mut Tx<'_>, tasks: &[ProvisioningTask]) -> Access
             pairs.push((t.id.as_str(), user_row(a)?));
         }
     }
-    for chunk in pairs.chunks(INSERT_CHUNK) {
+    for chunk in pairs.chunks(super::INSERT_CHUNK) {
         let sql = format!(
             "INSERT INTO task_assignees (task_id, user_id) VALUES {} ON CONFLICT DO NOTHING",
             super::values_placeholders(chunk.len(), 2)
@@ -707,6 +704,10 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
                 .unwrap_or_else(|| t.subject.to_string()),
             app,
             entitlement: ent,
+            instructions_html: t
+                .instructions
+                .as_deref()
+                .map(crate::ssr::markdown::to_safe_html),
             instructions: t.instructions.clone(),
             open: t.is_open(),
             state: match &t.state {

@@ -24,6 +24,11 @@ use crate::ssr::clock::now_ms;
 
 pub type Tx<'a> = Transaction<'a, Any>;
 
+/// Rows per multi-row INSERT. Small on purpose: with SQLite, a statement's cost grows faster than
+/// its number of binds (500-row chunks made a 1,000-grant expiry sweep 5x slower than 50-row
+/// ones, docs/benchmarks.md), while PostgreSQL gains little beyond a few dozen rows per trip.
+pub(crate) const INSERT_CHUNK: usize = 50;
+
 /// `($1, $2), ($3, $4)` for a multi-row INSERT of `rows` rows of `cols` columns. Written out because
 /// the Any driver passes SQL through unchanged and both engines accept `$n`.
 pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
@@ -184,11 +189,26 @@ pub fn admin_context() -> Result<(crate::ssr::Db, Actor), AppError> {
 
 /// Gives a failed server function the HTTP status of its error (403, 409, 422…) instead of the
 /// transport's default 500, so scripts and tests can tell "not allowed" from "broken".
+///
+/// Except for a plain HTML form post (JavaScript off): there the server-function layer answers
+/// with a redirect back to the page, the error in its address, and the page shows it next to the
+/// form; setting the status would turn that redirect into a bare error body.
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
+    if let Err(error) = &result
+        && !is_html_form_post()
+    {
         crate::components::status::set_status(error.status());
     }
     result
+}
+
+fn is_html_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    })
 }
 
 #[cfg(test)]

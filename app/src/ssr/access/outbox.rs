@@ -8,9 +8,6 @@ use super::{AccessResult, Tx, to_json, user_row, values_placeholders};
 use crate::domain::{Notification, Timestamp};
 use crate::ssr::db::Db;
 
-/// Rows per INSERT (8 binds each).
-const INSERT_CHUNK: usize = 500;
-
 /// Writes `notifications` inside `tx`, a few hundred rows per statement; a dedupe key already in
 /// the outbox (a replayed transition) is skipped.
 pub async fn enqueue(
@@ -18,7 +15,7 @@ pub async fn enqueue(
     at: Timestamp,
     notifications: &[Notification],
 ) -> AccessResult<()> {
-    for chunk in notifications.chunks(INSERT_CHUNK) {
+    for chunk in notifications.chunks(super::INSERT_CHUNK) {
         let sql = format!(
             "INSERT INTO outbox (kind, recipient_id, request_id, grant_id, task_id, dedupe_key, payload, created_at) \
              VALUES {} ON CONFLICT (dedupe_key) DO NOTHING",
