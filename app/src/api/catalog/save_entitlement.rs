@@ -1,10 +1,12 @@
+// One argument per form field, so the plain HTML form posts straight to it; module-wide because
+// the lint also fires on the client stub the `server` macro generates.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
 
 /// Creates (no id) or edits an entitlement.
-// One argument per form field, so the plain HTML form posts straight to it.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "catalog/save_entitlement")]
 pub async fn save_entitlement(
     id: Option<String>,
