@@ -816,3 +816,43 @@ async fn app_instructions_are_rendered_from_markdown_without_script() {
         assert!(html.contains(r##"<a href="#">bad</a>"##), "{html}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_entitlements_saved_at_once_with_the_same_alias_leave_exactly_one_holder() {
+    let app = spawn_app().await;
+    let c = catalog(&app).await;
+    for round in 0..6 {
+        let alias = format!("race-{round}");
+        let names = [format!("First {round}"), format!("Second {round}")];
+        let forms: Vec<Vec<(&str, &str)>> = names
+            .iter()
+            .map(|name| {
+                vec![
+                    ("app_id", c.app_id.as_str()),
+                    ("display_name", name.as_str()),
+                    ("alias", alias.as_str()),
+                    ("max_duration", "7d"),
+                    ("provisioning", "manual"),
+                    ("provisioners", "carol@example.com"),
+                ]
+            })
+            .collect();
+        let (first, second) = tokio::join!(
+            call(&app, &c.l.admin, "catalog/save_entitlement", &forms[0]),
+            call(&app, &c.l.admin, "catalog/save_entitlement", &forms[1]),
+        );
+        let statuses = [first.0, second.0];
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "exactly one save wins the alias: {first:?} {second:?}"
+        );
+        let loser = if first.0 == 200 { &second } else { &first };
+        assert_eq!(loser.0, 422, "{loser:?}");
+        assert!(message(&loser.1).contains("alias"), "{loser:?}");
+        assert_eq!(
+            scalar(&app, &format!("SELECT COUNT(*) FROM entitlements WHERE alias = '{alias}'")).await,
+            1
+        );
+    }
+}

@@ -557,9 +557,9 @@ pub async fn save_entitlement(
     let body = to_json(&ent)?;
     let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
-        "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, \
+        "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $10) \
+         ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, alias = excluded.alias, \
          request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, body = excluded.body, \
          updated_at = excluded.updated_at, version = entitlements.version + 1 WHERE entitlements.version = $9",
     )
@@ -572,10 +572,23 @@ pub async fn save_entitlement(
     .bind(&body)
     .bind(at.as_unix_millis())
     .bind(expected_version(input.version, loaded_version))
+    .bind(ent.alias.as_ref().map(|a| a.as_str().to_string()))
     .execute(&mut *tx)
     .await;
     match result {
         Ok(done) if done.rows_affected() == 0 => return Err(edited_meanwhile("entitlement")),
+        // Another save took the alias between our check and this write.
+        Err(sqlx::Error::Database(e))
+            if e.is_unique_violation() && e.message().contains("alias") =>
+        {
+            let alias = ent.alias.as_ref().map(|a| a.as_str()).unwrap_or_default();
+            return Err(DomainError::invalid(
+                "alias",
+                alias,
+                "another entitlement was just given this alias; choose another",
+            )
+            .into());
+        }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(DomainError::invalid(
                 "slug",
