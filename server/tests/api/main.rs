@@ -13,6 +13,7 @@ mod console;
 mod health;
 mod helpers;
 mod leases;
+mod migrations;
 mod pending_expiry;
 mod request_actions;
 mod policies;
