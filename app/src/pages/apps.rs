@@ -36,6 +36,24 @@ impl Saved {
         self.version.update(|v| *v += 1);
     }
 
+    /// When `succeeded` turns true: put `form` back to its stored values (the reload then fills
+    /// in the saved ones) and say `message`. A refused save leaves the form as typed.
+    fn after_success(
+        self,
+        succeeded: impl Fn() -> bool + Send + Sync + 'static,
+        form: NodeRef<leptos::html::Form>,
+        message: &'static str,
+    ) {
+        Effect::new(move || {
+            if succeeded() {
+                if let Some(form) = form.get_untracked() {
+                    form.reset();
+                }
+                self.done(message.to_string());
+            }
+        });
+    }
+
     fn view(self) -> impl IntoView {
         move || {
             self.notice
@@ -189,19 +207,11 @@ fn AppForm(existing: Option<AppListing>, overview: CatalogOverview, saved: Saved
     let action = ServerAction::<SaveApp>::new();
     let editing = existing.is_some();
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = action.value().get() {
-            // Back to the stored values (the reload then fills in the saved ones).
-            if let Some(form) = form.get_untracked() {
-                form.reset();
-            }
-            saved.done(if editing {
-                "App saved.".into()
-            } else {
-                "App added.".into()
-            });
-        }
-    });
+    saved.after_success(
+        move || matches!(action.value().get(), Some(Ok(_))),
+        form,
+        if editing { "App saved." } else { "App added." },
+    );
     let version = existing.as_ref().map(|l| l.version.to_string());
     let (id, name, description, owners, instructions, policy) = match &existing {
         Some(l) => (
@@ -249,18 +259,11 @@ fn EntitlementForm(
     let action = ServerAction::<SaveEntitlement>::new();
     let editing = existing.is_some();
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = action.value().get() {
-            if let Some(form) = form.get_untracked() {
-                form.reset();
-            }
-            saved.done(if editing {
-                "Entitlement saved.".into()
-            } else {
-                "Entitlement added.".into()
-            });
-        }
-    });
+    saved.after_success(
+        move || matches!(action.value().get(), Some(Ok(_))),
+        form,
+        if editing { "Entitlement saved." } else { "Entitlement added." },
+    );
     let e = existing.clone();
     let webhook_url = match e.as_ref().map(|e| &e.provisioning) {
         Some(ProvisioningMethod::Webhook { url }) => url.clone(),
