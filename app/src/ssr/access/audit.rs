@@ -126,6 +126,22 @@ pub async fn append_all(
     Ok(rows.iter().map(|(e, _, _)| e.seq).collect())
 }
 
+/// Appends the event for a saved object: `updated` with its `before` state when it existed,
+/// `created` otherwise; `after` is the stored JSON.
+pub async fn append_saved<T: serde::Serialize>(
+    tx: &mut Tx<'_>,
+    at: Timestamp,
+    actor: AuditActor,
+    (created, updated): (&str, &str),
+    target: String,
+    before: Option<&T>,
+    after: String,
+) -> AccessResult<u64> {
+    let action = if before.is_some() { updated } else { created };
+    let before = before.map(super::to_json).transpose()?;
+    append(tx, at, Entry::new(actor, action, target).before(before).after(Some(after))).await
+}
+
 /// Records one event in its own transaction (sign-ins, settings).
 pub async fn record(db: &Db, at: Timestamp, entry: Entry) -> AccessResult<()> {
     let mut tx = db.pool.begin().await?;

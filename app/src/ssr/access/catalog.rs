@@ -368,18 +368,14 @@ pub async fn save_app(
     if before.is_some() {
         refresh_provisioning_instructions(&mut tx, &app, at).await?;
     }
-    let action = if before.is_some() {
-        "catalog.app_updated"
-    } else {
-        "catalog.app_created"
-    };
-    let before_json = before.as_ref().map(to_json).transpose()?;
-    audit::append(
+    audit::append_saved(
         &mut tx,
         at,
-        Entry::new(actor.audit(), action, format!("app:{}", app.slug))
-            .before(before_json)
-            .after(Some(body)),
+        actor.audit(),
+        ("catalog.app_created", "catalog.app_updated"),
+        format!("app:{}", app.slug),
+        before.as_ref(),
+        body,
     )
     .await?;
     tx.commit().await?;
@@ -612,22 +608,14 @@ pub async fn save_entitlement(
             .execute(&mut *tx)
             .await?;
     }
-    let action = if before.is_some() {
-        "catalog.entitlement_updated"
-    } else {
-        "catalog.entitlement_created"
-    };
-    let before_json = before.as_ref().map(to_json).transpose()?;
-    audit::append(
+    audit::append_saved(
         &mut tx,
         at,
-        Entry::new(
-            actor.audit(),
-            action,
-            format!("entitlement:{}/{}", app.slug, ent.slug),
-        )
-        .before(before_json)
-        .after(Some(body)),
+        actor.audit(),
+        ("catalog.entitlement_created", "catalog.entitlement_updated"),
+        format!("entitlement:{}/{}", app.slug, ent.slug),
+        before.as_ref(),
+        body,
     )
     .await?;
     tx.commit().await?;

@@ -40,7 +40,7 @@ async fn save_grant(
     let expires = g.expires_at.map(|t| t.as_unix_millis());
     match old_version {
         Some(old) => {
-            let done = sqlx::query(
+            super::one_row_or_stale(sqlx::query(
                 "UPDATE grants SET state = $1, expires_at = $2, version = $3, body = $4, updated_at = $5 WHERE id = $6 AND version = $7",
             )
             .bind(grant_state(g))
@@ -51,10 +51,7 @@ async fn save_grant(
             .bind(g.id.as_str())
             .bind(version_i64(old))
             .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(AccessError::Stale);
-            }
+            .await?)?;
         }
         None => {
             sqlx::query(
@@ -87,7 +84,7 @@ async fn save_task(
     let Some(old) = old_version else {
         return insert_tasks(tx, std::slice::from_ref(t), at).await;
     };
-    let done = sqlx::query(
+    super::one_row_or_stale(sqlx::query(
         "UPDATE provisioning_tasks SET open = $1, due_at = $2, version = $3, body = $4, updated_at = $5 WHERE id = $6 AND version = $7",
     )
     .bind(i64::from(t.is_open()))
@@ -98,10 +95,7 @@ async fn save_task(
     .bind(t.id.as_str())
     .bind(version_i64(old))
     .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(AccessError::Stale);
-    }
+    .await?)?;
     sqlx::query("DELETE FROM task_assignees WHERE task_id = $1")
         .bind(t.id.as_str())
         .execute(&mut **tx)

@@ -166,6 +166,16 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> AccessRes
     Ok(serde_json::from_str(text)?)
 }
 
+/// The result of an `UPDATE … WHERE id = … AND version = old`: exactly one row, or someone else
+/// saved first ([`AccessError::Stale`]).
+pub(crate) fn one_row_or_stale(done: sqlx::any::AnyQueryResult) -> AccessResult<()> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(AccessError::Stale)
+    }
+}
+
 pub(crate) fn version_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }

@@ -384,18 +384,14 @@ pub async fn save(
             other?;
         }
     }
-    let action = if before.is_some() {
-        "policy.updated"
-    } else {
-        "policy.created"
-    };
-    let before_json = before.as_ref().map(to_json).transpose()?;
-    audit::append(
+    audit::append_saved(
         &mut tx,
         at,
-        Entry::new(actor.audit(), action, format!("policy:{}", policy.name))
-            .before(before_json)
-            .after(Some(body)),
+        actor.audit(),
+        ("policy.created", "policy.updated"),
+        format!("policy:{}", policy.name),
+        before.as_ref(),
+        body,
     )
     .await?;
     tx.commit().await?;

@@ -68,7 +68,7 @@ pub async fn persist(
     let outcome = r.state.outcome().map(|o| o.as_str());
     match old_version {
         Some(old) => {
-            let done = sqlx::query(
+            super::one_row_or_stale(sqlx::query(
                 "UPDATE requests SET status = $1, outcome = $2, emergency = $3, version = $4, body = $5, updated_at = $6 \
                  WHERE id = $7 AND version = $8",
             )
@@ -81,10 +81,7 @@ pub async fn persist(
             .bind(r.id.as_str())
             .bind(version_i64(old))
             .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Err(AccessError::Stale);
-            }
+            .await?)?;
         }
         None => {
             sqlx::query(
