@@ -60,6 +60,10 @@ pub struct StandinConfig {
     /// immediately, after ~1 minute and after ~5 minutes; the default here is
     /// compressed to 0 s / 1 s / 2 s so tests stay fast.
     pub event_retry_delays: Vec<Duration>,
+    /// Bot events the app subscribed to (Event Subscriptions). Message events
+    /// (`message.im`, `message.channels`, `message.groups`) and
+    /// `app_home_opened` are only delivered when listed here.
+    pub event_subscriptions: Vec<String>,
 }
 
 impl StandinConfig {
@@ -101,6 +105,10 @@ impl Default for StandinConfig {
                 Duration::from_secs(1),
                 Duration::from_secs(2),
             ],
+            event_subscriptions: crate::state::DEFAULT_EVENT_SUBSCRIPTIONS
+                .iter()
+                .map(|e| (*e).to_owned())
+                .collect(),
         }
     }
 }

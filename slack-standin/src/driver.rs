@@ -7,6 +7,7 @@
 //! are retried with `X-Slack-Retry-Num` / `X-Slack-Retry-Reason`, unless the
 //! app answers with `X-Slack-No-Retry: 1`.
 
+use crate::blockkit::{self, Input, Inputs};
 use crate::error::{Result, StandinError};
 use crate::ids;
 use crate::server::Core;
@@ -16,7 +17,8 @@ use crate::state::{
     State,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 const MAX_BODY: usize = 64 * 1024;
@@ -84,20 +86,139 @@ pub struct ViewSubmit {
     /// Who submits (default: the user the view was opened for).
     #[serde(default)]
     pub user_id: Option<String>,
-    /// `state.values`: `{block_id: {action_id: {"type": …, "value": …}}}`.
+    /// Optional shorthand for filling inputs before submitting:
+    /// `{block_id: {action_id: {"type": …, "value"/"selected_*": …}}}`. Every
+    /// entry must name an element of the view with its type and state key;
+    /// it is applied like a person entering it. `state.values` is then derived
+    /// from the view, never copied from here. Prefer [`Act`] / `Person`.
     #[serde(default)]
     pub values: Value,
 }
 
-/// What the app answered to a view submission.
+/// What the person saw after submitting, and what the app answered.
 #[derive(Debug, Clone, Serialize)]
 pub struct ViewSubmitOutcome {
-    /// The raw ack.
-    pub ack: Ack,
+    /// The app's ack; `None` when Slack's client refused to submit (see `client_errors`).
+    pub ack: Option<Ack>,
     /// `response_action` (`errors`, `update`, `push`, `clear`), or `None` for an empty 200 (close).
     pub response_action: Option<String>,
     /// `errors` for `response_action: errors`.
     pub errors: Option<Value>,
+    /// Required inputs left empty (or under `min_length`), by block id, with
+    /// the message Slack's client shows. Nothing was sent to the app.
+    pub client_errors: BTreeMap<String, String>,
+    /// What Slack shows when it cannot use the app's answer ("We had some
+    /// trouble connecting. Try again?"): a late or non-2xx ack, or a
+    /// `response_action` Slack cannot apply. The app is not told.
+    pub slack_error: Option<String>,
+    /// Why the answer could not be applied (view violations, stack limit, …),
+    /// for the test's eyes only.
+    pub problems: Vec<String>,
+}
+
+/// Slack's message when it cannot use an app's answer to a submission
+/// (slackapi/bolt-python#241, soxtoby/SlackNet#102).
+pub const TROUBLE_CONNECTING: &str = "We had some trouble connecting. Try again?";
+
+/// Where an element lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Surface {
+    /// A modal or an App Home view.
+    View {
+        /// View id (`V…`).
+        view_id: String,
+    },
+    /// A channel message, or an ephemeral message the person sees (found by `message_ts`).
+    Message {
+        /// Channel id.
+        channel_id: String,
+        /// Message `ts` (or an ephemeral `message_ts`).
+        message_ts: String,
+    },
+}
+
+impl Surface {
+    /// A modal or App Home view.
+    pub fn view(view_id: impl Into<String>) -> Self {
+        Self::View {
+            view_id: view_id.into(),
+        }
+    }
+
+    /// A message (or ephemeral message) in a channel.
+    pub fn message(channel_id: impl Into<String>, message_ts: impl Into<String>) -> Self {
+        Self::Message {
+            channel_id: channel_id.into(),
+            message_ts: message_ts.into(),
+        }
+    }
+}
+
+/// A person doing something to one element.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Act {
+    /// Who acts.
+    pub user_id: String,
+    /// Where the element is.
+    pub surface: Surface,
+    /// The element's block (omit to find the element by `action_id` alone,
+    /// e.g. when Slack assigned the block id).
+    #[serde(default)]
+    pub block_id: Option<String>,
+    /// The element's `action_id`.
+    pub action_id: String,
+    /// What the person does.
+    pub input: Input,
+}
+
+/// What happened after a person acted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActOutcome {
+    /// The app's ack of the `block_actions` request, when the element
+    /// dispatches (buttons and elements outside input blocks always; inside
+    /// input blocks only with `dispatch_action: true`).
+    pub dispatched: Option<Ack>,
+    /// The surface's `state.values` after the action, as the person sees it.
+    pub state: Value,
+}
+
+/// A person typing into an `external_select` / `multi_external_select`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OptionsLoad {
+    /// Who types.
+    pub user_id: String,
+    /// Where the select is.
+    pub surface: Surface,
+    /// The select's block (omit to find it by `action_id`).
+    #[serde(default)]
+    pub block_id: Option<String>,
+    /// The select's `action_id`.
+    pub action_id: String,
+    /// What the person typed.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// What the select showed after an options load.
+#[derive(Debug, Clone, Serialize)]
+pub struct OptionsOutcome {
+    /// The app's answer; `None` when nothing was sent (typed text shorter than
+    /// `min_query_length`, default 3: TYPES block-elements.ts `ExternalSelect`).
+    pub ack: Option<Ack>,
+    /// The options the person sees (groups flattened); empty on a bad answer.
+    pub options: Vec<Value>,
+    /// Why Slack would show no options for this answer (the app is not told).
+    pub problems: Vec<String>,
+}
+
+/// What happened when a person closed a modal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewCloseOutcome {
+    /// The app's ack of `view_closed`, sent only with `notify_on_close: true`.
+    pub ack: Option<Ack>,
+    /// Whether the whole stack was closed (`clear_on_close: true`, `is_cleared`).
+    pub is_cleared: bool,
 }
 
 /// Ack window and retry policy.
@@ -312,7 +433,8 @@ pub fn wrap_event(
     })
 }
 
-/// Delivers `tokens_revoked` / `app_uninstalled` events to the configured events URL.
+/// Delivers events a Web API call caused (`tokens_revoked` / `app_uninstalled`,
+/// `message` events for the app's own posts) to the configured events URL.
 pub async fn deliver_lifecycle_events(core: &Core, events: Vec<Value>) {
     let url = core.state.lock().events_url.clone();
     let Some(url) = url else { return };
@@ -481,7 +603,13 @@ fn apply_command_reply(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            v.get("blocks").cloned().filter(Value::is_array),
+            v.get("blocks")
+                .cloned()
+                .filter(Value::is_array)
+                .map(|mut b| {
+                    blockkit::normalize_blocks(&mut b);
+                    b
+                }),
             v.get("response_type").and_then(Value::as_str) == Some("in_channel"),
         ),
         _ => (attempt.body.clone(), None, false),
@@ -532,136 +660,522 @@ pub async fn send_interaction(core: &Core, app_url: &str, payload: &Value) -> Re
     Ok(to_ack(&attempt, None, None))
 }
 
-fn find_action(blocks: &Value, action_id: &str) -> Option<(String, Value)> {
-    for block in blocks.as_array()? {
-        let block_id = block
-            .get("block_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let mut candidates: Vec<&Value> = block
-            .get("elements")
-            .and_then(Value::as_array)
-            .map(|e| e.iter().collect())
-            .unwrap_or_default();
-        candidates.extend(block.get("accessory"));
-        candidates.extend(block.get("element"));
-        if let Some(el) = candidates
-            .into_iter()
-            .find(|e| e.get("action_id").and_then(Value::as_str) == Some(action_id))
-        {
-            return Some((block_id, el.clone()));
-        }
-    }
-    None
+/// A surface found in the model, with what the driver needs from it.
+enum Located {
+    View(crate::state::View),
+    Message {
+        channel: crate::state::Channel,
+        message: Message,
+    },
+    Ephemeral {
+        channel: crate::state::Channel,
+        ephemeral: EphemeralMessage,
+    },
 }
 
-/// Clicks an element of a stored message and sends the `block_actions` payload.
-pub async fn click_button(core: &Core, app_url: &str, click: &ButtonClick) -> Result<Ack> {
-    let (payload, response_url, trigger_id) = {
-        let mut guard = core.state.lock();
-        let st = &mut *guard;
-        let channel = st
-            .channel(&click.channel_id)
-            .cloned()
-            .ok_or_else(|| StandinError::NotFound(format!("channel {}", click.channel_id)))?;
-        let (user, team) = user_and_team(st, &click.user_id, &channel.team_id)?;
-        let install = install_for_team(st, &team.id).ok_or_else(|| {
-            StandinError::Invalid(format!("the app is not installed in {}", team.id))
-        })?;
-        let (message_json, blocks, is_ephemeral) = if let Some(m) = st
-            .messages
-            .get(&channel.id)
-            .and_then(|ms| ms.iter().find(|m| m.ts == click.message_ts && !m.deleted))
-        {
-            (
-                m.to_json(&team.id),
-                m.blocks.clone().unwrap_or(Value::Null),
-                false,
-            )
-        } else if let Some(e) = st
-            .ephemerals
-            .iter()
-            .find(|e| e.message_ts == click.message_ts && e.user == user.id && !e.deleted)
-        {
-            let m =
-                json!({"type": "message", "ts": e.message_ts, "text": e.text, "blocks": e.blocks});
-            (m, e.blocks.clone().unwrap_or(Value::Null), true)
-        } else {
-            return Err(StandinError::NotFound(format!(
-                "message {} in {}",
-                click.message_ts, channel.id
-            )));
+impl Located {
+    fn blocks(&self) -> Value {
+        let blocks = match self {
+            Self::View(v) => v.definition.get("blocks").cloned(),
+            Self::Message { message, .. } => message.blocks.clone(),
+            Self::Ephemeral { ephemeral, .. } => ephemeral.blocks.clone(),
         };
-        let (block_id, element) = find_action(&blocks, &click.action_id).ok_or_else(|| {
-            StandinError::NotFound(format!(
-                "action_id {} in message {}",
-                click.action_id, click.message_ts
-            ))
-        })?;
-        let response_url = mint_response_url(
-            st,
-            core,
-            UrlTarget {
-                kind: "actions",
-                team_id: &team.id,
-                channel_id: &channel.id,
-                user_id: &user.id,
-                install_id: &install.id,
-                source: Some((click.message_ts.clone(), is_ephemeral)),
-            },
-        );
-        let trigger_id = st.issue_trigger(&team.id, &user.id);
-        let mut action = json!({
-            "type": element.get("type").cloned().unwrap_or_else(|| json!("button")),
-            "action_id": click.action_id,
-            "block_id": block_id,
-            "action_ts": format!("{}.{:06}", ids::unix_now(), ids::digits(6)),
-        });
-        if let Some(obj) = action.as_object_mut() {
-            for key in ["text", "value", "style"] {
-                if let Some(v) = element.get(key) {
-                    obj.insert(key.to_owned(), v.clone());
-                }
+        blocks.unwrap_or_else(|| json!([]))
+    }
+
+    /// Key of the per-person state of a message (`channel|ts|user`).
+    fn message_key(&self, user_id: &str) -> Option<String> {
+        match self {
+            Self::View(_) => None,
+            Self::Message { channel, message } => {
+                Some(format!("{}|{}|{user_id}", channel.id, message.ts))
+            }
+            Self::Ephemeral { channel, ephemeral } => {
+                Some(format!("{}|{}|{user_id}", channel.id, ephemeral.message_ts))
             }
         }
-        let enterprise = team
+    }
+
+    fn surface_key(&self, user_id: &str) -> String {
+        match self {
+            Self::View(v) => format!("{}|{user_id}", v.id),
+            _ => self.message_key(user_id).unwrap_or_default(),
+        }
+    }
+
+    fn inputs(&self, st: &State, user_id: &str) -> Inputs {
+        match self {
+            Self::View(v) => v.inputs.clone(),
+            _ => self
+                .message_key(user_id)
+                .and_then(|k| st.message_inputs.get(&k).cloned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn locate(st: &State, surface: &Surface, user_id: &str) -> Result<Located> {
+    match surface {
+        Surface::View { view_id } => {
+            let view = st
+                .views
+                .iter()
+                .find(|v| v.id == *view_id && !v.closed)
+                .cloned()
+                .ok_or_else(|| StandinError::NotFound(format!("open view {view_id}")))?;
+            if view.user_id != user_id {
+                return Err(StandinError::Invalid(format!(
+                    "view {view_id} is shown to {}, not to {user_id}",
+                    view.user_id
+                )));
+            }
+            Ok(Located::View(view))
+        }
+        Surface::Message {
+            channel_id,
+            message_ts,
+        } => {
+            let channel = st
+                .channel(channel_id)
+                .cloned()
+                .ok_or_else(|| StandinError::NotFound(format!("channel {channel_id}")))?;
+            if let Some(m) = st
+                .messages
+                .get(&channel.id)
+                .and_then(|ms| ms.iter().find(|m| m.ts == *message_ts && !m.deleted))
+            {
+                return Ok(Located::Message {
+                    channel,
+                    message: m.clone(),
+                });
+            }
+            if let Some(e) = st.ephemerals.iter().find(|e| {
+                e.message_ts == *message_ts
+                    && e.channel == channel.id
+                    && e.user == user_id
+                    && !e.deleted
+            }) {
+                return Ok(Located::Ephemeral {
+                    channel,
+                    ephemeral: e.clone(),
+                });
+            }
+            Err(StandinError::NotFound(format!(
+                "message {message_ts} in {channel_id} (ephemeral messages only for the user who sees them)"
+            )))
+        }
+    }
+}
+
+/// The person, their workspace and the installation a surface belongs to.
+struct Who {
+    user: crate::state::User,
+    team: crate::state::Team,
+    install: Installation,
+}
+
+fn who(st: &State, located: &Located, user_id: &str) -> Result<Who> {
+    let (team_id, install) = match located {
+        Located::View(v) => (
+            v.team_id.clone(),
+            st.installs
+                .get(&v.install_id)
+                .cloned()
+                .ok_or_else(|| StandinError::NotFound("installation".into()))?,
+        ),
+        Located::Message { channel, .. } | Located::Ephemeral { channel, .. } => {
+            let install = install_for_team(st, &channel.team_id).ok_or_else(|| {
+                StandinError::Invalid(format!("the app is not installed in {}", channel.team_id))
+            })?;
+            (channel.team_id.clone(), install)
+        }
+    };
+    let (user, team) = user_and_team(st, user_id, &team_id)?;
+    Ok(Who {
+        user,
+        team,
+        install,
+    })
+}
+
+impl Who {
+    fn user_json(&self) -> Value {
+        json!({"id": self.user.id, "username": self.user.name, "name": self.user.name, "team_id": self.team.id})
+    }
+
+    /// `team`: `null` for org-wide installs (BOLTPY-REQ), else `{id, domain}`
+    /// (plus `enterprise_id` / `enterprise_name` in a Grid workspace, BOLTPY-SUG).
+    fn team_json(&self, st: &State) -> Value {
+        if self.install.is_enterprise_install {
+            return Value::Null;
+        }
+        let mut team = json!({"id": self.team.id, "domain": self.team.domain});
+        if let (Some(obj), Some(e)) = (
+            team.as_object_mut(),
+            self.team
+                .enterprise_id
+                .as_ref()
+                .and_then(|e| st.enterprises.get(e)),
+        ) {
+            obj.insert("enterprise_id".into(), json!(e.id));
+            obj.insert("enterprise_name".into(), json!(e.name));
+        }
+        team
+    }
+
+    fn enterprise_json(&self, st: &State) -> Value {
+        self.team
             .enterprise_id
             .as_ref()
             .and_then(|e| st.enterprises.get(e))
-            .map(|e| json!({"id": e.id, "name": e.name}));
-        let payload = json!({
-            "type": "block_actions",
-            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": team.id},
-            "api_app_id": install.app_id,
-            "token": core.verification_token,
-            "container": {"type": "message", "message_ts": click.message_ts, "channel_id": channel.id, "is_ephemeral": is_ephemeral},
-            "trigger_id": trigger_id,
-            "team": {"id": team.id, "domain": team.domain},
-            "enterprise": enterprise,
-            "is_enterprise_install": install.is_enterprise_install,
-            "channel": {"id": channel.id, "name": channel.name},
-            "message": message_json,
-            "state": {"values": {}},
-            "response_url": response_url,
-            "actions": [action],
-        });
-        (payload, response_url, trigger_id)
-    };
-    let mut ack = send_interaction(core, app_url, &payload).await?;
-    ack.response_url = Some(response_url);
-    ack.trigger_id = Some(trigger_id);
-    Ok(ack)
+            .map_or(Value::Null, |e| json!({"id": e.id, "name": e.name}))
+    }
+
+    /// The fields every interactivity payload carries.
+    fn envelope(&self, core: &Core, st: &State, kind: &str) -> Map<String, Value> {
+        let mut p = Map::new();
+        p.insert("type".into(), json!(kind));
+        p.insert("user".into(), self.user_json());
+        p.insert("api_app_id".into(), json!(self.install.app_id));
+        p.insert("token".into(), json!(core.verification_token));
+        p.insert("team".into(), self.team_json(st));
+        p.insert("enterprise".into(), self.enterprise_json(st));
+        p.insert(
+            "is_enterprise_install".into(),
+            json!(self.install.is_enterprise_install),
+        );
+        p
+    }
 }
 
-/// Submits a stored modal (`view_submission`) and applies the app's
-/// `response_action` (close, `errors`, `update`, `push`, `clear`).
+/// `channel` in payloads: DMs are named `directmessage` (JAVA-BAP).
+fn channel_ref(channel: &crate::state::Channel) -> Value {
+    let name = if channel.is_im {
+        "directmessage"
+    } else {
+        channel.name.as_str()
+    };
+    json!({"id": channel.id, "name": name})
+}
+
+/// Adds the surface-specific parts of a `block_actions` / `block_suggestion` payload.
+/// Messages: `container{type:message,…}`, `channel`, `message` (not for
+/// ephemerals: JAVA-BAP `jsonWithState`), `state`, `response_url` (block_actions only).
+/// Views: `container{type:view,view_id}` and `view` with its state; no
+/// `channel`, `message` or `response_url` (BOLTJS-BA, BOLTPY-SUG).
+fn add_surface(
+    core: &Core,
+    st: &mut State,
+    payload: &mut Map<String, Value>,
+    located: &Located,
+    who: &Who,
+    with_response_url: bool,
+) {
+    match located {
+        Located::View(v) => {
+            payload.insert("container".into(), json!({"type": "view", "view_id": v.id}));
+            let view = st
+                .views
+                .iter()
+                .find(|sv| sv.id == v.id)
+                .cloned()
+                .unwrap_or_else(|| v.clone());
+            payload.insert("view".into(), crate::web_api::views::view_json(st, &view));
+        }
+        Located::Message { channel, .. } | Located::Ephemeral { channel, .. } => {
+            let (ts, is_ephemeral) = match located {
+                Located::Ephemeral { ephemeral, .. } => (ephemeral.message_ts.clone(), true),
+                Located::Message { message, .. } => (message.ts.clone(), false),
+                Located::View(_) => (String::new(), false),
+            };
+            payload.insert(
+                "container".into(),
+                json!({"type": "message", "message_ts": ts, "channel_id": channel.id, "is_ephemeral": is_ephemeral}),
+            );
+            payload.insert("channel".into(), channel_ref(channel));
+            if let Located::Message { message, .. } = located {
+                payload.insert("message".into(), message.to_json(&channel.team_id));
+            }
+            let inputs = located.inputs(st, &who.user.id);
+            payload.insert(
+                "state".into(),
+                json!({"values": blockkit::state_values(&located.blocks(), &inputs)}),
+            );
+            if with_response_url {
+                let url = mint_response_url(
+                    st,
+                    core,
+                    UrlTarget {
+                        kind: "actions",
+                        team_id: &who.team.id,
+                        channel_id: &channel.id,
+                        user_id: &who.user.id,
+                        install_id: &who.install.id,
+                        source: Some((ts, is_ephemeral)),
+                    },
+                );
+                payload.insert("response_url".into(), json!(url));
+            }
+        }
+    }
+}
+
+/// Clicks an element of a stored message and sends the `block_actions` payload
+/// (kept for existing callers: the same as [`act`] with [`Input::Click`]).
+pub async fn click_button(core: &Core, app_url: &str, click: &ButtonClick) -> Result<Ack> {
+    let outcome = act(
+        core,
+        app_url,
+        &Act {
+            user_id: click.user_id.clone(),
+            surface: Surface::message(&click.channel_id, &click.message_ts),
+            block_id: None,
+            action_id: click.action_id.clone(),
+            input: Input::Click,
+        },
+    )
+    .await?;
+    outcome
+        .dispatched
+        .ok_or_else(|| StandinError::Invalid("the element did not dispatch".into()))
+}
+
+/// A person acts on an element of a message, ephemeral message, modal or App
+/// Home: the element's state changes as in Slack's client and, when the
+/// element dispatches, the app gets a Slack-shaped `block_actions` request.
+pub async fn act(core: &Core, app_url: &str, act: &Act) -> Result<ActOutcome> {
+    let prepared = {
+        let mut guard = core.state.lock();
+        let st = &mut *guard;
+        let located = locate(st, &act.surface, &act.user_id)?;
+        let who = who(st, &located, &act.user_id)?;
+        let blocks = located.blocks();
+        let (block_id, in_input, dispatch_action, element) =
+            blockkit::find_element(&blocks, act.block_id.as_deref(), &act.action_id).ok_or_else(
+                || {
+                    StandinError::NotFound(format!(
+                        "action_id {} (block {:?}) on {:?}",
+                        act.action_id, act.block_id, act.surface
+                    ))
+                },
+            )?;
+        let shown_key = format!(
+            "{}|{block_id}|{}",
+            located.surface_key(&act.user_id),
+            act.action_id
+        );
+        let shown = st
+            .shown_options
+            .get(&shown_key)
+            .cloned()
+            .unwrap_or_default();
+        let applied =
+            blockkit::apply_input(&element, &act.input, &shown).map_err(StandinError::Invalid)?;
+        check_picked_ids(st, &who, &element, &applied.picked_ids)?;
+        let kind = element
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(value) = applied.state.clone() {
+            store_input(st, &located, &act.user_id, &block_id, &act.action_id, value);
+        }
+        let located = locate(st, &act.surface, &act.user_id)?;
+        let state = match &located {
+            Located::View(v) => v.state_values.clone(),
+            _ => blockkit::state_values(&located.blocks(), &located.inputs(st, &act.user_id)),
+        };
+        let dispatches = !in_input || dispatch_action;
+        if dispatches {
+            let trigger_id = st.issue_trigger(&who.team.id, &who.user.id);
+            let mut action = Map::new();
+            action.insert("type".into(), json!(kind));
+            action.insert("action_id".into(), json!(act.action_id));
+            action.insert("block_id".into(), json!(block_id));
+            action.extend(applied.action);
+            if let Some(p) = element.get("placeholder") {
+                action.insert("placeholder".into(), p.clone());
+            }
+            action.insert(
+                "action_ts".into(),
+                json!(format!("{}.{:06}", ids::unix_now(), ids::digits(6))),
+            );
+            let mut payload = who.envelope(core, st, "block_actions");
+            payload.insert("trigger_id".into(), json!(trigger_id));
+            add_surface(core, st, &mut payload, &located, &who, true);
+            payload.insert("actions".into(), json!([Value::Object(action)]));
+            Some((Value::Object(payload), trigger_id, state))
+        } else {
+            return Ok(ActOutcome {
+                dispatched: None,
+                state,
+            });
+        }
+    };
+    let Some((payload, trigger_id, state)) = prepared else {
+        return Err(StandinError::Invalid("nothing to send".into()));
+    };
+    let response_url = payload
+        .get("response_url")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut ack = send_interaction(core, app_url, &payload).await?;
+    ack.response_url = response_url;
+    ack.trigger_id = Some(trigger_id);
+    Ok(ActOutcome {
+        dispatched: Some(ack),
+        state,
+    })
+}
+
+/// A person can only pick users, conversations and channels that exist in
+/// their workspace (Slack's pickers list nothing else).
+fn check_picked_ids(st: &State, who: &Who, element: &Value, picked: &[String]) -> Result<()> {
+    let kind = element
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    for id in picked {
+        let known = if kind.contains("users") {
+            st.users
+                .get(id)
+                .is_some_and(|u| u.team_id == who.team.id && !u.deleted)
+        } else {
+            st.channel(id).is_some_and(|c| c.team_id == who.team.id)
+        };
+        if !known {
+            return Err(StandinError::Invalid(format!(
+                "a {kind} in {} does not list {id}",
+                who.team.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn store_input(
+    st: &mut State,
+    located: &Located,
+    user_id: &str,
+    block_id: &str,
+    action_id: &str,
+    value: Value,
+) {
+    match located {
+        Located::View(v) => {
+            if let Some(view) = st.views.iter_mut().find(|sv| sv.id == v.id) {
+                view.inputs
+                    .entry(block_id.to_owned())
+                    .or_default()
+                    .insert(action_id.to_owned(), value);
+                view.refresh_state();
+            }
+        }
+        _ => {
+            if let Some(key) = located.message_key(user_id) {
+                st.message_inputs
+                    .entry(key)
+                    .or_default()
+                    .entry(block_id.to_owned())
+                    .or_default()
+                    .insert(action_id.to_owned(), value);
+            }
+        }
+    }
+}
+
+/// A person types into an `external_select`: Slack sends `block_suggestion`
+/// to the app's options load URL (once `min_query_length`, default 3, is
+/// reached) and shows the options of a valid answer. A bad answer shows
+/// nothing and the app is not told.
+pub async fn load_options(
+    core: &Core,
+    options_url: &str,
+    load: &OptionsLoad,
+) -> Result<OptionsOutcome> {
+    let (payload, shown_key) = {
+        let mut guard = core.state.lock();
+        let st = &mut *guard;
+        let located = locate(st, &load.surface, &load.user_id)?;
+        let who = who(st, &located, &load.user_id)?;
+        let (block_id, _, _, element) =
+            blockkit::find_element(&located.blocks(), load.block_id.as_deref(), &load.action_id)
+                .ok_or_else(|| {
+                    StandinError::NotFound(format!(
+                        "action_id {} on {:?}",
+                        load.action_id, load.surface
+                    ))
+                })?;
+        let kind = element
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !matches!(kind, "external_select" | "multi_external_select") {
+            return Err(StandinError::Invalid(format!(
+                "a {kind} does not load options from the app"
+            )));
+        }
+        let min = element
+            .get("min_query_length")
+            .and_then(Value::as_u64)
+            .unwrap_or(3);
+        if u64::try_from(load.value.chars().count()).unwrap_or(u64::MAX) < min {
+            return Ok(OptionsOutcome {
+                ack: None,
+                options: Vec::new(),
+                problems: vec![format!(
+                    "typed {} characters; Slack waits for min_query_length {min}",
+                    load.value.chars().count()
+                )],
+            });
+        }
+        let mut payload = who.envelope(core, st, "block_suggestion");
+        payload.insert("action_id".into(), json!(load.action_id));
+        payload.insert("block_id".into(), json!(block_id));
+        payload.insert("value".into(), json!(load.value));
+        add_surface(core, st, &mut payload, &located, &who, false);
+        let shown_key = format!(
+            "{}|{block_id}|{}",
+            located.surface_key(&load.user_id),
+            load.action_id
+        );
+        (Value::Object(payload), shown_key)
+    };
+    let ack = send_interaction(core, options_url, &payload).await?;
+    let checked = if !ack.acked {
+        Err(vec![format!(
+            "no 2xx within the ack window (status {:?})",
+            ack.status
+        )])
+    } else {
+        match ack.json() {
+            Some(answer) => blockkit::check_options_answer(&answer),
+            None => Err(vec!["the answer is not JSON".to_owned()]),
+        }
+    };
+    let (options, problems) = match checked {
+        Ok(options) => (options, Vec::new()),
+        Err(problems) => (Vec::new(), problems),
+    };
+    core.state
+        .lock()
+        .shown_options
+        .insert(shown_key, options.clone());
+    Ok(OptionsOutcome {
+        ack: Some(ack),
+        options,
+        problems,
+    })
+}
+
+/// Submits a stored modal (`view_submission`) like a person clicking its
+/// submit button, and applies the app's `response_action` the way Slack does.
 pub async fn submit_view(
     core: &Core,
     app_url: &str,
     submit: &ViewSubmit,
 ) -> Result<ViewSubmitOutcome> {
-    let (payload, view_id) = {
+    let payload = {
         let mut guard = core.state.lock();
         let st = &mut *guard;
         let view = st
@@ -670,55 +1184,47 @@ pub async fn submit_view(
             .find(|v| v.id == submit.view_id && !v.closed)
             .cloned()
             .ok_or_else(|| StandinError::NotFound(format!("open view {}", submit.view_id)))?;
+        if view.kind != "modal" {
+            return Err(StandinError::Invalid(format!(
+                "view {} is a {} view; only modals are submitted",
+                view.id, view.kind
+            )));
+        }
         let user_id = submit
             .user_id
             .clone()
             .unwrap_or_else(|| view.user_id.clone());
-        let (user, team) = user_and_team(st, &user_id, &view.team_id)?;
-        let install = st
-            .installs
-            .get(&view.install_id)
-            .cloned()
-            .ok_or_else(|| StandinError::NotFound("installation".into()))?;
-        let values = if submit.values.is_null() {
-            json!({})
-        } else {
-            submit.values.clone()
-        };
-        if let Some(v) = st.views.iter_mut().find(|v| v.id == view.id) {
-            v.state_values = values;
-        }
+        let located = locate(st, &Surface::view(&view.id), &user_id)?;
+        let who = who(st, &located, &user_id)?;
+        apply_submitted_values(st, &located, &user_id, &submit.values)?;
         let stored = st
             .views
             .iter()
             .find(|v| v.id == view.id)
             .cloned()
             .unwrap_or(view);
-        let view_json = crate::web_api::views::view_json(st, &stored);
-        let trigger_id = st.issue_trigger(&team.id, &user.id);
-        let enterprise = team
-            .enterprise_id
-            .as_ref()
-            .and_then(|e| st.enterprises.get(e))
-            .map(|e| json!({"id": e.id, "name": e.name}));
-        let team_json = if install.is_enterprise_install {
-            Value::Null
-        } else {
-            json!({"id": team.id, "domain": team.domain})
-        };
-        let payload = json!({
-            "type": "view_submission",
-            "team": team_json,
-            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": team.id},
-            "api_app_id": install.app_id,
-            "token": core.verification_token,
-            "trigger_id": trigger_id,
-            "view": view_json,
-            "response_urls": [],
-            "enterprise": enterprise,
-            "is_enterprise_install": install.is_enterprise_install,
-        });
-        (payload, stored.id)
+        let blocks = stored
+            .definition
+            .get("blocks")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        let client_errors = blockkit::client_side_errors(&blocks, &stored.inputs);
+        if !client_errors.is_empty() {
+            return Ok(ViewSubmitOutcome {
+                ack: None,
+                response_action: None,
+                errors: None,
+                client_errors,
+                slack_error: None,
+                problems: Vec::new(),
+            });
+        }
+        let trigger_id = st.issue_trigger(&who.team.id, &who.user.id);
+        let mut payload = who.envelope(core, st, "view_submission");
+        payload.insert("trigger_id".into(), json!(trigger_id));
+        payload.insert("view".into(), crate::web_api::views::view_json(st, &stored));
+        payload.insert("response_urls".into(), json!([]));
+        Value::Object(payload)
     };
     let ack = send_interaction(core, app_url, &payload).await?;
     let reply = ack.json();
@@ -728,66 +1234,224 @@ pub async fn submit_view(
         .and_then(Value::as_str)
         .map(str::to_owned);
     let errors = reply.as_ref().and_then(|r| r.get("errors")).cloned();
-    if ack.acked {
+    let problems = if ack.acked {
         let mut st = core.state.lock();
-        apply_view_response(&mut st, &view_id, action.as_deref(), reply.as_ref());
-    }
+        apply_view_response(&mut st, &submit.view_id, action.as_deref(), reply.as_ref())
+    } else {
+        vec![format!(
+            "no 2xx within the ack window (status {:?})",
+            ack.status
+        )]
+    };
     Ok(ViewSubmitOutcome {
-        ack,
+        ack: Some(ack),
         response_action: action,
         errors,
+        client_errors: BTreeMap::new(),
+        slack_error: (!problems.is_empty()).then(|| TROUBLE_CONNECTING.to_owned()),
+        problems,
     })
 }
 
-fn apply_view_response(st: &mut State, view_id: &str, action: Option<&str>, reply: Option<&Value>) {
+/// Applies [`ViewSubmit::values`] as if a person entered each value.
+fn apply_submitted_values(
+    st: &mut State,
+    located: &Located,
+    user_id: &str,
+    values: &Value,
+) -> Result<()> {
+    let Some(blocks_map) = values.as_object() else {
+        return if values.is_null() {
+            Ok(())
+        } else {
+            Err(StandinError::Invalid("values must be an object".into()))
+        };
+    };
+    let blocks = located.blocks();
+    for (block_id, actions) in blocks_map {
+        let Some(actions) = actions.as_object() else {
+            return Err(StandinError::Invalid(format!(
+                "values.{block_id} must be an object"
+            )));
+        };
+        for (action_id, state) in actions {
+            let (_, _, _, element) = blockkit::find_element(&blocks, Some(block_id), action_id)
+                .ok_or_else(|| {
+                    StandinError::Invalid(format!(
+                        "the view has no element {block_id}/{action_id}: Slack could never send it"
+                    ))
+                })?;
+            let kind = element
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let key = blockkit::state_key(kind).ok_or_else(|| {
+                StandinError::Invalid(format!(
+                    "{block_id}/{action_id} is a {kind}, which has no state"
+                ))
+            })?;
+            if state.get("type").and_then(Value::as_str) != Some(kind) {
+                return Err(StandinError::Invalid(format!(
+                    "{block_id}/{action_id} is a {kind}; its state has type {kind}"
+                )));
+            }
+            let value = state
+                .get(key)
+                .cloned()
+                .ok_or_else(|| StandinError::Invalid(format!("a {kind}'s state carries {key}")))?;
+            store_input(st, located, user_id, block_id, action_id, value);
+        }
+    }
+    Ok(())
+}
+
+/// Applies a `view_submission` answer. Returns why Slack could not apply it
+/// (empty when it could); in that case nothing changes and the person sees
+/// [`TROUBLE_CONNECTING`].
+fn apply_view_response(
+    st: &mut State,
+    view_id: &str,
+    action: Option<&str>,
+    reply: Option<&Value>,
+) -> Vec<String> {
     let new_view = reply.and_then(|r| r.get("view")).cloned();
+    let checked_view = |expected: &str| -> Result<Value, Vec<String>> {
+        let Some(mut def) = new_view.clone() else {
+            return Err(vec![format!("response_action {expected} without a view")]);
+        };
+        match crate::limits::validate_view(&def, Some("modal")) {
+            Ok(()) => {
+                blockkit::normalize_view(&mut def);
+                Ok(def)
+            }
+            Err(crate::limits::ViewError::TooLarge) => Err(vec!["view_too_large".to_owned()]),
+            Err(crate::limits::ViewError::Invalid(v)) => Err(v
+                .iter()
+                .map(crate::limits::Violation::to_slack_message)
+                .collect()),
+        }
+    };
     match action {
         None => {
             if let Some(v) = st.views.iter_mut().find(|v| v.id == view_id) {
                 v.closed = true;
             }
         }
-        Some("update") => {
-            if let (Some(v), Some(def)) = (st.views.iter_mut().find(|v| v.id == view_id), new_view)
+        Some("errors") => {
+            if !reply
+                .and_then(|r| r.get("errors"))
+                .is_some_and(Value::is_object)
             {
-                let old = std::mem::replace(&mut v.definition, def);
-                v.history.push(old);
-                v.hash = format!("{}.{}", ids::unix_now(), ids::digits(8));
+                return vec!["response_action errors needs an errors object".to_owned()];
+            }
+        }
+        Some("update") => {
+            let def = match checked_view("update") {
+                Ok(d) => d,
+                Err(p) => return p,
+            };
+            if let Some(v) = st.views.iter_mut().find(|v| v.id == view_id) {
+                v.replace_definition(def);
             }
         }
         Some("push") => {
-            let Some(base) = st.views.iter().find(|v| v.id == view_id).cloned() else {
-                return;
+            let def = match checked_view("push") {
+                Ok(d) => d,
+                Err(p) => return p,
             };
-            if let Some(def) = new_view {
-                let mut pushed = base.clone();
-                pushed.id = ids::object_id('V');
-                pushed.definition = def;
-                pushed.hash = format!("{}.{}", ids::unix_now(), ids::digits(8));
-                pushed.previous_view_id = Some(base.id.clone());
-                pushed.root_view_id = base.root_view_id.clone().or(Some(base.id));
-                pushed.history = Vec::new();
-                pushed.state_values = json!({});
-                st.views.push(pushed);
-            }
-        }
-        Some("clear") => {
-            let root = st
+            let Some(base) = st.views.iter().find(|v| v.id == view_id).cloned() else {
+                return vec![format!("view {view_id} is gone")];
+            };
+            let root = base.root_view_id.clone().unwrap_or_else(|| base.id.clone());
+            let depth = st
                 .views
                 .iter()
-                .find(|v| v.id == view_id)
-                .and_then(|v| v.root_view_id.clone())
-                .unwrap_or_else(|| view_id.to_owned());
-            for v in st
-                .views
-                .iter_mut()
-                .filter(|v| v.id == root || v.root_view_id.as_deref() == Some(root.as_str()))
-            {
-                v.closed = true;
+                .filter(|v| !v.closed && (v.id == root || v.root_view_id.as_deref() == Some(&root)))
+                .count();
+            if depth >= crate::web_api::views::MAX_STACK {
+                return vec![format!(
+                    "push_limit_reached: the stack already holds {depth} views (limit 3, DOCS-M views.push)"
+                )];
             }
+            let mut pushed = base.clone();
+            pushed.id = ids::object_id('V');
+            pushed.definition = def;
+            pushed.hash = format!("{}.{}", ids::unix_now(), ids::digits(8));
+            pushed.previous_view_id = Some(base.id.clone());
+            pushed.root_view_id = Some(root);
+            pushed.history = Vec::new();
+            pushed.inputs = Inputs::new();
+            pushed.refresh_state();
+            st.views.push(pushed);
         }
-        Some(_) => {}
+        Some("clear") => close_stack(st, view_id),
+        Some(other) => return vec![format!("unknown response_action {other:?}")],
     }
+    Vec::new()
+}
+
+fn close_stack(st: &mut State, view_id: &str) {
+    let root = st
+        .views
+        .iter()
+        .find(|v| v.id == view_id)
+        .and_then(|v| v.root_view_id.clone())
+        .unwrap_or_else(|| view_id.to_owned());
+    for v in st
+        .views
+        .iter_mut()
+        .filter(|v| v.id == root || v.root_view_id.as_deref() == Some(root.as_str()))
+    {
+        v.closed = true;
+    }
+}
+
+/// A person clicks a modal's close button (or ×). The view is popped (the
+/// whole stack with `clear_on_close: true`); with `notify_on_close: true` the
+/// app gets `view_closed` with `is_cleared`.
+pub async fn close_view(
+    core: &Core,
+    app_url: &str,
+    view_id: &str,
+    user_id: Option<&str>,
+) -> Result<ViewCloseOutcome> {
+    let (payload, is_cleared) = {
+        let mut guard = core.state.lock();
+        let st = &mut *guard;
+        let view = st
+            .views
+            .iter()
+            .find(|v| v.id == view_id && !v.closed && v.kind == "modal")
+            .cloned()
+            .ok_or_else(|| StandinError::NotFound(format!("open modal {view_id}")))?;
+        let user_id = user_id.map_or_else(|| view.user_id.clone(), str::to_owned);
+        let located = locate(st, &Surface::view(view_id), &user_id)?;
+        let who = who(st, &located, &user_id)?;
+        let flag = |k: &str| {
+            view.definition
+                .get(k)
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        let is_cleared = flag("clear_on_close");
+        let payload = flag("notify_on_close").then(|| {
+            let mut p = who.envelope(core, st, "view_closed");
+            p.insert("view".into(), crate::web_api::views::view_json(st, &view));
+            p.insert("is_cleared".into(), json!(is_cleared));
+            Value::Object(p)
+        });
+        if is_cleared {
+            close_stack(st, view_id);
+        } else if let Some(v) = st.views.iter_mut().find(|v| v.id == view_id) {
+            v.closed = true;
+        }
+        (payload, is_cleared)
+    };
+    let ack = match payload {
+        Some(p) => Some(send_interaction(core, app_url, &p).await?),
+        None => None,
+    };
+    Ok(ViewCloseOutcome { ack, is_cleared })
 }
 
 /// Sends an Events API `event_callback` wrapping `event` for the app installed
@@ -828,4 +1492,158 @@ pub async fn verify_events_url(core: &Core, app_url: &str) -> Result<bool> {
     Ok(form
         .iter()
         .any(|(k, v)| k == "challenge" && *v == challenge))
+}
+
+/// The Events API subscription a message in `channel` falls under, and the
+/// event's `channel_type`.
+fn message_subscription(channel: &crate::state::Channel) -> (&'static str, &'static str) {
+    if channel.is_im {
+        ("message.im", "im")
+    } else if channel.is_private {
+        ("message.groups", "group")
+    } else {
+        ("message.channels", "channel")
+    }
+}
+
+/// The `event_callback` Slack delivers for a new message, when the app
+/// subscribed to that channel type and its bot can see the channel. Slack
+/// also delivers the app's own posts (Bolt drops them with `ignoreSelf`:
+/// BOLTJS-MW), so a handler that answers every `message.im` loops.
+pub fn message_event(core: &Core, st: &State, message: &Message) -> Option<Value> {
+    let channel = st.channel(&message.channel)?;
+    let (subscription, channel_type) = message_subscription(channel);
+    if !st.subscribed(subscription) {
+        return None;
+    }
+    let install = install_for_team(st, &channel.team_id)?;
+    if !channel.has_member(&install.bot_user_id) {
+        return None;
+    }
+    let mut event = json!({
+        "type": "message",
+        "channel": channel.id,
+        "user": message.user,
+        "text": message.text,
+        "ts": message.ts,
+        "event_ts": message.ts,
+        "channel_type": channel_type,
+        "team": channel.team_id,
+    });
+    if let Some(obj) = event.as_object_mut() {
+        if let Some(b) = &message.blocks {
+            obj.insert("blocks".into(), b.clone());
+        }
+        if let Some(t) = &message.thread_ts {
+            obj.insert("thread_ts".into(), json!(t));
+        }
+        match (&message.bot_id, &message.app_id) {
+            (Some(bot), app) => {
+                obj.insert("bot_id".into(), json!(bot));
+                obj.insert("app_id".into(), json!(app));
+            }
+            (None, _) => {
+                obj.insert("client_msg_id".into(), json!(ids::secret(32)));
+            }
+        }
+    }
+    Some(wrap_event(
+        core,
+        st,
+        &install,
+        Some(&channel.team_id),
+        event,
+    ))
+}
+
+/// A person writes a message (optionally in a thread): it is stored and, if
+/// the app subscribed (e.g. `message.im` for its DM), delivered to the events URL.
+pub async fn user_writes(
+    core: &Core,
+    channel_id: &str,
+    user_id: &str,
+    text: &str,
+    thread_ts: Option<&str>,
+) -> Result<(Message, Option<Delivery>)> {
+    let (message, body, url) = {
+        let mut st = core.state.lock();
+        let channel = st
+            .channel(channel_id)
+            .cloned()
+            .ok_or_else(|| StandinError::NotFound(format!("channel {channel_id}")))?;
+        if !channel.has_member(user_id) {
+            return Err(StandinError::Invalid(format!(
+                "{user_id} is not a member of {channel_id}"
+            )));
+        }
+        let message = st.push_message(Message {
+            ts: String::new(),
+            channel: channel.id.clone(),
+            user: user_id.to_owned(),
+            bot_id: None,
+            app_id: None,
+            text: text.to_owned(),
+            blocks: None,
+            attachments: None,
+            thread_ts: thread_ts.map(str::to_owned),
+            origin: MessageOrigin::Seed,
+            edits: Vec::new(),
+            deleted: false,
+        });
+        let body = message_event(core, &st, &message);
+        (message, body, st.events_url.clone())
+    };
+    let delivery = match (body, url) {
+        (Some(body), Some(url)) => {
+            Some(deliver_with_retries(core, "event", &url, body.to_string()).await)
+        }
+        _ => None,
+    };
+    Ok((message, delivery))
+}
+
+/// A person opens the app's Home (`tab: home`) or Messages tab: Slack sends
+/// `app_home_opened` with `user`, `channel` (the app DM), `tab`, `event_ts`
+/// and, once one was published, `view` (TYPES events/app.ts).
+pub async fn open_app_home(core: &Core, user_id: &str, tab: &str) -> Result<Delivery> {
+    let (body, url) = {
+        let mut guard = core.state.lock();
+        let st = &mut *guard;
+        let url = st.events_url.clone().ok_or_else(|| {
+            StandinError::Invalid("no events URL configured (set_events_url)".into())
+        })?;
+        if !st.subscribed("app_home_opened") {
+            return Err(StandinError::Invalid(
+                "the app did not subscribe to app_home_opened".into(),
+            ));
+        }
+        let user = st
+            .users
+            .get(user_id)
+            .cloned()
+            .ok_or_else(|| StandinError::NotFound(format!("user {user_id}")))?;
+        let install = install_for_team(st, &user.team_id).ok_or_else(|| {
+            StandinError::Invalid(format!("the app is not installed in {}", user.team_id))
+        })?;
+        let dm = st.im_channel(&user.team_id, &install.bot_user_id, &user.id);
+        let mut event = json!({
+            "type": "app_home_opened",
+            "user": user.id,
+            "channel": dm.id,
+            "tab": tab,
+            "event_ts": format!("{}.{:06}", ids::unix_now(), ids::digits(6)),
+        });
+        if let Some(view) = st
+            .views
+            .iter()
+            .find(|v| v.kind == "home" && v.user_id == user.id && v.install_id == install.id)
+            .cloned()
+            && let Some(obj) = event.as_object_mut()
+        {
+            obj.insert("view".into(), crate::web_api::views::view_json(st, &view));
+        }
+        let body = wrap_event(core, st, &install, Some(&user.team_id), event).to_string();
+        (body, url)
+    };
+    Ok(deliver_with_retries(core, "event", &url, body).await)
 }

@@ -61,7 +61,9 @@ fn content(payload: &Value) -> Result<Content, (StatusCode, &'static str)> {
             if limits::validate_message_blocks(b).is_err() {
                 return Err((StatusCode::BAD_REQUEST, "invalid_blocks"));
             }
-            Some(Value::Array(b.clone()))
+            let mut blocks = Value::Array(b.clone());
+            crate::blockkit::normalize_blocks(&mut blocks);
+            Some(blocks)
         }
         Some(_) => return Err((StatusCode::BAD_REQUEST, "invalid_blocks")),
     };

@@ -3,7 +3,7 @@
 //! Every route has a matching method on [`crate::SlackStandin`].
 
 use crate::config::ConsentMode;
-use crate::driver::{self, ButtonClick, SlashCommand, ViewSubmit};
+use crate::driver::{self, Act, ButtonClick, OptionsLoad, SlashCommand, ViewSubmit};
 use crate::error::StandinError;
 use crate::faults::{LatencyFault, RateLimitFault, ServerErrorFault};
 use crate::seed::{self, NewUser};
@@ -71,6 +71,11 @@ pub fn router() -> Router<Arc<Core>> {
         .route("/_standin/driver/click_button", post(drive_click))
         .route("/_standin/driver/submit_view", post(drive_submit))
         .route("/_standin/driver/event", post(drive_event))
+        .route("/_standin/driver/act", post(drive_act))
+        .route("/_standin/driver/load_options", post(drive_load_options))
+        .route("/_standin/driver/close_view", post(drive_close_view))
+        .route("/_standin/driver/open_app_home", post(drive_open_app_home))
+        .route("/_standin/driver/user_writes", post(drive_user_writes))
 }
 
 async fn summary(AxumState(core): Core_) -> Response {
@@ -271,6 +276,7 @@ struct SettingsBody {
     consent: Option<ConsentMode>,
     enforce_rate_limits: Option<bool>,
     events_url: Option<String>,
+    event_subscriptions: Option<Vec<String>>,
 }
 
 async fn settings(AxumState(core): Core_, Json(b): Json<SettingsBody>) -> Response {
@@ -280,6 +286,9 @@ async fn settings(AxumState(core): Core_, Json(b): Json<SettingsBody>) -> Respon
     }
     if let Some(e) = b.enforce_rate_limits {
         st.enforce_rate_limits = e;
+    }
+    if let Some(e) = b.event_subscriptions {
+        st.event_subscriptions = e;
     }
     if let Some(u) = b.events_url {
         st.events_url = if u.is_empty() { None } else { Some(u) };
@@ -392,4 +401,67 @@ struct EventBody {
 
 async fn drive_event(AxumState(core): Core_, Json(b): Json<Drive<EventBody>>) -> Response {
     reply(driver::send_event(&core, &b.app_url, &b.body.team_id, b.body.event).await)
+}
+
+async fn drive_act(AxumState(core): Core_, Json(b): Json<Drive<Act>>) -> Response {
+    reply(driver::act(&core, &b.app_url, &b.body).await)
+}
+
+async fn drive_load_options(AxumState(core): Core_, Json(b): Json<Drive<OptionsLoad>>) -> Response {
+    reply(driver::load_options(&core, &b.app_url, &b.body).await)
+}
+
+#[derive(Deserialize)]
+struct CloseBody {
+    view_id: String,
+    user_id: Option<String>,
+}
+
+async fn drive_close_view(AxumState(core): Core_, Json(b): Json<Drive<CloseBody>>) -> Response {
+    reply(
+        driver::close_view(
+            &core,
+            &b.app_url,
+            &b.body.view_id,
+            b.body.user_id.as_deref(),
+        )
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct HomeBody {
+    user_id: String,
+    #[serde(default = "home_tab")]
+    tab: String,
+}
+
+fn home_tab() -> String {
+    "home".to_owned()
+}
+
+async fn drive_open_app_home(AxumState(core): Core_, Json(b): Json<HomeBody>) -> Response {
+    reply(driver::open_app_home(&core, &b.user_id, &b.tab).await)
+}
+
+#[derive(Deserialize)]
+struct WriteBody {
+    channel_id: String,
+    user_id: String,
+    text: String,
+    thread_ts: Option<String>,
+}
+
+async fn drive_user_writes(AxumState(core): Core_, Json(b): Json<WriteBody>) -> Response {
+    reply(
+        driver::user_writes(
+            &core,
+            &b.channel_id,
+            &b.user_id,
+            &b.text,
+            b.thread_ts.as_deref(),
+        )
+        .await
+        .map(|(message, delivery)| json!({"message": message, "delivery": delivery})),
+    )
 }

@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod blockkit;
 pub mod config;
 pub mod driver;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod ids;
 pub mod inspect;
 pub mod limits;
 pub mod oauth;
+pub mod person;
 pub mod rate_limit;
 pub mod seed;
 pub mod server;
@@ -39,10 +41,15 @@ pub mod signing;
 pub mod state;
 pub mod web_api;
 
+pub use blockkit::Input;
 pub use config::{ConsentMode, StandinConfig};
-pub use driver::{Ack, ButtonClick, SlashCommand, ViewSubmit, ViewSubmitOutcome};
+pub use driver::{
+    Ack, Act, ActOutcome, ButtonClick, OptionsLoad, OptionsOutcome, SlashCommand, Surface,
+    TROUBLE_CONNECTING, ViewCloseOutcome, ViewSubmit, ViewSubmitOutcome,
+};
 pub use error::{Result, StandinError};
 pub use oauth::Consent;
+pub use person::Person;
 pub use seed::{InstallTokens, NewUser};
 pub use state::{
     ApiCall, Channel, Delivery, DeliveryAttempt, Enterprise, EphemeralMessage, HookPost,
@@ -90,6 +97,8 @@ impl SlackStandin {
             st.enforce_rate_limits = config.enforce_rate_limits;
             st.events_url.clone_from(&config.events_url);
             st.consent = config.consent;
+            st.event_subscriptions
+                .clone_from(&config.event_subscriptions);
         }
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(2))
@@ -222,7 +231,8 @@ impl SlackStandin {
         self.with_state(|st| seed::install_directly(st, &app_id, &app_name, team_id, scopes))
     }
 
-    /// Posts a message as a user (e.g. a human writing in a channel).
+    /// Stores a message as a user without any event (seeding history). To
+    /// model a person writing, with the events Slack sends, use [`Self::user_writes`].
     pub fn post_as_user(&self, channel_id: &str, user_id: &str, text: &str) -> Result<Message> {
         self.with_state(|st| {
             if st.channel(channel_id).is_none() {
@@ -287,6 +297,95 @@ impl SlackStandin {
         submit: ViewSubmit,
     ) -> Result<ViewSubmitOutcome> {
         driver::submit_view(&self.core, app_url, &submit).await
+    }
+
+    /// A person in Slack: fills inputs, picks options, users and dates, clicks,
+    /// submits and closes views, writes messages, opens the App Home. Their
+    /// interactions go to `app_url` (the app's Interactivity Request URL; also
+    /// its options load URL unless [`Person::with_options_url`] says otherwise).
+    pub fn person(&self, user_id: &str, app_url: &str) -> Person<'_> {
+        Person::new(self, user_id, app_url)
+    }
+
+    /// A person acts on an element (see [`Act`]): the element's state changes
+    /// and, if it dispatches, the app gets `block_actions`.
+    pub async fn act(&self, app_url: &str, act: Act) -> Result<ActOutcome> {
+        driver::act(&self.core, app_url, &act).await
+    }
+
+    /// A person types into an `external_select`: `block_suggestion` to
+    /// `options_url`, answer checked like Slack does.
+    pub async fn load_options(
+        &self,
+        options_url: &str,
+        load: OptionsLoad,
+    ) -> Result<OptionsOutcome> {
+        driver::load_options(&self.core, options_url, &load).await
+    }
+
+    /// A person closes a modal (`view_closed` if it asked for `notify_on_close`).
+    pub async fn close_view(
+        &self,
+        app_url: &str,
+        view_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<ViewCloseOutcome> {
+        driver::close_view(&self.core, app_url, view_id, user_id).await
+    }
+
+    /// A person opens the app's Home or Messages tab (`app_home_opened` to the events URL).
+    pub async fn open_app_home(&self, user_id: &str, tab: &str) -> Result<Delivery> {
+        driver::open_app_home(&self.core, user_id, tab).await
+    }
+
+    /// A person writes a message; the app gets the `message` event it
+    /// subscribed to (e.g. `message.im`) at the events URL.
+    pub async fn user_writes(
+        &self,
+        channel_id: &str,
+        user_id: &str,
+        text: &str,
+        thread_ts: Option<&str>,
+    ) -> Result<(Message, Option<Delivery>)> {
+        driver::user_writes(&self.core, channel_id, user_id, text, thread_ts).await
+    }
+
+    /// Sets the bot events the app subscribed to (e.g. `["message.im", "app_home_opened"]`).
+    pub fn set_event_subscriptions(&self, events: &[&str]) {
+        self.with_state(|st| {
+            st.event_subscriptions = events.iter().map(|e| (*e).to_owned()).collect();
+        });
+    }
+
+    /// The DM channel between the app's bot and a user (created on first use).
+    pub fn app_dm(&self, user_id: &str) -> Result<Channel> {
+        self.with_state(|st| {
+            let user = st
+                .users
+                .get(user_id)
+                .cloned()
+                .ok_or_else(|| StandinError::NotFound(format!("user {user_id}")))?;
+            let install = driver::install_for_team(st, &user.team_id).ok_or_else(|| {
+                StandinError::Invalid(format!("the app is not installed in {}", user.team_id))
+            })?;
+            Ok(st.im_channel(&user.team_id, &install.bot_user_id, &user.id))
+        })
+    }
+
+    /// A view by id.
+    pub fn view(&self, view_id: &str) -> Option<View> {
+        self.with_state(|st| st.views.iter().find(|v| v.id == view_id).cloned())
+    }
+
+    /// The user's open modal on top of the stack, if any.
+    pub fn top_modal(&self, user_id: &str) -> Option<View> {
+        self.with_state(|st| {
+            st.views
+                .iter()
+                .rev()
+                .find(|v| v.kind == "modal" && v.user_id == user_id && !v.closed)
+                .cloned()
+        })
     }
 
     /// Sends an Events API `event_callback` (with retries) for the app installed in `team_id`.

@@ -323,8 +323,33 @@ pub struct View {
     pub history: Vec<Value>,
     /// Closed (submitted, cleared or dismissed).
     pub closed: bool,
-    /// Input state, `{block_id: {action_id: {type, value…}}}`.
+    /// `state.values` as Slack would send it now, `{block_id: {action_id: {type, value…}}}`:
+    /// derived from the definition's initial values and what the person entered.
     pub state_values: Value,
+    /// What the person entered, `block_id → action_id → value`. Survives an
+    /// update for elements whose `block_id` and `action_id` stay the same.
+    #[serde(default)]
+    pub inputs: crate::blockkit::Inputs,
+}
+
+impl View {
+    /// Recomputes [`View::state_values`] from the definition and the inputs.
+    pub fn refresh_state(&mut self) {
+        let blocks = self
+            .definition
+            .get("blocks")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        self.state_values = crate::blockkit::state_values(&blocks, &self.inputs);
+    }
+
+    /// Replaces the definition (keeping the old one in the history) and bumps the hash.
+    pub fn replace_definition(&mut self, definition: Value) {
+        let old = std::mem::replace(&mut self.definition, definition);
+        self.history.push(old);
+        self.hash = format!("{}.{}", ids::unix_now(), ids::digits(8));
+        self.refresh_state();
+    }
 }
 
 /// An app installation (workspace or org-wide).
@@ -600,7 +625,23 @@ pub struct State {
     pub events_url: Option<String>,
     /// What `/oauth/v2/authorize` does.
     pub consent: ConsentMode,
+    /// What people entered in messages: `"{channel}|{ts}|{user}"` → inputs
+    /// (message state is per viewer, like a Slack client's).
+    pub message_inputs: HashMap<String, crate::blockkit::Inputs>,
+    /// Options an `external_select` last showed a person:
+    /// `"{surface}|{block_id}|{action_id}|{user}"` → options.
+    pub shown_options: HashMap<String, Vec<Value>>,
+    /// Event types the app subscribed to (Event Subscriptions), e.g. `message.im`.
+    pub event_subscriptions: Vec<String>,
 }
+
+/// The bot events the stand-in delivers unless told otherwise: what Latch subscribes to.
+pub const DEFAULT_EVENT_SUBSCRIPTIONS: &[&str] = &[
+    "app_home_opened",
+    "message.im",
+    "app_uninstalled",
+    "tokens_revoked",
+];
 
 impl State {
     /// Forgets everything (config-derived settings are kept).
@@ -609,13 +650,20 @@ impl State {
         let enforce = self.enforce_rate_limits;
         let events_url = self.events_url.take();
         let consent = self.consent;
+        let event_subscriptions = std::mem::take(&mut self.event_subscriptions);
         *self = State {
             timings,
             enforce_rate_limits: enforce,
             events_url,
             consent,
+            event_subscriptions,
             ..State::default()
         };
+    }
+
+    /// Whether the app subscribed to an event type (`message.im`, `app_home_opened`, …).
+    pub fn subscribed(&self, event_type: &str) -> bool {
+        self.event_subscriptions.iter().any(|e| e == event_type)
     }
 
     /// Channel by id.

@@ -29,7 +29,9 @@ pub fn parse_content(params: &Params, text_max: usize) -> Result<Content, ApiErr
             if b.is_empty() {
                 None
             } else {
-                Some(Value::Array(b))
+                let mut blocks = Value::Array(b);
+                crate::blockkit::normalize_blocks(&mut blocks);
+                Some(blocks)
             }
         }
         Ok(Some(_)) | Err(super::InvalidJson) => {
@@ -148,6 +150,9 @@ pub fn post_message(ctx: &mut Ctx<'_>) -> ApiResult {
         edits: Vec::new(),
         deleted: false,
     });
+    if let Some(event) = crate::driver::message_event(ctx.core, ctx.st, &message) {
+        ctx.outbox.push(event);
+    }
     let mut msg = message.to_json(&channel.team_id);
     if is_bot && let Some(obj) = msg.as_object_mut() {
         obj.insert(

@@ -53,7 +53,11 @@ fn view_arg(ctx: &Ctx<'_>, expected: Option<&str>) -> Result<Value, ApiError> {
         }
     };
     match limits::validate_view(&view, expected) {
-        Ok(()) => Ok(view),
+        Ok(()) => {
+            let mut view = view;
+            crate::blockkit::normalize_view(&mut view);
+            Ok(view)
+        }
         Err(ViewError::TooLarge) => Err(ApiError::new("view_too_large")),
         Err(ViewError::Invalid(v)) => Err(ApiError::with_messages(
             "invalid_arguments",
@@ -125,7 +129,7 @@ fn store_view(
         .and_then(Value::as_str)
         .unwrap_or("modal")
         .to_owned();
-    let view = View {
+    let mut view = View {
         id: ids::object_id('V'),
         team_id: team_id.to_owned(),
         user_id: user_id.to_owned(),
@@ -138,7 +142,9 @@ fn store_view(
         history: Vec::new(),
         closed: false,
         state_values: json!({}),
+        inputs: crate::blockkit::Inputs::new(),
     };
+    view.refresh_state();
     st.views.push(view.clone());
     view
 }
@@ -198,15 +204,14 @@ pub fn publish(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     let user_id = ctx.params.required("user_id")?;
     let view_def = view_arg(ctx, Some("home"))?;
-    let user = ctx
-        .st
-        .users
-        .get(&user_id)
-        .cloned()
-        .ok_or_else(|| ApiError::new("user_not_found"))?;
+    // DOCS-M views.publish: an unknown user is `invalid_arguments` with
+    // "invalid `user_id`"; `user_not_found` is not in its error list.
+    let bad_user =
+        || ApiError::with_messages("invalid_arguments", vec!["invalid `user_id`".to_owned()]);
+    let user = ctx.st.users.get(&user_id).cloned().ok_or_else(bad_user)?;
     let teams = ctx.st.install_teams(&caller.install);
     if !teams.contains(&user.team_id) {
-        return Err(ApiError::new("user_not_found"));
+        return Err(bad_user());
     }
     let hash = ctx.params.str("hash");
     let existing = ctx.st.views.iter().position(|v| {
@@ -225,9 +230,7 @@ pub fn publish(ctx: &mut Ctx<'_>) -> ApiResult {
             if hash.as_ref().is_some_and(|h| *h != v.hash) {
                 return Err(ApiError::new("hash_conflict"));
             }
-            let old = std::mem::replace(&mut v.definition, view_def);
-            v.history.push(old);
-            v.hash = new_hash();
+            v.replace_definition(view_def);
             v.clone()
         }
         None => store_view(ctx.st, &caller, &user.team_id, &user_id, view_def),
@@ -276,9 +279,7 @@ pub fn update(ctx: &mut Ctx<'_>) -> ApiResult {
             if hash.as_ref().is_some_and(|h| *h != v.hash) {
                 return Err(ApiError::new("hash_conflict"));
             }
-            let old = std::mem::replace(&mut v.definition, view_def);
-            v.history.push(old);
-            v.hash = new_hash();
+            v.replace_definition(view_def);
             v.clone()
         }
         None => return Err(ApiError::new("not_found")),

@@ -5,6 +5,7 @@
 
 mod contracts;
 mod inspection;
+mod interactivity;
 mod oauth;
 mod rate_limits;
 mod signing_driver;

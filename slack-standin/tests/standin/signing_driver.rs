@@ -272,7 +272,12 @@ async fn clicking_a_button_sends_block_actions_for_the_stored_message() {
     assert_eq!(payload["user"]["id"], e.alice.id);
     assert_eq!(payload["container"]["message_ts"], ts);
     assert_eq!(payload["channel"]["id"], e.it_access.id);
-    assert_eq!(payload["message"]["blocks"], blocks);
+    let stored = e.slack.messages(&e.it_access.id)[0].blocks.clone().unwrap();
+    assert_eq!(payload["message"]["blocks"], stored);
+    assert_eq!(
+        stored[0]["elements"][0]["text"]["emoji"], true,
+        "Slack adds emoji: true"
+    );
     assert_eq!(payload["actions"][0]["action_id"], "approve");
     assert_eq!(payload["actions"][0]["value"], "42");
     assert_eq!(payload["actions"][0]["block_id"], "req-42");
@@ -294,7 +299,7 @@ async fn submitting_a_modal_applies_the_apps_response_action() {
         .call_json("views.open", json!({"trigger_id": trigger, "view": view}))
         .await;
     let view_id = opened["view"]["id"].as_str().unwrap().to_owned();
-    let values = json!({"why": {"reason": {"type": "plain_text_input", "value": ""}}});
+    let values = json!({"why": {"reason": {"type": "plain_text_input", "value": "on call"}}});
 
     let errors =
         json!({"response_action": "errors", "errors": {"why": "Please say why"}}).to_string();
@@ -323,6 +328,7 @@ async fn submitting_a_modal_applies_the_apps_response_action() {
     assert_eq!(payload["type"], "view_submission");
     assert_eq!(payload["view"]["id"], view_id);
     assert_eq!(payload["view"]["state"]["values"], values);
+    assert!(out.client_errors.is_empty());
     assert_eq!(payload["team"]["id"], e.team.id);
     assert!(payload["view"]["hash"].is_string());
     assert!(
