@@ -15,7 +15,9 @@ pub const VIEW_MAX_BLOCKS: usize = 100;
 pub const VIEW_MAX_BYTES: usize = 250_000;
 /// `chat.update` rejects longer text with `msg_too_long`.
 pub const UPDATE_TEXT_MAX: usize = 4_000;
-/// `chat.postMessage` / `chat.postEphemeral` reject longer text with `msg_too_long`.
+/// `chat.postEphemeral` rejects longer text with `msg_too_long`; `chat.postMessage`
+/// truncates to this length instead ("We truncate really long messages": DOCS-M
+/// chat.update `warnings.message_truncated`, changelog 2018-04).
 pub const POST_TEXT_MAX: usize = 40_000;
 /// Maximum attachments per message (`too_many_attachments`).
 pub const MAX_ATTACHMENTS: usize = 100;
@@ -25,8 +27,8 @@ pub const MARKDOWN_TEXT_MAX: usize = 12_000;
 pub const PURPOSE_MAX: usize = 250;
 /// Maximum channel name length (`invalid_name_maxlength`).
 pub const CHANNEL_NAME_MAX: usize = 80;
-/// Maximum users per `conversations.invite`.
-pub const INVITE_MAX_USERS: usize = 1000;
+/// Maximum users per `conversations.invite` ("Up to 100 users may be listed": DOCS-M).
+pub const INVITE_MAX_USERS: usize = 100;
 
 /// One limit violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +75,10 @@ impl Checker {
     ) {
         let Some(value) = value else {
             if required {
-                self.err(pointer, "missing required field: text");
+                // Slack names the missing field at its parent:
+                // `missing required field: title [json-pointer:/view]` (slackapi/java-slack-sdk#302).
+                let (parent, field) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+                self.err(parent, format!("missing required field: {field}"));
             }
             return;
         };
@@ -82,8 +87,10 @@ impl Checker {
             return;
         };
         match obj.get("type").and_then(Value::as_str) {
-            Some("plain_text") => {}
-            Some("mrkdwn") if !plain_only => {}
+            Some("plain_text") => self.known_keys(pointer, obj, &["type", "text", "emoji"]),
+            Some("mrkdwn") if !plain_only => {
+                self.known_keys(pointer, obj, &["type", "text", "verbatim"]);
+            }
             Some("mrkdwn") => self.err(&format!("{pointer}/type"), "must be plain_text"),
             _ => self.err(
                 &format!("{pointer}/type"),
@@ -94,6 +101,18 @@ impl Checker {
             Some("") => self.err(&format!("{pointer}/text"), "must be more than 0 characters"),
             Some(t) => self.max_len(&format!("{pointer}/text"), t, max),
             None => self.err(&format!("{pointer}/text"), "missing required field: text"),
+        }
+    }
+
+    /// Slack rejects properties a Block Kit object does not define:
+    /// `invalid additional property: emoji [json-pointer:/blocks/0/text]` for
+    /// `emoji` on mrkdwn (grafana/oncall#702); `url` in a select option →
+    /// `invalid_blocks` (slack-go/slack#612).
+    fn known_keys(&mut self, pointer: &str, obj: &Map<String, Value>, allowed: &[&str]) {
+        for key in obj.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.err(pointer, format!("invalid additional property: {key}"));
+            }
         }
     }
 
@@ -138,6 +157,7 @@ impl Checker {
         let Some(obj) = value.and_then(Value::as_object) else {
             return;
         };
+        self.known_keys(pointer, obj, &["title", "text", "confirm", "deny", "style"]);
         self.text_obj(
             &format!("{pointer}/title"),
             obj.get("title"),
@@ -162,12 +182,27 @@ impl Checker {
         self.text_obj(&format!("{pointer}/deny"), obj.get("deny"), 30, true, true);
     }
 
-    fn option(&mut self, pointer: &str, value: &Value) {
+    /// An option. Selects, multi-selects and overflow menus take
+    /// `PlainTextOption`; only checkboxes and radio buttons take mrkdwn text
+    /// (TYPES composition-objects.ts :88-102). `url` exists only on overflow options.
+    fn option(&mut self, pointer: &str, value: &Value, owner: &str) {
         let Some(obj) = value.as_object() else {
             self.err(pointer, "must be an object");
             return;
         };
-        self.text_obj(&format!("{pointer}/text"), obj.get("text"), 75, false, true);
+        let plain_only = !matches!(owner, "checkboxes" | "radio_buttons");
+        if owner == "overflow" {
+            self.known_keys(pointer, obj, &["text", "value", "description", "url"]);
+        } else {
+            self.known_keys(pointer, obj, &["text", "value", "description"]);
+        }
+        self.text_obj(
+            &format!("{pointer}/text"),
+            obj.get("text"),
+            75,
+            plain_only,
+            true,
+        );
         match obj.get("value").and_then(Value::as_str) {
             Some(v) => self.max_len(&format!("{pointer}/value"), v, 150),
             None => self.err(&format!("{pointer}/value"), "missing required field: value"),
@@ -181,19 +216,46 @@ impl Checker {
         );
     }
 
-    fn options(&mut self, pointer: &str, obj: &Map<String, Value>, min: usize, max: usize) {
+    fn options(
+        &mut self,
+        pointer: &str,
+        obj: &Map<String, Value>,
+        min: usize,
+        max: usize,
+        owner: &str,
+    ) {
         let items = self.array(&format!("{pointer}/options"), obj.get("options"), min, max);
         for (i, o) in items.iter().enumerate() {
-            self.option(&format!("{pointer}/options/{i}"), o);
+            self.option(&format!("{pointer}/options/{i}"), o, owner);
+        }
+        for key in ["initial_option"] {
+            if let Some(o) = obj.get(key) {
+                self.option(&format!("{pointer}/{key}"), o, owner);
+            }
         }
     }
 
-    fn element(&mut self, pointer: &str, value: &Value, action_ids: &mut HashSet<String>) {
+    fn element(
+        &mut self,
+        pointer: &str,
+        value: &Value,
+        action_ids: &mut HashSet<String>,
+        container: Container,
+    ) {
         let Some(obj) = value.as_object() else {
             self.err(pointer, "must be an object");
             return;
         };
         let kind = obj.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !kind.is_empty() && !container.allows(kind) {
+            self.err(
+                &format!("{pointer}/type"),
+                format!("{kind} is not allowed in {}", container.name()),
+            );
+        }
+        if let Some(allowed) = element_keys(kind) {
+            self.known_keys(pointer, obj, &allowed);
+        }
         if let Some(id) = obj.get("action_id") {
             match id.as_str() {
                 Some(id) => {
@@ -248,16 +310,17 @@ impl Checker {
                     for (i, g) in groups.iter().enumerate() {
                         let gp = format!("{pointer}/option_groups/{i}");
                         if let Some(g) = g.as_object() {
+                            self.known_keys(&gp, g, &["label", "options"]);
                             self.text_obj(&format!("{gp}/label"), g.get("label"), 75, true, true);
-                            self.options(&gp, g, 1, 100);
+                            self.options(&gp, g, 1, 100, kind);
                         }
                     }
                 } else {
-                    self.options(pointer, obj, 1, 100);
+                    self.options(pointer, obj, 1, 100, kind);
                 }
             }
-            "overflow" => self.options(pointer, obj, 1, 5),
-            "checkboxes" | "radio_buttons" => self.options(pointer, obj, 1, 10),
+            "overflow" => self.options(pointer, obj, 1, 5, kind),
+            "checkboxes" | "radio_buttons" => self.options(pointer, obj, 1, 10, kind),
             "plain_text_input" => {
                 if let Some(max) = obj.get("max_length")
                     && !max.as_u64().is_some_and(|m| (1..=3000).contains(&m))
@@ -320,7 +383,11 @@ impl Checker {
             }
         }
         let mut action_ids = HashSet::new();
-        match obj.get("type").and_then(Value::as_str).unwrap_or_default() {
+        let block_type = obj.get("type").and_then(Value::as_str).unwrap_or_default();
+        if let Some(allowed) = block_keys(block_type) {
+            self.known_keys(pointer, obj, allowed);
+        }
+        match block_type {
             "section" => {
                 let has_text = obj.contains_key("text");
                 let has_fields = obj.contains_key("fields");
@@ -339,7 +406,12 @@ impl Checker {
                     self.text_obj(&format!("{pointer}/fields/{i}"), Some(f), 2000, false, true);
                 }
                 if let Some(acc) = obj.get("accessory") {
-                    self.element(&format!("{pointer}/accessory"), acc, &mut action_ids);
+                    self.element(
+                        &format!("{pointer}/accessory"),
+                        acc,
+                        &mut action_ids,
+                        Container::Accessory,
+                    );
                 }
             }
             "header" => self.text_obj(&format!("{pointer}/text"), obj.get("text"), 150, true, true),
@@ -348,7 +420,12 @@ impl Checker {
                 let elements =
                     self.array(&format!("{pointer}/elements"), obj.get("elements"), 1, 25);
                 for (i, e) in elements.iter().enumerate() {
-                    self.element(&format!("{pointer}/elements/{i}"), e, &mut action_ids);
+                    self.element(
+                        &format!("{pointer}/elements/{i}"),
+                        e,
+                        &mut action_ids,
+                        Container::Actions,
+                    );
                 }
             }
             "context" => {
@@ -357,7 +434,9 @@ impl Checker {
                 for (i, e) in elements.iter().enumerate() {
                     let ep = format!("{pointer}/elements/{i}");
                     match e.get("type").and_then(Value::as_str) {
-                        Some("image") => self.element(&ep, e, &mut action_ids),
+                        Some("image") => {
+                            self.element(&ep, e, &mut action_ids, Container::Context);
+                        }
                         _ => self.text_obj(&ep, Some(e), 3000, false, true),
                     }
                 }
@@ -378,7 +457,12 @@ impl Checker {
                     false,
                 );
                 match obj.get("element") {
-                    Some(e) => self.element(&format!("{pointer}/element"), e, &mut action_ids),
+                    Some(e) => self.element(
+                        &format!("{pointer}/element"),
+                        e,
+                        &mut action_ids,
+                        Container::Input,
+                    ),
                     None => self.err(
                         &format!("{pointer}/element"),
                         "missing required field: element",
@@ -432,6 +516,184 @@ impl Checker {
             self.block(&format!("{pointer}/{i}"), b, &mut block_ids);
         }
     }
+}
+
+/// Where an element sits; each takes a different set of element types
+/// (TYPES blocks.ts `ActionsBlockElement`, `InputBlockElement`,
+/// `SectionBlockAccessory`; an input element under `actions` is
+/// `invalid_blocks`: slackapi/python-slack-sdk#1257).
+#[derive(Debug, Clone, Copy)]
+enum Container {
+    Actions,
+    Input,
+    Accessory,
+    Context,
+}
+
+const SELECTS: &[&str] = &[
+    "static_select",
+    "external_select",
+    "users_select",
+    "conversations_select",
+    "channels_select",
+    "multi_static_select",
+    "multi_external_select",
+    "multi_users_select",
+    "multi_conversations_select",
+    "multi_channels_select",
+];
+
+impl Container {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Actions => "an actions block",
+            Self::Input => "an input block",
+            Self::Accessory => "a section accessory",
+            Self::Context => "a context block",
+        }
+    }
+
+    fn allows(self, kind: &str) -> bool {
+        if SELECTS.contains(&kind) {
+            return !matches!(self, Self::Context);
+        }
+        let allowed: &[&str] = match self {
+            Self::Actions => &[
+                "button",
+                "overflow",
+                "datepicker",
+                "timepicker",
+                "datetimepicker",
+                "radio_buttons",
+                "checkboxes",
+                "workflow_button",
+                "rich_text_input",
+            ],
+            Self::Input => &[
+                "datepicker",
+                "timepicker",
+                "datetimepicker",
+                "plain_text_input",
+                "url_text_input",
+                "email_text_input",
+                "number_input",
+                "radio_buttons",
+                "checkboxes",
+                "rich_text_input",
+                "file_input",
+            ],
+            Self::Accessory => &[
+                "button",
+                "overflow",
+                "datepicker",
+                "timepicker",
+                "image",
+                "radio_buttons",
+                "checkboxes",
+                "workflow_button",
+            ],
+            Self::Context => &["image"],
+        };
+        allowed.contains(&kind)
+    }
+}
+
+/// Properties each block type defines (docs.slack.dev Block Kit reference; TYPES blocks.ts).
+fn block_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "section" => &["type", "block_id", "text", "fields", "accessory", "expand"],
+        "header" => &["type", "block_id", "text"],
+        "divider" => &["type", "block_id"],
+        "actions" | "context" => &["type", "block_id", "elements"],
+        "input" => &[
+            "type",
+            "block_id",
+            "label",
+            "element",
+            "dispatch_action",
+            "hint",
+            "optional",
+        ],
+        "image" => &[
+            "type",
+            "block_id",
+            "image_url",
+            "slack_file",
+            "alt_text",
+            "title",
+        ],
+        "markdown" => &["type", "block_id", "text"],
+        _ => return None,
+    })
+}
+
+/// Properties each element type defines (TYPES block-elements.ts).
+fn element_keys(kind: &str) -> Option<Vec<&'static str>> {
+    let mut keys = vec!["type", "action_id"];
+    let placeholder_focus: &[&str] = &["placeholder", "focus_on_load", "confirm"];
+    let specific: &[&str] = match kind {
+        "button" => &[
+            "text",
+            "value",
+            "url",
+            "style",
+            "confirm",
+            "accessibility_label",
+        ],
+        "static_select" => &["options", "option_groups", "initial_option"],
+        "multi_static_select" => &[
+            "options",
+            "option_groups",
+            "initial_options",
+            "max_selected_items",
+        ],
+        "external_select" => &["initial_option", "min_query_length"],
+        "multi_external_select" => &["initial_options", "min_query_length", "max_selected_items"],
+        "users_select" => &["initial_user"],
+        "multi_users_select" => &["initial_users", "max_selected_items"],
+        "conversations_select" => &[
+            "initial_conversation",
+            "default_to_current_conversation",
+            "response_url_enabled",
+            "filter",
+        ],
+        "multi_conversations_select" => &[
+            "initial_conversations",
+            "default_to_current_conversation",
+            "max_selected_items",
+            "filter",
+        ],
+        "channels_select" => &["initial_channel", "response_url_enabled"],
+        "multi_channels_select" => &["initial_channels", "max_selected_items"],
+        "datepicker" => &["initial_date"],
+        "timepicker" => &["initial_time", "timezone"],
+        "datetimepicker" => &["initial_date_time"],
+        "checkboxes" => &["options", "initial_options"],
+        "radio_buttons" => &["options", "initial_option"],
+        "plain_text_input" => &[
+            "initial_value",
+            "multiline",
+            "min_length",
+            "max_length",
+            "dispatch_action_config",
+        ],
+        "email_text_input" | "url_text_input" => &["initial_value", "dispatch_action_config"],
+        "number_input" => &[
+            "is_decimal_allowed",
+            "initial_value",
+            "min_value",
+            "max_value",
+            "dispatch_action_config",
+        ],
+        "overflow" => &["options", "confirm"],
+        "image" => return Some(vec!["type", "image_url", "slack_file", "alt_text"]),
+        _ => return None,
+    };
+    keys.extend_from_slice(specific);
+    if !matches!(kind, "button" | "overflow") {
+        keys.extend_from_slice(placeholder_focus);
+    }
+    Some(keys)
 }
 
 /// Validates message `blocks` (≤50, per-block limits). `Err` carries every violation.

@@ -725,7 +725,11 @@ impl State {
         is_private: bool,
         creator: &str,
     ) -> Channel {
-        let id = ids::object_id(if is_private { 'G' } else { 'C' });
+        // New channels get `C…` ids whether private or not: channels made
+        // private keep their C id and shared private channels change G→C, so
+        // an app must read `is_private`, never the prefix (docs.slack.dev
+        // using-the-conversations-api; changelog 2018/09).
+        let id = ids::object_id('C');
         let channel = Channel {
             id,
             team_id: team_id.to_owned(),

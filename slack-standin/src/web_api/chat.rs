@@ -1,6 +1,6 @@
 //! `chat.postMessage`, `chat.update`, `chat.postEphemeral`.
 
-use super::{ApiError, ApiResult, Caller, Ctx, Params, resolve_channel};
+use super::{ApiError, ApiResult, Caller, Ctx, Params, resolve_channel, resolve_channel_or_name};
 use crate::limits;
 use crate::state::{Channel, EphemeralMessage, Message, MessageOrigin, MessageRevision, State};
 use serde_json::{Map, Value, json};
@@ -103,7 +103,7 @@ fn resolve_post_target(
         }
         return Ok(st.im_channel(&user.team_id, caller.user_id(), &user.id));
     }
-    resolve_channel(st, caller, channel)
+    resolve_channel_or_name(st, caller, channel)
 }
 
 fn bot_profile(ctx: &Ctx<'_>, caller: &Caller, team_id: &str) -> Value {
@@ -132,7 +132,8 @@ pub fn post_message(ctx: &mut Ctx<'_>) -> ApiResult {
     if !can_post(&caller, &channel) {
         return Err(ApiError::new("not_in_channel"));
     }
-    let content = parse_content(ctx.params, limits::POST_TEXT_MAX)?;
+    let mut content = parse_content(ctx.params, usize::MAX)?;
+    let truncated = truncate_chars(&mut content.text, limits::POST_TEXT_MAX);
     let is_bot = caller.token.kind == crate::state::TokenKind::Bot;
     let message = ctx.st.push_message(Message {
         ts: String::new(),
@@ -164,7 +165,21 @@ pub fn post_message(ctx: &mut Ctx<'_>) -> ApiResult {
     out.insert("channel".into(), json!(channel.id));
     out.insert("ts".into(), json!(message.ts));
     out.insert("message".into(), msg);
+    if truncated {
+        super::add_warnings(&mut out, &["message_truncated"]);
+    }
     Ok(out)
+}
+
+/// Cuts `text` to `max` characters; `true` if it was longer.
+fn truncate_chars(text: &mut Option<String>, max: usize) -> bool {
+    match text {
+        Some(t) if t.chars().count() > max => {
+            *t = t.chars().take(max).collect();
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `chat.update` (scope `chat:write`): edits a message the caller posted,

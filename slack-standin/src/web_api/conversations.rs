@@ -1,6 +1,6 @@
 //! `conversations.*`: create, join, invite, setPurpose, info, list, archive.
 
-use super::{ApiError, ApiResult, Ctx, add_warnings, manage_scopes, resolve_channel};
+use super::{ApiError, ApiResult, ChannelWrite, Ctx, add_warnings, manage_scopes, resolve_channel};
 use crate::ids;
 use crate::limits;
 use base64::Engine;
@@ -83,7 +83,8 @@ pub fn join(ctx: &mut Ctx<'_>) -> ApiResult {
     Ok(out)
 }
 
-/// `conversations.invite`: `users` is a comma list or JSON array of ≤1000 ids.
+/// `conversations.invite`: `users` is a comma list or JSON array of ≤100 ids
+/// (DOCS-M / SK conversations.invite `users`: "Up to 100 users may be listed").
 pub fn invite(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     let arg = ctx
@@ -91,7 +92,7 @@ pub fn invite(ctx: &mut Ctx<'_>) -> ApiResult {
         .str("channel")
         .ok_or_else(|| ApiError::new("channel_not_found"))?;
     let channel = resolve_channel(ctx.st, &caller, &arg)?;
-    caller.require_any(manage_scopes(&channel))?;
+    caller.require_any(manage_scopes(&channel, ChannelWrite::Invite))?;
     if channel.is_im {
         return Err(ApiError::new("method_not_supported_for_channel_type"));
     }
@@ -172,7 +173,7 @@ pub fn set_purpose(ctx: &mut Ctx<'_>) -> ApiResult {
         .str("channel")
         .ok_or_else(|| ApiError::new("channel_not_found"))?;
     let channel = resolve_channel(ctx.st, &caller, &arg)?;
-    caller.require_any(manage_scopes(&channel))?;
+    caller.require_any(manage_scopes(&channel, ChannelWrite::Topic))?;
     if channel.is_im {
         return Err(ApiError::new("method_not_supported_for_channel_type"));
     }
@@ -316,7 +317,7 @@ pub fn archive(ctx: &mut Ctx<'_>) -> ApiResult {
         .str("channel")
         .ok_or_else(|| ApiError::new("channel_not_found"))?;
     let channel = resolve_channel(ctx.st, &caller, &arg)?;
-    caller.require_any(manage_scopes(&channel))?;
+    caller.require_any(manage_scopes(&channel, ChannelWrite::Manage))?;
     if channel.is_im {
         return Err(ApiError::new("method_not_supported_for_channel_type"));
     }

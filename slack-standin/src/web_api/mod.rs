@@ -2,8 +2,9 @@
 //!
 //! - GET query, `application/x-www-form-urlencoded` and (where Slack accepts
 //!   it) `application/json` bodies; query and body arguments are merged.
-//! - Token from `Authorization: Bearer …` or the `token` argument (JSON bodies
-//!   must use the header: a `token` inside JSON is ignored, as on Slack).
+//! - Token from `Authorization: Bearer …` or a form body's `token` (JSON bodies
+//!   must use the header: a `token` inside JSON is ignored, as on Slack; a
+//!   query-string `token` is ignored, as for apps created after 2021-02-24).
 //! - Always HTTP 200 with `{"ok":…}` envelopes, except rate limiting (429 +
 //!   `Retry-After`) and injected 5xx faults (HTML body).
 //! - `x-oauth-scopes` / `x-accepted-oauth-scopes` headers on every response.
@@ -53,6 +54,9 @@ pub const METHODS: &[&str] = &[
 /// bodies are not read (their arguments are ignored, as on Slack).
 const FORM_ONLY: &[&str] = &[
     "oauth.v2.access",
+    // DOCS-M auth.revoke: no `json_input_supported`, http GET (row 23 of the
+    // fidelity reference): a JSON `test` flag must not be honoured.
+    "auth.revoke",
     "conversations.info",
     "conversations.list",
     "users.info",
@@ -279,10 +283,15 @@ fn dispatch(method: &str, ctx: &mut Ctx<'_>) -> ApiResult {
 fn accepted_scopes(method: &str) -> &'static str {
     match method {
         "chat.postMessage" | "chat.update" | "chat.postEphemeral" => "chat:write",
-        "conversations.create"
-        | "conversations.invite"
-        | "conversations.setPurpose"
-        | "conversations.archive" => "channels:manage,groups:write,im:write,mpim:write",
+        "conversations.create" | "conversations.archive" => {
+            "channels:manage,groups:write,im:write,mpim:write"
+        }
+        "conversations.invite" => {
+            "channels:manage,channels:write.invites,groups:write,groups:write.invites,im:write,mpim:write"
+        }
+        "conversations.setPurpose" => {
+            "channels:manage,channels:write.topic,groups:write,groups:write.topic,im:write,im:write.topic,mpim:write,mpim:write.topic"
+        }
         "conversations.join" => "channels:join",
         "conversations.info" | "conversations.list" => {
             "channels:read,groups:read,im:read,mpim:read"
@@ -342,7 +351,7 @@ fn parse_request(
         pairs_to_map(pairs, &mut map);
     }
     let mut warnings = Vec::new();
-    let mut json_body = false;
+    let mut form_token: Option<String> = None;
     if *http_method == Method::POST && !body.is_empty() {
         let ctype = headers
             .get(header::CONTENT_TYPE)
@@ -359,10 +368,13 @@ fn parse_request(
             "application/x-www-form-urlencoded" => {
                 let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
                     .map_err(|_| ApiError::new("invalid_form_data"))?;
+                form_token = pairs
+                    .iter()
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.clone());
                 pairs_to_map(pairs, &mut map);
             }
             "application/json" => {
-                json_body = true;
                 if !has_charset {
                     warnings.push("missing_charset");
                 }
@@ -393,24 +405,11 @@ fn parse_request(
         })
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
-    let param_token = if json_body {
-        None
-    } else {
-        map.get("token").and_then(Value::as_str).map(str::to_owned)
-    };
-    let param_token = if json_body {
-        // A token in the query string still counts with a JSON body.
-        query
-            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-            .and_then(|pairs| {
-                pairs
-                    .into_iter()
-                    .find(|(k, _)| k == "token")
-                    .map(|(_, v)| v)
-            })
-    } else {
-        param_token
-    };
+    // Only a form body's `token` counts: apps created after 2021-02-24 may not
+    // send tokens in the query string (docs.slack.dev changelog
+    // 2020-11-no-more-tokens-in-querystrings-for-newly-created-apps), and a
+    // `token` inside JSON is ignored.
+    let param_token = form_token;
     map.remove("token");
     Ok(Parsed {
         params: Params(map),
@@ -627,10 +626,31 @@ fn server_error(status: StatusCode) -> Response {
         .into_response()
 }
 
-/// Resolves a `channel` argument for a caller. Accepts conversation ids and,
-/// for workspace tokens, names (`general`, `#general`). Private channels the
-/// caller is not in are invisible (`channel_not_found`).
+/// Resolves a `channel` argument that must be a conversation id (chat.update,
+/// conversations.*, pins.add document "ID of conversation": DOCS-M
+/// `args.channel`; a name → `channel_not_found`, slack-ruby/slack-ruby-client#270).
+/// Private channels the caller is not in are invisible (`channel_not_found`).
 pub fn resolve_channel(
+    st: &State,
+    caller: &Caller,
+    channel: &str,
+) -> Result<crate::state::Channel, ApiError> {
+    let teams = st.install_teams(&caller.install);
+    let found = st
+        .channel(channel)
+        .filter(|c| teams.contains(&c.team_id))
+        .cloned()
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    if found.is_private && !found.has_member(caller.user_id()) {
+        return Err(ApiError::new("channel_not_found"));
+    }
+    Ok(found)
+}
+
+/// Resolves a `channel` argument that may also be a name (`general`,
+/// `#general`): only chat.postMessage ("An encoded ID or channel name") and
+/// chat.postEphemeral ("Can be an encoded ID, or a name") document names (DOCS-M).
+pub fn resolve_channel_or_name(
     st: &State,
     caller: &Caller,
     channel: &str,
@@ -667,13 +687,30 @@ pub fn resolve_channel(
     Ok(found)
 }
 
-/// Scopes needed to write to a channel of this type.
-pub fn manage_scopes(channel: &crate::state::Channel) -> &'static [&'static str] {
-    if channel.is_im {
-        &["im:write"]
-    } else if channel.is_private {
-        &["groups:write"]
-    } else {
-        &["channels:manage"]
+/// What a channel write needs a scope for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelWrite {
+    /// Archive and other management.
+    Manage,
+    /// `conversations.invite`: also the granular `*:write.invites` (SK `scopes.bot`).
+    Invite,
+    /// `conversations.setPurpose` / topic: also the granular `*:write.topic` (SK `scopes.bot`).
+    Topic,
+}
+
+/// Scopes any one of which allows a write to a channel of this type.
+pub fn manage_scopes(
+    channel: &crate::state::Channel,
+    write: ChannelWrite,
+) -> &'static [&'static str] {
+    match (write, channel.is_im, channel.is_private) {
+        (ChannelWrite::Topic, true, _) => &["im:write", "im:write.topic"],
+        (_, true, _) => &["im:write"],
+        (ChannelWrite::Manage, false, true) => &["groups:write"],
+        (ChannelWrite::Invite, false, true) => &["groups:write", "groups:write.invites"],
+        (ChannelWrite::Topic, false, true) => &["groups:write", "groups:write.topic"],
+        (ChannelWrite::Manage, false, false) => &["channels:manage"],
+        (ChannelWrite::Invite, false, false) => &["channels:manage", "channels:write.invites"],
+        (ChannelWrite::Topic, false, false) => &["channels:manage", "channels:write.topic"],
     }
 }

@@ -8,7 +8,12 @@ use serde_json::Map;
 pub fn add(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     caller.require_any(&["pins:write"])?;
-    let channel_arg = ctx.params.required("channel")?;
+    // DOCS-M pins.add: `channel_not_found` — "The `channel` argument was not
+    // specified or was invalid".
+    let channel_arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
     let channel = resolve_channel(ctx.st, &caller, &channel_arg)?;
     let ts = ctx
         .params

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod contracts;
+mod events;
 mod inspection;
 mod interactivity;
 mod oauth;

@@ -423,7 +423,10 @@ async fn channel_names_follow_slacks_rules() {
         .await;
     assert_eq!(r["ok"], true, "{r}");
     let ch = &r["channel"];
-    assert!(ch["id"].as_str().unwrap().starts_with('G'));
+    assert!(
+        ch["id"].as_str().unwrap().starts_with('C'),
+        "privacy is is_private, not the id prefix"
+    );
     assert_eq!(ch["is_private"], true);
     assert_eq!(ch["is_member"], true);
     assert!(ch["created"].is_i64());
