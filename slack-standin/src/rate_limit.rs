@@ -5,6 +5,11 @@
 //! one message per second per channel with short bursts (modelled as a token
 //! bucket of [`POST_MESSAGE_BURST`]). Exceeding a limit yields HTTP 429 with
 //! `Retry-After: <seconds>` and `{"ok":false,"error":"ratelimited"}`.
+//!
+//! Slack's tier numbers are floors with bursts ("20+ per minute … allowing for
+//! occasional bursts": api.slack.com/docs/rate-limits). The stand-in uses them
+//! as hard caps on purpose: an app that stays under them here stays under
+//! them in Slack, at the price of 429s Slack might not send.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -25,7 +30,8 @@ pub enum Tier {
 }
 
 impl Tier {
-    /// Calls allowed per minute (`None` = not limited by the stand-in).
+    /// Calls the stand-in allows per minute: Slack's documented floor, used as
+    /// a cap (`None` = not limited by the stand-in).
     pub fn per_minute(self) -> Option<usize> {
         match self {
             Tier::Tier1 => Some(1),
