@@ -782,3 +782,63 @@ async fn the_driver_acts_over_http_for_a_browser_simulator() {
     assert_eq!(r["ok"], true, "{r}");
     let _ = Input::Click;
 }
+
+/// BOLTJS-VIEW `ViewStateValue` / BOLTJS-BA: the state key of each element
+/// type Latch's modals may use, as submitted after a person filled them.
+#[tokio::test]
+async fn every_input_element_type_submits_its_slack_state_shape() {
+    let e = env().await;
+    let opts = json!([option("One", "1"), option("Two", "2")]);
+    let input = |id: &str, element: Value| json!({"type": "input", "block_id": id, "label": text(id), "element": element});
+    let view = json!({"type": "modal", "title": text("All"), "submit": text("Go"), "blocks": [
+        input("radio", json!({"type": "radio_buttons", "action_id": "a", "options": opts})),
+        input("checks", json!({"type": "checkboxes", "action_id": "a", "options": opts})),
+        input("multi", json!({"type": "multi_static_select", "action_id": "a", "options": opts})),
+        input("people", json!({"type": "multi_users_select", "action_id": "a"})),
+        input("where", json!({"type": "channels_select", "action_id": "a"})),
+        input("preset", json!({"type": "static_select", "action_id": "a", "options": opts,
+                               "initial_option": option("Two", "2")})),
+    ]});
+    let view_id = open_modal(&e, &e.bob.id, view).await;
+    let app = FakeApp::start(Behaviour::default()).await;
+    let bob = e.slack.person(&e.bob.id, &app.url);
+    let modal = Surface::view(&view_id);
+    bob.select(modal.clone(), "radio", "a", "2").await.unwrap();
+    bob.select_many(modal.clone(), "checks", "a", &["1"])
+        .await
+        .unwrap();
+    bob.select_many(modal.clone(), "multi", "a", &["1", "2"])
+        .await
+        .unwrap();
+    bob.pick_users(modal.clone(), "people", "a", &[&e.alice.id, &e.carol.id])
+        .await
+        .unwrap();
+    bob.pick_channel(modal.clone(), "where", "a", &e.general.id)
+        .await
+        .unwrap();
+    assert!(
+        app.requests().is_empty(),
+        "nothing in an input block dispatched"
+    );
+    bob.submit(&view_id).await.unwrap();
+    let v = payload(&app, 0)["view"]["state"]["values"].clone();
+    assert_eq!(v["radio"]["a"]["type"], "radio_buttons");
+    assert_eq!(v["radio"]["a"]["selected_option"]["value"], "2");
+    assert_eq!(v["checks"]["a"]["selected_options"][0]["value"], "1");
+    assert_eq!(
+        v["multi"]["a"]["selected_options"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        v["people"]["a"]["selected_users"],
+        json!([e.alice.id, e.carol.id])
+    );
+    assert_eq!(v["where"]["a"]["selected_channel"], e.general.id);
+    assert_eq!(
+        v["preset"]["a"]["selected_option"]["value"], "2",
+        "an initial_option is the state until the person changes it"
+    );
+}

@@ -136,7 +136,7 @@ async fn events_are_signed_json_callbacks_with_authorizations() {
         .send_event(
             &app.url,
             &e.team.id,
-            json!({"type": "app_home_opened", "user": e.alice.id, "tab": "home"}),
+            json!({"type": "app_home_opened", "user": e.alice.id, "channel": e.slack.app_dm(&e.alice.id).unwrap().id, "tab": "home"}),
         )
         .await
         .unwrap();
