@@ -132,7 +132,13 @@ pub enum DomainError {
     NotGrantHolder,
     #[error("you are not assigned to this provisioning task")]
     NotAProvisioner,
-    #[error("only Super Admins, the app's owners and the entitlement's provisioners can retry provisioning")]
+    #[error(
+        "nobody provisions or deprovisions their own access: another provisioner, an app owner or a Super Admin must complete this task"
+    )]
+    OwnAccessTask,
+    #[error(
+        "only Super Admins, the app's owners and the entitlement's provisioners can retry provisioning"
+    )]
     CannotRetryProvisioning,
     #[error("this provisioning task was already completed ({outcome}) by {by}")]
     TaskAlreadyCompleted { outcome: String, by: String },
@@ -160,6 +166,7 @@ impl DomainError {
             | CannotEscalate
             | NotGrantHolder
             | NotAProvisioner
+            | OwnAccessTask
             | CannotRetryProvisioning
             | InvalidSignature { .. } => ErrorKind::Forbidden,
             DuplicateOpenRequest { .. }

@@ -5,10 +5,16 @@
 //!            │  ├─(holder releases)───► PendingRemoval(released) ─┤
 //!            │  └─(admin revokes)─────► PendingRemoval(revoked) ──┘
 //!            └─ extend (approved extension request) ─► Active with a later expiry
+//! PendingRemoval ──task errored / refused──► PendingRemoval(problem) (a follow-up task opens)
+//! PendingRemoval ──admin revokes──► PendingRemoval(revoked)   (revoke stays possible)
+//! PendingRemoval(released, not yet expired) ──"Won't deprovision"──► Active
 //! ```
 //!
-//! A grant in `PendingRemoval` still gives access until deprovisioning is confirmed, which is why an
-//! expired grant with manual deprovisioning shows "expired, pending removal" rather than disappearing.
+//! A grant in `PendingRemoval` still gives access until deprovisioning is confirmed. Removal always
+//! converges: the only way out of `PendingRemoval` without removal is "Won't deprovision" of an
+//! early release (the holder's own choice, undone). A grant past its end, or whose removal failed,
+//! was refused or has waited more than [`REMOVAL_OVERDUE_AFTER`], shows only "removal overdue"
+//! until someone confirms the removal.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +22,7 @@ use super::catalog::App;
 use super::duration::{GrantDuration, GrantLength, format_secs};
 use super::error::{DomainError, DomainResult};
 use super::ids::{AppId, EntitlementId, GrantId, RequestId, UserId};
+use super::provisioning::TaskOutcome;
 use super::request::{Outcome, Request, RequestState};
 use super::roles::RoleSet;
 use super::time::{BusinessCalendar, Timestamp};
@@ -23,6 +30,10 @@ use super::time::{BusinessCalendar, Timestamp};
 /// Reminders go out this many business days before expiry, and not for grants this short or shorter.
 pub const REMINDER_BUSINESS_DAYS: u32 = 3;
 pub const REMINDER_MIN_GRANT: GrantDuration = GrantDuration::days(3);
+/// A release or revocation whose removal is not confirmed within this time is overdue.
+pub const REMOVAL_OVERDUE_AFTER: GrantDuration = GrantDuration::days(1);
+/// Longest problem text kept on a grant (it comes from a provisioner's note).
+const PROBLEM_MAX_CHARS: usize = 500;
 
 string_enum! {
     /// Why access is being removed (the revoke source).
@@ -46,6 +57,8 @@ string_enum! {
         Revoked => "grant.revoked",
         RemovalConfirmed => "grant.removed",
         RemovalCancelled => "grant.removal_cancelled",
+        /// A removal task errored or was refused; the removal stays open and escalates.
+        RemovalFailed => "grant.removal_failed",
     }
 }
 
@@ -58,6 +71,9 @@ pub enum GrantState {
         reason: RemovalReason,
         since: Timestamp,
         by: Option<UserId>,
+        /// Why the last removal task did not remove it (errored or refused), if one did not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
     },
     /// Gone; listed under "Past grants".
     Removed {
@@ -70,9 +86,10 @@ string_enum! {
     /// What to show for a grant at a given moment.
     pub enum GrantStatus: "grant status" {
         Active => "active",
-        /// Past its expiry, removal not yet confirmed.
-        ExpiredPendingRemoval => "expired_pending_removal",
-        /// Released or revoked, removal not yet confirmed.
+        /// Past its end, or its removal failed, was refused or is waiting too long; not yet
+        /// confirmed removed.
+        RemovalOverdue => "removal_overdue",
+        /// Released or revoked, removal under way and not yet overdue.
         PendingRemoval => "pending_removal",
         Removed => "removed",
     }
@@ -82,11 +99,20 @@ impl GrantStatus {
     pub fn label(self) -> &'static str {
         match self {
             GrantStatus::Active => "active",
-            GrantStatus::ExpiredPendingRemoval => "expired, pending removal",
+            GrantStatus::RemovalOverdue => "removal overdue",
             GrantStatus::PendingRemoval => "pending removal",
             GrantStatus::Removed => "removed",
         }
     }
+}
+
+/// The grant after its deprovisioning task ended ([`Grant::after_removal_task`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalUpdate {
+    pub grant: Grant,
+    pub action: GrantAction,
+    /// The removal errored or was refused and is still to be done: open the follow-up task.
+    pub removal_still_open: bool,
 }
 
 /// Someone holds an entitlement.
@@ -166,19 +192,49 @@ impl Grant {
     pub fn status_at(&self, now: Timestamp) -> GrantStatus {
         match &self.state {
             GrantState::Removed { .. } => GrantStatus::Removed,
-            GrantState::PendingRemoval {
-                reason: RemovalReason::Expired,
-                ..
-            } => GrantStatus::ExpiredPendingRemoval,
+            _ if self.removal_overdue(now) => GrantStatus::RemovalOverdue,
             GrantState::PendingRemoval { .. } => GrantStatus::PendingRemoval,
-            GrantState::Active if self.expires_at.is_some_and(|t| t <= now) => {
-                GrantStatus::ExpiredPendingRemoval
-            }
             GrantState::Active => GrantStatus::Active,
         }
     }
 
-    /// "expires in 2 days 4 hours", "no expiry", "expired, pending removal" — never negative time.
+    /// Whether the access should be gone by now and is not confirmed removed: past its expiry
+    /// (whatever the sweep has done yet), or its removal errored, was refused, or has waited more
+    /// than [`REMOVAL_OVERDUE_AFTER`].
+    pub fn removal_overdue(&self, now: Timestamp) -> bool {
+        match &self.state {
+            GrantState::Removed { .. } => false,
+            _ if self.expires_at.is_some_and(|t| t <= now) => true,
+            GrantState::PendingRemoval {
+                problem: Some(_), ..
+            } => true,
+            GrantState::PendingRemoval { since, .. } => since.plus(REMOVAL_OVERDUE_AFTER) <= now,
+            GrantState::Active => false,
+        }
+    }
+
+    /// Why the last removal task did not remove this access, if one did not.
+    pub fn removal_problem(&self) -> Option<&str> {
+        match &self.state {
+            GrantState::PendingRemoval { problem, .. } => problem.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// When the access should have ended: its expiry, or when its removal started if earlier.
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        let started = match &self.state {
+            GrantState::PendingRemoval { since, .. } => Some(*since),
+            GrantState::Removed { at, .. } => Some(*at),
+            GrantState::Active => None,
+        };
+        match (self.expires_at, started) {
+            (Some(e), Some(s)) => Some(e.min(s)),
+            (e, s) => e.or(s),
+        }
+    }
+
+    /// "expires in 2 days 4 hours", "no expiry", "removal overdue" — never negative time.
     pub fn remaining_label(&self, now: Timestamp) -> String {
         match (self.status_at(now), self.expires_at) {
             (GrantStatus::Active, None) => "no expiry".into(),
@@ -251,6 +307,7 @@ impl Grant {
                 reason: RemovalReason::Expired,
                 since: now,
                 by: None,
+                problem: None,
             })),
         }
     }
@@ -265,10 +322,13 @@ impl Grant {
             reason: RemovalReason::Released,
             since: now,
             by: Some(actor.clone()),
+            problem: None,
         }))
     }
 
-    /// An admin (Super Admin, or Application Admin of the app) revokes the grant.
+    /// An admin (Super Admin, or Application Admin of the app) revokes the grant. Also allowed while
+    /// removal is pending (say, after a failed removal): the removal becomes an admin's revocation,
+    /// which "Won't deprovision" cannot undo, and keeps when it started and its problem.
     pub fn revoke(
         &self,
         actor: &UserId,
@@ -283,11 +343,21 @@ impl Grant {
                 "only a Super Admin or an admin of this app can revoke it",
             ));
         }
-        self.require_active("revoke access")?;
+        let (since, problem) = match &self.state {
+            GrantState::Active => (now, None),
+            GrantState::PendingRemoval { since, problem, .. } => (*since, problem.clone()),
+            GrantState::Removed { .. } => {
+                return Err(DomainError::transition(
+                    "revoke access",
+                    "this access was removed",
+                ));
+            }
+        };
         Ok(self.bumped(GrantState::PendingRemoval {
             reason: RemovalReason::Revoked,
-            since: now,
+            since,
             by: Some(actor.clone()),
+            problem,
         }))
     }
 
@@ -309,8 +379,9 @@ impl Grant {
         }
     }
 
-    /// Deprovisioning declined ("Won't deprovision"): a release or revocation is undone and the grant is
-    /// active again. Expired access cannot be kept this way: an extension request is the only route.
+    /// Deprovisioning declined ("Won't deprovision"): an early release is undone and the grant is
+    /// active again. Expired or revoked access cannot be kept this way: an extension request (or a
+    /// new request) is the only route.
     pub fn cancel_removal(&self, now: Timestamp) -> DomainResult<Grant> {
         match &self.state {
             GrantState::PendingRemoval {
@@ -319,6 +390,13 @@ impl Grant {
             } => Err(DomainError::transition(
                 "keep this access",
                 "it has expired and must be removed; request the access again to keep it",
+            )),
+            GrantState::PendingRemoval {
+                reason: RemovalReason::Revoked,
+                ..
+            } => Err(DomainError::transition(
+                "keep this access",
+                "an admin revoked it and it must be removed",
             )),
             GrantState::PendingRemoval { .. } if self.expires_at.is_some_and(|t| t <= now) => {
                 Err(DomainError::transition(
@@ -332,6 +410,52 @@ impl Grant {
                 "no removal is pending",
             )),
         }
+    }
+
+    /// A removal task errored or was refused: access is still there and the removal stays open,
+    /// now with a problem (which makes it overdue). The caller opens the follow-up task.
+    pub fn removal_failed(&self, problem: &str) -> DomainResult<Grant> {
+        let GrantState::PendingRemoval {
+            reason, since, by, ..
+        } = &self.state
+        else {
+            return Err(DomainError::transition(
+                "record a failed removal",
+                "no removal is pending",
+            ));
+        };
+        Ok(self.bumped(GrantState::PendingRemoval {
+            reason: *reason,
+            since: *since,
+            by: by.clone(),
+            problem: Some(problem.chars().take(PROBLEM_MAX_CHARS).collect()),
+        }))
+    }
+
+    /// What a finished deprovisioning task does to this grant. "Deprovisioned" removes it; "Won't
+    /// deprovision" of an early release (before expiry) gives it back; anything else — "Errored",
+    /// or "Won't deprovision" of a revocation or an expiry — is a failed removal that stays open
+    /// (`removal_still_open`: the caller opens the follow-up task).
+    pub fn after_removal_task(
+        &self,
+        outcome: TaskOutcome,
+        problem: &str,
+        now: Timestamp,
+    ) -> DomainResult<RemovalUpdate> {
+        let (grant, action) = match outcome {
+            TaskOutcome::Done => (self.confirm_removed(now)?, GrantAction::RemovalConfirmed),
+            TaskOutcome::WontDo => match self.cancel_removal(now) {
+                Ok(g) => (g, GrantAction::RemovalCancelled),
+                Err(_) => (self.removal_failed(problem)?, GrantAction::RemovalFailed),
+            },
+            TaskOutcome::Errored => (self.removal_failed(problem)?, GrantAction::RemovalFailed),
+        };
+        let removal_still_open = action == GrantAction::RemovalFailed;
+        Ok(RemovalUpdate {
+            grant,
+            action,
+            removal_still_open,
+        })
     }
 
     /// When to send the expiry reminder: 3 business days before expiry, in the tenant's calendar.
@@ -378,17 +502,25 @@ mod tests {
     }
 
     #[test]
-    fn an_expired_grant_shows_expired_pending_removal_until_removal_is_confirmed() {
+    fn a_grant_past_its_end_shows_only_removal_overdue_until_removal_is_confirmed() {
         let g = granted();
         let after = T0.plus_millis(7 * DAY + 1);
-        assert_eq!(g.status_at(after), GrantStatus::ExpiredPendingRemoval);
-        assert_eq!(g.remaining_label(after), "expired, pending removal");
+        assert_eq!(g.status_at(after), GrantStatus::RemovalOverdue);
+        assert_eq!(g.remaining_label(after), "removal overdue");
         let pending = g.expire(after).unwrap();
         assert!(
             pending.has_access(),
             "access stays until deprovisioning is confirmed"
         );
-        assert_eq!(pending.status_at(after).label(), "expired, pending removal");
+        assert_eq!(pending.status_at(after).label(), "removal overdue");
+        // A failed removal, a refusal, a re-revocation: still only "removal overdue".
+        let failed = pending.removal_failed("Errored: API down").unwrap();
+        assert_eq!(failed.status_at(after), GrantStatus::RemovalOverdue);
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        let revoked = failed.revoke(&u("admin"), &admin, &app(), after).unwrap();
+        assert_eq!(revoked.status_at(after), GrantStatus::RemovalOverdue);
+        assert_eq!(revoked.removal_problem(), Some("Errored: API down"));
+        assert_eq!(revoked.ended_at(), g.expires_at);
         let removed = pending.confirm_removed(after).unwrap();
         assert!(!removed.has_access());
         assert_eq!(removed.status_at(after), GrantStatus::Removed);
@@ -520,6 +652,76 @@ mod tests {
         assert!(released.cancel_removal(after).is_err());
         let expired = g.expire(after).unwrap();
         assert!(expired.cancel_removal(after).is_err());
+    }
+
+    #[test]
+    fn an_errored_or_refused_removal_of_a_revoked_or_expired_grant_stays_open_and_overdue() {
+        let g = granted();
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        let revoked = g.revoke(&u("admin"), &admin, &app(), T0).unwrap();
+        assert_eq!(revoked.status_at(T0), GrantStatus::PendingRemoval);
+        for outcome in [TaskOutcome::Errored, TaskOutcome::WontDo] {
+            let u2 = revoked
+                .after_removal_task(outcome, "Won't deprovision: still needed", T0)
+                .unwrap();
+            assert!(u2.removal_still_open, "{outcome}");
+            assert_eq!(u2.action, GrantAction::RemovalFailed);
+            assert!(u2.grant.has_access());
+            assert_eq!(u2.grant.status_at(T0), GrantStatus::RemovalOverdue);
+        }
+        let after = T0.plus_millis(8 * DAY);
+        let expired = g.expire(after).unwrap();
+        let refused = expired
+            .after_removal_task(TaskOutcome::WontDo, "no", after)
+            .unwrap();
+        assert!(refused.removal_still_open);
+        assert!(!refused.grant.is_active());
+        // Deprovisioned: gone, nothing left open.
+        let done = refused
+            .grant
+            .after_removal_task(TaskOutcome::Done, "", after)
+            .unwrap();
+        assert!(!done.removal_still_open);
+        assert_eq!(done.grant.status_at(after), GrantStatus::Removed);
+        // "Won't deprovision" of an early release gives the access back.
+        let released = g.release(&u("alice"), T0).unwrap();
+        let kept = released
+            .after_removal_task(TaskOutcome::WontDo, "mistake", T0)
+            .unwrap();
+        assert_eq!(kept.action, GrantAction::RemovalCancelled);
+        assert!(kept.grant.is_active());
+    }
+
+    #[test]
+    fn a_grant_pending_removal_can_still_be_revoked_and_a_removed_one_cannot() {
+        let g = granted();
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        let released = g.release(&u("alice"), T0).unwrap();
+        let later = T0.plus_millis(DAY / 2);
+        let revoked = released.revoke(&u("admin"), &admin, &app(), later).unwrap();
+        assert!(matches!(
+            revoked.state,
+            GrantState::PendingRemoval { reason: RemovalReason::Revoked, since, .. } if since == T0
+        ));
+        // An admin's revocation cannot be undone with "Won't deprovision".
+        assert!(revoked.cancel_removal(later).is_err());
+        let removed = revoked.confirm_removed(later).unwrap();
+        assert!(removed.revoke(&u("admin"), &admin, &app(), later).is_err());
+    }
+
+    #[test]
+    fn a_release_or_revocation_not_removed_within_a_day_is_overdue() {
+        let g = granted();
+        let released = g.release(&u("alice"), T0).unwrap();
+        assert_eq!(
+            released.status_at(T0.plus_millis(DAY - 1)),
+            GrantStatus::PendingRemoval
+        );
+        assert_eq!(
+            released.status_at(T0.plus_millis(DAY)),
+            GrantStatus::RemovalOverdue
+        );
+        assert_eq!(released.ended_at(), Some(T0));
     }
 
     fn at(y: i32, m: u8, d: u8, hour: i64) -> Timestamp {

@@ -6,10 +6,15 @@
 //!                 └ failure, none left ─────► AwaitingManual(app owners)   (fallback)
 //! Manual:   AwaitingManual(provisioners) ──done / won't do / errored──► Completed(..)
 //! Completed(errored) ──retry──► WebhookPending(1) or AwaitingManual   (approvals are not re-collected)
+//! Deprovision Completed(errored / refused) ──follow_up──► a new task: WebhookPending(1, after a
+//!     backoff) or AwaitingManual(provisioners + app owners + Super Admins), escalation + 1
 //! ```
 //!
 //! Only `Completed(done)` on a provisioning task grants access: "won't do" and "errored" must never
 //! produce an "access granted" message.
+//!
+//! Nobody provisions or deprovisions their own access: the subject is never an assignee, and
+//! completing a task for your own access is refused (Super Admins included).
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +66,8 @@ string_enum! {
         Configured => "configured",
         /// The webhook kept failing; the app owners take over.
         WebhookFailed => "webhook_failed",
+        /// An earlier removal of this access errored or was refused; escalated.
+        RemovalFailed => "removal_failed",
     }
 }
 
@@ -109,24 +116,34 @@ pub struct ProvisioningTask {
     pub failed_attempts: Vec<WebhookAttempt>,
     pub created_at: Timestamp,
     pub version: u64,
+    /// How many removals of this grant errored or were refused before this task (0: the first).
+    #[serde(default)]
+    pub escalation: u32,
+    /// Why the previous task did not remove the access, for whoever takes over.
+    #[serde(default)]
+    pub previous_problem: Option<String>,
 }
 
-/// Active users from `candidates`, without the subject when anyone else is available: people should
-/// not provision their own access (segregation of duties), but a task must still have an assignee.
-fn eligible(candidates: Vec<UserId>, subject: &UserId, directory: &dyn Directory) -> Vec<UserId> {
+/// Active users from `candidates`, never the subject: nobody provisions or deprovisions their own
+/// access (segregation of duties). Empty when nobody else qualifies.
+fn eligible(
+    candidates: impl IntoIterator<Item = UserId>,
+    subject: &UserId,
+    directory: &dyn Directory,
+) -> Vec<UserId> {
     let mut out: Vec<UserId> = Vec::new();
     for u in candidates {
-        if directory.is_active(&u) && !out.contains(&u) {
+        if u != *subject && directory.is_active(&u) && !out.contains(&u) {
             out.push(u);
         }
-    }
-    if out.len() > 1 || out.first().is_some_and(|u| u != subject) {
-        out.retain(|u| u != subject);
     }
     out
 }
 
-/// Who handles a manual task: the named provisioners, else the app owners, else the Super Admins.
+/// Who handles a manual task: the named provisioners, else the app owners, else the Super Admins,
+/// never the subject. Empty when nobody else can (the subject is the only provisioner, owner and
+/// Super Admin): the task then stays open and unassigned, listed for every Super Admin and on the
+/// overdue-removals page, rather than letting someone handle their own access.
 pub fn manual_assignees(
     provisioners: &[UserId],
     app: &AppId,
@@ -145,6 +162,26 @@ pub fn manual_assignees(
     }
     Vec::new()
 }
+
+/// Who takes over a removal that errored or was refused: the named provisioners, the app owners
+/// and the Super Admins together (never the subject), so the problem is seen above the person who
+/// could not, or would not, remove the access.
+pub fn escalation_assignees(
+    provisioners: &[UserId],
+    app: &AppId,
+    subject: &UserId,
+    directory: &dyn Directory,
+) -> Vec<UserId> {
+    let everyone = provisioners
+        .iter()
+        .cloned()
+        .chain(directory.app_owners(app))
+        .chain(directory.super_admins());
+    eligible(everyone, subject, directory)
+}
+
+/// The longest wait before a removal's webhook is called again after an escalation.
+const MAX_FOLLOW_UP_DELAY_SECS: u64 = 3_600;
 
 /// Everything needed to open a task.
 #[derive(Debug, Clone)]
@@ -195,7 +232,81 @@ impl ProvisioningTask {
             failed_attempts: Vec::new(),
             created_at: now,
             version: 1,
+            escalation: 0,
+            previous_problem: None,
         }
+    }
+
+    /// Whether this task ended without doing what it was for: "won't do" or "errored".
+    pub fn failed(&self) -> bool {
+        matches!(
+            self.state,
+            TaskState::Completed {
+                outcome: TaskOutcome::WontDo | TaskOutcome::Errored,
+                ..
+            }
+        )
+    }
+
+    /// The next task for a removal whose task errored or was refused: removal must converge, so the
+    /// problem stays open. A webhook removal is called again after a backoff (growing with each
+    /// escalation, then its usual retries and manual fallback); a manual one goes to the
+    /// provisioners, the app owners and the Super Admins together.
+    pub fn follow_up(
+        &self,
+        id: ProvisioningTaskId,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> DomainResult<ProvisioningTask> {
+        let problem = match (&self.kind, &self.state) {
+            (
+                TaskKind::Deprovision,
+                TaskState::Completed {
+                    outcome: outcome @ (TaskOutcome::WontDo | TaskOutcome::Errored),
+                    note,
+                    ..
+                },
+            ) => match note {
+                Some(n) => format!("{}: {n}", outcome.label(self.kind)),
+                None => outcome.label(self.kind).to_string(),
+            },
+            _ => {
+                return Err(DomainError::transition(
+                    "escalate this task",
+                    "only a removal that errored or was refused is escalated",
+                ));
+            }
+        };
+        let escalation = self.escalation.saturating_add(1);
+        let state = match &self.method {
+            ProvisioningMethod::Webhook { .. } => {
+                let delay = retry_delay_secs(escalation)
+                    .unwrap_or(MAX_FOLLOW_UP_DELAY_SECS)
+                    .min(MAX_FOLLOW_UP_DELAY_SECS);
+                TaskState::WebhookPending {
+                    attempt: 1,
+                    due_at: now.plus_millis(
+                        i64::try_from(delay)
+                            .unwrap_or(i64::MAX)
+                            .saturating_mul(1000),
+                    ),
+                }
+            }
+            ProvisioningMethod::Manual { provisioners, .. } => TaskState::AwaitingManual {
+                assignees: escalation_assignees(provisioners, &self.app, &self.subject, directory),
+                reason: ManualReason::RemovalFailed,
+            },
+        };
+        Ok(ProvisioningTask {
+            id,
+            state,
+            failed_attempts: Vec::new(),
+            created_at: now,
+            version: 1,
+            escalation,
+            previous_problem: Some(problem.chars().take(2_000).collect()),
+            ..self.clone()
+        })
     }
 
     pub fn assignees(&self) -> &[UserId] {
@@ -253,6 +364,9 @@ impl ProvisioningTask {
             return Err(e);
         }
         roles.check_can_act()?;
+        if *actor == self.subject {
+            return Err(DomainError::OwnAccessTask);
+        }
         let TaskState::AwaitingManual { assignees, .. } = &self.state else {
             return Err(DomainError::transition(
                 "complete this task",
@@ -321,8 +435,16 @@ impl ProvisioningTask {
                         .saturating_mul(1000),
                 ),
             }),
+            // A removal that cannot be made is escalated at once: owners and Super Admins.
             None => self.bumped(TaskState::AwaitingManual {
-                assignees: manual_assignees(&[], &self.app, &self.subject, directory),
+                assignees: match self.kind {
+                    TaskKind::Provision => {
+                        manual_assignees(&[], &self.app, &self.subject, directory)
+                    }
+                    TaskKind::Deprovision => {
+                        escalation_assignees(&[], &self.app, &self.subject, directory)
+                    }
+                },
                 reason: ManualReason::WebhookFailed,
             }),
         };
@@ -461,9 +583,165 @@ mod tests {
     }
 
     #[test]
-    fn people_do_not_provision_their_own_access_when_someone_else_can() {
+    fn nobody_is_assigned_a_task_for_their_own_access() {
         assert_eq!(task(manual(&["alice", "sec1"])).assignees(), &[u("sec1")]);
-        assert_eq!(task(manual(&["alice"])).assignees(), &[u("alice")]);
+        // The subject as the only provisioner: the app owners take it, not the subject.
+        assert_eq!(task(manual(&["alice"])).assignees(), &[u("owner")]);
+        let mut d = directory();
+        d.app_owners.insert(AppId::from("aws"), vec![u("alice")]);
+        assert_eq!(
+            manual_assignees(&[u("alice")], &AppId::from("aws"), &u("alice"), &d),
+            vec![u("admin")]
+        );
+        // The subject is also the only Super Admin: unassigned rather than self-assigned.
+        d.super_admins = vec![u("alice")];
+        assert!(manual_assignees(&[u("alice")], &AppId::from("aws"), &u("alice"), &d).is_empty());
+    }
+
+    #[test]
+    fn the_subject_cannot_complete_a_task_for_their_own_access_even_as_super_admin() {
+        let t = task(manual(&["sec1"]));
+        for roles in [RoleSet::new([]), RoleSet::new([Role::SuperAdmin])] {
+            for outcome in [TaskOutcome::Done, TaskOutcome::WontDo, TaskOutcome::Errored] {
+                assert_eq!(
+                    t.complete(&u("alice"), &roles, outcome, Some("mine"), T0)
+                        .unwrap_err(),
+                    DomainError::OwnAccessTask
+                );
+            }
+        }
+    }
+
+    fn removal(method: ProvisioningMethod) -> ProvisioningTask {
+        ProvisioningTask::open(
+            NewTask {
+                id: ProvisioningTaskId::from("d1"),
+                kind: TaskKind::Deprovision,
+                request: Some(RequestId::from("r1")),
+                grant: Some(GrantId::from("g1")),
+                subject: u("alice"),
+                app: AppId::from("aws"),
+                entitlement: EntitlementId::from("ent-1"),
+                method,
+            },
+            &directory(),
+            T0,
+        )
+    }
+
+    #[test]
+    fn an_errored_manual_removal_is_followed_by_a_task_for_provisioners_owners_and_super_admins() {
+        let d = directory();
+        let t = removal(manual(&["sec1", "alice"]));
+        assert_eq!(t.assignees(), &[u("sec1")]);
+        let errored = t
+            .complete(
+                &u("sec1"),
+                &RoleSet::new([]),
+                TaskOutcome::Errored,
+                Some("API down"),
+                T0,
+            )
+            .unwrap();
+        assert!(errored.failed());
+        let next = errored
+            .follow_up(ProvisioningTaskId::from("d2"), &d, T0)
+            .unwrap();
+        assert!(next.is_open());
+        assert_eq!(next.grant, Some(GrantId::from("g1")));
+        assert_eq!(next.escalation, 1);
+        assert_eq!(next.previous_problem.as_deref(), Some("Errored: API down"));
+        assert_eq!(
+            next.state,
+            TaskState::AwaitingManual {
+                assignees: vec![u("sec1"), u("owner"), u("admin")],
+                reason: ManualReason::RemovalFailed
+            }
+        );
+        // A refusal is escalated the same way.
+        let refused = next
+            .complete(
+                &u("owner"),
+                &RoleSet::new([]),
+                TaskOutcome::WontDo,
+                Some("still needed"),
+                T0,
+            )
+            .unwrap();
+        let again = refused
+            .follow_up(ProvisioningTaskId::from("d3"), &d, T0)
+            .unwrap();
+        assert_eq!(again.escalation, 2);
+        assert_eq!(
+            again.previous_problem.as_deref(),
+            Some("Won't deprovision: still needed")
+        );
+        // Only failed removals have a follow-up.
+        let done = again
+            .complete(
+                &u("admin"),
+                &RoleSet::new([Role::SuperAdmin]),
+                TaskOutcome::Done,
+                None,
+                T0,
+            )
+            .unwrap();
+        assert!(
+            done.follow_up(ProvisioningTaskId::from("d4"), &d, T0)
+                .is_err()
+        );
+        assert!(t.follow_up(ProvisioningTaskId::from("d4"), &d, T0).is_err());
+    }
+
+    #[test]
+    fn a_failed_webhook_removal_is_called_again_after_a_growing_backoff_then_escalated() {
+        let d = directory();
+        let mut t = removal(ProvisioningMethod::Webhook {
+            url: "https://hooks.example.com/p".into(),
+        });
+        for _ in 0..MAX_ATTEMPTS {
+            t = t.webhook_failed("HTTP 502", &d, T0).unwrap();
+        }
+        assert_eq!(
+            t.state,
+            TaskState::AwaitingManual {
+                assignees: vec![u("owner"), u("admin")],
+                reason: ManualReason::WebhookFailed
+            }
+        );
+        let errored = t
+            .complete(
+                &u("owner"),
+                &RoleSet::new([]),
+                TaskOutcome::Errored,
+                Some("still 502"),
+                T0,
+            )
+            .unwrap();
+        let next = errored
+            .follow_up(ProvisioningTaskId::from("d2"), &d, T0)
+            .unwrap();
+        assert_eq!(
+            next.state,
+            TaskState::WebhookPending {
+                attempt: 1,
+                due_at: T0.plus_millis(30_000)
+            }
+        );
+        assert!(next.failed_attempts.is_empty());
+        let mut later = next.clone();
+        later.escalation = 40;
+        later.state = errored.state.clone();
+        let capped = later
+            .follow_up(ProvisioningTaskId::from("d3"), &d, T0)
+            .unwrap();
+        assert_eq!(
+            capped.state,
+            TaskState::WebhookPending {
+                attempt: 1,
+                due_at: T0.plus_millis(3_600_000)
+            }
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     )
     .await;
     let grants = ok(&app, &l.admin, "grants/list", &[]).await;
-    assert_eq!(grants[0]["status_label"], "expired, pending removal");
+    assert_eq!(grants[0]["status_label"], "removal overdue");
     complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'removed'").await,
