@@ -11,7 +11,7 @@
 //! * [`catalog`] — apps, entitlements, slugs, visibility, tenant cap;
 //! * [`policy`] — request policies and the routing engine (`evaluate`);
 //! * [`request`], [`grant`], [`provisioning`] — the state machines;
-//! * [`roles`] — who may request/act;
+//! * [`roles`] — who may request/act; [`visibility`] — who may see catalog entries and requests;
 //! * [`audit`] — hash-chained audit log; [`outbox`] — notifications; [`webhook`] — signing/backoff;
 //! * [`error`] — the single `DomainError`.
 //!
@@ -37,6 +37,7 @@ pub mod provisioning;
 pub mod request;
 pub mod roles;
 pub mod time;
+pub mod visibility;
 pub mod webhook;
 
 // `self::` keeps these unambiguous if the enclosing crate also depends on the `time` crate.
@@ -58,3 +59,6 @@ pub use self::provisioning::*;
 pub use self::request::*;
 pub use self::roles::*;
 pub use self::time::*;
+pub use self::visibility::{
+    CatalogViewer, RequestInvolvement, entitlement_for, reassignment_refusal, subject_for_request,
+};

@@ -120,6 +120,8 @@ fn provisioning_text(e: &Entitlement, o: &CatalogOverview) -> String {
         ProvisioningMethod::Manual { provisioners, .. } => {
             format!("Manual, by {}", people(provisioners, o).join(", "))
         }
+        // Non-admins get the entitlement without its address (`domain::entitlement_for`).
+        ProvisioningMethod::Webhook { url } if url.is_empty() => "Webhook".into(),
         ProvisioningMethod::Webhook { url } => format!("Webhook to {url}"),
     }
 }

@@ -20,3 +20,4 @@ mod policies;
 mod setup_link;
 mod sign_in;
 mod slack_connect;
+mod visibility;

@@ -2,12 +2,13 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Request policies: built-ins first.
+/// Request policies, built-ins first. For Super Admins only: a policy names its approvers, which
+/// is configuration, not something requesters need (the apps page shows policies by name).
 #[server(endpoint = "policies/list")]
 pub async fn list_policies() -> Result<Vec<crate::domain::Policy>, AppError> {
     crate::ssr::access::with_status(
         async move {
-            let (db, _actor) = crate::ssr::access::context()?;
+            let (db, _actor) = crate::ssr::access::admin_context()?;
             Ok(crate::ssr::access::policies::list(&db).await?)
         }
         .await,

@@ -10,8 +10,8 @@ use super::audit::{self, Entry};
 use super::directory::find_by_email;
 use super::{AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_row};
 use crate::domain::{
-    self, Alias, App, AppId, DomainError, Entitlement, EntitlementId, GrantLength, GroupId,
-    PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
+    self, Alias, App, AppId, CatalogViewer, DomainError, Entitlement, EntitlementId, GrantLength,
+    GroupId, PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
 };
 use crate::ssr::db::Db;
 
@@ -20,8 +20,24 @@ pub async fn tenant(db: &Db) -> AccessResult<TenantSettings> {
     let row = sqlx::query("SELECT value FROM settings WHERE key = 'max_grant_days'")
         .fetch_optional(&db.pool)
         .await?;
+    // Fail closed: a stored cap that does not read as 1–3650 days refuses requests (with a
+    // message saying what to fix) instead of silently meaning "no cap".
     let days: Option<u64> = match row {
-        Some(r) => r.try_get::<String, _>("value")?.trim().parse().ok(),
+        Some(r) => {
+            let stored = r.try_get::<String, _>("value")?;
+            match stored.trim().parse::<u64>() {
+                Ok(days) if (1..=3_650).contains(&days) => Some(days),
+                _ => {
+                    tracing::error!(stored = %stored, "the stored organisation-wide grant cap is unreadable");
+                    return Err(DomainError::invalid(
+                        "organisation-wide maximum grant length",
+                        &stored,
+                        "the stored setting is unreadable; a Super Admin must set it again",
+                    )
+                    .into());
+                }
+            }
+        }
         None => None,
     };
     Ok(match days {
@@ -41,9 +57,11 @@ pub async fn set_tenant_cap_days(db: &Db, actor: &Actor, days: u64) -> AccessRes
         .into());
     }
     let at = now();
+    // An unreadable stored cap must not stop an admin from setting a good one.
     let before = tenant(db)
-        .await?
-        .max_grant_duration
+        .await
+        .ok()
+        .and_then(|t| t.max_grant_duration)
         .map(|d| d.as_secs() / 86_400);
     let mut tx = db.pool.begin().await?;
     sqlx::query(
@@ -81,7 +99,10 @@ async fn load_app_versioned(db: &Db, id: &str) -> AccessResult<(App, u64)> {
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AccessError::NotFound("The app".into()))?;
-    Ok((from_json(&row.try_get::<String, _>("body")?)?, stored_version(&row)?))
+    Ok((
+        from_json(&row.try_get::<String, _>("body")?)?,
+        stored_version(&row)?,
+    ))
 }
 
 pub async fn load_entitlement(db: &Db, id: &str) -> AccessResult<Entitlement> {
@@ -95,7 +116,10 @@ async fn load_entitlement_versioned(db: &Db, id: &str) -> AccessResult<(Entitlem
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AccessError::NotFound("The entitlement".into()))?;
-    Ok((from_json(&row.try_get::<String, _>("body")?)?, stored_version(&row)?))
+    Ok((
+        from_json(&row.try_get::<String, _>("body")?)?,
+        stored_version(&row)?,
+    ))
 }
 
 fn stored_version(row: &sqlx::any::AnyRow) -> AccessResult<u64> {
@@ -141,11 +165,7 @@ pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
             .collect();
         let entitlement_versions = mine
             .iter()
-            .filter_map(|e| {
-                versions
-                    .get(e.id.as_str())
-                    .map(|v| (e.id.to_string(), *v))
-            })
+            .filter_map(|e| versions.get(e.id.as_str()).map(|v| (e.id.to_string(), *v)))
             .collect();
         out.push(AppListing {
             description: r.try_get("description")?,
@@ -162,18 +182,29 @@ pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
     Ok(out)
 }
 
-/// The catalog as the apps page shows it. `viewer_groups` is `None` for admins (everything);
-/// otherwise only the entitlements those groups may see are listed.
-pub async fn overview(
-    db: &Db,
-    viewer_groups: Option<&BTreeSet<GroupId>>,
-) -> AccessResult<CatalogOverview> {
+/// The catalog as `viewer` may see it ([`domain::entitlement_for`]): admins get everything as
+/// stored; everyone else only the entitlements visible to them, without webhook addresses and
+/// without the edit forms' version tokens.
+pub async fn list_for(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Vec<AppListing>> {
     let mut apps = list(db).await?;
-    if let Some(groups) = viewer_groups {
+    if !viewer.is_admin() {
         for l in &mut apps {
-            l.entitlements.retain(|e| domain::can_see(e, groups));
+            l.entitlements = l
+                .entitlements
+                .iter()
+                .filter_map(|e| domain::entitlement_for(e, viewer))
+                .collect();
+            l.version = 0;
+            l.entitlement_versions.clear();
         }
     }
+    Ok(apps)
+}
+
+/// The catalog as the apps page shows it to `viewer` ([`list_for`]), with the names behind the
+/// ids it shows.
+pub async fn overview(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<CatalogOverview> {
+    let apps = list_for(db, viewer).await?;
     let mut people_ids = BTreeSet::new();
     let mut group_ids = BTreeSet::new();
     for l in &apps {
@@ -190,9 +221,12 @@ pub async fn overview(
     }
     let mut out = CatalogOverview {
         apps,
+        // Shown as unset when unreadable; requests are refused meanwhile (see `tenant`), with a
+        // message telling the admin to set it again here.
         grant_cap_days: tenant(db)
-            .await?
-            .max_grant_duration
+            .await
+            .ok()
+            .and_then(|t| t.max_grant_duration)
             .map(|d| d.as_secs() / 86_400),
         ..CatalogOverview::default()
     };
@@ -211,7 +245,7 @@ pub async fn overview(
     {
         let id: String = r.try_get("id")?;
         // Admins pick groups by name in the forms; others only need the ones shown.
-        if viewer_groups.is_none() || group_ids.contains(&id) {
+        if viewer.is_admin() || group_ids.contains(&id) {
             out.groups.insert(id, r.try_get("name")?);
         }
     }

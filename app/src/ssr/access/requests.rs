@@ -16,8 +16,8 @@ use super::{
     outbox, policies, to_json, user_row, version_i64,
 };
 use crate::domain::{
-    self, AuditActor, Directory, DirectorySnapshot, DomainError, DurationChoice, DurationPreset,
-    Entitlement, GrantLength, NewRequest, OpenRequestRef, Request, RequestEvent, RequestId,
+    self, AuditActor, DirectorySnapshot, DomainError, DurationChoice, DurationPreset, Entitlement,
+    GrantLength, NewRequest, OpenRequestRef, Request, RequestEvent, RequestId, RequestInvolvement,
     RequestNumber, RequestOrigin, Timestamp, Transition, UserId, Verdict,
 };
 use crate::ssr::db::Db;
@@ -178,17 +178,20 @@ pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<
     let ent = catalog::load_entitlement(db, input.entitlement_id.trim()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     let tenant = catalog::tenant(db).await?;
+    let dir = directory::snapshot(db).await?;
     let subject = match input.subject_email.trim() {
         "" => actor.id.clone(),
-        email => super::user_id(directory::find_by_email(db, email).await?.ok_or_else(|| {
-            DomainError::UnknownValue {
-                what: "user".into(),
-                value: email.to_string(),
-            }
-        })?),
+        email => domain::subject_for_request(
+            &actor.id,
+            &actor.roles,
+            email,
+            directory::find_by_email(db, email)
+                .await?
+                .map(super::user_id),
+            &dir,
+        )?,
     };
     let policy = policies::load(db, ent.policy_for(&app, input.emergency)?.as_str()).await?;
-    let dir = directory::snapshot(db).await?;
     let groups = directory::groups_of(db, &subject).await?;
     let duration: Option<DurationChoice> = match input.duration.trim() {
         "" => None,
@@ -380,10 +383,65 @@ pub async fn cancel(
     .await
 }
 
+/// Who was assigned any step of `r` (its `request.step_assigned` history) and who is assigned
+/// its provisioning and deprovisioning tasks: the people `Request::visible_to` cannot find in
+/// the request itself.
+async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
+    let mut involvement = RequestInvolvement::default();
+    for row in sqlx::query(
+        "SELECT body FROM request_events WHERE request_id = $1 AND action = 'request.step_assigned'",
+    )
+    .bind(r.id.as_str())
+    .fetch_all(&db.pool)
+    .await?
+    {
+        if let RequestEvent::StepAssigned(a) = from_json(&row.try_get::<String, _>("body")?)? {
+            involvement.step_assignees.extend(a.assignees);
+        }
+    }
+    for row in sqlx::query(
+        "SELECT DISTINCT a.user_id FROM task_assignees a JOIN provisioning_tasks t ON t.id = a.task_id \
+         WHERE t.request_id = $1 OR t.grant_id IN (SELECT id FROM grants WHERE source_request_id = $1)",
+    )
+    .bind(r.id.as_str())
+    .fetch_all(&db.pool)
+    .await?
+    {
+        involvement
+            .task_assignees
+            .insert(super::user_id(row.try_get("user_id")?));
+    }
+    Ok(involvement)
+}
+
+/// Refuses `viewer` unless `Request::visible_to` lets them see `r`, as "not found": whether a
+/// request exists is not for everyone to know.
+async fn ensure_visible(
+    db: &Db,
+    viewer: &Actor,
+    r: &Request,
+    dir: &DirectorySnapshot,
+) -> AccessResult<()> {
+    let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    let involvement = involvement(db, r).await?;
+    if r.visible_to(&viewer.id, &viewer.roles, &involvement, &app, &ent, dir) {
+        Ok(())
+    } else {
+        Err(AccessError::NotFound(format!("Request {}", r.number)))
+    }
+}
+
+/// Adds a comment, for the people involved in the request and admins only.
 pub async fn comment(db: &Db, actor: &Actor, id: &str, body: &str) -> AccessResult<Request> {
+    let req = load(db, id).await?;
+    ensure_visible(db, actor, &req, &directory::snapshot(db).await?).await?;
     with_retries(db, id, actor, |req, _| req.comment(&actor.id, body, now())).await
 }
 
+/// Hands the waiting step to the person with `to_email`. The request must be visible to the
+/// caller, and the rules decide whether they may reassign before anything is said about the
+/// person: an email nobody has is refused like an inactive user, in the same words.
 pub async fn reassign(
     db: &Db,
     actor: &Actor,
@@ -391,15 +449,15 @@ pub async fn reassign(
     to_email: &str,
     reason: &str,
 ) -> AccessResult<Request> {
+    let req = load(db, id).await?;
+    ensure_visible(db, actor, &req, &directory::snapshot(db).await?).await?;
+    // Nobody has this id (user ids are numbers), so the directory finds it inactive.
     let to = directory::find_by_email(db, to_email)
         .await?
-        .ok_or_else(|| DomainError::UnknownValue {
-            what: "user".into(),
-            value: to_email.trim().to_string(),
-        })?;
-    let to = super::user_id(to);
+        .map_or_else(|| UserId::new("unknown"), super::user_id);
     with_retries(db, id, actor, |req, dir| {
         req.reassign(&actor.id, &actor.roles, &to, reason, dir, now())
+            .map_err(|e| domain::reassignment_refusal(e, to_email))
     })
     .await
 }
@@ -540,25 +598,12 @@ fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
 pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
     let r = load_by_number(db, number).await?;
     let dir = directory::snapshot(db).await?;
+    ensure_visible(db, viewer, &r, &dir).await?;
     let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     // App owners and provisioners see a request whose provisioning failed, to retry it.
     let can_retry =
         r.provisioning_failed() && r.may_retry_provisioning(&viewer.id, &viewer.roles, &app, &ent);
-    let involved = r.parties.requester == viewer.id
-        || r.parties.subject == viewer.id
-        || dir.is_manager_of(&viewer.id, &r.parties.subject)
-        || r.assignees().contains(&viewer.id)
-        || r.decisions.iter().any(|d| d.by.user() == Some(&viewer.id))
-        || r.superseded_decisions
-            .iter()
-            .any(|d| d.by.user() == Some(&viewer.id))
-        || can_retry
-        || viewer.roles.is_super_admin();
-    if !involved {
-        // Not "forbidden": whether a request exists is itself not for everyone to know.
-        return Err(AccessError::NotFound(format!("Request {}", r.number)));
-    }
     let names = directory::names(db).await?;
     let rows = sqlx::query(
         "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
