@@ -63,9 +63,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Re-compute the audit log's hash chain and check it ends at the recorded head. Exits
-    /// non-zero and names the first bad event when the log was altered.
-    Verify,
+    /// Re-compute the audit log's hash chain and check it ends at the recorded head, signed with
+    /// this secret key. Exits non-zero and names the first bad event when the log was altered.
+    Verify {
+        /// Also check the log still holds the event a checkpoint file (from `latch audit
+        /// checkpoint`) recorded, with the same hash: detects truncation and rewriting up to it.
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+    },
+    /// Verify the log, then write its head as a signed checkpoint (JSON) to keep somewhere the
+    /// database's administrators cannot write; `latch audit verify --against FILE` checks it later.
+    Checkpoint {
+        /// Where to write the checkpoint (refuses to overwrite). Default: standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Failures a command reports to the operator; the process exits non-zero.
@@ -82,6 +94,7 @@ async fn open_db(settings: &Settings) -> Result<Db, CliError> {
         .await
         .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the {} database: {e}", settings.engine.name()))?;
     db.migrate().await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    crate::startup::bind_secret_key(&db, settings).await?;
     Ok(db)
 }
 
@@ -130,17 +143,84 @@ pub async fn create_account(settings: &Settings, email: &str, name: &str, role: 
     }
 }
 
-/// `latch audit verify`.
-pub async fn audit_verify(settings: &Settings) -> Result<(), CliError> {
+/// `latch audit …`.
+pub async fn audit(settings: &Settings, command: AuditCommand) -> Result<(), CliError> {
+    match command {
+        AuditCommand::Verify { against } => audit_verify(settings, against.as_deref()).await,
+        AuditCommand::Checkpoint { out } => audit_checkpoint(settings, out.as_deref()).await,
+    }
+}
+
+/// `latch audit verify [--against FILE]`.
+pub async fn audit_verify(settings: &Settings, against: Option<&std::path::Path>) -> Result<(), CliError> {
     use app::ssr::access::audit::{self, Verification};
+    let checkpoint = match against {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Usage(format!("--against: cannot read {}: {e}", path.display())))?;
+            let checkpoint: app::domain::audit::Checkpoint = serde_json::from_str(&text).map_err(|e| {
+                CliError::Usage(format!("--against: {} is not a Latch audit checkpoint: {e}", path.display()))
+            })?;
+            Some(checkpoint)
+        }
+        None => None,
+    };
     let db = open_db(settings).await?;
-    match audit::verify(&db).await.map_err(|e| anyhow::anyhow!("could not read the audit log: {e}"))? {
+    let verification = match &checkpoint {
+        Some(checkpoint) => audit::verify_against(&db, checkpoint).await,
+        None => audit::verify(&db).await,
+    }
+    .map_err(|e| anyhow::anyhow!("could not read the audit log: {e}"))?;
+    match verification {
         Verification::Intact { events } => {
-            println!("Audit log intact: {events} events, hash chain verified.");
+            match &checkpoint {
+                Some(checkpoint) => println!(
+                    "Audit log intact: {events} events, hash chain and signed head verified, and event #{} matches the checkpoint.",
+                    checkpoint.seq
+                ),
+                None => println!("Audit log intact: {events} events, hash chain and signed head verified."),
+            }
             Ok(())
         }
         Verification::Broken { events, message } => Err(CliError::Other(anyhow::anyhow!(
             "audit log BROKEN after {events} good events: {message}"
         ))),
     }
+}
+
+/// `latch audit checkpoint [--out FILE]`.
+pub async fn audit_checkpoint(settings: &Settings, out: Option<&std::path::Path>) -> Result<(), CliError> {
+    use app::ssr::access::audit::{self, Verification};
+    let db = open_db(settings).await?;
+    let checkpoint = match audit::checkpoint(&db, app::ssr::access::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("could not read the audit log: {e}"))?
+    {
+        Ok(checkpoint) => checkpoint,
+        Err(Verification::Broken { events, message }) => {
+            return Err(CliError::Other(anyhow::anyhow!(
+                "no checkpoint: the audit log is BROKEN after {events} good events: {message}"
+            )));
+        }
+        Err(Verification::Intact { .. }) => {
+            return Err(CliError::Other(anyhow::anyhow!("no checkpoint: the audit log could not be verified")));
+        }
+    };
+    let json = serde_json::to_string_pretty(&checkpoint).map_err(anyhow::Error::from)?;
+    match out {
+        Some(path) => {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|e| CliError::Usage(format!("--out: cannot create {}: {e}", path.display())))?;
+            file.write_all(format!("{json}\n").as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("Checkpoint of event #{} written to {}.", checkpoint.seq, path.display());
+        }
+        None => println!("{json}"),
+    }
+    Ok(())
 }

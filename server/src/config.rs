@@ -15,6 +15,8 @@ use serde::Deserialize;
 use app::ssr::slack::SlackConfig;
 use app::ssr::{Engine, PublicUrl};
 
+use crate::http::client_address::TrustedProxies;
+
 /// Every setting, its environment variable and what it means; printed by `latch --help`.
 pub const SETTINGS_HELP: &str = "\
 SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the environment wins):
@@ -28,6 +30,10 @@ SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the en
   LATCH_LISTEN_ADDR       Address and port to listen on. Default: 127.0.0.1:3000
   LATCH_SITE_ROOT         Directory with the built console assets (pkg/, favicon).
                           Default: target/site
+  LATCH_TRUSTED_PROXIES   Reverse proxies whose X-Forwarded-For is believed: comma-separated
+                          addresses or CIDR networks (e.g. 10.0.0.0/8,::1). The client is the
+                          right-most forwarded address that is not one of them. Default: none
+                          (the connecting address is the client; X-Forwarded-For is ignored).
   LATCH_LOG               Log filter (tracing EnvFilter syntax). Default: info
   LATCH_LOG_FORMAT        text or json. Default: text
   LATCH_CONFIG            Path of the TOML file (same as --config). Default: none
@@ -51,6 +57,7 @@ const KEYS: &[&str] = &[
     "secret_key",
     "listen_addr",
     "site_root",
+    "trusted_proxies",
     "log",
     "log_format",
     "slack_client_id",
@@ -70,6 +77,7 @@ struct RawSettings {
     secret_key: Option<SecretString>,
     listen_addr: Option<String>,
     site_root: Option<String>,
+    trusted_proxies: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
     slack_client_id: Option<String>,
@@ -96,6 +104,8 @@ pub struct Settings {
     pub secret_key: Option<SecretString>,
     pub listen_addr: SocketAddr,
     pub site_root: PathBuf,
+    /// `LATCH_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub log: String,
     pub log_format: LogFormat,
     /// `LATCH_SLACK_*`: the Slack app's credentials and endpoints.
@@ -182,6 +192,9 @@ impl Settings {
             None => None,
         };
 
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or_default())
+            .map_err(|problem| invalid("LATCH_TRUSTED_PROXIES", problem))?;
+
         let log_format = match non_empty(raw.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -205,6 +218,7 @@ impl Settings {
             secret_key,
             listen_addr,
             site_root: PathBuf::from(non_empty(raw.site_root).unwrap_or_else(|| "target/site".into())),
+            trusted_proxies,
             log: non_empty(raw.log).unwrap_or_else(|| "info".into()),
             log_format,
             slack,
@@ -365,6 +379,13 @@ mod tests {
         assert_eq!(settings.slack.authorize_url, "https://slack.com/oauth/v2/authorize");
         assert_eq!(settings.slack.command, "/c1");
         assert!(settings.slack.client_id.is_none());
+        assert!(settings.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_addresses_and_networks() {
+        let settings = Settings::from_raw(RawSettings { trusted_proxies: Some("10.0.0.0/8, ::1".into()), ..raw() }).unwrap();
+        assert_eq!(settings.trusted_proxies, TrustedProxies::parse("10.0.0.0/8,::1").unwrap());
     }
 
     #[test]
@@ -386,6 +407,7 @@ mod tests {
             (RawSettings { listen_addr: Some("localhost".into()), ..raw() }, "LATCH_LISTEN_ADDR"),
             (RawSettings { secret_key: Some(SecretString::from("short")), ..raw() }, "LATCH_SECRET_KEY"),
             (RawSettings { log_format: Some("xml".into()), ..raw() }, "LATCH_LOG_FORMAT"),
+            (RawSettings { trusted_proxies: Some("10.0.0.0/8, proxy.local".into()), ..raw() }, "LATCH_TRUSTED_PROXIES"),
             (RawSettings { slack_client_id: Some("123.456".into()), ..raw() }, "LATCH_SLACK_CLIENT_SECRET"),
             (RawSettings { slack_client_secret: Some(SecretString::from("s")), ..raw() }, "LATCH_SLACK_CLIENT_ID"),
             (RawSettings { slack_api_url: Some("slack.com/api".into()), ..raw() }, "LATCH_SLACK_API_URL"),

@@ -30,7 +30,7 @@ async fn main() -> ExitCode {
         Command::Migrate => cli::migrate(&settings).await,
         Command::CreateAdmin { email, name } => cli::create_account(&settings, &email, &name, Role::SuperAdmin).await,
         Command::CreateUser { email, name } => cli::create_account(&settings, &email, &name, Role::User).await,
-        Command::Audit { command: cli::AuditCommand::Verify } => cli::audit_verify(&settings).await,
+        Command::Audit { command } => cli::audit(&settings, command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,7 @@ impl Application {
         db.migrate()
             .await
             .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        bind_secret_key(&db, &settings).await?;
         let sessions = SessionStoreKind::connect(settings.engine, url)
             .await
             .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the session store: {e}"))?;
@@ -133,7 +134,11 @@ impl Application {
         workers.push(reminder_worker);
         workers.push(pending_worker);
 
-        let router = http::router(state.clone(), sessions, settings.public_url.is_https());
+        let edge = http::EdgeSettings {
+            https: settings.public_url.is_https(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        };
+        let router = http::router(state.clone(), sessions, edge);
         Ok(Application { local_addr, listener, router, state, setup_link, stop, workers })
     }
 
@@ -160,6 +165,48 @@ impl Application {
         }
         result
     }
+}
+
+/// Checks that this process has the secret key the database was first used with (recording its
+/// fingerprint on first use), then makes the process sign audit heads with it. Processes sharing a
+/// database with different keys could not open each other's sealed secrets nor check each other's
+/// audit signatures, and would fail only later and quietly; so a mismatch stops the start.
+pub async fn bind_secret_key(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    use app::ssr::access::audit;
+    use app::ssr::secret_key::{self, KeyCheck};
+    let key = settings
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)"))?
+        .expose_secret();
+    let check = secret_key::check(db, key)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot check the secret key against the database: {e}"))?;
+    if check == KeyCheck::Differs {
+        anyhow::bail!(
+            "LATCH_SECRET_KEY: this database was first used with a different secret key. Every Latch \
+             process on one database needs the same key, or it cannot open the secrets the others \
+             sealed (Slack tokens) nor check the audit log's signatures. Set LATCH_SECRET_KEY to the \
+             key the other processes use, or copy their <data dir>/secret.key to {}",
+            settings.data_dir.join("secret.key").display()
+        );
+    }
+    audit::install_head_key(key)?;
+    if let KeyCheck::Recorded { fingerprint } = check {
+        // Signing starts with an event of its own: the head is signed from here on, and a later
+        // re-binding (someone deleting the fingerprint to get a rewound head re-signed) shows up
+        // in the log as a second such event.
+        let fingerprint_prefix: String = fingerprint.chars().take(16).collect();
+        let entry = audit::Entry::new(
+            app::domain::AuditActor::System,
+            "audit.head_signing_started",
+            format!("secret_key:{fingerprint_prefix}"),
+        );
+        audit::record(db, app::ssr::access::now(), entry)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot record the start of audit signing: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The HTTP client for provisioning webhooks: no redirects (a signed body must not be replayed

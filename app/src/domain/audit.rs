@@ -90,6 +90,32 @@ impl AuditEvent {
     }
 }
 
+/// The most characters kept of text a stranger typed (the email of a failed sign-in): the longest
+/// valid email address is 254 characters, and anything longer is noise someone pays nothing to send.
+pub const TYPED_TEXT_MAX_CHARS: usize = 254;
+
+/// Text typed by someone not signed in, fit for the audit log: control characters (newlines,
+/// escapes) removed and at most `max_chars` characters kept. The flag says whether anything was cut
+/// or removed, so the event can say the stored text is not exactly what was typed.
+pub fn bounded_typed_text(text: &str, max_chars: usize) -> (String, bool) {
+    let mut kept = String::new();
+    let mut altered = false;
+    let mut count = 0usize;
+    for c in text.chars() {
+        if c.is_control() {
+            altered = true;
+            continue;
+        }
+        if count == max_chars {
+            altered = true;
+            break;
+        }
+        kept.push(c);
+        count += 1;
+    }
+    (kept, altered)
+}
+
 fn field(out: &mut String, name: &str, value: Option<&str>) {
     match value {
         Some(v) => {
@@ -274,6 +300,97 @@ pub fn verify_chain_to_head(events: &[ChainedEvent], head_hash: &str) -> Result<
     Ok(())
 }
 
+/// Version tag of what a head signature covers; bump it if the signed text ever changes.
+pub const HEAD_SIGNATURE_VERSION: &str = "latch-audit-head-v1";
+/// The `format` of an exported [`Checkpoint`].
+pub const CHECKPOINT_FORMAT: &str = "latch-audit-checkpoint-v1";
+
+/// HMAC-SHA256 (hex) of the head: the newest event's position and hash. Only a holder of the key
+/// can produce it, so a head rewound to an earlier event, or a log re-hashed from a changed event
+/// onwards, no longer carries a valid signature. `key` is derived from `LATCH_SECRET_KEY` for this
+/// purpose alone.
+pub fn sign_head(key: &[u8], seq: u64, hash: &str) -> String {
+    let seq = seq.to_string();
+    let parts: [&[u8]; 5] = [HEAD_SIGNATURE_VERSION.as_bytes(), b"\n", seq.as_bytes(), b"\n", hash.as_bytes()];
+    hex::encode(super::webhook::hmac_sha256(key, &parts))
+}
+
+/// Whether `signature` is the head signature of `(seq, hash)` under `key`, compared in constant time.
+pub fn head_signature_matches(key: &[u8], seq: u64, hash: &str, signature: &str) -> bool {
+    let expected = sign_head(key, seq, hash);
+    expected.len() == signature.len()
+        && expected
+            .bytes()
+            .zip(signature.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A signed head exported by `latch audit checkpoint` for an auditor to keep outside the database.
+/// Later, `latch audit verify --against` checks that the log still holds event `seq` with `hash`:
+/// truncating the log below it, or rewriting anything up to it, is then detected even by someone
+/// who could also rewrite the head (and, for events up to the checkpoint, even with the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub format: String,
+    pub seq: u64,
+    pub hash: String,
+    /// When it was taken (Unix milliseconds); informational.
+    pub taken_at: i64,
+    /// The head signature of `(seq, hash)`.
+    pub signature: String,
+}
+
+impl Checkpoint {
+    pub fn new(key: &[u8], seq: u64, hash: &str, taken_at: Timestamp) -> Checkpoint {
+        Checkpoint {
+            format: CHECKPOINT_FORMAT.to_string(),
+            seq,
+            hash: hash.to_string(),
+            taken_at: taken_at.as_unix_millis(),
+            signature: sign_head(key, seq, hash),
+        }
+    }
+}
+
+/// Why the log no longer matches a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CheckpointMismatch {
+    #[error("the checkpoint file is not a Latch audit checkpoint (format {0:?})")]
+    UnknownFormat(String),
+    #[error("the checkpoint's signature does not match this secret key (the file was altered, or it belongs to another installation)")]
+    BadSignature,
+    #[error("the log ends at event #{head_seq}, before the checkpoint's event #{checkpoint_seq}: events were removed")]
+    Truncated { head_seq: u64, checkpoint_seq: u64 },
+    #[error("event #{seq} no longer has the hash the checkpoint recorded: the log up to it was rewritten")]
+    Rewritten { seq: u64 },
+}
+
+/// Compares a checkpoint with the log as it is: `head_seq` is the verified head and `stored_hash`
+/// the hash of event `checkpoint.seq` in the log (None when there is no such event). The log itself
+/// must already have verified as a chain.
+pub fn check_checkpoint(
+    key: &[u8],
+    checkpoint: &Checkpoint,
+    head_seq: u64,
+    stored_hash: Option<&str>,
+) -> Result<(), CheckpointMismatch> {
+    if checkpoint.format != CHECKPOINT_FORMAT {
+        return Err(CheckpointMismatch::UnknownFormat(checkpoint.format.clone()));
+    }
+    if !head_signature_matches(key, checkpoint.seq, &checkpoint.hash, &checkpoint.signature) {
+        return Err(CheckpointMismatch::BadSignature);
+    }
+    if checkpoint.seq > head_seq {
+        return Err(CheckpointMismatch::Truncated { head_seq, checkpoint_seq: checkpoint.seq });
+    }
+    let expected = if checkpoint.seq == 0 { Some(GENESIS_HASH) } else { stored_hash };
+    if expected != Some(checkpoint.hash.as_str()) {
+        return Err(CheckpointMismatch::Rewritten { seq: checkpoint.seq });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -308,6 +425,50 @@ mod tests {
             out.push(c);
         }
         out
+    }
+
+    #[test]
+    fn a_head_signature_covers_the_position_and_the_hash_under_the_key() {
+        let key = b"derived key for audit heads, 32b";
+        let signature = sign_head(key, 7, "abc");
+        assert_eq!(signature.len(), 64);
+        assert!(head_signature_matches(key, 7, "abc", &signature));
+        assert!(!head_signature_matches(key, 6, "abc", &signature), "rewound head");
+        assert!(!head_signature_matches(key, 7, "abd", &signature), "re-hashed head");
+        assert!(!head_signature_matches(b"another key", 7, "abc", &signature), "forged without the key");
+        assert!(!head_signature_matches(key, 7, "abc", ""));
+    }
+
+    #[test]
+    fn a_checkpoint_detects_truncation_and_rewriting_below_it() {
+        let key = b"k";
+        let l = log(5);
+        let cp = Checkpoint::new(key, 3, &l[2].hash, Timestamp::from_unix_millis(1));
+        assert_eq!(check_checkpoint(key, &cp, 5, Some(&l[2].hash)), Ok(()));
+        assert_eq!(
+            check_checkpoint(key, &cp, 2, None),
+            Err(CheckpointMismatch::Truncated { head_seq: 2, checkpoint_seq: 3 })
+        );
+        assert_eq!(check_checkpoint(key, &cp, 5, Some("other")), Err(CheckpointMismatch::Rewritten { seq: 3 }));
+        assert_eq!(check_checkpoint(b"other key", &cp, 5, Some(&l[2].hash)), Err(CheckpointMismatch::BadSignature));
+        let mut edited = cp.clone();
+        edited.seq = 2;
+        assert_eq!(check_checkpoint(key, &edited, 5, Some(&l[1].hash)), Err(CheckpointMismatch::BadSignature));
+        let empty = Checkpoint::new(key, 0, GENESIS_HASH, Timestamp::from_unix_millis(1));
+        assert_eq!(check_checkpoint(key, &empty, 0, None), Ok(()));
+        let json = serde_json::to_string(&cp).unwrap();
+        assert!(json.contains("latch-audit-checkpoint-v1"), "{json}");
+        assert_eq!(serde_json::from_str::<Checkpoint>(&json).unwrap(), cp);
+    }
+
+    #[test]
+    fn typed_text_is_capped_and_stripped_of_control_characters() {
+        assert_eq!(bounded_typed_text("ada@example.com", 254), ("ada@example.com".to_string(), false));
+        let (kept, altered) = bounded_typed_text(&"a".repeat(10_000), TYPED_TEXT_MAX_CHARS);
+        assert_eq!(kept.chars().count(), TYPED_TEXT_MAX_CHARS);
+        assert!(altered);
+        assert_eq!(bounded_typed_text("ada\n\u{1b}[31m@x", 254), ("ada[31m@x".to_string(), true));
+        assert_eq!(bounded_typed_text("ééé", 2), ("éé".to_string(), true));
     }
 
     #[test]

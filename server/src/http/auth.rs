@@ -2,19 +2,24 @@
 //! Every outcome is a redirect; failures carry only a short code the page turns into a message.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::Extension;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::domain::audit::{TYPED_TEXT_MAX_CHARS, bounded_typed_text};
 use app::ssr::auth::SESSION_USER_KEY;
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::setup::{self, FirstAdminError};
 use app::ssr::throttle::{self, ACCOUNT_POLICY, ADDRESS_POLICY};
 use app::ssr::{users, AppState};
 
+use super::client_address::TrustedProxies;
 use super::guard::{error_page, urlencode};
 
 #[derive(Deserialize)]
@@ -27,10 +32,37 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths are followed after sign-in (no open redirects).
-pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local && !next.starts_with("/login") { next } else { "/" }
+/// Where `next` is resolved against to see where a browser would really go.
+const NEXT_BASE: &str = "http://latch.invalid/";
+
+/// The path to follow after sign-in: `next` when a browser would stay on this site, else `/`.
+///
+/// `next` is resolved the way a browser resolves a `Location` (WHATWG URL rules, which the `url`
+/// crate implements): tabs and newlines vanish anywhere, `\` counts as `/`, and `//host` or
+/// `/\host` names another host. So `/<tab>/evil.example` is `//evil.example` to a browser even
+/// though it starts with a single slash. What comes back is the re-serialised path, query and
+/// fragment (percent-encoded), never the raw input.
+pub fn safe_next(next: &str) -> String {
+    let home = || "/".to_string();
+    let Ok(base) = url::Url::parse(NEXT_BASE) else { return home() };
+    if !next.starts_with('/') {
+        return home();
+    }
+    let Ok(resolved) = base.join(next) else { return home() };
+    if resolved.origin() != base.origin() || resolved.path() == "/login" {
+        return home();
+    }
+    let mut local = resolved.path().to_string();
+    if let Some(query) = resolved.query() {
+        local.push('?');
+        local.push_str(query);
+    }
+    if let Some(fragment) = resolved.fragment() {
+        local.push('#');
+        local.push_str(fragment);
+    }
+    // Belt and braces: a path that starts with two slashes would itself name a host.
+    if local.starts_with("//") { home() } else { local }
 }
 
 fn back_to_login(code: &str, next: &str) -> Response {
@@ -38,7 +70,7 @@ fn back_to_login(code: &str, next: &str) -> Response {
     let target = if next == "/" {
         format!("/login?error={code}")
     } else {
-        format!("/login?error={code}&next={}", urlencode(next))
+        format!("/login?error={code}&next={}", urlencode(&next))
     };
     Redirect::to(&target).into_response()
 }
@@ -46,6 +78,8 @@ fn back_to_login(code: &str, next: &str) -> Response {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(proxies): Extension<Arc<TrustedProxies>>,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -53,18 +87,31 @@ pub async fn login(
     if email.is_empty() || form.password.is_empty() {
         return back_to_login("missing", &form.next);
     }
-    let account_key = throttle::account_key(&email);
-    let address_key = throttle::address_key(&peer.ip().to_string());
+    // What a stranger typed goes into logs, the audit log and throttle keys only capped: they
+    // must not be able to write megabytes (or fake log lines) there.
+    let (typed, altered) = bounded_typed_text(&email, TYPED_TEXT_MAX_CHARS);
+    let client = proxies.client_address(peer.ip(), &headers);
+    let account_key = throttle::account_key(&typed);
+    let address_key = throttle::address_key(&client.to_string());
 
+    // Each attempt is counted before its password is checked, atomically, so a burst of
+    // concurrent guesses gets no more password checks than the policy allows.
     let wait = async {
-        let account = throttle::wait_ms(&state.db, &account_key, ACCOUNT_POLICY).await?;
-        let address = throttle::wait_ms(&state.db, &address_key, ADDRESS_POLICY).await?;
-        Ok::<_, sqlx::Error>(account.max(address))
+        let account = throttle::begin_attempt(&state.db, &account_key, ACCOUNT_POLICY).await?;
+        if account > 0 {
+            return Ok(account);
+        }
+        let address = throttle::begin_attempt(&state.db, &address_key, ADDRESS_POLICY).await?;
+        if address > 0 {
+            // Refused before any password was checked: not a failure of this account.
+            throttle::forgive(&state.db, &account_key).await?;
+        }
+        Ok::<_, sqlx::Error>(address)
     };
     match wait.await {
         Ok(0) => {}
         Ok(ms) => {
-            tracing::warn!(email = %email, peer = %peer.ip(), wait_ms = ms, "sign-in throttled");
+            tracing::warn!(email = %typed, client = %client, wait_ms = ms, "sign-in throttled");
             return back_to_login("throttled", &form.next);
         }
         Err(error) => {
@@ -94,20 +141,20 @@ pub async fn login(
     .unwrap_or(false);
 
     let Some(account) = account.filter(|_| verified) else {
-        for key in [&account_key, &address_key] {
-            if let Err(error) = throttle::record_failure(&state.db, key).await {
-                tracing::error!(%error, "could not record a failed sign-in");
-            }
-        }
-        tracing::warn!(email = %email, peer = %peer.ip(), "failed sign-in");
+        // The attempt was already counted against both keys.
         // Recorded whether or not the account exists (the log is for admins, who may see that),
-        // under the address that was typed; throttling bounds how fast these can pile up.
+        // under the address that was typed (capped).
+        tracing::warn!(email = %typed, client = %client, "failed sign-in");
+        let mut details = serde_json::json!({ "peer": client.to_string() });
+        if altered {
+            details["email_truncated"] = serde_json::Value::Bool(true);
+        }
         audit(
             &state,
             app::domain::AuditActor::System,
             "auth.sign_in_failed",
-            format!("email:{}", email.to_lowercase()),
-            Some(serde_json::json!({ "peer": peer.ip().to_string() }).to_string()),
+            format!("email:{typed}"),
+            Some(details.to_string()),
         )
         .await;
         return back_to_login("invalid", &form.next);
@@ -115,6 +162,9 @@ pub async fn login(
 
     if let Err(error) = throttle::clear(&state.db, &account_key).await {
         tracing::warn!(%error, "could not clear the sign-in throttle");
+    }
+    if let Err(error) = throttle::forgive(&state.db, &address_key).await {
+        tracing::warn!(%error, "could not take a successful sign-in off the address throttle");
     }
     // A fresh session id on sign-in prevents session fixation.
     let signed_in = async {
@@ -134,7 +184,7 @@ pub async fn login(
         None,
     )
     .await;
-    Redirect::to(safe_next(&form.next)).into_response()
+    Redirect::to(&safe_next(&form.next)).into_response()
 }
 
 /// Records a sign-in event in the audit log, each in its own transaction. The sign-in itself has
@@ -239,14 +289,59 @@ pub async fn setup(State(state): State<AppState>, session: Session, Form(form): 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::safe_next;
+    use super::{NEXT_BASE, safe_next};
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/admin/settings?tab=x"), "/admin/settings?tab=x");
+        assert_eq!(safe_next("/requests/42#history"), "/requests/42#history");
         for bad in ["", "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login"] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
+    }
+
+    /// Each of these is a way to write another site that a browser follows from a `Location`.
+    #[test]
+    fn redirects_that_a_browser_would_take_off_site_go_home_instead() {
+        let attacks = [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\t\n/evil.example",
+            "\t//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "\\/evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\t\\evil.example",
+            "https:evil.example",
+            "https:/evil.example",
+            "http://evil.example/",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " //evil.example",
+            "\u{0}//evil.example",
+            "data:text/html,hi",
+        ];
+        for attack in attacks {
+            assert_eq!(safe_next(attack), "/", "{attack:?}");
+        }
+    }
+
+    /// What comes back is re-serialised, so a browser reads it as the same local path.
+    #[test]
+    fn oddly_written_local_paths_stay_local_and_come_back_encoded() {
+        let base = url::Url::parse(NEXT_BASE).unwrap();
+        for odd in ["/%09/evil.example", "/ /evil.example", "/%2F/evil.example", "/a\u{1}b", "/\u{7f}x", "/./..//evil.example"] {
+            let local = safe_next(odd);
+            assert!(local.starts_with('/') && !local.starts_with("//"), "{odd:?} -> {local:?}");
+            assert!(!local.chars().any(|c| c.is_control() || c == '\\'), "{odd:?} -> {local:?}");
+            let followed = base.join(&local).unwrap();
+            assert_eq!(followed.origin(), base.origin(), "{odd:?} -> {local:?}");
+        }
+        assert_eq!(safe_next("/%09/evil.example"), "/%09/evil.example");
     }
 }

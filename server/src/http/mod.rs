@@ -3,13 +3,14 @@
 
 pub mod audit_export;
 pub mod auth;
+pub mod client_address;
 pub mod guard;
 pub mod health;
 pub mod slack;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::{middleware, Extension, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -25,7 +26,17 @@ use crate::sessions::SessionStoreKind;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "latch_session";
 
-pub fn router(state: AppState, sessions: SessionStoreKind, secure_cookies: bool) -> Router {
+/// What the HTTP edge takes from the settings.
+#[derive(Clone, Debug, Default)]
+pub struct EdgeSettings {
+    /// The public URL is https: cookies are Secure and browsers are told to stay on https.
+    pub https: bool,
+    /// `LATCH_TRUSTED_PROXIES`, for the client address the sign-in throttle counts against.
+    pub trusted_proxies: client_address::TrustedProxies,
+}
+
+pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -> Router {
+    let secure_cookies = edge.https;
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
 
@@ -49,6 +60,7 @@ pub fn router(state: AppState, sessions: SessionStoreKind, secure_cookies: bool)
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(Extension(std::sync::Arc::new(edge.trusted_proxies)))
         .layer(session_layer)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -474,6 +474,8 @@ fn latch_audit_verify(app: &crate::helpers::TestApp) -> std::process::Output {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("LATCH_DATA_DIR", dir.path())
         .env("LATCH_DATABASE_URL", &app.database_url)
+        // The key the server signs the audit head with (and the database was first used with).
+        .env("LATCH_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .args(["audit", "verify"])
         .output()
         .unwrap()

@@ -69,24 +69,53 @@ pub async fn spawn_on_listener(
     listener: TcpListener,
     slack: SlackConfig,
 ) -> TestApp {
+    spawn_adjusted(database_url, data_dir, listener, slack, |_| {}).await
+}
+
+/// A fresh app whose settings `adjust` changes first (e.g. `trusted_proxies`, `public_url`).
+pub async fn spawn_app_with_settings(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(data_dir.path()).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    spawn_adjusted(database_url, data_dir, listener, SlackConfig::default(), adjust).await
+}
+
+/// The secret key every test app uses unless a test changes it.
+pub const TEST_SECRET_KEY: &str = "test-secret-key-test-secret-key-0123456789";
+
+/// The settings a test app starts with: its listener's address as the public URL, the test key.
+pub fn test_settings(database_url: &str, data_dir: &std::path::Path, listener: &TcpListener, slack: SlackConfig) -> Settings {
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    Settings {
+        data_dir: data_dir.to_path_buf(),
+        engine: Engine::from_url(database_url).expect("engine"),
+        database_url: SecretString::from(database_url.to_string()),
+        public_url: PublicUrl::new(&address),
+        secret_key: Some(SecretString::from(TEST_SECRET_KEY)),
+        listen_addr: listener.local_addr().expect("addr"),
+        site_root: "target/site".into(),
+        trusted_proxies: Default::default(),
+        log: "warn".into(),
+        log_format: LogFormat::Text,
+        slack,
+    }
+}
+
+async fn spawn_adjusted(
+    database_url: String,
+    data_dir: tempfile::TempDir,
+    listener: TcpListener,
+    slack: SlackConfig,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     TRACING.call_once(|| {
         if let Ok(filter) = std::env::var("TEST_LOG") {
             latch_server::telemetry::init(&filter, LogFormat::Text);
         }
     });
     let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let settings = Settings {
-        data_dir: data_dir.path().to_path_buf(),
-        engine: Engine::from_url(&database_url).expect("engine"),
-        database_url: SecretString::from(database_url.clone()),
-        public_url: PublicUrl::new(&address),
-        secret_key: Some(SecretString::from("test-secret-key-test-secret-key-0123456789")),
-        listen_addr: listener.local_addr().expect("addr"),
-        site_root: "target/site".into(),
-        log: "warn".into(),
-        log_format: LogFormat::Text,
-        slack,
-    };
+    let mut settings = test_settings(&database_url, data_dir.path(), &listener, slack);
+    adjust(&mut settings);
     let app = Application::build_with_listener(settings, listener).await.expect("build app");
     let db = app.state().db.clone();
     let setup_link = app.setup_link().map(str::to_string);

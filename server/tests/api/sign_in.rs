@@ -185,3 +185,113 @@ async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
     assert_eq!(accounts, vec![("system".to_string(), "account.created".to_string(), me)]);
     crate::access_fixtures::chain_is_intact(&app).await;
 }
+
+/// What the login form posts back when the page was opened as `/login?next=/%09/evil.example`:
+/// the decoded value, with a real tab, which a browser following `Location` drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_next_that_a_browser_reads_as_another_site_is_not_followed() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for attack in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\t\\evil.example", "https:evil.example"] {
+        let response = app.post_login(&client(), "ada@example.com", PASSWORD, attack).await;
+        assert_eq!(response.status().as_u16(), 303, "{attack:?}");
+        assert_eq!(location(&response), "/", "{attack:?}");
+    }
+    // Failed sign-ins carry `next` back to the form: it is cleaned the same way.
+    let response = app.post_login(&client(), "ada@example.com", "wrong", "/\t/evil.example").await;
+    assert_eq!(location(&response), "/login?error=invalid");
+    // A local path written oddly still works, re-encoded.
+    let response = app.post_login(&client(), "ada@example.com", PASSWORD, "/requests?filter=open&x=a b").await;
+    assert_eq!(location(&response), "/requests?filter=open&x=a%20b");
+}
+
+/// The audit found 32 of 50 concurrent guesses had their password checked; the account allows 5.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_guesses_get_no_more_password_checks_than_the_throttle_allows() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let url = app.url("/auth/login");
+        guesses.spawn(async move {
+            let form = [("email", "ada@example.com".to_string()), ("password", format!("guess {n}")), ("next", "/".to_string())];
+            location(&client().post(url).form(&form).send().await.unwrap())
+        });
+    }
+    let answers = guesses.join_all().await;
+    let checked = answers.iter().filter(|a| *a == "/login?error=invalid").count();
+    let throttled = answers.iter().filter(|a| *a == "/login?error=throttled").count();
+    assert_eq!(checked + throttled, 50, "{answers:?}");
+    let limit = app::ssr::throttle::ACCOUNT_POLICY.free_failures as usize;
+    assert!(checked <= limit, "{checked} passwords were checked, the limit is {limit}");
+    assert!(checked >= 1);
+    let failures = audit_events(&app, "auth.sign_in_failed").await.len();
+    assert_eq!(failures, checked, "every checked guess and only those is a failed sign-in");
+}
+
+async fn post_login_from(app: &crate::helpers::TestApp, forwarded_for: &str, email: &str, password: &str) -> String {
+    let response = client()
+        .post(app.url("/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    location(&response)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_forwarded_for_does_not_dodge_the_address_limit() {
+    let app = spawn_app().await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for n in 0..20 {
+        let answer = post_login_from(&app, &format!("198.51.100.{n}"), &format!("guess{n}@example.com"), "guess").await;
+        assert_eq!(answer, "/login?error=invalid");
+    }
+    // No trusted proxies: the header is ignored and every guess came from 127.0.0.1.
+    assert_eq!(post_login_from(&app, "198.51.100.99", "ada@example.com", PASSWORD).await, "/login?error=throttled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_address_limit() {
+    let app = crate::helpers::spawn_app_with_settings(|settings| {
+        settings.trusted_proxies = latch_server::http::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for n in 0..20 {
+        // The left-most entry is forged by the client; the proxy appended the real address.
+        let chain = format!("10.9.9.{n}, 203.0.113.5");
+        let answer = post_login_from(&app, &chain, &format!("guess{n}@example.com"), "guess").await;
+        assert_eq!(answer, "/login?error=invalid");
+    }
+    assert_eq!(post_login_from(&app, "203.0.113.5", "ada@example.com", PASSWORD).await, "/login?error=throttled");
+    assert_eq!(post_login_from(&app, "203.0.113.6", "ada@example.com", PASSWORD).await, "/");
+    use sqlx::Row;
+    let peer: String = sqlx::query("SELECT after_json FROM audit_events WHERE action = 'auth.sign_in_failed' ORDER BY seq LIMIT 1")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get("after_json");
+    assert!(peer.contains("203.0.113.5"), "{peer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_typed_email_reaches_the_audit_log_capped_and_marked() {
+    let app = spawn_app().await;
+    let typed = format!("{}\n\u{1b}[31m@example.com", "a".repeat(100_000));
+    let response = app.post_login(&client(), &typed, "guess", "/").await;
+    assert_eq!(location(&response), "/login?error=invalid");
+    use sqlx::Row;
+    let row = sqlx::query("SELECT target, after_json FROM audit_events WHERE action = 'auth.sign_in_failed'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let target: String = row.get("target");
+    let after: String = row.get("after_json");
+    assert!(target.starts_with("email:aaa"), "{target}");
+    assert_eq!(target.chars().count(), "email:".len() + app::domain::audit::TYPED_TEXT_MAX_CHARS);
+    assert!(!target.chars().any(char::is_control));
+    assert!(after.contains("\"email_truncated\":true"), "{after}");
+    crate::access_fixtures::chain_is_intact(&app).await;
+}

@@ -3,6 +3,14 @@
 //! Appends first bump the one-row `audit_head` (`UPDATE … RETURNING`): on PostgreSQL that row lock
 //! serialises concurrent appenders until their transaction ends, on SQLite the write lock does, so
 //! `seq` has no gaps and every event chains onto the one before it.
+//!
+//! Each append also signs the new head (`domain::sign_head`, HMAC under a key derived from
+//! `LATCH_SECRET_KEY`), so someone who can write the database but has not the key cannot rewind the
+//! head over deleted events, nor re-hash the log after changing an event, without [`verify`]
+//! noticing. Someone with both the key and write access can; checkpoints kept outside the database
+//! ([`checkpoint`], [`verify_against`]) bound what they can rewrite to the events after the last one.
+
+use std::sync::OnceLock;
 
 use sqlx::Row;
 
@@ -10,7 +18,30 @@ pub use crate::api::views::{AuditFilter, AuditRow};
 
 use super::{AccessError, AccessResult, Tx, new_id, version_i64};
 use crate::domain::{self, AuditActor, AuditEvent, AuditEventId, ChainedEvent, Timestamp, UserId};
-use crate::ssr::db::Db;
+use crate::ssr::db::{Db, Engine};
+
+/// This process's key for signing audit heads, derived from `LATCH_SECRET_KEY` at start.
+///
+/// Process-wide rather than passed along because events are appended deep inside every storage
+/// write's own transaction; threading the key through each of them would touch every write path
+/// for a value that never changes while the process runs (a process has exactly one secret key).
+static HEAD_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// Another secret key was installed in this process first.
+#[derive(Debug, thiserror::Error)]
+#[error("a different LATCH_SECRET_KEY already signs audit events in this process")]
+pub struct HeadKeyConflict;
+
+/// Makes this process sign every audit head it writes, and check the head's signature in
+/// [`verify`]. Call once at start, after the key's fingerprint matched the database's.
+pub fn install_head_key(secret_key: &str) -> Result<(), HeadKeyConflict> {
+    let key = crate::ssr::secret_key::derive(secret_key, crate::ssr::secret_key::AUDIT_HEAD_PURPOSE);
+    if *HEAD_KEY.get_or_init(|| key) == key { Ok(()) } else { Err(HeadKeyConflict) }
+}
+
+fn head_key() -> Option<&'static [u8; 32]> {
+    HEAD_KEY.get()
+}
 
 /// One thing to record.
 #[derive(Debug, Clone)]
@@ -97,8 +128,13 @@ pub async fn append_all(
         let hash = domain::chain_hash(&prev_hash, &event);
         rows.push((event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
     }
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+    let last_seq = u64::try_from(last).map_err(|_| AccessError::Data("negative audit seq".into()))?;
+    // Without a key (only code that never went through startup, like benchmarks) the head is left
+    // unsigned, which `verify` in a process with a key reports.
+    let signature = head_key().map(|key| domain::audit::sign_head(key, last_seq, &prev_hash));
+    sqlx::query("UPDATE audit_head SET hash = $1, signature = $2 WHERE id = 1")
         .bind(&prev_hash)
+        .bind(signature)
         .execute(&mut **tx)
         .await?;
     for chunk in rows.chunks(super::INSERT_CHUNK) {
@@ -224,24 +260,105 @@ pub enum Verification {
     Broken { events: u64, message: String },
 }
 
-/// Re-computes the whole chain in pages and checks it ends at the recorded head.
-pub async fn verify(db: &Db) -> AccessResult<Verification> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&db.pool)
+/// Opens a read transaction that sees one consistent state of the database throughout, so the
+/// head and the events are read as of the same moment while a live server keeps appending.
+/// PostgreSQL: REPEATABLE READ pins the snapshot at the first query. SQLite (WAL): a read
+/// transaction sees the database as of its first read until it ends.
+async fn snapshot(db: &Db) -> AccessResult<Tx<'static>> {
+    let mut tx = db.pool.begin().await?;
+    if db.engine == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// The head as stored: the newest event's position and hash, and the head signature.
+struct Head {
+    seq: u64,
+    hash: String,
+    signature: Option<String>,
+}
+
+async fn read_head(tx: &mut Tx<'_>) -> AccessResult<Head> {
+    let head = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1")
+        .fetch_one(&mut **tx)
         .await?;
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
+    let seq: i64 = head.try_get("seq")?;
+    Ok(Head {
+        seq: u64::try_from(seq).map_err(|_| AccessError::Data("negative audit seq".into()))?,
+        hash: head.try_get("hash")?,
+        signature: head.try_get("signature")?,
+    })
+}
+
+/// Re-computes the whole chain in pages and checks it ends at the recorded head, and that the
+/// head carries this process's signature (when it has a key, which every `latch` process does).
+/// Head and events are read in one snapshot, so a server appending meanwhile is no false alarm.
+pub async fn verify(db: &Db) -> AccessResult<Verification> {
+    let mut tx = snapshot(db).await?;
+    let result = verify_in(&mut tx).await;
+    tx.rollback().await?;
+    Ok(result?.0)
+}
+
+/// [`verify`], then checks the log still holds the event `checkpoint` recorded, with its hash.
+pub async fn verify_against(db: &Db, checkpoint: &domain::audit::Checkpoint) -> AccessResult<Verification> {
+    let key = head_key().ok_or_else(|| AccessError::Data("no key to check the checkpoint with".into()))?;
+    let mut tx = snapshot(db).await?;
+    let result = async {
+        let (verification, head) = verify_in(&mut tx).await?;
+        if matches!(verification, Verification::Broken { .. }) {
+            return Ok(verification);
+        }
+        let stored: Option<String> = sqlx::query("SELECT hash FROM audit_events WHERE seq = $1")
+            .bind(version_i64(checkpoint.seq))
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get("hash"))
+            .transpose()?;
+        Ok(match domain::audit::check_checkpoint(key, checkpoint, head.seq, stored.as_deref()) {
+            Ok(()) => verification,
+            Err(mismatch) => Verification::Broken { events: head.seq, message: format!("against the checkpoint: {mismatch}") },
+        })
+    }
+    .await;
+    tx.rollback().await?;
+    result
+}
+
+/// Verifies the log and, when it is intact, returns its head as a signed checkpoint to keep
+/// outside the database; a broken log gets no checkpoint.
+pub async fn checkpoint(db: &Db, taken_at: Timestamp) -> AccessResult<Result<domain::audit::Checkpoint, Verification>> {
+    let key = head_key().ok_or_else(|| AccessError::Data("no key to sign the checkpoint with".into()))?;
+    let mut tx = snapshot(db).await?;
+    let result = verify_in(&mut tx).await;
+    tx.rollback().await?;
+    let (verification, head) = result?;
+    Ok(match verification {
+        Verification::Intact { .. } => Ok(domain::audit::Checkpoint::new(key, head.seq, &head.hash, taken_at)),
+        broken => Err(broken),
+    })
+}
+
+async fn verify_in(tx: &mut Tx<'_>) -> AccessResult<(Verification, Head)> {
+    let head = read_head(tx).await?;
+    let head_seq = version_i64(head.seq);
     let page = 5_000_i64;
     let mut after = 0_i64;
     let mut anchor = domain::GENESIS_HASH.to_string();
     let mut count = 0_u64;
     loop {
-        let sql =
-            format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        // Up to the head read in this snapshot: later events belong to a later head.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        );
         let rows = sqlx::query(&sql)
             .bind(after)
+            .bind(head_seq)
             .bind(page)
-            .fetch_all(&db.pool)
+            .fetch_all(&mut **tx)
             .await?;
         if rows.is_empty() {
             break;
@@ -251,7 +368,7 @@ pub async fn verify(db: &Db) -> AccessResult<Verification> {
             segment.push(chained(row_of(r)?)?);
         }
         if let Err(b) = domain::verify_segment(&anchor, count + 1, &segment) {
-            return Ok(Verification::Broken {
+            let broken = Verification::Broken {
                 events: count,
                 message: format!(
                     "event #{} ({}): {}",
@@ -259,7 +376,8 @@ pub async fn verify(db: &Db) -> AccessResult<Verification> {
                     b.id,
                     b.reason
                 ),
-            });
+            };
+            return Ok((broken, head));
         }
         count += segment.len() as u64;
         if let Some(last) = segment.last() {
@@ -267,13 +385,29 @@ pub async fn verify(db: &Db) -> AccessResult<Verification> {
             anchor = last.hash.clone();
         }
     }
-    if after != head_seq || anchor != head_hash {
-        return Ok(Verification::Broken {
+    if after != head_seq || anchor != head.hash {
+        let broken = Verification::Broken {
             events: count,
             message: format!(
                 "the log ends at event #{after} but the recorded head is event #{head_seq}: events were removed or the head was altered"
             ),
-        });
+        };
+        return Ok((broken, head));
     }
-    Ok(Verification::Intact { events: count })
+    if let Some(key) = head_key() {
+        let signed = head
+            .signature
+            .as_deref()
+            .is_some_and(|signature| domain::audit::head_signature_matches(key, head.seq, &head.hash, signature));
+        if !signed {
+            let broken = Verification::Broken {
+                events: count,
+                message: format!(
+                    "the recorded head (event #{head_seq}) is not signed with this secret key: the head was rewound or the log re-hashed by someone without the key, or LATCH_SECRET_KEY is not the one the server uses"
+                ),
+            };
+            return Ok((broken, head));
+        }
+    }
+    Ok((Verification::Intact { events: count }, head))
 }
