@@ -16,6 +16,7 @@ mod helpers;
 mod leases;
 mod migrations;
 mod pending_expiry;
+mod removal;
 mod request_actions;
 mod policies;
 mod setup_link;

@@ -2,11 +2,23 @@
 //! extends) the grant; expiry, release and revocation open a deprovisioning task; "Deprovisioned"
 //! removes the grant. Every save is guarded by `version`, so a sweep running in two processes,
 //! or two provisioners clicking at once, changes each object exactly once.
+//!
+//! Removal converges: a deprovisioning task that errors or is refused leaves the grant "removal
+//! overdue" and opens a follow-up task in the same transaction (escalated to the provisioners, app
+//! owners and Super Admins, or the webhook called again after a backoff); revoke stays possible
+//! while removal is pending; [`reopen_stuck_removals`] gives any pending removal left without an
+//! open task (data from before this rule) a new one; [`overdue_removals`] lists them all.
+//!
+//! Lock order, the same in every transaction here: the grant row, then task rows, then the
+//! request row, then the audit head, always last. Completion, release, revocation and the expiry
+//! sweep therefore queue behind each other instead of deadlocking on PostgreSQL. Everything a
+//! transaction needs is read before it begins.
 
 use std::collections::BTreeMap;
 
 use sqlx::Row;
 
+pub use crate::api::grants::overdue_removals::OverdueRemovalRow;
 pub use crate::api::views::{GrantFilter, GrantRow, TaskRow};
 
 use super::audit::{self, Entry};
@@ -221,18 +233,6 @@ pub async fn open_provision_task(
     .await
 }
 
-async fn open_deprovision_task(
-    tx: &mut Tx<'_>,
-    grant: &Grant,
-    ent: &Entitlement,
-    dir: &DirectorySnapshot,
-    actor: AuditActor,
-    at: Timestamp,
-) -> AccessResult<ProvisioningTask> {
-    let new = deprovision_task(grant, ent);
-    open_task(tx, new, dir, actor, format!("grant:{}", grant.id), at).await
-}
-
 fn deprovision_task(grant: &Grant, ent: &Entitlement) -> NewTask {
     NewTask {
         id: ProvisioningTaskId::new(new_id()),
@@ -317,7 +317,8 @@ pub async fn complete_task(
 
 /// Saves a completed task and what follows from it, in one transaction: a provisioned request
 /// issues (or extends) the grant and closes as granted; "won't do" and "errored" close it without
-/// access; a confirmed deprovisioning removes the grant. Shared by people and the webhook worker.
+/// access; a confirmed deprovisioning removes the grant; a removal that errored or was refused
+/// stays open with a follow-up task. Shared by people and the webhook worker.
 pub(crate) async fn finish(
     db: &Db,
     task: &ProvisioningTask,
@@ -329,29 +330,11 @@ pub(crate) async fn finish(
 ) -> AccessResult<()> {
     let at = now();
     let note_text = note.clone().unwrap_or_default();
-    let mut tx = db.pool.begin().await?;
-    // First statement is the guarded write: the loser of two simultaneous clicks stops here.
-    save_task(&mut tx, Some(task.version), done, at)
-        .await
-        .map_err(|e| match e {
-            AccessError::Stale => AccessError::Domain(DomainError::transition(
-                "complete this task",
-                "someone else completed it at the same time",
-            )),
-            other => other,
-        })?;
-    audit::append(
-        &mut tx,
-        at,
-        Entry::new(
-            who.clone(),
-            "provisioning.task_completed",
-            format!("task:{}", task.id),
-        )
-        .before(Some(to_json(task)?))
-        .after(Some(to_json(done)?)),
-    )
-    .await?;
+    // Read and decide everything first; the transaction below only writes, in the lock order.
+    let mut grant_change: Option<(Grant, Grant, GrantAction)> = None;
+    let mut new_grant: Option<Grant> = None;
+    let mut request_change = None;
+    let mut follow_up: Option<ProvisioningTask> = None;
     match task.kind {
         TaskKind::Provision => {
             let req_id = task
@@ -365,31 +348,16 @@ pub(crate) async fn finish(
                         Some(gid) => {
                             let g = load_grant(db, gid.as_str()).await?;
                             let g2 = g.extend(&req, at)?;
-                            save_grant(&mut tx, Some(g.version), &g2, at).await?;
-                            audit::append(
-                                &mut tx,
-                                at,
-                                grant_audit(who.clone(), GrantAction::Extended, Some(&g), &g2)?,
-                            )
-                            .await?;
+                            grant_change = Some((g, g2, GrantAction::Extended));
                         }
-                        None => {
-                            let g = Grant::issue(GrantId::new(new_id()), &req, at)?;
-                            save_grant(&mut tx, None, &g, at).await?;
-                            audit::append(
-                                &mut tx,
-                                at,
-                                grant_audit(who.clone(), GrantAction::Issued, None, &g)?,
-                            )
-                            .await?;
-                        }
+                        None => new_grant = Some(Grant::issue(GrantId::new(new_id()), &req, at)?),
                     }
                     req.mark_granted(at)?
                 }
                 TaskOutcome::WontDo => req.mark_not_provisioned(&note_text, at)?,
                 TaskOutcome::Errored => req.mark_provisioning_failed(&note_text, at)?,
             };
-            requests::persist(&mut tx, Some(req.version), &tr, acting, at).await?;
+            request_change = Some((req, tr));
         }
         TaskKind::Deprovision => {
             let gid = task
@@ -397,23 +365,77 @@ pub(crate) async fn finish(
                 .clone()
                 .ok_or_else(|| AccessError::Data("deprovision task without grant".into()))?;
             let g = load_grant(db, gid.as_str()).await?;
-            let (g2, action) = match outcome {
-                TaskOutcome::Done => (Some(g.confirm_removed(at)?), GrantAction::RemovalConfirmed),
-                TaskOutcome::WontDo => (Some(g.cancel_removal(at)?), GrantAction::RemovalCancelled),
-                // Errored: access is still there; the grant stays "pending removal".
-                TaskOutcome::Errored => (None, GrantAction::RemovalConfirmed),
+            let label = outcome.label(task.kind);
+            let problem = match note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                Some(n) => format!("{label}: {n}"),
+                None => label.to_string(),
             };
-            if let Some(g2) = g2 {
-                save_grant(&mut tx, Some(g.version), &g2, at).await?;
-                audit::append(
-                    &mut tx,
-                    at,
-                    grant_audit(who.clone(), action, Some(&g), &g2)?,
-                )
-                .await?;
+            let update = g.after_removal_task(outcome, &problem, at)?;
+            if update.removal_still_open {
+                let dir = directory::snapshot(db).await?;
+                follow_up = Some(done.follow_up(ProvisioningTaskId::new(new_id()), &dir, at)?);
             }
+            grant_change = Some((g, update.grant, update.action));
         }
     }
+    let concurrently = |e| match e {
+        AccessError::Stale => AccessError::Domain(DomainError::transition(
+            "complete this task",
+            "someone else completed it, or changed this access, at the same time",
+        )),
+        other => other,
+    };
+
+    let mut tx = db.pool.begin().await?;
+    // The guarded writes come first (grant, then task): the loser of two simultaneous clicks
+    // stops at the first of them.
+    if let Some((g, g2, _)) = &grant_change {
+        save_grant(&mut tx, Some(g.version), g2, at)
+            .await
+            .map_err(concurrently)?;
+    }
+    save_task(&mut tx, Some(task.version), done, at)
+        .await
+        .map_err(concurrently)?;
+    if let Some(g) = &new_grant {
+        save_grant(&mut tx, None, g, at).await?;
+    }
+    if let Some(next) = &follow_up {
+        insert_tasks(&mut tx, std::slice::from_ref(next), at).await?;
+    }
+    // The request row, then (inside `persist`, and below) the audit head.
+    if let Some((req, tr)) = &request_change {
+        requests::persist(&mut tx, Some(req.version), tr, acting, at).await?;
+    }
+    let mut entries = vec![
+        Entry::new(
+            who.clone(),
+            "provisioning.task_completed",
+            format!("task:{}", task.id),
+        )
+        .before(Some(to_json(task)?))
+        .after(Some(to_json(done)?)),
+    ];
+    if let Some(g) = &new_grant {
+        entries.push(grant_audit(who.clone(), GrantAction::Issued, None, g)?);
+    }
+    if let Some((g, g2, action)) = &grant_change {
+        entries.push(grant_audit(who.clone(), *action, Some(g), g2)?);
+    }
+    if let Some(next) = &follow_up {
+        entries.push(task_opened_entry(
+            next,
+            AuditActor::System,
+            format!(
+                "grant:{}",
+                next.grant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ),
+        )?);
+    }
+    audit::append_all(&mut tx, at, entries).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -441,31 +463,64 @@ pub(crate) async fn save_progress(
     Ok(())
 }
 
-/// Starts removal of `g` (already transitioned to `g2`) and opens the deprovisioning task.
-async fn start_removal(
+/// Whether an open deprovisioning task already works on grant `grant_id`.
+async fn removal_task_open(db: &Db, grant_id: &str) -> AccessResult<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM provisioning_tasks WHERE grant_id = $1 AND kind = 'deprovision' AND open = 1",
+    )
+    .bind(grant_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+/// The task that takes over the removal of `g` when none is open: the follow-up of its last
+/// deprovisioning task if that one errored or was refused (escalated), else a fresh one.
+async fn next_removal_task(
+    db: &Db,
+    g: &Grant,
+    ent: &Entitlement,
+    dir: &DirectorySnapshot,
+    at: Timestamp,
+) -> AccessResult<ProvisioningTask> {
+    let last = sqlx::query(
+        "SELECT body FROM provisioning_tasks WHERE grant_id = $1 AND kind = 'deprovision' ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(g.id.as_str())
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| from_json::<ProvisioningTask>(&r.try_get::<String, _>("body")?))
+    .transpose()?;
+    match last {
+        Some(t) if t.failed() => Ok(t.follow_up(ProvisioningTaskId::new(new_id()), dir, at)?),
+        _ => Ok(ProvisioningTask::open(deprovision_task(g, ent), dir, at)),
+    }
+}
+
+/// Saves `g` → `g2` with its audit event and, when given, the task that will remove the access, in
+/// one transaction and in the lock order: the grant, then the task, then the audit head.
+async fn save_removal(
     db: &Db,
     g: &Grant,
     g2: &Grant,
     action: GrantAction,
     actor: AuditActor,
-    dir: &DirectorySnapshot,
-    ent: &Entitlement,
+    task: Option<&ProvisioningTask>,
 ) -> AccessResult<()> {
     let at = now();
     let mut tx = db.pool.begin().await?;
     save_grant(&mut tx, Some(g.version), g2, at).await?;
-    audit::append(
-        &mut tx,
-        at,
-        grant_audit(actor.clone(), action, Some(g), g2)?,
-    )
-    .await?;
-    open_deprovision_task(&mut tx, g2, ent, dir, actor, at).await?;
+    let mut entries = vec![grant_audit(actor.clone(), action, Some(g), g2)?];
+    if let Some(task) = task {
+        insert_tasks(&mut tx, std::slice::from_ref(task), at).await?;
+        entries.push(task_opened_entry(task, actor, format!("grant:{}", g2.id))?);
+    }
     if action == GrantAction::Expired
         && let Some(n) = domain::outbox::for_grant(g2, NotificationKind::AccessExpired)
     {
         outbox::enqueue(&mut tx, at, &[n]).await?;
     }
+    audit::append_all(&mut tx, at, entries).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -473,29 +528,92 @@ async fn start_removal(
 /// "I'm done": the holder releases their access early.
 pub async fn release(db: &Db, actor: &Actor, grant_id: &str) -> AccessResult<()> {
     let g = load_grant(db, grant_id).await?;
-    let g2 = g.release(&actor.id, now())?;
+    let at = now();
+    let g2 = g.release(&actor.id, at)?;
     let dir = directory::snapshot(db).await?;
     let ent = catalog::load_entitlement(db, g.entitlement.as_str()).await?;
-    start_removal(
+    let task = ProvisioningTask::open(deprovision_task(&g2, &ent), &dir, at);
+    save_removal(
         db,
         &g,
         &g2,
         GrantAction::Released,
         actor.audit(),
-        &dir,
-        &ent,
+        Some(&task),
     )
     .await
 }
 
-/// An admin revokes a grant.
+/// An admin revokes a grant: an active one, or one whose removal is pending (it becomes an
+/// admin's revocation, and gets a task if none is open, say after a failed removal).
 pub async fn revoke(db: &Db, actor: &Actor, grant_id: &str) -> AccessResult<()> {
     let g = load_grant(db, grant_id).await?;
     let app = catalog::load_app(db, g.app.as_str()).await?;
-    let g2 = g.revoke(&actor.id, &actor.roles, &app, now())?;
+    let at = now();
+    let g2 = g.revoke(&actor.id, &actor.roles, &app, at)?;
+    let task = if g.is_active() || !removal_task_open(db, grant_id).await? {
+        let dir = directory::snapshot(db).await?;
+        let ent = catalog::load_entitlement(db, g.entitlement.as_str()).await?;
+        Some(next_removal_task(db, &g2, &ent, &dir, at).await?)
+    } else {
+        None
+    };
+    save_removal(
+        db,
+        &g,
+        &g2,
+        GrantAction::Revoked,
+        actor.audit(),
+        task.as_ref(),
+    )
+    .await
+}
+
+/// Gives every grant whose removal is pending but has no open task (left so by a version before
+/// removals converged, or by a bug) the task that takes it over, escalated when its last task
+/// failed; the grant records the problem, so it shows "removal overdue". At most `limit` per round.
+pub async fn reopen_stuck_removals(db: &Db, limit: i64) -> AccessResult<usize> {
+    let rows = sqlx::query(
+        "SELECT g.body FROM grants g WHERE g.state = 'pending_removal' AND NOT EXISTS \
+         (SELECT 1 FROM provisioning_tasks t WHERE t.grant_id = g.id AND t.kind = 'deprovision' AND t.open = 1) \
+         ORDER BY g.expires_at, g.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let dir = directory::snapshot(db).await?;
-    let ent = catalog::load_entitlement(db, g.entitlement.as_str()).await?;
-    start_removal(db, &g, &g2, GrantAction::Revoked, actor.audit(), &dir, &ent).await
+    let mut reopened = 0;
+    for r in rows {
+        let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
+        let at = now();
+        let ent = catalog::load_entitlement(db, g.entitlement.as_str()).await?;
+        let task = next_removal_task(db, &g, &ent, &dir, at).await?;
+        let problem = task
+            .previous_problem
+            .clone()
+            .or_else(|| g.removal_problem().map(str::to_string))
+            .unwrap_or_else(|| "the removal was left without an open task".into());
+        let g2 = g.removal_failed(&problem)?;
+        match save_removal(
+            db,
+            &g,
+            &g2,
+            GrantAction::RemovalFailed,
+            AuditActor::System,
+            Some(&task),
+        )
+        .await
+        {
+            Ok(()) => reopened += 1,
+            // Someone changed the grant meanwhile (and gave it a task, or removed it).
+            Err(AccessError::Stale) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(reopened)
 }
 
 /// (app name, entitlement display name) for every entitlement id, for listing rows.
@@ -503,7 +621,10 @@ async fn entitlement_labels(db: &Db) -> AccessResult<BTreeMap<String, (String, S
     let mut labels = BTreeMap::new();
     for l in catalog::list(db).await? {
         for e in l.entitlements {
-            labels.insert(e.id.to_string(), (l.app.name.clone(), e.display_name.clone()));
+            labels.insert(
+                e.id.to_string(),
+                (l.app.name.clone(), e.display_name.clone()),
+            );
         }
     }
     Ok(labels)
@@ -516,7 +637,8 @@ async fn entitlement_labels(db: &Db) -> AccessResult<BTreeMap<String, (String, S
 /// lets exactly one of them expire each grant.
 pub async fn expire_due(db: &Db, limit: i64) -> AccessResult<usize> {
     let at = now();
-    let rows = sqlx::query("SELECT body FROM grants WHERE state = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+    // Ordered by (expires_at, id), a total order: two sweeps lock the grants in the same order.
+    let rows = sqlx::query("SELECT body FROM grants WHERE state = 'active' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2")
         .bind(at.as_unix_millis())
         .bind(limit)
         .fetch_all(&db.pool)
@@ -666,6 +788,93 @@ pub async fn list(
     Ok(out)
 }
 
+/// Most rows the overdue-removals page lists (oldest end first).
+const OVERDUE_LIMIT: i64 = 500;
+
+/// Every grant whose removal is overdue (`Grant::removal_overdue`): past its end, or its removal
+/// errored, was refused or is waiting too long; with its open task, who may complete it, and the
+/// last error. Oldest first, at most [`OVERDUE_LIMIT`].
+pub async fn overdue_removals(db: &Db) -> AccessResult<Vec<OverdueRemovalRow>> {
+    let at = now();
+    let rows = sqlx::query(
+        "SELECT body FROM grants WHERE state = 'pending_removal' OR (state = 'active' AND expires_at <= $1) \
+         ORDER BY expires_at, id LIMIT $2",
+    )
+    .bind(at.as_unix_millis())
+    .bind(OVERDUE_LIMIT)
+    .fetch_all(&db.pool)
+    .await?;
+    let names = directory::names(db).await?;
+    let name = |u: &UserId| {
+        names
+            .get(u.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    let labels = entitlement_labels(db).await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
+        if !g.removal_overdue(at) {
+            continue;
+        }
+        let task = sqlx::query(
+            "SELECT body FROM provisioning_tasks WHERE grant_id = $1 AND kind = 'deprovision' AND open = 1 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(g.id.as_str())
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| from_json::<ProvisioningTask>(&r.try_get::<String, _>("body")?))
+        .transpose()?;
+        let (app, ent) = labels
+            .get(g.entitlement.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let reason = match &g.state {
+            GrantState::PendingRemoval { reason, .. } => reason.to_string(),
+            _ => domain::RemovalReason::Expired.to_string(),
+        };
+        let ended_at = g.ended_at();
+        let last_error = task
+            .as_ref()
+            .and_then(|t| t.failed_attempts.last().map(|a| a.error.clone()))
+            .or_else(|| g.removal_problem().map(str::to_string))
+            .or_else(|| task.as_ref().and_then(|t| t.previous_problem.clone()));
+        out.push(OverdueRemovalRow {
+            grant_id: g.id.to_string(),
+            subject: name(&g.subject),
+            app,
+            entitlement: ent,
+            reason,
+            ended_at: ended_at.map(|t| t.as_unix_millis()),
+            overdue_for: domain::format_secs(ended_at.map_or(0, |t| t.secs_until(at))),
+            open_task: task.as_ref().map(|t| t.id.to_string()),
+            task_state: task.as_ref().map(task_state_label),
+            assignees: task
+                .as_ref()
+                .map(|t| t.assignees().iter().map(name).collect())
+                .unwrap_or_default(),
+            escalation: task.as_ref().map_or(0, |t| t.escalation),
+            last_error,
+        });
+    }
+    Ok(out)
+}
+
+/// What a task is waiting for, in words.
+fn task_state_label(t: &ProvisioningTask) -> String {
+    match &t.state {
+        TaskState::WebhookPending { attempt, .. } => {
+            format!("webhook call pending (attempt {attempt})")
+        }
+        TaskState::AwaitingManual { assignees, .. } if assignees.is_empty() => {
+            "waiting: nobody but the subject can do it; a Super Admin must step in".into()
+        }
+        TaskState::AwaitingManual { .. } => "waiting for a provisioner".into(),
+        TaskState::Completed { outcome, .. } => outcome.label(t.kind).to_string(),
+    }
+}
+
 /// Open tasks assigned to `user` (all open tasks for Super Admins).
 pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
     let rows = if actor.roles.is_super_admin() {
@@ -704,13 +913,7 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
                 .map(crate::ssr::markdown::to_safe_html),
             instructions: t.instructions.clone(),
             open: t.is_open(),
-            state: match &t.state {
-                TaskState::WebhookPending { attempt, .. } => {
-                    format!("webhook call pending (attempt {attempt})")
-                }
-                TaskState::AwaitingManual { .. } => "waiting for a provisioner".into(),
-                TaskState::Completed { outcome, .. } => outcome.label(t.kind).to_string(),
-            },
+            state: task_state_label(&t),
         });
     }
     Ok(out)

@@ -1,0 +1,469 @@
+//! Removal always converges (a failed or refused removal stays an open, escalated problem),
+//! nobody provisions or deprovisions their own access, and completion, release, revocation and
+//! the expiry sweep run against each other without deadlocking.
+
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::access_fixtures::*;
+use crate::helpers::{TestApp, spawn_app};
+
+/// Runs the loop up to an active grant of the loop's entitlement; returns its id.
+async fn granted(app: &TestApp, l: &Loop) -> String {
+    let (id, _) = request_admin(app, l).await;
+    ok(
+        app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    ok(
+        app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+    complete_only_task(app, &l.carol, "done").await;
+    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
+    text(&grants[0]["id"])
+}
+
+/// `who` completes the only task they see with `outcome` and a note.
+async fn complete_with_note(app: &TestApp, who: &Person, outcome: &str, note: &str) {
+    let task = only_task(app, who).await;
+    ok(
+        app,
+        who,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", outcome), ("note", note)],
+    )
+    .await;
+}
+
+async fn grant_state(app: &TestApp, grant: &str) -> String {
+    sqlx::query("SELECT state FROM grants WHERE id = $1")
+        .bind(grant)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("state")
+        .unwrap()
+}
+
+async fn open_removal_tasks(app: &TestApp, grant: &str) -> i64 {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM provisioning_tasks WHERE grant_id = $1 AND kind = 'deprovision' AND open = 1",
+    )
+    .bind(grant)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+    .try_get("n")
+    .unwrap()
+}
+
+/// The display names of who may complete the open removal task of `grant`.
+async fn removal_assignees(app: &TestApp, grant: &str) -> Vec<String> {
+    let mut names: Vec<String> = sqlx::query(
+        "SELECT u.display_name FROM task_assignees a JOIN provisioning_tasks t ON t.id = a.task_id \
+         JOIN users u ON u.id = a.user_id WHERE t.grant_id = $1 AND t.kind = 'deprovision' AND t.open = 1",
+    )
+    .bind(grant)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<String, _>(0).unwrap())
+    .collect();
+    names.sort();
+    names
+}
+
+fn row_of<'a>(rows: &'a Value, grant: &str) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["grant_id"] == grant || r["id"] == grant)
+        .unwrap_or_else(|| panic!("grant {grant} not listed: {rows}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admins_and_stays_overdue()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    complete_with_note(&app, &l.carol, "errored", "the database API is down").await;
+
+    // The person keeps the access, so the removal stays open: a new task, escalated.
+    assert_eq!(grant_state(&app, &grant).await, "pending_removal");
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+    assert_eq!(
+        removal_assignees(&app, &grant).await,
+        vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
+    );
+    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
+    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
+    let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
+    assert_eq!(row_of(&mine, &grant)["status_label"], "removal overdue");
+
+    // The admin page lists it, with the open task, its assignees and the last error.
+    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
+    let row = row_of(&overdue, &grant);
+    assert_eq!(row["subject"], "Alice Requester");
+    assert_eq!(row["reason"], "revoked");
+    assert_eq!(row["escalation"], 1);
+    assert!(row["open_task"].is_string(), "{row}");
+    assert!(
+        text(&row["last_error"]).contains("the database API is down"),
+        "{row}"
+    );
+    let (status, _) = call(&app, &l.alice, "grants/overdue_removals", &[]).await;
+    assert_eq!(status, 403, "the overdue list is for Super Admins");
+
+    // Revoke stays possible on a grant whose removal is pending (no second task while one is open).
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+
+    // Someone confirms the removal: gone from the overdue list.
+    complete_only_task(&app, &l.carol, "done").await;
+    assert_eq!(grant_state(&app, &grant).await, "removed");
+    assert_eq!(open_removal_tasks(&app, &grant).await, 0);
+    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
+    assert_eq!(overdue, serde_json::json!([]));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'grant.removal_failed'"
+        )
+        .await,
+        1
+    );
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wont_deprovision_cannot_undo_an_admins_revocation_or_keep_expired_access() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    complete_with_note(&app, &l.carol, "wont_do", "Alice still needs it").await;
+    assert_eq!(grant_state(&app, &grant).await, "pending_removal");
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
+    assert!(
+        text(&row_of(&overdue, &grant)["last_error"]).contains("Won't deprovision"),
+        "{overdue}"
+    );
+    complete_only_task(&app, &l.carol, "done").await;
+
+    // An expired grant: "Won't deprovision" leaves it overdue, with a new task.
+    let grant = granted(&app, &l).await;
+    backdate_grant(&app, &grant).await;
+    for _ in 0..100 {
+        if open_removal_tasks(&app, &grant).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    complete_with_note(&app, &l.carol, "wont_do", "keep it").await;
+    assert_eq!(grant_state(&app, &grant).await, "pending_removal");
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+    let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
+    assert_eq!(row_of(&mine, &grant)["status"], "removal_overdue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_left_without_an_open_task_gets_an_escalated_one_again() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    // As an older Latch left it: the removal task closed "Errored", no task open.
+    let task = only_task(&app, &l.carol).await;
+    let row = sqlx::query("SELECT body FROM provisioning_tasks WHERE id = $1")
+        .bind(&task)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let mut body: Value = serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
+    body["state"] = serde_json::json!({
+        "kind": "completed", "outcome": "errored", "by": l.carol.user.id.to_string(),
+        "at": 1, "note": "timeout",
+    });
+    body["version"] = Value::from(2);
+    sqlx::query("UPDATE provisioning_tasks SET open = 0, version = 2, body = $1 WHERE id = $2")
+        .bind(body.to_string())
+        .bind(&task)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(open_removal_tasks(&app, &grant).await, 0);
+
+    let reopened = app::ssr::access::grants::reopen_stuck_removals(&app.db, 100)
+        .await
+        .unwrap();
+    assert_eq!(reopened, 1);
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+    assert_eq!(
+        removal_assignees(&app, &grant).await,
+        vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
+    );
+    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
+    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
+    // Nothing left to reopen.
+    assert_eq!(
+        app::ssr::access::grants::reopen_stuck_removals(&app.db, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_only_named_provisioner_never_gets_or_completes_a_task_for_their_own_access() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    // Alice is the entitlement's only provisioner, and asks for it herself.
+    resave_admin_entitlement(&app, &l, &[("provisioners", "alice@example.com")]).await;
+    let (id, _) = request_admin(&app, &l).await;
+    ok(
+        &app,
+        &l.bob,
+        "approvals/decide",
+        &[("id", &id), ("step", "1"), ("verdict", "approved")],
+    )
+    .await;
+    ok(
+        &app,
+        &l.carol,
+        "approvals/decide",
+        &[("id", &id), ("step", "2"), ("verdict", "approved")],
+    )
+    .await;
+    // The task goes to the app owner, not to Alice, and Alice cannot complete it.
+    let alice_tasks = ok(&app, &l.alice, "grants/tasks", &[]).await;
+    assert_eq!(alice_tasks, serde_json::json!([]));
+    let task = only_task(&app, &l.carol).await;
+    let (status, body) = call(
+        &app,
+        &l.alice,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(text(&body).contains("their own access"), "{body}");
+    complete_only_task(&app, &l.carol, "done").await;
+
+    // The removal of her access neither goes to her nor can be blocked by her.
+    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    let grant = text(&grants[0]["id"]);
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    assert_eq!(
+        removal_assignees(&app, &grant).await,
+        vec!["Carol Owner".to_string()]
+    );
+    let task = only_task(&app, &l.carol).await;
+    for outcome in ["wont_do", "errored", "done"] {
+        let (status, body) = call(
+            &app,
+            &l.alice,
+            "grants/complete_task",
+            &[("id", &task), ("outcome", outcome), ("note", "mine")],
+        )
+        .await;
+        assert_eq!(status, 403, "{outcome}: {body}");
+    }
+    assert_eq!(grant_state(&app, &grant).await, "pending_removal");
+    assert_eq!(open_removal_tasks(&app, &grant).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_super_admin_cannot_complete_the_removal_of_their_own_access() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = granted(&app, &l).await;
+    // Alice becomes a Super Admin: she sees every open task, but not to do her own.
+    sqlx::query("UPDATE users SET role = 'super_admin' WHERE id = $1")
+        .bind(l.alice.user.id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    let task = only_task(&app, &l.carol).await;
+    let (status, body) = call(
+        &app,
+        &l.alice,
+        "grants/complete_task",
+        &[("id", &task), ("outcome", "done")],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(grant_state(&app, &grant).await, "pending_removal");
+}
+
+/// Starts a server-function call on its own task, so calls really run at the same time.
+fn spawn_call(
+    app: &TestApp,
+    who: &Person,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> tokio::task::JoinHandle<(u16, String)> {
+    let client = who.client.clone();
+    let url = app.url(&format!("/api/{endpoint}"));
+    let form: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::spawn(async move {
+        let response = client
+            .post(url)
+            .header("Accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .expect("call server function");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    })
+}
+
+/// Alice holds one grant per entitlement `e0`…`e{n-1}` (auto-approved, provisioned by Carol), and
+/// has an approved extension open for each; returns the grant ids, in entitlement order.
+async fn grants_with_open_extensions(app: &TestApp, l: &Loop, n: usize) -> Vec<String> {
+    let app_id: String = sqlx::query("SELECT id FROM apps")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap();
+    let mut entitlements = Vec::new();
+    let mut grants = Vec::new();
+    for i in 0..n {
+        let ent = text(
+            &ok(
+                app,
+                &l.admin,
+                "catalog/save_entitlement",
+                &[
+                    ("app_id", &app_id),
+                    ("display_name", &format!("E{i}")),
+                    ("slug", &format!("e{i}")),
+                    ("max_duration", "7d"),
+                    ("request_policy", "builtin-auto-approval"),
+                    ("provisioning", "manual"),
+                    ("provisioners", "carol@example.com"),
+                ],
+            )
+            .await,
+        );
+        let form = [
+            ("entitlement_id", ent.as_str()),
+            ("duration", "1d"),
+            ("justification", "load test"),
+        ];
+        ok(app, &l.alice, "requests/create", &form).await;
+        complete_only_task(app, &l.carol, "done").await;
+        let grant: String = sqlx::query("SELECT id FROM grants WHERE entitlement_id = $1")
+            .bind(&ent)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .try_get("id")
+            .unwrap();
+        grants.push(grant);
+        entitlements.push(ent);
+    }
+    // Then an extension of each, approved automatically: its provisioning task stays open.
+    for ent in &entitlements {
+        let form = [
+            ("entitlement_id", ent.as_str()),
+            ("duration", "3d"),
+            ("justification", "load test goes on"),
+            ("extension", "on"),
+        ];
+        ok(app, &l.alice, "requests/create", &form).await;
+    }
+    grants
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_ends_consistent() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grants = grants_with_open_extensions(&app, &l, 8).await;
+    let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
+    let tasks: Vec<String> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| text(&t["id"]))
+        .collect();
+    assert_eq!(
+        tasks.len(),
+        grants.len(),
+        "one open extension task per grant"
+    );
+    // Half the grants run out now, so the expiry sweep joins in.
+    for g in grants.iter().step_by(2) {
+        backdate_grant(&app, g).await;
+    }
+    // Everyone at once, each call on its own task: Carol completes every extension, Alice
+    // releases every grant, the admin revokes every grant, and the sweep expires the backdated ones.
+    let mut calls = Vec::new();
+    for t in &tasks {
+        calls.push(spawn_call(
+            &app,
+            &l.carol,
+            "grants/complete_task",
+            &[("id", t), ("outcome", "done")],
+        ));
+    }
+    for g in &grants {
+        calls.push(spawn_call(&app, &l.alice, "grants/release", &[("id", g)]));
+        calls.push(spawn_call(&app, &l.admin, "grants/revoke", &[("id", g)]));
+    }
+    let db = app.db.clone();
+    let sweep = tokio::spawn(async move {
+        for _ in 0..5 {
+            app::ssr::access::grants::expire_all_due(&db).await.unwrap();
+        }
+    });
+    for c in calls {
+        let (status, body) = c.await.unwrap();
+        assert!(
+            status == 200 || status == 409,
+            "every call succeeds or is refused as a conflict, never fails: {status} {body}"
+        );
+    }
+    sweep.await.unwrap();
+    app::ssr::access::grants::expire_all_due(&app.db)
+        .await
+        .unwrap();
+
+    // Every grant ended in one consistent state: still active (extended, nothing removing it),
+    // or pending removal with exactly one open removal task.
+    for g in &grants {
+        let state = grant_state(&app, g).await;
+        let open = open_removal_tasks(&app, g).await;
+        match state.as_str() {
+            "active" => assert_eq!(open, 0, "grant {g}"),
+            "pending_removal" => assert_eq!(open, 1, "grant {g}"),
+            other => panic!("grant {g} is {other}"),
+        }
+        let row = sqlx::query("SELECT version, body FROM grants WHERE id = $1")
+            .bind(g)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_str(&row.try_get::<String, _>("body").unwrap()).unwrap();
+        assert_eq!(body["version"], row.try_get::<i64, _>("version").unwrap());
+    }
+    chain_is_intact(&app).await;
+}
