@@ -311,7 +311,13 @@ pub const CHECKPOINT_FORMAT: &str = "latch-audit-checkpoint-v1";
 /// purpose alone.
 pub fn sign_head(key: &[u8], seq: u64, hash: &str) -> String {
     let seq = seq.to_string();
-    let parts: [&[u8]; 5] = [HEAD_SIGNATURE_VERSION.as_bytes(), b"\n", seq.as_bytes(), b"\n", hash.as_bytes()];
+    let parts: [&[u8]; 5] = [
+        HEAD_SIGNATURE_VERSION.as_bytes(),
+        b"\n",
+        seq.as_bytes(),
+        b"\n",
+        hash.as_bytes(),
+    ];
     hex::encode(super::webhook::hmac_sha256(key, &parts))
 }
 
@@ -358,11 +364,17 @@ impl Checkpoint {
 pub enum CheckpointMismatch {
     #[error("the checkpoint file is not a Latch audit checkpoint (format {0:?})")]
     UnknownFormat(String),
-    #[error("the checkpoint's signature does not match this secret key (the file was altered, or it belongs to another installation)")]
+    #[error(
+        "the checkpoint's signature does not match this secret key (the file was altered, or it belongs to another installation)"
+    )]
     BadSignature,
-    #[error("the log ends at event #{head_seq}, before the checkpoint's event #{checkpoint_seq}: events were removed")]
+    #[error(
+        "the log ends at event #{head_seq}, before the checkpoint's event #{checkpoint_seq}: events were removed"
+    )]
     Truncated { head_seq: u64, checkpoint_seq: u64 },
-    #[error("event #{seq} no longer has the hash the checkpoint recorded: the log up to it was rewritten")]
+    #[error(
+        "event #{seq} no longer has the hash the checkpoint recorded: the log up to it was rewritten"
+    )]
     Rewritten { seq: u64 },
 }
 
@@ -382,11 +394,20 @@ pub fn check_checkpoint(
         return Err(CheckpointMismatch::BadSignature);
     }
     if checkpoint.seq > head_seq {
-        return Err(CheckpointMismatch::Truncated { head_seq, checkpoint_seq: checkpoint.seq });
+        return Err(CheckpointMismatch::Truncated {
+            head_seq,
+            checkpoint_seq: checkpoint.seq,
+        });
     }
-    let expected = if checkpoint.seq == 0 { Some(GENESIS_HASH) } else { stored_hash };
+    let expected = if checkpoint.seq == 0 {
+        Some(GENESIS_HASH)
+    } else {
+        stored_hash
+    };
     if expected != Some(checkpoint.hash.as_str()) {
-        return Err(CheckpointMismatch::Rewritten { seq: checkpoint.seq });
+        return Err(CheckpointMismatch::Rewritten {
+            seq: checkpoint.seq,
+        });
     }
     Ok(())
 }
@@ -433,9 +454,18 @@ mod tests {
         let signature = sign_head(key, 7, "abc");
         assert_eq!(signature.len(), 64);
         assert!(head_signature_matches(key, 7, "abc", &signature));
-        assert!(!head_signature_matches(key, 6, "abc", &signature), "rewound head");
-        assert!(!head_signature_matches(key, 7, "abd", &signature), "re-hashed head");
-        assert!(!head_signature_matches(b"another key", 7, "abc", &signature), "forged without the key");
+        assert!(
+            !head_signature_matches(key, 6, "abc", &signature),
+            "rewound head"
+        );
+        assert!(
+            !head_signature_matches(key, 7, "abd", &signature),
+            "re-hashed head"
+        );
+        assert!(
+            !head_signature_matches(b"another key", 7, "abc", &signature),
+            "forged without the key"
+        );
         assert!(!head_signature_matches(key, 7, "abc", ""));
     }
 
@@ -447,13 +477,25 @@ mod tests {
         assert_eq!(check_checkpoint(key, &cp, 5, Some(&l[2].hash)), Ok(()));
         assert_eq!(
             check_checkpoint(key, &cp, 2, None),
-            Err(CheckpointMismatch::Truncated { head_seq: 2, checkpoint_seq: 3 })
+            Err(CheckpointMismatch::Truncated {
+                head_seq: 2,
+                checkpoint_seq: 3
+            })
         );
-        assert_eq!(check_checkpoint(key, &cp, 5, Some("other")), Err(CheckpointMismatch::Rewritten { seq: 3 }));
-        assert_eq!(check_checkpoint(b"other key", &cp, 5, Some(&l[2].hash)), Err(CheckpointMismatch::BadSignature));
+        assert_eq!(
+            check_checkpoint(key, &cp, 5, Some("other")),
+            Err(CheckpointMismatch::Rewritten { seq: 3 })
+        );
+        assert_eq!(
+            check_checkpoint(b"other key", &cp, 5, Some(&l[2].hash)),
+            Err(CheckpointMismatch::BadSignature)
+        );
         let mut edited = cp.clone();
         edited.seq = 2;
-        assert_eq!(check_checkpoint(key, &edited, 5, Some(&l[1].hash)), Err(CheckpointMismatch::BadSignature));
+        assert_eq!(
+            check_checkpoint(key, &edited, 5, Some(&l[1].hash)),
+            Err(CheckpointMismatch::BadSignature)
+        );
         let empty = Checkpoint::new(key, 0, GENESIS_HASH, Timestamp::from_unix_millis(1));
         assert_eq!(check_checkpoint(key, &empty, 0, None), Ok(()));
         let json = serde_json::to_string(&cp).unwrap();
@@ -463,11 +505,17 @@ mod tests {
 
     #[test]
     fn typed_text_is_capped_and_stripped_of_control_characters() {
-        assert_eq!(bounded_typed_text("ada@example.com", 254), ("ada@example.com".to_string(), false));
+        assert_eq!(
+            bounded_typed_text("ada@example.com", 254),
+            ("ada@example.com".to_string(), false)
+        );
         let (kept, altered) = bounded_typed_text(&"a".repeat(10_000), TYPED_TEXT_MAX_CHARS);
         assert_eq!(kept.chars().count(), TYPED_TEXT_MAX_CHARS);
         assert!(altered);
-        assert_eq!(bounded_typed_text("ada\n\u{1b}[31m@x", 254), ("ada[31m@x".to_string(), true));
+        assert_eq!(
+            bounded_typed_text("ada\n\u{1b}[31m@x", 254),
+            ("ada[31m@x".to_string(), true)
+        );
         assert_eq!(bounded_typed_text("ééé", 2), ("éé".to_string(), true));
     }
 

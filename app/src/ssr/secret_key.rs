@@ -32,7 +32,10 @@ pub fn derive(secret_key: &str, purpose: &[u8]) -> [u8; 32] {
 /// SHA-256 speed without even the derivation's label; this at least binds it to Latch's scheme).
 pub fn fingerprint(secret_key: &str) -> String {
     let key = derive(secret_key, FINGERPRINT_PURPOSE);
-    hex::encode(crate::domain::webhook::hmac_sha256(&key, &[b"latch-secret-key-fingerprint"]))
+    hex::encode(crate::domain::webhook::hmac_sha256(
+        &key,
+        &[b"latch-secret-key-fingerprint"],
+    ))
 }
 
 /// What the database said about this process's secret key.
@@ -66,7 +69,11 @@ pub async fn check(db: &Db, secret_key: &str) -> Result<KeyCheck, sqlx::Error> {
         .fetch_one(&db.pool)
         .await?
         .try_get("fingerprint")?;
-    Ok(if stored == mine { KeyCheck::Matches } else { KeyCheck::Differs })
+    Ok(if stored == mine {
+        KeyCheck::Matches
+    } else {
+        KeyCheck::Differs
+    })
 }
 
 #[cfg(test)]
@@ -81,6 +88,9 @@ mod tests {
         assert_ne!(fingerprint(&key), fingerprint(&"j".repeat(40)));
         assert_eq!(fingerprint(&key).len(), 64);
         assert!(!fingerprint(&key).contains("kkkk"));
-        assert_ne!(derive(&key, AUDIT_HEAD_PURPOSE), derive(&key, FINGERPRINT_PURPOSE));
+        assert_ne!(
+            derive(&key, AUDIT_HEAD_PURPOSE),
+            derive(&key, FINGERPRINT_PURPOSE)
+        );
     }
 }

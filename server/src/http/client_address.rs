@@ -26,7 +26,9 @@ impl Network {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (text, None),
         };
-        let address: IpAddr = address.parse().map_err(|_| format!("{text:?} is not an IP address or network"))?;
+        let address: IpAddr = address
+            .parse()
+            .map_err(|_| format!("{text:?} is not an IP address or network"))?;
         let max = if address.is_ipv4() { 32 } else { 128 };
         let prefix_len = match prefix {
             None => max,
@@ -36,17 +38,24 @@ impl Network {
                 .filter(|len| *len <= max)
                 .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {max}"))?,
         };
-        Ok(Network { address, prefix_len })
+        Ok(Network {
+            address,
+            prefix_len,
+        })
     }
 
     pub fn contains(&self, candidate: IpAddr) -> bool {
         match (self.address, canonical(candidate)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix_len))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix_len)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix_len))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -102,7 +111,9 @@ impl TrustedProxies {
             .collect();
         let mut client = peer;
         for entry in forwarded.iter().rev() {
-            let Some(ip) = parse_forwarded_entry(entry) else { break };
+            let Some(ip) = parse_forwarded_entry(entry) else {
+                break;
+            };
             client = ip;
             if !self.trusts(ip) {
                 break;
@@ -117,7 +128,10 @@ fn parse_forwarded_entry(entry: &str) -> Option<IpAddr> {
     if let Ok(ip) = entry.parse::<IpAddr>() {
         return Some(canonical(ip));
     }
-    entry.parse::<std::net::SocketAddr>().ok().map(|addr| canonical(addr.ip()))
+    entry
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|addr| canonical(addr.ip()))
 }
 
 #[cfg(test)]
@@ -142,24 +156,44 @@ mod tests {
         let net = Network::parse("10.1.0.0/16").unwrap();
         assert!(net.contains(ip("10.1.200.3")));
         assert!(!net.contains(ip("10.2.0.1")));
-        assert!(net.contains(ip("::ffff:10.1.0.9")), "IPv4-mapped peers count as IPv4");
+        assert!(
+            net.contains(ip("::ffff:10.1.0.9")),
+            "IPv4-mapped peers count as IPv4"
+        );
         assert!(Network::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         assert!(Network::parse("fd00::/8").unwrap().contains(ip("fd12::1")));
-        assert!(Network::parse("192.0.2.7").unwrap().contains(ip("192.0.2.7")));
-        assert!(!Network::parse("192.0.2.7").unwrap().contains(ip("192.0.2.8")));
+        assert!(
+            Network::parse("192.0.2.7")
+                .unwrap()
+                .contains(ip("192.0.2.7"))
+        );
+        assert!(
+            !Network::parse("192.0.2.7")
+                .unwrap()
+                .contains(ip("192.0.2.8"))
+        );
         for bad in ["10.0.0.0/33", "nope", "::1/129", "10.0.0.0/x"] {
             assert!(Network::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(TrustedProxies::parse(" ").unwrap(), TrustedProxies::default());
+        assert_eq!(
+            TrustedProxies::parse(" ").unwrap(),
+            TrustedProxies::default()
+        );
         assert!(TrustedProxies::parse("10.0.0.1, bogus").is_err());
     }
 
     #[test]
     fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
         let none = TrustedProxies::default();
-        assert_eq!(none.client_address(ip("127.0.0.1"), &headers(&["203.0.113.9"])), ip("127.0.0.1"));
+        assert_eq!(
+            none.client_address(ip("127.0.0.1"), &headers(&["203.0.113.9"])),
+            ip("127.0.0.1")
+        );
         let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
-        assert_eq!(trusted.client_address(ip("192.0.2.1"), &headers(&["203.0.113.9"])), ip("192.0.2.1"));
+        assert_eq!(
+            trusted.client_address(ip("192.0.2.1"), &headers(&["203.0.113.9"])),
+            ip("192.0.2.1")
+        );
     }
 
     #[test]
@@ -167,12 +201,30 @@ mod tests {
         let trusted = TrustedProxies::parse("10.0.0.0/8,127.0.0.1").unwrap();
         // The client forged the left-most entry; the proxies appended what they saw.
         let chain = headers(&["1.1.1.1, 203.0.113.9", "10.0.0.5"]);
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &chain), ip("203.0.113.9"));
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &headers(&["[2001:db8::1]:443"])), ip("2001:db8::1"));
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &headers(&["198.51.100.2:5000"])), ip("198.51.100.2"));
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &chain),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &headers(&["[2001:db8::1]:443"])),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &headers(&["198.51.100.2:5000"])),
+            ip("198.51.100.2")
+        );
         // Every hop trusted: the furthest one reached; garbage stops the walk.
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &headers(&["10.0.0.7"])), ip("10.0.0.7"));
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &headers(&["garbage, 10.0.0.7"])), ip("10.0.0.7"));
-        assert_eq!(trusted.client_address(ip("127.0.0.1"), &HeaderMap::new()), ip("127.0.0.1"));
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &headers(&["10.0.0.7"])),
+            ip("10.0.0.7")
+        );
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &headers(&["garbage, 10.0.0.7"])),
+            ip("10.0.0.7")
+        );
+        assert_eq!(
+            trusted.client_address(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
     }
 }

@@ -8,7 +8,11 @@ pub mod guard;
 pub mod health;
 pub mod slack;
 
-use axum::http::{header, HeaderValue};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Extension, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -57,8 +61,14 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
         .route("/slack/install", get(slack::install))
         .route("/slack/oauth/callback", get(slack::callback))
         .route("/slack/events", post(slack::events))
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes(&state, routes, move || {
+            set_page_policy();
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(|options| {
+            set_page_policy();
+            shell(options)
+        }))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(Extension(std::sync::Arc::new(edge.trusted_proxies)))
         .layer(session_layer)
@@ -75,10 +85,86 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CatchPanicLayer::custom(guard::panic_response))
+        // Outside the panic handler, so its 500 page carries them too. Pages set their own
+        // policy, with the nonce of their inline scripts; everything else gets this one.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy(None)).unwrap_or(HeaderValue::from_static("default-src 'none'")),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, move |_: &Response| {
+            edge.https.then(|| HeaderValue::from_static(HSTS))
+        }))
+        .layer(middleware::from_fn(limit_body))
         // Spans carry the path only: query strings hold one-time secrets (setup tokens, OAuth
         // codes and states) that must not reach the logs.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` when the public URL is https: a year, this host only (Latch cannot
+/// know whether every subdomain serves https).
+const HSTS: &str = "max-age=31536000";
+
+/// The Content-Security-Policy. Scripts come only from this origin, plus the inline ones carrying
+/// `nonce` (Leptos puts the response's nonce on its hydration script and on the serialised data
+/// it inlines); `'wasm-unsafe-eval'` lets the console's WebAssembly half compile, without allowing
+/// JavaScript `eval`. No inline styles (the console uses none), no plugins, no `<base>` rewrites,
+/// no framing, forms post only here. Images may also come over https (app instructions are
+/// Markdown that may show a picture).
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// Sets the page's policy with this response's nonce, from inside a Leptos render (leptos_axum
+/// provides a fresh nonce and the response options to every render).
+fn set_page_policy() {
+    use leptos::prelude::use_context;
+    let nonce = leptos::nonce::use_nonce();
+    let policy = content_security_policy(nonce.as_deref());
+    if let (Some(options), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&policy)) {
+        options.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// The most a request body may carry: axum's default for the plain handlers' extractors, now for
+/// everything.
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads request bodies within [`BODY_LIMIT_BYTES`] before any handler runs. Server functions
+/// read their whole body themselves, without a limit, and a failure there is an opaque 500; here
+/// an oversized body is refused as what it is, 413, whether its length was declared or not.
+async fn limit_body(request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT_BYTES as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, BODY_LIMIT_BYTES)).await {
+        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => too_large(),
+        Err(error) => {
+            tracing::debug!(%error, "could not read a request body");
+            (StatusCode::BAD_REQUEST, "The request body could not be read.").into_response()
+        }
+    }
+}
+
+fn too_large() -> Response {
+    (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response()
 }

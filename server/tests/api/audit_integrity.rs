@@ -7,12 +7,14 @@ use sqlx::Row;
 use app::domain::{AuditActor, AuditEvent, AuditEventId, Timestamp, UserId};
 use app::ssr::access::audit::{self, Entry, Verification};
 
-use crate::helpers::{TestApp, TEST_SECRET_KEY, spawn_app};
+use crate::helpers::{TEST_SECRET_KEY, TestApp, spawn_app};
 
 async fn append(app: &TestApp, n: usize) {
     for i in 0..n {
         let entry = Entry::new(AuditActor::System, "test.appended", format!("test:{i}"));
-        audit::record(&app.db, app::ssr::access::now(), entry).await.unwrap();
+        audit::record(&app.db, app::ssr::access::now(), entry)
+            .await
+            .unwrap();
     }
 }
 
@@ -39,7 +41,11 @@ fn broken_message(verification: Verification) -> String {
 }
 
 async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get::<i64, _>(0)
+    sqlx::query(sql)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
 }
 
 /// The events in the log as the domain sees them, oldest first.
@@ -76,14 +82,16 @@ async fn rehash_everything(app: &TestApp, events: &[AuditEvent], signing_key: Op
     let mut prev = app::domain::GENESIS_HASH.to_string();
     for event in events {
         let hash = app::domain::chain_hash(&prev, event);
-        sqlx::query("UPDATE audit_events SET target = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-            .bind(&event.target)
-            .bind(&prev)
-            .bind(&hash)
-            .bind(i64::try_from(event.seq).unwrap())
-            .execute(&app.db.pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE audit_events SET target = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+        )
+        .bind(&event.target)
+        .bind(&prev)
+        .bind(&hash)
+        .bind(i64::try_from(event.seq).unwrap())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
         prev = hash;
     }
     let seq = events.last().map_or(0, |e| e.seq);
@@ -106,8 +114,13 @@ async fn truncate_to(app: &TestApp, keep: i64, signing_key: Option<&[u8]>) {
         .await
         .unwrap()
         .get("hash");
-    sqlx::query("DELETE FROM audit_events WHERE seq > $1").bind(keep).execute(&app.db.pool).await.unwrap();
-    let signature = signing_key.map(|key| app::domain::audit::sign_head(key, u64::try_from(keep).unwrap(), &hash));
+    sqlx::query("DELETE FROM audit_events WHERE seq > $1")
+        .bind(keep)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let signature = signing_key
+        .map(|key| app::domain::audit::sign_head(key, u64::try_from(keep).unwrap(), &hash));
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, signature = COALESCE($3, signature) WHERE id = 1")
         .bind(keep)
         .bind(&hash)
@@ -130,15 +143,21 @@ async fn verify_never_reports_tampering_while_a_live_server_appends() {
         let db = app.db.clone();
         tokio::spawn(async move {
             for i in 0..400 {
-                let entry = Entry::new(AuditActor::System, "test.appended", format!("test:busy{i}"));
-                audit::record(&db, app::ssr::access::now(), entry).await.unwrap();
+                let entry =
+                    Entry::new(AuditActor::System, "test.appended", format!("test:busy{i}"));
+                audit::record(&db, app::ssr::access::now(), entry)
+                    .await
+                    .unwrap();
             }
         })
     };
     let mut runs = 0;
     while !writer.is_finished() || runs < 20 {
         let verification = audit::verify(&app.db).await.unwrap();
-        assert!(matches!(verification, Verification::Intact { .. }), "false alarm on run {runs}: {verification:?}");
+        assert!(
+            matches!(verification, Verification::Intact { .. }),
+            "false alarm on run {runs}: {verification:?}"
+        );
         runs += 1;
     }
     writer.await.unwrap();
@@ -148,13 +167,19 @@ async fn verify_never_reports_tampering_while_a_live_server_appends() {
         tokio::spawn(async move {
             for i in 0..200 {
                 let entry = Entry::new(AuditActor::System, "test.appended", format!("test:cli{i}"));
-                audit::record(&db, app::ssr::access::now(), entry).await.unwrap();
+                audit::record(&db, app::ssr::access::now(), entry)
+                    .await
+                    .unwrap();
             }
         })
     };
     for _ in 0..3 {
         let output = latch_audit(&app, &["verify"]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     writer.await.unwrap();
 }
@@ -167,7 +192,10 @@ async fn deleting_the_newest_events_and_rewinding_the_head_is_detected() {
     let head = scalar_i64(&app, "SELECT seq FROM audit_head").await;
     truncate_to(&app, head - 4, None).await;
     let message = broken_message(audit::verify(&app.db).await.unwrap());
-    assert!(message.contains("not signed with this secret key"), "{message}");
+    assert!(
+        message.contains("not signed with this secret key"),
+        "{message}"
+    );
     let output = latch_audit(&app, &["verify"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("BROKEN"));
@@ -181,9 +209,15 @@ async fn rehashing_the_whole_log_after_changing_an_event_is_detected_without_the
     events[3].target = "test:rewritten".into();
     rehash_everything(&app, &events, None).await;
     let message = broken_message(audit::verify(&app.db).await.unwrap());
-    assert!(message.contains("not signed with this secret key"), "{message}");
+    assert!(
+        message.contains("not signed with this secret key"),
+        "{message}"
+    );
     // Signing with a key of one's own does not help either.
-    let other_key = app::ssr::secret_key::derive("another-secret-key-another-secret-key", app::ssr::secret_key::AUDIT_HEAD_PURPOSE);
+    let other_key = app::ssr::secret_key::derive(
+        "another-secret-key-another-secret-key",
+        app::ssr::secret_key::AUDIT_HEAD_PURPOSE,
+    );
     rehash_everything(&app, &events, Some(&other_key)).await;
     assert!(broken_message(audit::verify(&app.db).await.unwrap()).contains("not signed"));
 }
@@ -195,13 +229,25 @@ async fn a_checkpoint_kept_elsewhere_exposes_truncation_and_rewriting_even_with_
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("checkpoint.json");
     let output = latch_audit(&app, &["checkpoint", "--out", file.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let checkpoint: app::domain::audit::Checkpoint = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let checkpoint: app::domain::audit::Checkpoint =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let at_checkpoint = i64::try_from(checkpoint.seq).unwrap();
-    assert_eq!(at_checkpoint, scalar_i64(&app, "SELECT seq FROM audit_head").await);
+    assert_eq!(
+        at_checkpoint,
+        scalar_i64(&app, "SELECT seq FROM audit_head").await
+    );
     append(&app, 5).await;
     let output = latch_audit(&app, &["verify", "--against", file.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("matches the checkpoint"));
 
     // Someone with the secret key and the database rewrites an event before the checkpoint and
@@ -209,24 +255,41 @@ async fn a_checkpoint_kept_elsewhere_exposes_truncation_and_rewriting_even_with_
     let mut events = stored_events(&app).await;
     events[2].target = "test:rewritten".into();
     rehash_everything(&app, &events, Some(&head_key())).await;
-    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verification::Intact { .. }));
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
     let output = latch_audit(&app, &["verify", "--against", file.to_str().unwrap()]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("rewritten"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("rewritten"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // …or cuts the log back to before the checkpoint.
     truncate_to(&app, at_checkpoint - 3, Some(&head_key())).await;
-    assert!(matches!(audit::verify(&app.db).await.unwrap(), Verification::Intact { .. }));
+    assert!(matches!(
+        audit::verify(&app.db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
     let output = latch_audit(&app, &["verify", "--against", file.to_str().unwrap()]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("events were removed"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("events were removed"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // A checkpoint file someone edited is refused.
     let mut forged = checkpoint.clone();
     forged.seq = u64::try_from(at_checkpoint - 5).unwrap();
     let forged_file = dir.path().join("forged.json");
     std::fs::write(&forged_file, serde_json::to_string(&forged).unwrap()).unwrap();
-    let output = latch_audit(&app, &["verify", "--against", forged_file.to_str().unwrap()]);
+    let output = latch_audit(
+        &app,
+        &["verify", "--against", forged_file.to_str().unwrap()],
+    );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("signature"));
 }
@@ -242,6 +305,13 @@ async fn signing_starts_with_an_event_of_its_own_on_a_new_database() {
     assert_eq!(first, "audit.head_signing_started");
     // A restart on the same database and key does not start it again.
     let _again = crate::helpers::spawn_on_database(&app.database_url).await;
-    assert_eq!(scalar_i64(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'audit.head_signing_started'").await, 1);
+    assert_eq!(
+        scalar_i64(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'audit.head_signing_started'"
+        )
+        .await,
+        1
+    );
     crate::access_fixtures::chain_is_intact(&app).await;
 }

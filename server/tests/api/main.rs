@@ -11,6 +11,7 @@ mod audit_integrity;
 mod catalog_admin;
 mod cli;
 mod console;
+mod hardening;
 mod health;
 mod helpers;
 mod leases;
