@@ -14,7 +14,10 @@ use tokio::task::JoinHandle;
 use app::ssr::{lease, Db};
 
 /// Runs `job` every `every` while this process (`holder`) holds lease `name`, until `stop` is
-/// set. The lease lives for three rounds, so a missed renewal doesn't hand the work over.
+/// set. The lease lives for three rounds, so a missed renewal doesn't hand the work over; a round
+/// that runs longer renews it as it goes, and is dropped (its open transaction rolled back) if
+/// the lease is lost anyway. Each round runs fenced (`lease::fenced`): its transactions commit
+/// only while this holding still has the lease.
 pub fn spawn_leased<F, Fut>(
     db: Db,
     holder: String,
@@ -30,13 +33,13 @@ where
     let ttl_ms = i64::try_from(every.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
     tokio::spawn(async move {
         loop {
-            match lease::try_acquire(&db, name, &holder, ttl_ms).await {
-                Ok(true) => {
-                    if let Err(error) = job().await {
+            match lease::acquire(&db, name, &holder, ttl_ms).await {
+                Ok(Some(held)) => {
+                    if let Err(error) = run_round(&db, held, every, job()).await {
                         tracing::warn!(job = name, %error, "background job failed; will retry");
                     }
                 }
-                Ok(false) => tracing::trace!(job = name, "another process holds the lease"),
+                Ok(None) => tracing::trace!(job = name, "another process holds the lease"),
                 Err(error) => tracing::warn!(job = name, %error, "could not take the lease"),
             }
             tokio::select! {
@@ -48,6 +51,29 @@ where
             tracing::debug!(job = name, %error, "could not release the lease");
         }
     })
+}
+
+/// Runs one round under `held`, renewing the lease every round-length while the round lasts.
+/// A lost lease ends the round at once: dropping it rolls back whatever it had open.
+pub async fn run_round<Fut>(db: &Db, held: lease::Lease, every: Duration, round: Fut) -> Result<(), String>
+where
+    Fut: Future<Output = Result<(), String>>,
+{
+    let renewals = async {
+        loop {
+            tokio::time::sleep(every).await;
+            match lease::renew(db, &held).await {
+                Ok(true) => {}
+                Ok(false) => return lease::LeaseLost { name: held.name.clone() }.to_string(),
+                // A failed renewal is not a lost lease: the next one (or the fence) decides.
+                Err(error) => tracing::warn!(job = %held.name, %error, "could not renew the lease"),
+            }
+        }
+    };
+    tokio::select! {
+        result = lease::fenced(held.clone(), round) => result,
+        lost = renewals => Err(lost),
+    }
 }
 
 /// One round of a job that needs only the database (see `startup`).

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_sessions::ExpiredDeletion;
@@ -101,10 +102,15 @@ impl Application {
         let reminder_worker = db_job("grant-expiry-reminders", Duration::from_secs(60), |db| {
             Box::pin(async move { background::outcome(app::ssr::access::grants::remind_expiring(&db).await) })
         });
+        // A removal left without an open task (by a version before removals converged) gets one.
+        let stuck_removal_worker = db_job("stuck-removals", Duration::from_secs(60), |db| {
+            Box::pin(async move { background::outcome(app::ssr::access::grants::reopen_stuck_removals(&db, 100).await) })
+        });
         let pending_worker = db_job("pending-request-expiry", Duration::from_secs(60), |db| {
             Box::pin(async move { background::outcome(app::ssr::access::pending_expiry::expire_stale(&db, 500).await) })
         });
         let webhook_db = db.clone();
+        let webhook_state = state.clone();
         let webhook_client = reqwest_client()?;
         let webhook_worker = background::spawn_leased(
             db.clone(),
@@ -115,7 +121,11 @@ impl Application {
             move || {
                 let db = webhook_db.clone();
                 let client = webhook_client.clone();
-                async move { background::outcome(app::ssr::access::webhooks::run_due(&db, &client, 50).await) }
+                let state = webhook_state.clone();
+                async move {
+                    let sealer = &state.slack.sealer;
+                    background::outcome(app::ssr::access::webhooks::run_due(&db, sealer, &client, 50).await)
+                }
             },
         );
         let mut workers = vec![background::spawn_leased(
@@ -133,6 +143,7 @@ impl Application {
         workers.push(webhook_worker);
         workers.push(reminder_worker);
         workers.push(pending_worker);
+        workers.push(stuck_removal_worker);
 
         let edge = http::EdgeSettings {
             https: settings.public_url.is_https(),
@@ -158,7 +169,14 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops background work and releases its leases.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        // Streamed SSR writes a response in several pieces; with Nagle's algorithm on, the second
+        // piece waits for the browser's delayed ACK (~40 ms) on every reused connection.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY on an accepted connection");
+            }
+        });
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         let _ = self.stop.send(true);
         for worker in self.workers {
             let _ = worker.await;

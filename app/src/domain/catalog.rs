@@ -186,26 +186,57 @@ impl ProvisioningMethod {
     }
 }
 
-/// Webhook targets must use HTTPS (the body carries grant details); plain HTTP is accepted only for
-/// localhost, for development.
-pub fn validate_webhook_url(url: &str) -> DomainResult<()> {
-    let bad = |reason: &str| Err(DomainError::invalid("webhook URL", url, reason));
-    let rest = if let Some(r) = url.strip_prefix("https://") {
-        r
-    } else if let Some(r) = url.strip_prefix("http://") {
-        let host = r.split(['/', ':', '?']).next().unwrap_or("");
-        if host != "localhost" && host != "127.0.0.1" {
-            return bad("use https:// (http:// is allowed only for localhost)");
-        }
-        r
-    } else {
-        return bad("it must start with https://");
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) || url.len() > 2_048 {
-        return bad("it has no valid host");
+/// Webhook targets, parsed as an HTTP client parses them (the `url` crate implements the WHATWG
+/// URL standard), so what is checked is what will be called:
+/// - `https://` to any host: internal provisioning services are the usual receivers;
+/// - `http://` only to loopback (`localhost`, `127.0.0.0/8`, `[::1]`), for development;
+/// - never user info (`https://user:pass@host/`): it hides the real host from a reader
+///   (`http://127.0.0.1:x@other-host/` calls `other-host`) and puts credentials in the catalog;
+/// - never link-local or unspecified addresses (`169.254.0.0/16`, `fe80::/10`, `0.0.0.0`, `[::]`):
+///   cloud metadata services live there, and no provisioning receiver does.
+///
+/// This checks the configured URL; it is not a network policy (a public name may still resolve to
+/// an internal address), which is the job of the deployment's egress rules.
+pub fn validate_webhook_url(raw: &str) -> DomainResult<()> {
+    let bad = |reason: &str| Err(DomainError::invalid("webhook URL", raw, reason));
+    if raw.len() > 2_048 {
+        return bad("it is longer than 2,048 characters");
     }
-    Ok(())
+    if raw.trim() != raw || raw.chars().any(char::is_control) {
+        return bad("it contains spaces or control characters");
+    }
+    let Ok(url) = url::Url::parse(raw) else {
+        return bad("it is not a valid URL");
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad("it must not contain a user name or password (put credentials in the receiver's own configuration)");
+    }
+    let Some(host) = url.host() else {
+        return bad("it has no valid host");
+    };
+    let loopback = match &host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let link_local_or_unspecified = match &host {
+        url::Host::Domain(_) => false,
+        url::Host::Ipv4(ip) => ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast(),
+        url::Host::Ipv6(ip) => {
+            ip.is_unspecified()
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local() || v4.is_unspecified())
+        }
+    };
+    if link_local_or_unspecified {
+        return bad("link-local and unspecified addresses (such as cloud metadata services) are not allowed");
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => bad("use https:// (http:// is allowed only for localhost)"),
+        _ => bad("it must start with https://"),
+    }
 }
 
 /// Tenant-wide settings that bound every entitlement.
@@ -533,6 +564,42 @@ pub(crate) mod tests {
         assert!(e.validate(&TenantSettings::default()).is_ok());
         assert!(validate_webhook_url("http://localhost:8080/x").is_ok());
         assert!(validate_webhook_url("https://").is_err());
+    }
+
+    #[test]
+    fn webhook_urls_are_judged_by_the_host_they_really_call() {
+        for good in [
+            "https://provisioner.internal.example/hooks/latch",
+            "https://10.0.0.7:8443/hook",
+            "http://127.0.0.1:9000/hook",
+            "http://127.1.2.3/hook",
+            "http://[::1]:8080/hook",
+            "http://LOCALHOST/hook",
+        ] {
+            assert!(validate_webhook_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            // User info makes the real host `other-host`, not loopback.
+            "http://127.0.0.1:x@other-host/",
+            "http://localhost@evil.example/",
+            "https://user:pass@example.com/hook",
+            "https://token@example.com/hook",
+            "http://localhost.evil.example/hook",
+            "http://127.0.0.1.evil.example/hook",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[fe80::1]/hook",
+            "https://0.0.0.0/hook",
+            "https://[::]/hook",
+            "https://[::ffff:169.254.169.254]/hook",
+            "ftp://example.com/hook",
+            "javascript:alert(1)",
+            " https://example.com/hook",
+            "https://example.com/ho\nok",
+            "https://example.com/\thook",
+            "https://",
+        ] {
+            assert!(validate_webhook_url(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -60,6 +60,18 @@ pub fn signature_header(secret: &[u8], timestamp: Timestamp, body: &[u8]) -> Str
     )
 }
 
+/// The header for a call signed with each of `secrets` (after a rotation, the new secret and the
+/// previous one): `t=1700000000,v1=<hex>,v1=<hex>`. A receiver accepts the call when any `v1`
+/// matches its secret.
+pub fn signature_header_all(secrets: &[&[u8]], timestamp: Timestamp, body: &[u8]) -> String {
+    let mut header = format!("t={}", timestamp.as_unix_seconds());
+    for secret in secrets {
+        header.push_str(",v1=");
+        header.push_str(&sign(secret, timestamp, body));
+    }
+    header
+}
+
 /// Verifies a signature header (for receivers, and for Latch's own test endpoint). Constant-time.
 pub fn verify(
     secret: &[u8],
@@ -94,6 +106,17 @@ pub fn verify(
     Err(bad("signature does not match"))
 }
 
+/// What a Super Admin sees of the webhook signing secret without seeing it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WebhookSecretStatus {
+    /// When the current secret was made.
+    pub created_at: Timestamp,
+    /// When it was shown; it is shown once, so after that only a rotation shows a secret.
+    pub revealed_at: Option<Timestamp>,
+    /// After a rotation, until when the previous secret still signs calls alongside.
+    pub previous_valid_until: Option<Timestamp>,
+}
+
 /// Retry schedule for failed webhook calls: 30 s, 2 min, 10 min, 30 min, 1 h, then give up and fall back
 /// to a manual task. Exponential-ish and bounded, so a dead endpoint costs about 1¾ hours, not days.
 pub const RETRY_DELAYS_SECS: [u64; 5] = [30, 120, 600, 1_800, 3_600];
@@ -114,6 +137,16 @@ mod tests {
     use super::*;
 
     const T: Timestamp = Timestamp::from_unix_seconds(1_700_000_000);
+
+    #[test]
+    fn a_header_signed_with_two_secrets_verifies_with_either() {
+        let header = signature_header_all(&[b"new", b"old"], T, b"{}");
+        assert!(header.starts_with("t=1700000000,v1="));
+        assert_eq!(header.matches(",v1=").count(), 2);
+        verify(b"new", &header, b"{}", T, 300).unwrap();
+        verify(b"old", &header, b"{}", T, 300).unwrap();
+        assert!(verify(b"other", &header, b"{}", T, 300).is_err());
+    }
 
     #[test]
     fn signatures_match_the_hmac_sha256_reference_vector() {

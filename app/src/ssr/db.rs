@@ -135,6 +135,14 @@ impl Db {
         Ok(())
     }
 
+    /// Begins a transaction. Inside a leased background round (`lease::fenced`) it first renews
+    /// that lease with its fencing token, so a holder that lost its lease commits nothing.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        crate::ssr::lease::fence(&mut tx, self.engine).await?;
+        Ok(tx)
+    }
+
     /// True when the database answers a trivial query within `timeout`.
     pub async fn is_reachable(&self, timeout: Duration) -> bool {
         let ping = sqlx::query("SELECT 1").execute(&self.pool);

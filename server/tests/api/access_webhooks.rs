@@ -10,10 +10,10 @@ use sqlx::Row;
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
 
-type Calls = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+pub(crate) type Calls = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 /// A receiver that records every call and answers `status`.
-async fn receiver(status: u16) -> (String, Calls) {
+pub(crate) async fn receiver(status: u16) -> (String, Calls) {
     let calls: Calls = Arc::default();
     let recorded = calls.clone();
     let router = axum::Router::new().route(
@@ -36,7 +36,7 @@ async fn receiver(status: u16) -> (String, Calls) {
 }
 
 /// An auto-approved entitlement of the loop's app, provisioned by webhook to `url`.
-async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
+pub(crate) async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
     let app_id: String = sqlx::query("SELECT id FROM apps")
         .fetch_one(&app.db.pool)
         .await
@@ -93,7 +93,7 @@ async fn wait_attempt(app: &TestApp, n: usize) {
     panic!("the task never reached attempt {n}");
 }
 
-async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
+pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
     for _ in 0..100 {
         let detail = ok(app, who, "requests/detail", &[("number", number)]).await;
         if !detail["summary"]["outcome"].is_null() {
@@ -126,9 +126,7 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
 
     assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
     let (headers, body) = calls.lock().unwrap()[0].clone();
-    let secret = app::ssr::access::webhooks::signing_secret(&app.db)
-        .await
-        .unwrap();
+    let secret = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
     let header = headers.get("latch-signature").unwrap().to_str().unwrap();
     app::domain::webhook::verify(
         secret.as_bytes(),

@@ -23,4 +23,7 @@ mod policies;
 mod setup_link;
 mod sign_in;
 mod slack_connect;
+mod keep_alive;
+mod slack_events;
+mod webhook_signing;
 mod visibility;

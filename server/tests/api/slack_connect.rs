@@ -28,14 +28,14 @@ async fn follow_callback(app: &TestApp, callback: &str) -> String {
     location(&response)
 }
 
-async fn page(app: &TestApp) -> String {
+pub(crate) async fn page(app: &TestApp) -> String {
     let response = app.get(PAGE).await;
     assert_eq!(response.status().as_u16(), 200);
     response.text().await.unwrap()
 }
 
 /// Seeds a workspace with a channel; returns (team id, channel id).
-fn workspace(slack: &SlackStandin, name: &str, domain: &str, channel: &str) -> (String, String) {
+pub(crate) fn workspace(slack: &SlackStandin, name: &str, domain: &str, channel: &str) -> (String, String) {
     let team = slack.add_workspace(name, domain).unwrap();
     let admin = slack
         .add_user(&team.id, slack_standin::NewUser { is_admin: true, ..slack_standin::NewUser::new("owner", format!("owner@{domain}.test")) })
@@ -45,7 +45,7 @@ fn workspace(slack: &SlackStandin, name: &str, domain: &str, channel: &str) -> (
 }
 
 /// A full connect of `team_id`, posting to `channel_id`; returns the installation row id.
-async fn connect(app: &TestApp, slack: &SlackStandin, team_id: &str, channel_id: &str) -> i64 {
+pub(crate) async fn connect(app: &TestApp, slack: &SlackStandin, team_id: &str, channel_id: &str) -> i64 {
     let authorize = start_install(app, "/slack/install").await;
     let callback = slack
         .approve_install(
@@ -440,7 +440,7 @@ async fn a_tokens_revoked_event_for_our_bot_disconnects_the_installation_and_oth
     assert!(html.contains("Slack revoked"));
 }
 
-fn sign(secret: &str, timestamp: &str, body: &str) -> String {
+pub(crate) fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("v0:{timestamp}:{body}").as_bytes());

@@ -2,7 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::settings::get_pending_expiry::get_pending_expiry;
+use crate::api::settings::reveal_webhook_secret::RevealWebhookSecret;
+use crate::api::settings::rotate_webhook_secret::RotateWebhookSecret;
 use crate::api::settings::set_pending_expiry::SetPendingExpiry;
+use crate::api::settings::webhook_secret_status::get_webhook_secret_status;
 use crate::components::require::RequireSuperAdmin;
 
 #[component]
@@ -18,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </li>
             </ul>
             <PendingExpirySettings/>
+            <WebhookSecretSettings/>
         </RequireSuperAdmin>
     }
 }
@@ -49,6 +53,68 @@ fn PendingExpirySettings() -> impl IntoView {
                 })}
             </Suspense>
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+fn utc(t: crate::domain::Timestamp) -> String {
+    t.to_string().replace('T', " ").chars().take(16).collect::<String>() + " UTC"
+}
+
+/// The webhook signing secret: when it was made, shown once on request, rotated with a day's
+/// overlap. Receivers verify `Latch-Signature` with it (docs/webhooks.md).
+#[component]
+fn WebhookSecretSettings() -> impl IntoView {
+    let reveal = ServerAction::<RevealWebhookSecret>::new();
+    let rotate = ServerAction::<RotateWebhookSecret>::new();
+    let changed = Memo::new(move |_| (reveal.version().get(), rotate.version().get()));
+    let status = Resource::new(move || changed.get(), |_| get_webhook_secret_status());
+    let shown = move || {
+        // Reveal is only offered before the first showing, so a rotation's answer is the latest.
+        rotate.value().get().or_else(|| reveal.value().get()).map(|result| match result {
+            Ok(secret) => view! {
+                <div class="notice" role="status">
+                    <p>"Copy it now: Latch will not show this secret again."</p>
+                    <code data-testid="webhook-secret">{secret}</code>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <section class="card" id="webhook-secret">
+            <h2>"Webhook signing secret"</h2>
+            <p>
+                "Provisioning webhooks carry a " <code>"Latch-Signature"</code>
+                " header; receivers check it with this secret (see docs/webhooks.md)."
+            </p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(st) => view! {
+                            <p data-testid="webhook-secret-summary">
+                                {format!("Created {}. ", utc(st.created_at))}
+                                {match st.revealed_at {
+                                    Some(at) => format!("Shown on {}; rotate it to get a new one.", utc(at)),
+                                    None => "Not shown yet.".to_string(),
+                                }}
+                                {st.previous_valid_until.map(|until| format!(" The previous secret still signs calls until {}.", utc(until)))}
+                            </p>
+                            {st.revealed_at.is_none().then(|| view! {
+                                <ActionForm action=reveal attr:class="inline">
+                                    <button type="submit" class="button">"Show secret once"</button>
+                                </ActionForm>
+                            })}
+                            <ActionForm action=rotate attr:class="inline">
+                                <button type="submit" class="button">"Rotate secret"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {shown}
         </section>
     }
 }

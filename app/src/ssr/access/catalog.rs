@@ -13,7 +13,7 @@ use crate::domain::{
     self, Alias, App, AppId, CatalogViewer, DomainError, Entitlement, EntitlementId, GrantLength,
     GroupId, PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
 };
-use crate::ssr::db::Db;
+use crate::ssr::db::{Db, Engine};
 
 /// The tenant settings (grant-length cap).
 pub async fn tenant(db: &Db) -> AccessResult<TenantSettings> {
@@ -134,7 +134,7 @@ fn expected_version(form: Option<u64>, loaded: Option<u64>) -> i64 {
 }
 
 /// A guarded upsert that changed no row: someone saved a newer version first.
-fn edited_meanwhile(what: &str) -> AccessError {
+pub(crate) fn edited_meanwhile(what: &str) -> AccessError {
     DomainError::transition(
         &format!("save this {what}"),
         format!("someone else changed this {what} since you opened it; reload to see their change, then edit again"),
@@ -253,6 +253,60 @@ pub async fn overview(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Catalo
         out.policies.push((p.id.to_string(), p.name));
     }
     Ok(out)
+}
+
+/// Rows that saves refer to by id and that deletes remove: policies and groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Referenced {
+    Policy,
+    Group,
+}
+
+/// The first of `ids` with no row any more, read inside the save's transaction `tx` after its
+/// write. A delete checks usage after its own DELETE, in its transaction, so the two cannot
+/// interleave: on PostgreSQL the rows found here stay locked (`FOR SHARE`) until this save
+/// commits, so a delete waits for it and then sees the new reference, or it got there first and
+/// the row is gone here; on SQLite this save already holds the database's write lock.
+pub(crate) async fn first_missing(
+    tx: &mut super::Tx<'_>,
+    engine: Engine,
+    what: Referenced,
+    ids: &[String],
+) -> AccessResult<Option<String>> {
+    let table = match what {
+        Referenced::Policy => "policies",
+        Referenced::Group => "groups",
+    };
+    let lock = match engine {
+        Engine::Postgres => " FOR SHARE",
+        Engine::Sqlite => "",
+    };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1{lock}");
+    for id in ids {
+        // Built-in policies have no row, and cannot be deleted.
+        if what == Referenced::Policy && super::policies::is_builtin(id) {
+            continue;
+        }
+        if sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_none()
+        {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// A policy picked in `field` was deleted after the form was checked.
+fn policy_deleted(field: &str, id: &str) -> AccessError {
+    DomainError::invalid(
+        field,
+        id,
+        "there is no such policy (it may have been deleted)",
+    )
+    .into()
 }
 
 /// Directory users by email; an unknown email is an error that names the form field.
@@ -398,6 +452,16 @@ pub async fn save_app(
             .bind(user_row(o)?)
             .execute(&mut *tx)
             .await?;
+    }
+    let default_policy: Vec<String> = app
+        .default_request_policy
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    if let Some(gone) =
+        first_missing(&mut tx, db.engine, Referenced::Policy, &default_policy).await?
+    {
+        return Err(policy_deleted("default request policy", &gone));
     }
     if before.is_some() {
         refresh_provisioning_instructions(&mut tx, &app, at).await?;
@@ -629,6 +693,29 @@ pub async fn save_entitlement(
         }
         other => {
             other?;
+        }
+    }
+    for (field, policy) in [
+        ("request policy", &ent.request_policy),
+        ("emergency policy", &ent.emergency_policy),
+    ] {
+        let ids: Vec<String> = policy.iter().map(|p| p.to_string()).collect();
+        if let Some(gone) = first_missing(&mut tx, db.engine, Referenced::Policy, &ids).await? {
+            return Err(policy_deleted(field, &gone));
+        }
+    }
+    if let Visibility::Groups(groups) = &ent.visibility {
+        let ids: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        if first_missing(&mut tx, db.engine, Referenced::Group, &ids)
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::invalid(
+                "visibility group",
+                &input.visible_to,
+                "one of these groups was just deleted; reload and choose again",
+            )
+            .into());
         }
     }
     sqlx::query("DELETE FROM entitlement_owners WHERE entitlement_id = $1")

@@ -13,6 +13,7 @@ pub mod pending_expiry;
 pub mod policies;
 pub mod requests;
 pub mod settings;
+pub mod webhook_secret;
 pub mod webhooks;
 
 use sqlx::{Any, Transaction};

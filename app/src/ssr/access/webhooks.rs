@@ -13,34 +13,22 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::{
-    AccessError, AccessResult, catalog, directory, from_json, grants, new_id, now, user_row,
+    AccessError, AccessResult, catalog, directory, from_json, grants, now, user_row,
 };
 use crate::domain::{
     self, AuditActor, ProvisioningMethod, ProvisioningTask, TaskOutcome, TaskState,
 };
+use super::webhook_secret;
 use crate::ssr::db::Db;
+use crate::ssr::slack::crypto::Sealer;
 
 /// How long a claimed attempt is ours before another process may retry it.
 const CLAIM_MS: i64 = 60_000;
 /// Longest wait for the receiver's answer.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The tenant's webhook signing secret, created on first use. Receivers verify
-/// `Latch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">` with it.
-pub async fn signing_secret(db: &Db) -> AccessResult<String> {
-    sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('webhook_secret', $1, $2) ON CONFLICT (key) DO NOTHING")
-        .bind(format!("{}{}", new_id(), new_id()))
-        .bind(now().as_unix_millis())
-        .execute(&db.pool)
-        .await?;
-    let row = sqlx::query("SELECT value FROM settings WHERE key = 'webhook_secret'")
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(row.try_get("value")?)
-}
-
 /// Claims and runs every due webhook call (at most `limit`). Returns how many were attempted.
-pub async fn run_due(db: &Db, client: &reqwest::Client, limit: i64) -> AccessResult<usize> {
+pub async fn run_due(db: &Db, sealer: &Sealer, client: &reqwest::Client, limit: i64) -> AccessResult<usize> {
     let at = now().as_unix_millis();
     let rows = sqlx::query(
         "SELECT body, due_at FROM provisioning_tasks WHERE open = 1 AND due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
@@ -67,14 +55,14 @@ pub async fn run_due(db: &Db, client: &reqwest::Client, limit: i64) -> AccessRes
             continue;
         }
         attempted += 1;
-        if let Err(error) = attempt(db, client, &task).await {
+        if let Err(error) = attempt(db, sealer, client, &task).await {
             tracing::error!(task = %task.id, %error, "webhook provisioning attempt failed to record");
         }
     }
     Ok(attempted)
 }
 
-async fn attempt(db: &Db, client: &reqwest::Client, task: &ProvisioningTask) -> AccessResult<()> {
+async fn attempt(db: &Db, sealer: &Sealer, client: &reqwest::Client, task: &ProvisioningTask) -> AccessResult<()> {
     let TaskState::WebhookPending { attempt, .. } = task.state else {
         return Ok(());
     };
@@ -85,14 +73,15 @@ async fn attempt(db: &Db, client: &reqwest::Client, task: &ProvisioningTask) -> 
         )));
     };
     let body = payload(db, task).await?.to_string();
-    let secret = signing_secret(db).await?;
     let signed_at = now();
+    let secrets = webhook_secret::signing_secrets(db, sealer, signed_at).await?;
+    let keys: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
     let result = client
         .post(url)
         .header("Content-Type", "application/json")
         .header(
             "Latch-Signature",
-            domain::webhook::signature_header(secret.as_bytes(), signed_at, body.as_bytes()),
+            domain::webhook::signature_header_all(&keys, signed_at, body.as_bytes()),
         )
         .header("Latch-Delivery", format!("{}:{attempt}", task.id))
         .timeout(CALL_TIMEOUT)

@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use sha2::Sha256;
 
+use crate::ssr::clock::now_ms;
 use crate::ssr::slack::store;
 use crate::ssr::AppState;
 
@@ -32,7 +33,9 @@ pub fn verify_signature(
 ) -> Result<(), SignatureError> {
     let (Some(timestamp), Some(signature)) = (timestamp, signature) else { return Err(SignatureError::Missing) };
     let ts: i64 = timestamp.trim().parse().map_err(|_| SignatureError::Missing)?;
-    if (now_secs - ts).abs() > MAX_CLOCK_SKEW_SECS {
+    // Checked arithmetic: the header is attacker-controlled, and `i64::MIN` would overflow.
+    let skew = now_secs.checked_sub(ts).and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > MAX_CLOCK_SKEW_SECS) {
         return Err(SignatureError::Stale);
     }
     let Some(hex_sig) = signature.strip_prefix("v0=") else { return Err(SignatureError::Mismatch) };
@@ -107,7 +110,50 @@ fn event_install_key(payload: &Value) -> Option<String> {
     store::install_key(team.as_deref(), enterprise.as_deref(), org_wide)
 }
 
+/// How long a processed `event_id` is remembered: Slack retries for minutes, not days.
+const RECEIPT_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// True when the delivery `event_id` was already processed (Slack retries what it thinks failed).
+async fn already_processed(state: &AppState, event_id: &str) -> Result<bool, sqlx::Error> {
+    let seen = sqlx::query("SELECT 1 AS seen FROM slack_event_receipts WHERE event_id = $1")
+        .bind(event_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(seen.is_some())
+}
+
+/// Records `event_id` as processed (after it took effect, so a failed attempt is retried), and
+/// forgets receipts too old for Slack to retry.
+async fn record_processed(state: &AppState, event_id: &str) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query("INSERT INTO slack_event_receipts (event_id, received_at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING")
+        .bind(event_id)
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?;
+    sqlx::query("DELETE FROM slack_event_receipts WHERE received_at < $1")
+        .bind(now - RECEIPT_TTL_MS)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
 async fn on_event(state: &AppState, payload: &Value) -> Result<(), crate::ssr::access::AccessError> {
+    let event_id = payload.get("event_id").and_then(Value::as_str).filter(|id| !id.is_empty());
+    if let Some(event_id) = event_id
+        && already_processed(state, event_id).await?
+    {
+        tracing::debug!(event_id, "Slack event already processed; retry ignored");
+        return Ok(());
+    }
+    apply_event(state, payload).await?;
+    if let Some(event_id) = event_id {
+        record_processed(state, event_id).await?;
+    }
+    Ok(())
+}
+
+async fn apply_event(state: &AppState, payload: &Value) -> Result<(), crate::ssr::access::AccessError> {
     let event = payload.get("event").cloned().unwrap_or(Value::Null);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or_default();
     let reason = match kind {
@@ -116,6 +162,17 @@ async fn on_event(state: &AppState, payload: &Value) -> Result<(), crate::ssr::a
         _ => return Ok(()),
     };
     let Some(key) = event_install_key(payload) else { return Ok(()) };
+    let installs = store::list(&state.db).await?;
+    let Some(install) = installs.iter().find(|i| i.install_key == key && i.connected) else { return Ok(()) };
+    // An event that happened before this installation was made is about an earlier one: a late
+    // retry of an old uninstall must not disconnect a fresh reinstall.
+    let event_time_ms = payload.get("event_time").and_then(Value::as_i64).and_then(|secs| secs.checked_mul(1000));
+    if let Some(event_time_ms) = event_time_ms
+        && event_time_ms < install.installed_at - install.installed_at.rem_euclid(1000)
+    {
+        tracing::info!(install_key = %key, kind, "Slack event older than the installation; ignored");
+        return Ok(());
+    }
     if kind == "tokens_revoked" {
         // Only the bot token matters to Latch; revoked user tokens leave the install working.
         let bots: Vec<&str> = event
@@ -123,9 +180,7 @@ async fn on_event(state: &AppState, payload: &Value) -> Result<(), crate::ssr::a
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let installs = store::list(&state.db).await?;
-        let ours = installs.iter().any(|i| i.install_key == key && i.connected && bots.contains(&i.bot_user_id.as_str()));
-        if !ours {
+        if !bots.contains(&install.bot_user_id.as_str()) {
             return Ok(());
         }
     }
@@ -160,5 +215,14 @@ mod tests {
         assert_eq!(verify_signature(secret, Some("1531420618"), sig, b"test-bodx", 1531420618), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature(secret, None, sig, b"test-body", 1531420618), Err(SignatureError::Missing));
         assert_eq!(verify_signature(secret, Some("1531420618"), Some("v1=00"), b"test-body", 1531420618), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let sig = Some("v0=00");
+        for ts in ["-9223372036854775808", "9223372036854775807", "-1"] {
+            assert_eq!(verify_signature("s", Some(ts), sig, b"", 1531420618), Err(SignatureError::Stale), "{ts}");
+        }
+        assert_eq!(verify_signature("s", Some("0"), sig, b"", i64::MIN), Err(SignatureError::Stale));
     }
 }

@@ -1,0 +1,17 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Replaces the webhook signing secret and shows the new one once (audited). The previous secret
+/// keeps signing alongside for a day, so receivers can switch without refusing calls.
+#[server(endpoint = "settings/rotate_webhook_secret")]
+pub async fn rotate_webhook_secret() -> Result<String, AppError> {
+    crate::ssr::access::with_status(
+        async move {
+            let (db, actor) = crate::ssr::access::admin_context()?;
+            let state = crate::ssr::state()?;
+            Ok(crate::ssr::access::webhook_secret::rotate(&db, &state.slack.sealer, &actor).await?)
+        }
+        .await,
+    )
+}
