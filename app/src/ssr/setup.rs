@@ -22,7 +22,7 @@ pub async fn mint_if_no_admin(db: &Db) -> Result<Option<String>, sqlx::Error> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
     sqlx::query("INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2)")
         .bind(token_hash(&token))
@@ -81,7 +81,7 @@ pub async fn create_first_admin(
     password_hash: &str,
 ) -> Result<crate::session::CurrentUser, FirstAdminError> {
     use sqlx::Row;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let consumed = sqlx::query("DELETE FROM setup_tokens WHERE token_hash = $1")
         .bind(token_hash(token))
         .execute(&mut *tx)

@@ -103,7 +103,7 @@ pub async fn audit_account_created(
 pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser, CreateAccountError> {
     let now = now_ms();
     let email = new.email.trim().to_lowercase();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (email, display_name, password_hash, role, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, $5) RETURNING id",

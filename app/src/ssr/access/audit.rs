@@ -180,7 +180,7 @@ pub async fn append_saved<T: serde::Serialize>(
 
 /// Records one event in its own transaction (sign-ins, settings).
 pub async fn record(db: &Db, at: Timestamp, entry: Entry) -> AccessResult<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     append(&mut tx, at, entry).await?;
     tx.commit().await?;
     Ok(())
@@ -265,7 +265,7 @@ pub enum Verification {
 /// PostgreSQL: REPEATABLE READ pins the snapshot at the first query. SQLite (WAL): a read
 /// transaction sees the database as of its first read until it ends.
 async fn snapshot(db: &Db) -> AccessResult<Tx<'static>> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     if db.engine == Engine::Postgres {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)

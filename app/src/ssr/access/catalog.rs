@@ -63,7 +63,7 @@ pub async fn set_tenant_cap_days(db: &Db, actor: &Actor, days: u64) -> AccessRes
         .ok()
         .and_then(|t| t.max_grant_duration)
         .map(|d| d.as_secs() / 86_400);
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ('max_grant_days', $1, $2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -413,7 +413,7 @@ pub async fn save_app(
     app.validate()?;
     let at = now();
     let body = to_json(&app)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO apps (id, slug, name, description, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, body = excluded.body, \
@@ -649,7 +649,7 @@ pub async fn save_entitlement(
     ent.validate(&tenant(db).await?)?;
     let at = now();
     let body = to_json(&ent)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $10) \

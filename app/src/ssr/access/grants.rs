@@ -386,7 +386,7 @@ pub(crate) async fn finish(
         other => other,
     };
 
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // The guarded writes come first (grant, then task): the loser of two simultaneous clicks
     // stops at the first of them.
     if let Some((g, g2, _)) = &grant_change {
@@ -449,7 +449,7 @@ pub(crate) async fn save_progress(
     action: &str,
 ) -> AccessResult<()> {
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     save_task(&mut tx, Some(task.version), next, at).await?;
     audit::append(
         &mut tx,
@@ -508,7 +508,7 @@ async fn save_removal(
     task: Option<&ProvisioningTask>,
 ) -> AccessResult<()> {
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     save_grant(&mut tx, Some(g.version), g2, at).await?;
     let mut entries = vec![grant_audit(actor.clone(), action, Some(g), g2)?];
     if let Some(task) = task {
@@ -678,7 +678,7 @@ pub async fn expire_due(db: &Db, limit: i64) -> AccessResult<usize> {
         }
     }
 
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let mut tasks = Vec::new();
     let mut entries = Vec::new();
     let mut notifications = Vec::new();
@@ -946,7 +946,7 @@ pub async fn remind_expiring(db: &Db) -> AccessResult<usize> {
     if due.is_empty() {
         return Ok(0);
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     outbox::enqueue(&mut tx, at, &due).await?;
     tx.commit().await?;
     Ok(due.len())

@@ -25,7 +25,7 @@ pub async fn set_rule(db: &Db, actor: &Actor, input: &str) -> AccessResult<Pendi
     let next = PendingExpiry::parse(input)?;
     let before = rule(db).await?;
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     settings::put(&mut tx, KEY, &to_json(&next)?, at).await?;
     audit::append(
         &mut tx,
@@ -79,7 +79,7 @@ pub async fn expire_stale(db: &Db, limit: i64) -> AccessResult<usize> {
                 continue;
             }
         };
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         match requests::persist(&mut tx, Some(request.version), &tr, None, at).await {
             Ok(()) => {
                 tx.commit().await?;

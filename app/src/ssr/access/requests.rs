@@ -165,7 +165,7 @@ async fn save(
     dir: &DirectorySnapshot,
 ) -> AccessResult<()> {
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     persist(&mut tx, Some(old.version), tr, Some(acting), at).await?;
     if starts_provisioning(tr) {
         grants::open_provision_task(&mut tx, &tr.request, ent, dir, at).await?;
@@ -200,7 +200,7 @@ pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<
     let open = open_requests(db, &subject, ent.id.as_str()).await?;
     let existing = grants::current_for(db, &subject, ent.id.as_str()).await?;
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // The counter update is the transaction's first statement: it takes the write lock (SQLite)
     // or the row lock (PostgreSQL) before anything else, so numbers are unique and gap-free.
     let number: i64 = sqlx::query(

@@ -101,7 +101,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Installation, sqlx::Error> {
 /// secret) in the same transaction. Returns the row id.
 pub async fn upsert(db: &Db, new: &NewInstallation<'_>, actor: AuditActor) -> AccessResult<i64> {
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query(
         "INSERT INTO slack_installations (install_key, team_id, team_name, enterprise_id, enterprise_name, \
             is_enterprise_install, app_id, bot_user_id, scopes, bot_token_sealed, webhook_url_sealed, channel_id, \
@@ -205,7 +205,7 @@ pub async fn disconnect(
     actor: AuditActor,
 ) -> AccessResult<bool> {
     let now = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE slack_installations SET status = 'disconnected', disconnected_at = $2, disconnect_reason = $3, \
             bot_token_sealed = NULL, webhook_url_sealed = NULL, updated_at = $2 \
