@@ -138,7 +138,7 @@ impl Db {
     /// Begins a transaction. Inside a leased background round (`lease::fenced`) it first renews
     /// that lease with its fencing token, so a holder that lost its lease commits nothing.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.pool.begin().await?;
         crate::ssr::lease::fence(&mut tx, self.engine).await?;
         Ok(tx)
     }
