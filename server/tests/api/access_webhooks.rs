@@ -35,31 +35,37 @@ pub(crate) async fn receiver(status: u16) -> (String, Calls) {
     (url, calls)
 }
 
-/// An auto-approved entitlement of the loop's app, provisioned by webhook to `url`.
-pub(crate) async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
+/// Saves an auto-approved entitlement "reader" of the loop's app, provisioned by webhook to
+/// `url`: the answer's status and body.
+pub(crate) async fn save_webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> (u16, serde_json::Value) {
     let app_id: String = sqlx::query("SELECT id FROM apps")
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
         .try_get("id")
         .unwrap();
-    text(
-        &ok(
-            app,
-            &l.admin,
-            "catalog/save_entitlement",
-            &[
-                ("app_id", &app_id),
-                ("display_name", "Reader"),
-                ("slug", "reader"),
-                ("max_duration", "7d"),
-                ("request_policy", "builtin-auto-approval"),
-                ("provisioning", "webhook"),
-                ("webhook_url", url),
-            ],
-        )
-        .await,
+    call(
+        app,
+        &l.admin,
+        "catalog/save_entitlement",
+        &[
+            ("app_id", &app_id),
+            ("display_name", "Reader"),
+            ("slug", "reader"),
+            ("max_duration", "7d"),
+            ("request_policy", "builtin-auto-approval"),
+            ("provisioning", "webhook"),
+            ("webhook_url", url),
+        ],
     )
+    .await
+}
+
+/// An auto-approved entitlement of the loop's app, provisioned by webhook to `url`.
+pub(crate) async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
+    let (status, body) = save_webhook_entitlement(app, l, url).await;
+    assert_eq!(status, 200, "saving the webhook entitlement failed: {body}");
+    text(&body)
 }
 
 async fn wait_calls(calls: &Calls, n: usize) {

@@ -12,7 +12,7 @@ use sqlx::Row;
 use app::session::Role;
 
 use crate::access_fixtures::*;
-use crate::access_webhooks::{outcome_of, webhook_entitlement};
+use crate::access_webhooks::{outcome_of, save_webhook_entitlement, webhook_entitlement};
 use crate::helpers::{TestApp, spawn_app};
 
 /// docs/webhooks.md, step by step: split the header, check `t` within 300 s, HMAC-SHA256 over
@@ -196,23 +196,8 @@ async fn only_super_admins_can_see_or_rotate_the_webhook_secret() {
 async fn a_webhook_url_hiding_its_host_behind_user_info_is_refused() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let app_id: String = sqlx::query("SELECT id FROM apps").fetch_one(&app.db.pool).await.unwrap().get("id");
     for url in ["http://127.0.0.1:x@other-host/", "https://user:pass@example.com/hook", "https://169.254.169.254/latest"] {
-        let (status, body) = call(
-            &app,
-            &l.admin,
-            "catalog/save_entitlement",
-            &[
-                ("app_id", &app_id),
-                ("display_name", "Reader"),
-                ("slug", "reader"),
-                ("max_duration", "7d"),
-                ("request_policy", "builtin-auto-approval"),
-                ("provisioning", "webhook"),
-                ("webhook_url", url),
-            ],
-        )
-        .await;
+        let (status, body) = save_webhook_entitlement(&app, &l, url).await;
         assert_eq!(status, 422, "{url}: {body}");
         assert!(body.to_string().contains("webhook URL"), "{body}");
     }
