@@ -27,3 +27,4 @@ mod keep_alive;
 mod slack_events;
 mod webhook_signing;
 mod visibility;
+mod schema_parity;
