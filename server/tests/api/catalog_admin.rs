@@ -640,7 +640,13 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
         "steps": [{"kind": "approval", "groups": ["Security"]}],
     })
     .to_string();
-    ok(&app, &c.l.admin, "policies/save", &[("policy_json", &policy)]).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "policies/save",
+        &[("policy_json", &policy)],
+    )
+    .await;
 
     let groups = ok(&app, &c.l.admin, "directory/groups", &[]).await;
     let used_by = |name: &str| {
@@ -770,7 +776,13 @@ async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands()
     let second = person(&app, "root2@example.com", "Second Admin", Role::SuperAdmin).await;
     // Both admins opened the edit forms at version 1.
     let original = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
-    ok(&app, &c.l.admin, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "3d"), ("version", "1")])).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[("max_duration", "3d"), ("version", "1")]),
+    )
+    .await;
     let first = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
     assert_ne!(first, original);
     let (status, body_json) = call(
@@ -781,23 +793,76 @@ async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands()
     )
     .await;
     assert_eq!(status, 409, "{body_json}");
-    assert!(message(&body_json).contains("someone else changed this entitlement"), "{body_json}");
-    assert_eq!(body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"], first);
+    assert!(
+        message(&body_json).contains("someone else changed this entitlement"),
+        "{body_json}"
+    );
+    assert_eq!(
+        body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"],
+        first
+    );
 
-    ok(&app, &c.l.admin, "catalog/save_app", &app_form(&c, &[("name", "Prod DB (primary)")]).into_iter().chain([("version", "1")]).collect::<Vec<_>>()).await;
-    let (status, body_json) = call(&app, &second, "catalog/save_app", &app_form(&c, &[]).into_iter().chain([("version", "1")]).collect::<Vec<_>>()).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_app",
+        &app_form(&c, &[("name", "Prod DB (primary)")])
+            .into_iter()
+            .chain([("version", "1")])
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let (status, body_json) = call(
+        &app,
+        &second,
+        "catalog/save_app",
+        &app_form(&c, &[])
+            .into_iter()
+            .chain([("version", "1")])
+            .collect::<Vec<_>>(),
+    )
+    .await;
     assert_eq!(status, 409, "{body_json}");
-    assert_eq!(body(&app, "apps", &c.app_id).await["name"], "Prod DB (primary)");
+    assert_eq!(
+        body(&app, "apps", &c.app_id).await["name"],
+        "Prod DB (primary)"
+    );
 
     // Opened after those saves (version 2), the second admin's edit goes through; a client that
     // sends no version is checked against what was just read.
-    ok(&app, &second, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "5d"), ("version", "2")])).await;
-    ok(&app, &second, "catalog/save_entitlement", &entitlement_form(&c, &[("max_duration", "6d")])).await;
+    ok(
+        &app,
+        &second,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[("max_duration", "5d"), ("version", "2")]),
+    )
+    .await;
+    ok(
+        &app,
+        &second,
+        "catalog/save_entitlement",
+        &entitlement_form(&c, &[("max_duration", "6d")]),
+    )
+    .await;
     assert_eq!(
-        scalar(&app, &format!("SELECT version FROM entitlements WHERE id = '{}'", c.l.entitlement_id)).await,
+        scalar(
+            &app,
+            &format!(
+                "SELECT version FROM entitlements WHERE id = '{}'",
+                c.l.entitlement_id
+            )
+        )
+        .await,
         4
     );
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'catalog.entitlement_updated'").await, 3);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'catalog.entitlement_updated'"
+        )
+        .await,
+        3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -805,14 +870,37 @@ async fn app_instructions_are_rendered_from_markdown_without_script() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
     let instructions = "Add the user to **admins** in [the console](https://db.example.com).\n\n<script>alert(1)</script>\n\nA [bad](javascript:alert(1)) link.";
-    ok(&app, &c.l.admin, "catalog/save_app", &app_form(&c, &[("instructions", instructions)])).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_app",
+        &app_form(&c, &[("instructions", instructions)]),
+    )
+    .await;
 
     for who in [&c.l.admin, &c.l.alice] {
-        let html = who.client.get(app.url("/apps")).send().await.unwrap().text().await.unwrap();
+        let html = who
+            .client
+            .get(app.url("/apps"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(html.contains("<strong>admins</strong>"), "{html}");
-        assert!(html.contains(r#"<a href="https://db.example.com">the console</a>"#), "{html}");
-        assert!(!html.contains("<script>alert(1)"), "raw HTML must not pass through");
-        assert!(!html.contains(r#"href="javascript"#), "script links must not pass through");
+        assert!(
+            html.contains(r#"<a href="https://db.example.com">the console</a>"#),
+            "{html}"
+        );
+        assert!(
+            !html.contains("<script>alert(1)"),
+            "raw HTML must not pass through"
+        );
+        assert!(
+            !html.contains(r#"href="javascript"#),
+            "script links must not pass through"
+        );
         assert!(html.contains(r##"<a href="#">bad</a>"##), "{html}");
     }
 }
@@ -851,8 +939,115 @@ async fn two_entitlements_saved_at_once_with_the_same_alias_leave_exactly_one_ho
         assert_eq!(loser.0, 422, "{loser:?}");
         assert!(message(&loser.1).contains("alias"), "{loser:?}");
         assert_eq!(
-            scalar(&app, &format!("SELECT COUNT(*) FROM entitlements WHERE alias = '{alias}'")).await,
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM entitlements WHERE alias = '{alias}'")
+            )
+            .await,
             1
         );
     }
+}
+
+/// (target, before, after) of every audit event with `action`, oldest first.
+async fn audits(app: &TestApp, action: &str) -> Vec<(String, Value, Value)> {
+    sqlx::query(
+        "SELECT target, before_json, after_json FROM audit_events WHERE action = $1 ORDER BY seq",
+    )
+    .bind(action)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| {
+        let json = |c: &str| {
+            row.try_get::<Option<String>, _>(c)
+                .unwrap()
+                .map_or(Value::Null, |t| serde_json::from_str(&t).unwrap())
+        };
+        (
+            row.try_get("target").unwrap(),
+            json("before_json"),
+            json("after_json"),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_import_audits_every_manager_and_group_change_with_its_before_and_after() {
+    let app = spawn_app().await;
+    let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
+    person(&app, "alice@example.com", "Alice", Role::User).await;
+    person(&app, "bob@example.com", "Bob", Role::User).await;
+    ok(
+        &app,
+        &admin,
+        "directory/save_group",
+        &[("name", "Oncall"), ("members", "bob@example.com")],
+    )
+    .await;
+    let csv = "email,name,manager_email,department,title,groups\n\
+               alice@example.com,Alice,bob@example.com,Eng,SRE,Oncall;Platform\n\
+               bob@example.com,Bob,,Eng,Lead,Oncall\n\
+               zed@example.com,Zed,alice@example.com,Eng,SRE,Platform\n";
+    let body = ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
+    assert!(body.to_string().contains("Imported"), "{body}");
+
+    // Alice and Zed got managers; Bob's (none) did not change.
+    let managers = audits(&app, "directory.manager_changed").await;
+    assert_eq!(
+        managers,
+        [
+            (
+                "user:alice@example.com".to_string(),
+                serde_json::json!({"email": "alice@example.com", "manager": null}),
+                serde_json::json!({"email": "alice@example.com", "manager": "bob@example.com", "source": "csv_import"}),
+            ),
+            (
+                "user:zed@example.com".to_string(),
+                serde_json::json!({"email": "zed@example.com", "manager": null}),
+                serde_json::json!({"email": "zed@example.com", "manager": "alice@example.com", "source": "csv_import"}),
+            ),
+        ]
+    );
+    // Three new memberships, each with the group's members before and after; Bob was already
+    // in Oncall.
+    let added: Vec<(String, Value, Value)> = audits(&app, "directory.group_member_added")
+        .await
+        .into_iter()
+        .map(|(target, before, after)| {
+            (target, before["members"].clone(), after["members"].clone())
+        })
+        .collect();
+    assert_eq!(
+        added,
+        [
+            (
+                "group:Oncall".to_string(),
+                serde_json::json!(["bob@example.com"]),
+                serde_json::json!(["alice@example.com", "bob@example.com"]),
+            ),
+            (
+                "group:Platform".to_string(),
+                serde_json::json!([]),
+                serde_json::json!(["alice@example.com"]),
+            ),
+            (
+                "group:Platform".to_string(),
+                serde_json::json!(["alice@example.com"]),
+                serde_json::json!(["alice@example.com", "zed@example.com"]),
+            ),
+        ]
+    );
+    let (_, _, summary) = last_audit(&app, "directory.csv_imported").await;
+    assert_eq!(summary["changes"], 5);
+
+    // The same file again changes nothing, and says so.
+    ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
+    assert_eq!(audits(&app, "directory.manager_changed").await.len(), 2);
+    assert_eq!(audits(&app, "directory.group_member_added").await.len(), 3);
+    let (_, _, summary) = last_audit(&app, "directory.csv_imported").await;
+    assert_eq!(summary["changes"], 0);
+    chain_is_intact(&app).await;
 }

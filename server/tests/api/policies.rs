@@ -512,3 +512,140 @@ async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_save_over_someone_elses_newer_edit_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let named =
+        |name: &str| json!({"name": name, "steps": [{"kind": "approval", "manager": true}]});
+    let (_, id) = save(&app, &l.admin, None, &named("Reviewers")).await;
+    let id = text(&id);
+    let edit = |name: &'static str, version: Option<&'static str>| {
+        let (app, admin, id) = (&app, &l.admin, id.clone());
+        async move {
+            let json = named(name).to_string();
+            let mut form = vec![("id", id.as_str()), ("policy_json", json.as_str())];
+            if let Some(v) = version {
+                form.push(("version", v));
+            }
+            call(app, admin, "policies/save", &form).await
+        }
+    };
+    // Two admins open the editor at revision 1; the first saves.
+    let (status, body) = edit("Reviewers (first)", Some("1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stored(&app, &id).await.1, 2);
+    // The second's save, from revision 1, would silently undo the first: refused.
+    let (status, body) = edit("Reviewers (second)", Some("1")).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains("since you opened it"), "{body}");
+    let (policy, revision) = stored(&app, &id).await;
+    assert_eq!((policy.name.as_str(), revision), ("Reviewers (first)", 2));
+    assert_eq!(audit_of(&app, "policy.updated").await.len(), 1);
+    // After reloading (revision 2) it saves, as does a script that sends no version.
+    let (status, body) = edit("Reviewers (second)", Some("2")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = edit("Reviewers (script)", None).await;
+    assert_eq!(status, 200, "{body}");
+    let (policy, revision) = stored(&app, &id).await;
+    assert_eq!((policy.name.as_str(), revision), ("Reviewers (script)", 4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_policy_while_an_entitlement_is_saved_with_it_never_leaves_the_entitlement_pointing_at_nothing()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
+        .bind(&l.entitlement_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("app_id")
+        .unwrap();
+    for round in 0..8 {
+        let policy = owner_approval_policy(&app, &l.admin, &format!("Short-lived {round}")).await;
+        let slug = format!("racer-{round}");
+        let delete_form = [("id", policy.as_str())];
+        let save_form = [
+            ("app_id", app_id.as_str()),
+            ("display_name", slug.as_str()),
+            ("slug", slug.as_str()),
+            ("max_duration", "7d"),
+            ("request_policy", policy.as_str()),
+        ];
+        let ((deleted, _), (saved, body)) = tokio::join!(
+            call(&app, &l.admin, "policies/delete", &delete_form),
+            call(&app, &l.admin, "catalog/save_entitlement", &save_form),
+        );
+        let policy_left = scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM policies WHERE id = '{policy}'"),
+        )
+        .await;
+        let users = scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM entitlements WHERE request_policy = '{policy}'"),
+        )
+        .await;
+        assert!(
+            !(policy_left == 0 && users > 0),
+            "round {round}: the policy was deleted (status {deleted}) while entitlement {slug} was saved with it (status {saved}: {body})"
+        );
+        assert!(
+            deleted == 200 || saved == 200,
+            "round {round}: one of the two must win ({deleted}, {saved}: {body})"
+        );
+    }
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_group_while_a_policy_is_saved_naming_it_never_leaves_the_policy_naming_nothing()
+{
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    for round in 0..8 {
+        let name = format!("Reviewers {round}");
+        let group = text(
+            &ok(
+                &app,
+                &l.admin,
+                "directory/save_group",
+                &[("name", name.as_str()), ("members", "bob@example.com")],
+            )
+            .await,
+        );
+        let policy = json!({
+            "name": format!("Group review {round}"),
+            "steps": [{"kind": "approval", "groups": [name]}],
+        });
+        let delete_form = [("group_id", group.as_str())];
+        let ((deleted, _), (saved, body)) = tokio::join!(
+            call(&app, &l.admin, "directory/delete_group", &delete_form),
+            save(&app, &l.admin, None, &policy),
+        );
+        let group_left = scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM groups WHERE id = '{group}'"),
+        )
+        .await;
+        let naming = sqlx::query("SELECT body FROM policies")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.try_get::<String, _>("body").unwrap().contains(&group))
+            .count();
+        assert!(
+            !(group_left == 0 && naming > 0),
+            "round {round}: the group was deleted (status {deleted}) while a policy naming it was saved (status {saved}: {body})"
+        );
+        assert!(
+            deleted == 200 || saved == 200,
+            "round {round}: one of the two must win ({deleted}, {saved}: {body})"
+        );
+    }
+    chain_is_intact(&app).await;
+}

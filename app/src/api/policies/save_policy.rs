@@ -5,8 +5,13 @@ use crate::error::AppError;
 /// Creates (no id) or edits a policy. `policy_json` is the JSON of
 /// [`crate::api::views::PolicyInput`], as the console's policy editor builds it: people as
 /// emails, groups by name. Every problem comes back at once, one per line, each naming its step.
+/// `version` is the revision the editor was opened at: a save over a newer edit is refused (409).
 #[server(endpoint = "policies/save")]
-pub async fn save_policy(id: Option<String>, policy_json: String) -> Result<String, AppError> {
+pub async fn save_policy(
+    id: Option<String>,
+    policy_json: String,
+    version: Option<u64>,
+) -> Result<String, AppError> {
     crate::ssr::access::with_status(
         async move {
             let (db, actor) = crate::ssr::access::admin_context()?;
@@ -23,7 +28,10 @@ pub async fn save_policy(id: Option<String>, policy_json: String) -> Result<Stri
                         "Nothing was saved: the policy could not be read. Reload the page and try again.".into(),
                     )
                 })?;
-            Ok(crate::ssr::access::policies::save(&db, &actor, id.as_deref(), input).await?)
+            Ok(
+                crate::ssr::access::policies::save(&db, &actor, id.as_deref(), input, version)
+                    .await?,
+            )
         }
         .await,
     )

@@ -95,6 +95,7 @@ pub fn PoliciesPage() -> impl IntoView {
                         Some(Some(p)) => view! {
                             <PolicyEditor
                                 id=Some(p.id.clone())
+                                revision=Some(p.revision)
                                 heading=format!("Edit “{}”", p.name)
                                 input=p.input
                                 groups=o.groups
@@ -110,6 +111,7 @@ pub fn PoliciesPage() -> impl IntoView {
                         None => view! {
                             <PolicyEditor
                                 id=None
+                                revision=None
                                 heading="New policy".to_string()
                                 input=PolicyInput {
                                     name: String::new(),
@@ -223,12 +225,30 @@ impl StepState {
 #[component]
 fn PolicyEditor(
     id: Option<String>,
+    /// The revision the editor was opened at (None for a new policy); the save sends it back so
+    /// a save over someone else's newer edit is refused rather than lost.
+    revision: Option<u64>,
     heading: String,
     input: PolicyInput,
     groups: Vec<String>,
     save: ServerAction<SavePolicy>,
 ) -> impl IntoView {
     let is_new = id.is_none();
+    let revision = RwSignal::new(revision);
+    // The editor is not reloaded after a save, and each save of this policy is one revision
+    // on: follow it, so the next save from this editor is not taken for a stale one.
+    let own_id = id.clone();
+    Effect::watch(
+        move || save.version().get(),
+        move |_, _, _| {
+            if let Some(Ok(saved)) = save.value().get_untracked()
+                && own_id.as_deref() == Some(saved.as_str())
+            {
+                revision.update(|r| *r = r.map(|n| n + 1));
+            }
+        },
+        false,
+    );
     let name = RwSignal::new(input.name);
     let next_key = StoredValue::new(input.steps.len() as u64);
     let steps = RwSignal::new(
@@ -271,6 +291,9 @@ fn PolicyEditor(
             <noscript inner_html=NOSCRIPT></noscript>
             <ActionForm action=save attr:class="stacked policy-form">
                 <input type="hidden" name="id" value=id.clone().unwrap_or_default()/>
+                {revision.get_untracked().is_some().then(|| view! {
+                    <input type="hidden" name="version" prop:value=move || revision.get().map(|r| r.to_string()).unwrap_or_default()/>
+                })}
                 <input type="hidden" name="policy_json" prop:value=policy_json/>
                 <label class="policy-name-field">"Name"
                     <input type="text" bind:value=name value=name.get_untracked()/>

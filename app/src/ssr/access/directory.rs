@@ -203,7 +203,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         "status": before.try_get::<String, _>("status")?,
     });
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE users SET display_name = $1, manager_id = $2, department = $3, job_title = $4, status = $5, updated_at = $6 WHERE id = $7",
     )
@@ -276,7 +276,7 @@ pub async fn create_group(
         })?);
     }
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let id = ensure_group(&mut tx, name, at.as_unix_millis()).await?;
     for uid in &ids {
         sqlx::query(
@@ -305,7 +305,7 @@ pub async fn create_group(
 
 /// Every group with its members (by name) and what refers to it.
 pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
-    let (entitlements, policies) = referrers(db).await?;
+    let (entitlements, policies) = referrers(&mut *db.pool.acquire().await?).await?;
     let groups = sqlx::query("SELECT id, name FROM groups ORDER BY name")
         .fetch_all(&db.pool)
         .await?;
@@ -342,17 +342,19 @@ pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
 }
 
 /// The stored entitlements and policies, which may refer to groups.
-async fn referrers(db: &Db) -> AccessResult<(Vec<domain::Entitlement>, Vec<domain::Policy>)> {
+async fn referrers(
+    conn: &mut sqlx::AnyConnection,
+) -> AccessResult<(Vec<domain::Entitlement>, Vec<domain::Policy>)> {
     let mut entitlements = Vec::new();
     for r in sqlx::query("SELECT body FROM entitlements")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         entitlements.push(from_json(&r.try_get::<String, _>("body")?)?);
     }
     let mut policies = Vec::new();
     for r in sqlx::query("SELECT body FROM policies")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         policies.push(from_json(&r.try_get::<String, _>("body")?)?);
@@ -386,7 +388,7 @@ async fn member_emails(tx: &mut super::Tx<'_>, group_id: &str) -> AccessResult<V
 pub async fn remove_member(db: &Db, actor: &Actor, group_id: &str, user: i64) -> AccessResult<()> {
     let name = group_name(db, group_id).await?;
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // Write first, so SQLite takes the write lock before the reads below.
     let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
         .bind(group_id)
@@ -431,16 +433,14 @@ pub async fn remove_member(db: &Db, actor: &Actor, group_id: &str, user: i64) ->
     Ok(())
 }
 
-/// Deletes a group nothing refers to; otherwise the error names what uses it.
+/// Deletes a group nothing refers to; otherwise the error names what uses it. The usage check
+/// runs inside the delete's transaction, after its DELETE took the lock that saves naming the
+/// group wait for (`catalog::first_missing`), so nothing can start using the group between the
+/// check and the commit; a refused delete rolls back.
 pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResult<()> {
     let name = group_name(db, group_id).await?;
-    let (entitlements, policies) = referrers(db).await?;
-    domain::ensure_group_deletable(
-        &name,
-        &domain::group_references(&GroupId::new(group_id), &entitlements, &policies),
-    )?;
     let at = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // Write first, so SQLite takes the write lock up front.
     let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 RETURNING user_id")
         .bind(group_id)
@@ -462,6 +462,11 @@ pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResul
     if done.rows_affected() == 0 {
         return Err(AccessError::NotFound("The group".into()));
     }
+    let (entitlements, policies) = referrers(&mut tx).await?;
+    domain::ensure_group_deletable(
+        &name,
+        &domain::group_references(&GroupId::new(group_id), &entitlements, &policies),
+    )?;
     audit::append(
         &mut tx,
         at,
@@ -480,7 +485,10 @@ pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResul
 }
 
 /// Imports `email,name,manager_email,department,title,groups`. Validation is the domain's
-/// `parse_users_csv`; a single bad row rejects the whole file.
+/// `parse_users_csv`; a single bad row rejects the whole file. Besides the import's summary, each
+/// manager change (`directory.manager_changed`) and each new group membership
+/// (`directory.group_member_added`) is audited with its before and after, in the import's
+/// transaction.
 pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<ImportOutcome> {
     let mut existing = ExistingUsers::default();
     for u in list_users(db).await? {
@@ -494,7 +502,7 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
     };
     let at = now();
     let ms = now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let (mut created, mut updated) = (0, 0);
     // Upsert everyone first, then managers, so a manager may appear later in the file.
     for row in &rows {
@@ -516,6 +524,74 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
             created += 1;
         } else {
             updated += 1;
+        }
+    }
+    // Managers and group members before this import (the upserts above touch neither), so each
+    // change below is audited with its before and after.
+    let mut managers_before: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT u.email, m.email AS manager FROM users u LEFT JOIN users m ON m.id = u.manager_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        managers_before.insert(r.try_get("email")?, r.try_get("manager")?);
+    }
+    let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT g.name, u.email FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id \
+         LEFT JOIN users u ON u.id = gm.user_id",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        let group = members.entry(r.try_get("name")?).or_default();
+        if let Some(email) = r.try_get::<Option<String>, _>("email")? {
+            group.insert(email);
+        }
+    }
+    let mut changes: Vec<Entry> = Vec::new();
+    for row in &rows {
+        let email = row.email.as_str().to_string();
+        let manager_after = row.manager_email.as_ref().map(|m| m.as_str().to_string());
+        let manager_before = managers_before.get(&email).cloned().flatten();
+        if manager_before != manager_after {
+            changes.push(
+                Entry::new(
+                    actor.audit(),
+                    "directory.manager_changed",
+                    format!("user:{email}"),
+                )
+                .before(Some(
+                    serde_json::json!({ "email": email, "manager": manager_before }).to_string(),
+                ))
+                .after(Some(
+                    serde_json::json!({ "email": email, "manager": manager_after, "source": "csv_import" })
+                        .to_string(),
+                )),
+            );
+        }
+        for g in &row.groups {
+            let group = members.entry(g.clone()).or_default();
+            if group.contains(&email) {
+                continue;
+            }
+            let before: Vec<&String> = group.iter().collect();
+            let before = serde_json::json!({ "name": g, "members": before }).to_string();
+            group.insert(email.clone());
+            let after: Vec<&String> = group.iter().collect();
+            changes.push(
+                Entry::new(
+                    actor.audit(),
+                    "directory.group_member_added",
+                    format!("group:{g}"),
+                )
+                .before(Some(before))
+                .after(Some(
+                    serde_json::json!({ "name": g, "members": after, "added": email, "source": "csv_import" })
+                        .to_string(),
+                )),
+            );
         }
     }
     for row in &rows {
@@ -548,14 +624,14 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
                 .await?;
         }
     }
-    let after = serde_json::json!({ "rows": rows.len(), "created": created, "updated": updated });
-    audit::append(
-        &mut tx,
-        at,
+    let after = serde_json::json!({
+        "rows": rows.len(), "created": created, "updated": updated, "changes": changes.len(),
+    });
+    changes.push(
         Entry::new(actor.audit(), "directory.csv_imported", "directory")
             .after(Some(after.to_string())),
-    )
-    .await?;
+    );
+    audit::append_all(&mut tx, at, changes).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Imported { created, updated })
 }

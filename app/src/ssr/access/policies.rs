@@ -12,7 +12,7 @@ use sqlx::Row;
 pub use crate::api::views::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
 
 use super::audit::{self, Entry};
-use super::catalog::split_list;
+use super::catalog::{Referenced, split_list};
 use super::{
     AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_id, version_i64,
 };
@@ -27,6 +27,11 @@ fn builtins() -> [Policy; 2] {
         Policy::builtin_app_owner_approval(),
         Policy::builtin_auto_approval(),
     ]
+}
+
+/// Whether `id` names a built-in policy (they have no row).
+pub(crate) fn is_builtin(id: &str) -> bool {
+    builtins().iter().any(|p| p.id.as_str() == id)
 }
 
 pub async fn load(db: &Db, id: &str) -> AccessResult<Policy> {
@@ -333,6 +338,7 @@ pub async fn save(
     actor: &Actor,
     id: Option<&str>,
     input: PolicyInput,
+    opened_at: Option<u64>,
 ) -> AccessResult<String> {
     let before = match id {
         Some(id) => {
@@ -364,25 +370,63 @@ pub async fn save(
     }
     let at = now();
     let body = to_json(&policy)?;
-    let mut tx = db.pool.begin().await?;
+    // The revision is the edit form's version: the upsert only replaces the revision the editor
+    // was opened at (else the one just loaded), so a save over someone's newer edit is refused.
+    let expected = opened_at
+        .or(before.as_ref().map(|b| b.revision))
+        .unwrap_or(0);
+    let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO policies (id, name, revision, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, revision = excluded.revision, body = excluded.body, updated_at = excluded.updated_at",
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, revision = excluded.revision, body = excluded.body, updated_at = excluded.updated_at \
+         WHERE policies.revision = $6",
     )
     .bind(policy.id.as_str())
     .bind(&policy.name)
     .bind(version_i64(policy.revision))
     .bind(&body)
     .bind(at.as_unix_millis())
+    .bind(version_i64(expected))
     .execute(&mut *tx)
     .await;
     match result {
+        Ok(done) if done.rows_affected() == 0 => {
+            return Err(super::catalog::edited_meanwhile("policy"));
+        }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(policy_problems_error(&[name_taken_problem(&policy.name)]).into());
         }
         other => {
             other?;
         }
+    }
+    // The groups its steps name must still exist when this commits: a group being deleted
+    // meanwhile either waits for this save (and then sees it uses the group) or wins, and then
+    // this save is refused.
+    let named_groups: Vec<String> = policy
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            PolicyStep::Approval(a) => Some(&a.approvers),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|a| match a {
+            ApproverSource::GroupMembers(g) => Some(g.to_string()),
+            _ => None,
+        })
+        .collect();
+    if let Some(gone) =
+        super::catalog::first_missing(&mut tx, db.engine, Referenced::Group, &named_groups).await?
+    {
+        return Err(policy_problems_error(&[PolicyProblem::policy(
+            "groups",
+            format!(
+                "the group \"{}\" was deleted while you edited; reload and choose another",
+                names.group_name(&GroupId::new(gone))
+            ),
+        )])
+        .into());
     }
     audit::append_saved(
         &mut tx,
@@ -400,11 +444,11 @@ pub async fn save(
 
 /// What uses each policy, named for people, by policy id: entitlements (as request or emergency
 /// policy, or by default through the built-in) and apps (as default request policy).
-async fn usages(db: &Db) -> AccessResult<BTreeMap<String, Vec<String>>> {
+async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut apps = BTreeMap::new();
     for r in sqlx::query("SELECT body FROM apps ORDER BY name")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let a: App = from_json(&r.try_get::<String, _>("body")?)?;
@@ -416,7 +460,7 @@ async fn usages(db: &Db) -> AccessResult<BTreeMap<String, Vec<String>>> {
         apps.insert(a.id.clone(), a);
     }
     for r in sqlx::query("SELECT body FROM entitlements ORDER BY display_name")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *conn)
         .await?
     {
         let e: Entitlement = from_json(&r.try_get::<String, _>("body")?)?;
@@ -453,7 +497,7 @@ async fn usages(db: &Db) -> AccessResult<BTreeMap<String, Vec<String>>> {
 /// and the groups approvers can be picked from.
 pub async fn overview(db: &Db) -> AccessResult<PolicyOverview> {
     let names = Names::load(db).await?;
-    let mut usages = usages(db).await?;
+    let mut usages = usages(&mut *db.pool.acquire().await?).await?;
     let policies = list(db)
         .await?
         .into_iter()
@@ -473,16 +517,24 @@ pub async fn overview(db: &Db) -> AccessResult<PolicyOverview> {
     })
 }
 
+/// Deletes a policy nothing uses. The usage check runs inside the delete's transaction, after
+/// the delete took its lock (the write lock on SQLite, the row lock on PostgreSQL, which saves
+/// naming the policy wait for: `catalog::first_missing`), so no save can start using the policy
+/// between the check and the commit; a refused delete rolls back.
 pub async fn delete(db: &Db, actor: &Actor, id: &str) -> AccessResult<()> {
     let policy = load(db, id).await?;
-    let used_by = usages(db).await?.remove(id).unwrap_or_default();
-    domain::ensure_policy_deletable(&policy, &used_by)?;
+    domain::ensure_policy_deletable(&policy, &[])?;
     let at = now();
-    let mut tx = db.pool.begin().await?;
-    sqlx::query("DELETE FROM policies WHERE id = $1")
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("DELETE FROM policies WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccessError::NotFound("The policy".into()));
+    }
+    let used_by = usages(&mut tx).await?.remove(id).unwrap_or_default();
+    domain::ensure_policy_deletable(&policy, &used_by)?;
     audit::append(
         &mut tx,
         at,
