@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apps") view=pages::apps::AppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps/:slug") view=pages::apps::AppPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/grants") view=pages::admin::grants::GrantsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/removals") view=pages::admin::removals::RemovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/policies") view=pages::admin::policies::PoliciesPage ssr=SsrMode::Async/>
                     <Route

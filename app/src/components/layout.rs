@@ -70,6 +70,7 @@ fn NavLinks(is_admin: bool) -> impl IntoView {
                 <NavLink href="/admin/directory" label="Directory"/>
                 <NavLink href="/admin/policies" label="Policies"/>
                 <NavLink href="/admin/grants" label="Grants"/>
+                <NavLink href="/admin/removals" label="Overdue removals"/>
                 <NavLink href="/admin/audit" label="Audit log"/>
                 <NavLink href="/admin/settings" label="Settings"/>
                 <NavLink href="/admin/settings/notifications" label="Notifications"/>

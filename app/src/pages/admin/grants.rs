@@ -84,7 +84,7 @@ pub fn GrantsPage() -> impl IntoView {
                                             <td>{format!("{} — {}", g.app, g.entitlement)}</td>
                                             <td>{g.status_label.clone()}</td>
                                             <td>{g.remaining.clone()}</td>
-                                            <td>{(g.status == "active").then(|| view! {
+                                            <td>{(g.status != "removed").then(|| view! {
                                                 <ActionForm action=revoke attr:class="inline">
                                                     <input type="hidden" name="id" value=gid.clone()/>
                                                     <button type="submit" class="button">"Revoke"</button>

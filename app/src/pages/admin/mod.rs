@@ -5,4 +5,5 @@ pub mod directory;
 pub mod grants;
 pub mod notifications;
 pub mod policies;
+pub mod removals;
 pub mod settings;
