@@ -123,6 +123,27 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
     );
     let (status, _) = call(&app, &l.alice, "grants/overdue_removals", &[]).await;
     assert_eq!(status, 403, "the overdue list is for Super Admins");
+    // And so does the page, rendered on the server.
+    let page = l
+        .admin
+        .client
+        .get(app.url("/admin/removals"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Overdue removals"), "{html}");
+    assert!(html.contains("Alice Requester"), "{html}");
+    assert!(html.contains("the database API is down"), "{html}");
+    let page = l
+        .alice
+        .client
+        .get(app.url("/admin/removals"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 403);
 
     // Revoke stays possible on a grant whose removal is pending (no second task while one is open).
     ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
@@ -466,4 +487,144 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
         assert_eq!(body["version"], row.try_get::<i64, _>("version").unwrap());
     }
     chain_is_intact(&app).await;
+}
+
+/// A webhook receiver whose answer can change mid-test; counts the calls.
+async fn switchable_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicU16>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+    let status = Arc::new(AtomicU16::new(200));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (answer, count) = (status.clone(), calls.clone());
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (answer, count) = (answer.clone(), count.clone());
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, status, calls)
+}
+
+/// The open removal task of `grant`: (body, due_at), once `ready` says it is in the wanted state.
+async fn removal_task_when(
+    app: &TestApp,
+    grant: &str,
+    ready: impl Fn(&str) -> bool,
+) -> (String, Option<i64>) {
+    for _ in 0..200 {
+        let row = sqlx::query(
+            "SELECT body, due_at FROM provisioning_tasks WHERE grant_id = $1 AND kind = 'deprovision' AND open = 1",
+        )
+        .bind(grant)
+        .fetch_optional(&app.db.pool)
+        .await
+        .unwrap();
+        if let Some(row) = row {
+            let body: String = row.try_get("body").unwrap();
+            if ready(&body) {
+                return (body, row.try_get("due_at").unwrap());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the removal task of {grant} never got there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_removal_marked_errored_is_called_again_after_a_backoff_until_it_succeeds() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (url, status, calls) = switchable_receiver().await;
+    let ent = crate::access_webhooks::webhook_entitlement(&app, &l, &url).await;
+    ok(
+        &app,
+        &l.alice,
+        "requests/create",
+        &[
+            ("entitlement_id", &ent),
+            ("duration", "4h"),
+            ("justification", "read-only look"),
+        ],
+    )
+    .await;
+    let grant = loop {
+        let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
+        if let Some(g) = mine.as_array().unwrap().first() {
+            break text(&g["id"]);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+
+    // The receiver breaks; the admin revokes; every retry fails; the owners and admins take over.
+    status.store(500, Ordering::SeqCst);
+    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    for n in 2..=app::domain::webhook::MAX_ATTEMPTS {
+        let needle = format!("\"attempt\":{n},");
+        removal_task_when(&app, &grant, |b| b.contains(&needle)).await;
+        sqlx::query(
+            "UPDATE provisioning_tasks SET due_at = 0 WHERE open = 1 AND due_at IS NOT NULL",
+        )
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    removal_task_when(&app, &grant, |b| b.contains("awaiting_manual")).await;
+    assert_eq!(
+        removal_assignees(&app, &grant).await,
+        vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
+    );
+
+    // Carol cannot fix it today: the removal is not dropped, the webhook is called again later.
+    let task = only_task(&app, &l.carol).await;
+    ok(
+        &app,
+        &l.carol,
+        "grants/complete_task",
+        &[
+            ("id", &task),
+            ("outcome", "errored"),
+            ("note", "receiver down"),
+        ],
+    )
+    .await;
+    let (_, due) = removal_task_when(&app, &grant, |b| b.contains("webhook_pending")).await;
+    let wait = due.unwrap() - app::ssr::clock::now_ms();
+    assert!(
+        (25_000..=31_000).contains(&wait),
+        "called again after ~30 s, not {wait} ms"
+    );
+    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
+    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
+
+    // The receiver is back: the next call removes the access.
+    status.store(200, Ordering::SeqCst);
+    let before = calls.load(Ordering::SeqCst);
+    sqlx::query("UPDATE provisioning_tasks SET due_at = 0 WHERE open = 1 AND due_at IS NOT NULL")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if grant_state(&app, &grant).await == "removed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(grant_state(&app, &grant).await, "removed");
+    assert!(calls.load(Ordering::SeqCst) > before);
+    assert_eq!(open_removal_tasks(&app, &grant).await, 0);
 }
