@@ -28,3 +28,4 @@ mod slack_events;
 mod webhook_signing;
 mod visibility;
 mod schema_parity;
+mod role_matrix;

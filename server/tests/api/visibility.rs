@@ -443,3 +443,41 @@ async fn reassigning_to_an_unknown_email_reads_exactly_like_reassigning_to_a_sus
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provisioner_of_a_request_still_reads_and_comments_on_it_after_completing_the_task() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let pia = person(&app, "pia@example.com", "Pia Provisioner", Role::User).await;
+    resave_admin_entitlement(&app, &l, &[("provisioners", "pia@example.com")]).await;
+    let (id, number) = request_admin(&app, &l).await;
+    for (who, step) in [(&l.bob, "1"), (&l.carol, "2")] {
+        ok(
+            &app,
+            who,
+            "approvals/decide",
+            &[("id", &id), ("step", step), ("verdict", "approved")],
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &pia,
+        "requests/comment",
+        &[("id", &id), ("body", "On it")],
+    )
+    .await;
+    complete_only_task(&app, &pia, "done").await;
+    ok(&app, &pia, "requests/detail", &[("number", &number)]).await;
+    ok(
+        &app,
+        &pia,
+        "requests/comment",
+        &[("id", &id), ("body", "Done: added to the admins role")],
+    )
+    .await;
+    assert_eq!(
+        comments(&app, &l, &number).await,
+        ["On it", "Done: added to the admins role"]
+    );
+}

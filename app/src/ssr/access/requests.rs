@@ -383,9 +383,9 @@ pub async fn cancel(
     .await
 }
 
-/// Who was assigned any step of `r` (its `request.step_assigned` history) and who is assigned
-/// its provisioning and deprovisioning tasks: the people `Request::visible_to` cannot find in
-/// the request itself.
+/// Who was assigned any step of `r` (its `request.step_assigned` history) and who is or was
+/// assigned its provisioning and deprovisioning tasks: the people `Request::visible_to` cannot
+/// find in the request itself.
 async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
     let mut involvement = RequestInvolvement::default();
     for row in sqlx::query(
@@ -399,17 +399,22 @@ async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
             involvement.step_assignees.extend(a.assignees);
         }
     }
+    // A task's assignees while it waits, and whoever completed it once it is done.
     for row in sqlx::query(
-        "SELECT DISTINCT a.user_id FROM task_assignees a JOIN provisioning_tasks t ON t.id = a.task_id \
-         WHERE t.request_id = $1 OR t.grant_id IN (SELECT id FROM grants WHERE source_request_id = $1)",
+        "SELECT body FROM provisioning_tasks \
+         WHERE request_id = $1 OR grant_id IN (SELECT id FROM grants WHERE source_request_id = $1)",
     )
     .bind(r.id.as_str())
     .fetch_all(&db.pool)
     .await?
     {
+        let task: domain::ProvisioningTask = from_json(&row.try_get::<String, _>("body")?)?;
         involvement
             .task_assignees
-            .insert(super::user_id(row.try_get("user_id")?));
+            .extend(task.assignees().iter().cloned());
+        if let domain::TaskState::Completed { by: Some(by), .. } = task.state {
+            involvement.task_assignees.insert(by);
+        }
     }
     Ok(involvement)
 }
