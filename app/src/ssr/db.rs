@@ -135,12 +135,25 @@ impl Db {
         Ok(())
     }
 
-    /// Begins a transaction. Inside a leased background round (`lease::fenced`) it first renews
-    /// that lease with its fencing token, so a holder that lost its lease commits nothing.
+    /// Begins a write transaction. Inside a leased background round (`lease::fenced`) it first
+    /// renews that lease with its fencing token, so a holder that lost its lease commits nothing.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken (waiting up to `busy_timeout`)
+    /// before the first read. A deferred transaction that reads and then writes fails at once with
+    /// `SQLITE_BUSY_SNAPSHOT` when another writer committed in between, and no timeout helps.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
         crate::ssr::lease::fence(&mut tx, self.engine).await?;
         Ok(tx)
+    }
+
+    /// Begins a transaction that only reads: no write lock, no fence. It sees one consistent
+    /// state (SQLite WAL: as of its first read; PostgreSQL: set the isolation level first).
+    pub async fn begin_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool.begin().await
     }
 
     /// True when the database answers a trivial query within `timeout`.

@@ -265,7 +265,7 @@ pub enum Verification {
 /// PostgreSQL: REPEATABLE READ pins the snapshot at the first query. SQLite (WAL): a read
 /// transaction sees the database as of its first read until it ends.
 async fn snapshot(db: &Db) -> AccessResult<Tx<'static>> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_read().await?;
     if db.engine == Engine::Postgres {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
