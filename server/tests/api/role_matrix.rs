@@ -128,9 +128,19 @@ async fn cast(app: &TestApp) -> Cast {
     }
 }
 
+/// A server function, its form fields and the status each role gets, in [`ROLES`] order.
+type ServerFunctionCase = (&'static str, Vec<(&'static str, String)>, [u16; 6]);
+/// A plain handler's method and path, its form fields and the status each role gets.
+type PlainHandlerCase = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    [u16; 6],
+);
+
 /// Every server function: its arguments (real objects of the cast where who may act on them
 /// depends on the object) and the status each role gets, in [`ROLES`] order.
-fn server_function_table(c: &Cast) -> Vec<(&'static str, Vec<(&'static str, String)>, [u16; 6])> {
+fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
     let s = |v: &str| v.to_string();
     let request = || vec![("id", c.request_id.clone())];
     let pending = || vec![("id", c.pending_id.clone())];
@@ -310,12 +320,7 @@ fn server_function_table(c: &Cast) -> Vec<(&'static str, Vec<(&'static str, Stri
 
 /// Every plain handler: method, path, form, and the status each role gets. Sign-out is last
 /// (it ends the sessions).
-fn plain_handler_table() -> Vec<(
-    &'static str,
-    &'static str,
-    Vec<(&'static str, &'static str)>,
-    [u16; 6],
-)> {
+fn plain_handler_table() -> Vec<PlainHandlerCase> {
     vec![
         ("GET", "/healthz", vec![], [200; 6]),
         // Signed-out visitors of console URLs go to the sign-in page.
