@@ -105,6 +105,12 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
         removal_assignees(&app, &grant).await,
         vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
     );
+    // Whoever takes it over sees what went wrong before.
+    let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
+    assert!(
+        text(&tasks[0]["state"]).contains("the database API is down"),
+        "{tasks}"
+    );
     let listed = ok(&app, &l.admin, "grants/list", &[]).await;
     assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
     let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
@@ -310,7 +316,7 @@ async fn a_super_admin_cannot_complete_the_removal_of_their_own_access() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let grant = granted(&app, &l).await;
-    // Alice becomes a Super Admin: she sees every open task, but not to do her own.
+    // Alice becomes a Super Admin: she sees every open task but her own, and cannot do hers.
     sqlx::query("UPDATE users SET role = 'super_admin' WHERE id = $1")
         .bind(l.alice.user.id)
         .execute(&app.db.pool)
@@ -318,6 +324,10 @@ async fn a_super_admin_cannot_complete_the_removal_of_their_own_access() {
         .unwrap();
     ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
     let task = only_task(&app, &l.carol).await;
+    assert_eq!(
+        ok(&app, &l.alice, "grants/tasks", &[]).await,
+        serde_json::json!([])
+    );
     let (status, body) = call(
         &app,
         &l.alice,

@@ -863,7 +863,7 @@ pub async fn overdue_removals(db: &Db) -> AccessResult<Vec<OverdueRemovalRow>> {
 
 /// What a task is waiting for, in words.
 fn task_state_label(t: &ProvisioningTask) -> String {
-    match &t.state {
+    let state = match &t.state {
         TaskState::WebhookPending { attempt, .. } => {
             format!("webhook call pending (attempt {attempt})")
         }
@@ -872,10 +872,15 @@ fn task_state_label(t: &ProvisioningTask) -> String {
         }
         TaskState::AwaitingManual { .. } => "waiting for a provisioner".into(),
         TaskState::Completed { outcome, .. } => outcome.label(t.kind).to_string(),
+    };
+    // An escalated removal says why: whoever takes it over sees what went wrong before.
+    match (&t.previous_problem, t.escalation) {
+        (Some(problem), n) if n > 0 => format!("{state}; escalated, last time: {problem}"),
+        _ => state,
     }
 }
 
-/// Open tasks assigned to `user` (all open tasks for Super Admins).
+/// Open tasks assigned to `user` (all open tasks for Super Admins), never those for their own access.
 pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
     let rows = if actor.roles.is_super_admin() {
         sqlx::query("SELECT body FROM provisioning_tasks WHERE open = 1 ORDER BY created_at")
@@ -894,6 +899,10 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
     let mut out = Vec::new();
     for r in rows {
         let t: ProvisioningTask = from_json(&r.try_get::<String, _>("body")?)?;
+        // Nobody handles their own access, so their own tasks are not theirs to see here.
+        if t.subject == actor.id {
+            continue;
+        }
         let (app, ent) = labels
             .get(t.entitlement.as_str())
             .cloned()
