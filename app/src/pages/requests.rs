@@ -299,7 +299,7 @@ pub fn RequestsPage() -> impl IntoView {
                                             <input type="hidden" name="id" value=tid.clone()/>
                                             <input name="note" placeholder="Note"/>
                                             <button type="submit" name="outcome" value="done" class="button primary">{if t.kind == "provision" { "Provisioned" } else { "Deprovisioned" }}</button>
-                                            <button type="submit" name="outcome" value="wont_do" class="button">"Won't do"</button>
+                                            <button type="submit" name="outcome" value="wont_do" class="button">{if t.kind == "provision" { "Won't do" } else { "Won't deprovision" }}</button>
                                             <button type="submit" name="outcome" value="errored" class="button">"Errored"</button>
                                         </ActionForm>
                                     </li>
