@@ -478,3 +478,96 @@ async fn every_endpoint_answers_each_role_as_the_table_says_and_no_endpoint_is_m
         wrong.join("\n")
     );
 }
+
+/// The page routes `app/src/shell.rs` declares (`path!("…")`; the console's root is `""`).
+fn declared_pages() -> BTreeSet<String> {
+    include_str!("../../../app/src/shell.rs")
+        .split("path!(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|p| if p.is_empty() { "/" } else { p }.to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_page_answers_each_role_as_the_table_says_and_no_page_is_missing_from_it() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let request_page = format!("/requests/{}", c.request_number);
+    // Route, the address called, and the status each role gets. Signed-out visitors are sent to
+    // sign in (303); people who are not Super Admins get 403 on /admin pages.
+    let admin_page = [303, 403, 403, 403, 403, 200];
+    let pages: Vec<(&str, &str, [u16; 6])> = vec![
+        // Signed-in people are sent on to the console.
+        ("/login", "/login", [200, 303, 303, 303, 303, 303]),
+        // The first-run page explains that its link is missing or used.
+        ("/setup", "/setup", [200; 6]),
+        ("/", "/", [303, 200, 200, 200, 200, 200]),
+        ("/requests", "/requests", [303, 200, 200, 200, 200, 200]),
+        // Only the people involved see a request; to anyone else it does not exist.
+        // The provisioner completed its task and stays involved.
+        (
+            "/requests/:number",
+            &request_page,
+            [303, 404, 200, 200, 200, 200],
+        ),
+        (
+            "/access-reviews",
+            "/access-reviews",
+            [303, 200, 200, 200, 200, 200],
+        ),
+        ("/apps", "/apps", [303, 200, 200, 200, 200, 200]),
+        (
+            "/apps/:slug",
+            "/apps/prod-db",
+            [303, 200, 200, 200, 200, 200],
+        ),
+        ("/admin/grants", "/admin/grants", admin_page),
+        ("/admin/removals", "/admin/removals", admin_page),
+        ("/admin/audit", "/admin/audit", admin_page),
+        ("/admin/policies", "/admin/policies", admin_page),
+        ("/admin/directory", "/admin/directory", admin_page),
+        ("/admin/settings", "/admin/settings", admin_page),
+        (
+            "/admin/settings/notifications",
+            "/admin/settings/notifications",
+            admin_page,
+        ),
+    ];
+    let listed: BTreeSet<String> = pages.iter().map(|(r, _, _)| r.to_string()).collect();
+    let declared = declared_pages();
+    assert!(declared.contains("/apps/:slug"), "{declared:?}");
+    let unlisted: Vec<&String> = declared.difference(&listed).collect();
+    let stale: Vec<&String> = listed.difference(&declared).collect();
+    assert!(
+        unlisted.is_empty() && stale.is_empty(),
+        "pages missing from the role table: {unlisted:?}; in the table but not routed: {stale:?}"
+    );
+
+    let mut wrong = Vec::new();
+    for (route, path, expected) in &pages {
+        let mut got = [0u16; 6];
+        for (i, client) in c.clients.iter().enumerate() {
+            got[i] = client
+                .get(app.url(path))
+                .send()
+                .await
+                .expect("get page")
+                .status()
+                .as_u16();
+        }
+        if got != *expected {
+            wrong.push(format!(
+                "{route}\n    expected {}\n    got      {}",
+                row(expected),
+                row(&got)
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} page(s) answered differently than the table says:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
