@@ -112,10 +112,30 @@ fn help_documents_every_command_and_setting() {
     let help = String::from_utf8_lossy(&output.stdout);
     for word in [
         "serve", "migrate", "create-admin", "create-user", "LATCH_DATA_DIR", "LATCH_DATABASE_URL", "LATCH_PUBLIC_URL",
-        "LATCH_SECRET_KEY", "LATCH_LISTEN_ADDR", "LATCH_SITE_ROOT", "LATCH_LOG",
+        "LATCH_SECRET_KEY", "LATCH_LISTEN_ADDR", "LATCH_SITE_ROOT", "LATCH_LOG", "LATCH_TRUSTED_PROXIES",
     ] {
         assert!(help.contains(word), "--help lacks {word}");
     }
+    let output = Command::new(env!("CARGO_BIN_EXE_latch")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for word in ["verify", "checkpoint"] {
+        assert!(help.contains(word), "audit --help lacks {word}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_latch")).args(["audit", "verify", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("--against"));
+}
+
+#[test]
+fn a_bad_trusted_proxy_stops_latch_with_a_message_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
+        .env("LATCH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LATCH_TRUSTED_PROXIES") && stderr.contains("proxy.internal"), "{stderr}");
 }
 
 #[test]

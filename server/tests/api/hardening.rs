@@ -232,3 +232,38 @@ async fn an_oversized_server_function_body_is_refused_with_413() {
         .unwrap();
     assert_ne!(response.status().as_u16(), 413);
 }
+
+/// The policy allows no inline event handlers (`onclick="…"`), so a page that renders one has a
+/// control that silently does nothing in the browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_render_no_inline_event_handlers_the_policy_would_block() {
+    let app = spawn_app().await;
+    app.sign_in_as("root@example.com", Role::SuperAdmin).await;
+    for path in [
+        "/",
+        "/requests",
+        "/apps",
+        "/admin/grants",
+        "/admin/audit",
+        "/admin/policies",
+        "/admin/settings",
+        "/admin/settings/notifications",
+    ] {
+        let html = app.get(path).await.text().await.unwrap();
+        if path == "/admin/settings/notifications" {
+            assert!(html.contains("Copy manifest"), "the manifest's copy button is rendered: {html}");
+        }
+        let lower = html.to_ascii_lowercase();
+        for handler in [
+            " onclick=",
+            " onchange=",
+            " onsubmit=",
+            " oninput=",
+            " onload=",
+            " onerror=",
+            "javascript:",
+        ] {
+            assert!(!lower.contains(handler), "{path} renders {handler}");
+        }
+    }
+}

@@ -284,9 +284,25 @@ fn percent_encode(value: &str) -> String {
     out
 }
 
+/// Puts `text` on the clipboard (in the browser; clicks never run on the server).
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        extern "C" {
+            #[wasm_bindgen(js_namespace = ["navigator", "clipboard"], js_name = writeText)]
+            fn write_text(text: &str) -> wasm_bindgen::JsValue;
+        }
+        // The returned promise settles on its own; a refusal leaves the text in the box to copy.
+        let _ = write_text(text);
+    }
+}
+
 #[component]
 fn Manifest(manifest: String, command: String, redirect_url: String) -> impl IntoView {
     let download = format!("data:application/json;charset=utf-8,{}", percent_encode(&manifest));
+    let to_copy = manifest.clone();
     view! {
         <div class="slack-manifest" id="slack-manifest-section">
             <h3>"App manifest"</h3>
@@ -302,10 +318,9 @@ fn Manifest(manifest: String, command: String, redirect_url: String) -> impl Int
                     "Download manifest"
                 </a>
                 " "
-                <button
-                    type="button"
-                    onclick="navigator.clipboard.writeText(document.getElementById('slack-manifest').value)"
-                >
+                // A handler in the WebAssembly half, not an inline `onclick`: the
+                // Content-Security-Policy allows no inline event handlers.
+                <button type="button" on:click=move |_| copy_to_clipboard(&to_copy)>
                     "Copy manifest"
                 </button>
             </p>
