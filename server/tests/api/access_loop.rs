@@ -30,7 +30,8 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     let (id, number) = request_admin(&app, &l).await;
     assert_eq!(number, "REQ-1");
 
-    // Step 1 is Bob's (Alice's manager); Carol cannot decide it yet.
+    // Step 1 is Bob's (Alice's manager); Carol cannot decide it, nor even see the request
+    // until it reaches her step.
     let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
     assert_eq!(assigned.as_array().unwrap().len(), 1);
     let (status, _) = call(
@@ -40,7 +41,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
         &[("id", &id), ("step", "1"), ("verdict", "approved")],
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 404);
     ok(
         &app,
         &l.bob,
@@ -712,17 +713,17 @@ async fn a_refused_action_says_which_rule_refused_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let (id, _) = request_admin(&app, &l).await;
-    // Carol is not the approver of step 1, and Bob may not cancel Alice's request.
+    // Alice is not the approver of step 1 of her own request, and Bob may not cancel it.
     let (status, body) = call(
         &app,
-        &l.carol,
+        &l.alice,
         "approvals/decide",
         &[("id", &id), ("step", "1"), ("verdict", "approved")],
     )
     .await;
     assert_eq!(status, 403);
     assert!(!text(&body).contains("You don't have permission"), "{body}");
-    assert!(text(&body).to_lowercase().contains("approver"), "{body}");
+    assert!(text(&body).to_lowercase().contains("approve your own request"), "{body}");
     let (status, body) = call(&app, &l.bob, "requests/cancel", &[("id", &id)]).await;
     assert_eq!(status, 403);
     assert!(text(&body).to_lowercase().contains("requester"), "{body}");

@@ -153,8 +153,9 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
                 ("step", s("1")),
                 ("verdict", s("approved")),
             ],
-            // Only the step's approver; the others, once it is decided, hear that it was.
-            [401, 403, 200, 409, 409, 409],
+            // Only the step's approver; people not involved hear nothing (not found); the
+            // involved others, once it is decided, hear that it was.
+            [401, 404, 200, 404, 409, 409],
         ),
         (
             "approvals/reassign",
@@ -259,7 +260,7 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             admin_only(200),
         ),
         // The requester (Alice) or a Super Admin.
-        ("requests/cancel", pending(), [401, 403, 403, 403, 403, 200]),
+        ("requests/cancel", pending(), [401, 404, 403, 404, 403, 200]),
         (
             "requests/comment",
             vec![("id", c.request_id.clone()), ("body", s("Noted"))],
@@ -279,15 +280,15 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             vec![("number", c.request_number.clone())],
             [401, 404, 200, 200, 200, 200],
         ),
-        // The entitlement has no emergency policy, which is said first.
-        ("requests/escalate", pending(), signed_in(422)),
+        // To those involved: the entitlement has no emergency policy, which is said first.
+        ("requests/escalate", pending(), [401, 404, 422, 404, 422, 422]),
         ("requests/mine", vec![], signed_in(200)),
         ("requests/requestable", vec![], signed_in(200)),
         // Provisioners, app owners and Super Admins, and only after a failure.
         (
             "requests/retry_provisioning",
             request(),
-            [401, 403, 403, 409, 409, 409],
+            [401, 404, 403, 409, 409, 409],
         ),
         ("session/current_user", vec![], [200; 6]),
         ("settings/get_pending_expiry", vec![], admin_only(200)),

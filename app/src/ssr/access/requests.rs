@@ -323,6 +323,7 @@ pub async fn decide(
     new_length: Option<String>,
 ) -> AccessResult<Request> {
     actor.roles.check_can_act()?;
+    load_visible(db, actor, id).await?;
     let new_length: Option<GrantLength> = match new_length.as_deref().map(str::trim) {
         // The decide form has one length field for both buttons: a length typed before
         // clicking "Deny" means nothing.
@@ -348,7 +349,7 @@ pub async fn decide(
 /// entitlement's emergency policy replaces the snapshot and routing starts again under it.
 pub async fn escalate(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request> {
     actor.roles.check_can_act()?;
-    let req = load(db, id).await?;
+    let req = load_visible(db, actor, id).await?;
     let ent = catalog::load_entitlement(db, req.parties.entitlement.as_str()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     let policy = policies::load(db, ent.policy_for(&app, true)?.as_str()).await?;
@@ -362,7 +363,7 @@ pub async fn escalate(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request>
 /// entitlement's current provisioning method, without asking the approvers again. The version
 /// guard makes a double click retry once; the second click is told it is no longer failed.
 pub async fn retry_provisioning(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request> {
-    let req = load(db, id).await?;
+    let req = load_visible(db, actor, id).await?;
     let ent = catalog::load_entitlement(db, req.parties.entitlement.as_str()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     with_retries(db, id, actor, |req, _| {
@@ -377,6 +378,7 @@ pub async fn cancel(
     id: &str,
     reason: Option<String>,
 ) -> AccessResult<Request> {
+    load_visible(db, actor, id).await?;
     with_retries(db, id, actor, |req, _| {
         req.cancel(&actor.id, &actor.roles, reason.as_deref(), now())
     })
@@ -437,10 +439,17 @@ async fn ensure_visible(
     }
 }
 
-/// Adds a comment, for the people involved in the request and admins only.
-pub async fn comment(db: &Db, actor: &Actor, id: &str, body: &str) -> AccessResult<Request> {
+/// The request `id`, if `actor` may see it; "not found" otherwise, so acting on a request one is
+/// not involved in tells nothing about it (not even that it exists or who decided it).
+async fn load_visible(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request> {
     let req = load(db, id).await?;
     ensure_visible(db, actor, &req, &directory::snapshot(db).await?).await?;
+    Ok(req)
+}
+
+/// Adds a comment, for the people involved in the request and admins only.
+pub async fn comment(db: &Db, actor: &Actor, id: &str, body: &str) -> AccessResult<Request> {
+    load_visible(db, actor, id).await?;
     with_retries(db, id, actor, |req, _| req.comment(&actor.id, body, now())).await
 }
 
@@ -454,8 +463,7 @@ pub async fn reassign(
     to_email: &str,
     reason: &str,
 ) -> AccessResult<Request> {
-    let req = load(db, id).await?;
-    ensure_visible(db, actor, &req, &directory::snapshot(db).await?).await?;
+    load_visible(db, actor, id).await?;
     // Nobody has this id (user ids are numbers), so the directory finds it inactive.
     let to = directory::find_by_email(db, to_email)
         .await?
