@@ -3,3 +3,4 @@
 pub mod layout;
 pub mod require;
 pub mod status;
+pub mod time;

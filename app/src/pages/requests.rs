@@ -24,6 +24,7 @@ use crate::api::requests::requestable_entitlements::requestable_entitlements;
 use crate::api::requests::retry_provisioning::RetryProvisioning;
 use crate::api::views::RequestSummary;
 use crate::error::AppError;
+use crate::components::time::utc_minute_ms as format_time;
 
 /// Shows the outcome of the last submission of a form: an error, or nothing.
 fn outcome<T: 'static>(
@@ -82,16 +83,6 @@ fn ShortenField(list_id: String, length: String, shorter: Vec<String>) -> impl I
             </datalist>
         </label>
     }
-}
-
-fn format_time(ms: i64) -> String {
-    crate::domain::Timestamp::from_unix_millis(ms)
-        .to_string()
-        .replace('T', " ")
-        .chars()
-        .take(16)
-        .collect::<String>()
-        + " UTC"
 }
 
 fn status_label(s: &RequestSummary) -> String {

@@ -8,16 +8,7 @@ use leptos_meta::Title;
 use crate::api::grants::overdue_removals::{OverdueRemovalRow, overdue_removals};
 use crate::api::grants::revoke_grant::RevokeGrant;
 use crate::components::require::RequireSuperAdmin;
-
-fn utc(ms: i64) -> String {
-    crate::domain::Timestamp::from_unix_millis(ms)
-        .to_string()
-        .replace('T', " ")
-        .chars()
-        .take(16)
-        .collect::<String>()
-        + " UTC"
-}
+use crate::components::time::utc_minute_ms as utc;
 
 fn task_cell(r: &OverdueRemovalRow) -> String {
     match (&r.open_task, &r.task_state) {

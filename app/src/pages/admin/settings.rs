@@ -7,6 +7,7 @@ use crate::api::settings::rotate_webhook_secret::RotateWebhookSecret;
 use crate::api::settings::set_pending_expiry::SetPendingExpiry;
 use crate::api::settings::webhook_secret_status::get_webhook_secret_status;
 use crate::components::require::RequireSuperAdmin;
+use crate::components::time::utc_minute as utc;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -55,10 +56,6 @@ fn PendingExpirySettings() -> impl IntoView {
             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
         </section>
     }
-}
-
-fn utc(t: crate::domain::Timestamp) -> String {
-    t.to_string().replace('T', " ").chars().take(16).collect::<String>() + " UTC"
 }
 
 /// The webhook signing secret: when it was made, shown once on request, rotated with a day's
