@@ -229,14 +229,7 @@ pub async fn owner_approval_policy(app: &TestApp, admin: &Person, name: &str) ->
 /// Saves the loop's "Admin" entitlement again as [`jit_loop`] made it, with the fields in
 /// `changes` replaced or added (e.g. an emergency policy, or webhook provisioning).
 pub async fn resave_admin_entitlement(app: &TestApp, l: &Loop, changes: &[(&str, &str)]) {
-    use sqlx::Row;
-    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
-        .bind(&l.entitlement_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .expect("the loop's entitlement")
-        .try_get("app_id")
-        .expect("app id");
+    let app_id = app_id_of(app, &l.entitlement_id).await;
     let policy = policy_id(app, &l.admin, "Manager then owner").await;
     let mut form: Vec<(&str, &str)> = vec![
         ("id", &l.entitlement_id),
@@ -276,4 +269,31 @@ pub async fn complete_only_task(app: &TestApp, who: &Person, outcome: &str) {
         &[("id", &task), ("outcome", outcome)],
     )
     .await;
+}
+
+/// The id of the app that entitlement `entitlement_id` belongs to.
+pub async fn app_id_of(app: &TestApp, entitlement_id: &str) -> String {
+    sqlx::query_scalar("SELECT app_id FROM entitlements WHERE id = $1")
+        .bind(entitlement_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("the entitlement's app")
+}
+
+/// Runs the loop up to an active grant of the loop's entitlement (both approvals, the app
+/// owner's provisioning); returns the grant's id.
+pub async fn granted(app: &TestApp, l: &Loop) -> String {
+    let (id, _) = request_admin(app, l).await;
+    for (who, step) in [(&l.bob, "1"), (&l.carol, "2")] {
+        ok(
+            app,
+            who,
+            "approvals/decide",
+            &[("id", &id), ("step", step), ("verdict", "approved")],
+        )
+        .await;
+    }
+    complete_only_task(app, &l.carol, "done").await;
+    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
+    text(&grants[0]["id"])
 }

@@ -510,35 +510,6 @@ async fn tampering_with_the_audit_log_is_detected_by_verify() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("BROKEN"));
 }
 
-/// Runs the loop up to an active grant; returns its id.
-async fn granted(app: &crate::helpers::TestApp, l: &Loop) -> String {
-    let (id, _) = request_admin(app, l).await;
-    ok(
-        app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    ok(
-        app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
-    let task = only_task(app, &l.carol).await;
-    ok(
-        app,
-        &l.carol,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
-    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
-    text(&grants[0]["id"])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     let app = spawn_app().await;

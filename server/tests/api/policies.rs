@@ -557,13 +557,7 @@ async fn deleting_a_policy_while_an_entitlement_is_saved_with_it_never_leaves_th
  {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
-        .bind(&l.entitlement_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get("app_id")
-        .unwrap();
+    let app_id = app_id_of(&app, &l.entitlement_id).await;
     for round in 0..8 {
         let policy = owner_approval_policy(&app, &l.admin, &format!("Short-lived {round}")).await;
         let slug = format!("racer-{round}");

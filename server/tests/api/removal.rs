@@ -8,28 +8,6 @@ use sqlx::Row;
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
 
-/// Runs the loop up to an active grant of the loop's entitlement; returns its id.
-async fn granted(app: &TestApp, l: &Loop) -> String {
-    let (id, _) = request_admin(app, l).await;
-    ok(
-        app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    ok(
-        app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
-    complete_only_task(app, &l.carol, "done").await;
-    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
-    text(&grants[0]["id"])
-}
-
 /// `who` completes the only task they see with `outcome` and a note.
 async fn complete_with_note(app: &TestApp, who: &Person, outcome: &str, note: &str) {
     let task = only_task(app, who).await;

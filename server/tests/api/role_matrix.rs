@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, client, spawn_app};
@@ -71,13 +70,7 @@ async fn cast(app: &TestApp) -> Cast {
     complete_only_task(app, &pia, "done").await;
     let grants = ok(app, &l.alice, "grants/mine", &[]).await;
     let grant_id = text(&grants[0]["id"]);
-    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
-        .bind(&l.entitlement_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get("app_id")
-        .unwrap();
+    let app_id = app_id_of(app, &l.entitlement_id).await;
     let policy = policy_id(app, &l.admin, "Manager then owner").await;
     let reader = text(
         &ok(

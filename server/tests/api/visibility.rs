@@ -25,13 +25,7 @@ const HIDDEN: &[&str] = &[
 /// (visible to everyone), one visible to nobody, one visible only to a group Alice is not in.
 async fn catalog_with_secrets(app: &TestApp) -> Loop {
     let l = jit_loop(app).await;
-    let app_id: String = sqlx::query("SELECT app_id FROM entitlements WHERE id = $1")
-        .bind(&l.entitlement_id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-        .try_get("app_id")
-        .unwrap();
+    let app_id = app_id_of(app, &l.entitlement_id).await;
     ok(
         app,
         &l.admin,
