@@ -122,20 +122,21 @@ async fn a_holder_that_lost_its_lease_commits_nothing() {
 async fn a_round_longer_than_its_lease_renews_it_so_no_other_process_takes_over() {
     let app = spawn_app().await;
     let db = app.db.clone();
-    let every = std::time::Duration::from_millis(100);
-    // Three rounds' worth, as `spawn_leased` takes it.
-    let held = lease::acquire(&db, "test-job", "process-a", 300).await.unwrap().unwrap();
+    // Generous times, so a busy machine's slow renewal is not mistaken for a lost lease: the
+    // round (3 s) outlives its lease (1.2 s, three rounds' worth as `spawn_leased` takes it) by far.
+    let every = std::time::Duration::from_millis(400);
+    let held = lease::acquire(&db, "test-job", "process-a", 1_200).await.unwrap().unwrap();
     let rival_db = db.clone();
     let rival = tokio::spawn(async move {
         let mut stolen = false;
-        for _ in 0..8 {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            stolen |= lease::try_acquire(&rival_db, "test-job", "process-b", 300).await.unwrap();
+        for _ in 0..9 {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            stolen |= lease::try_acquire(&rival_db, "test-job", "process-b", 1_200).await.unwrap();
         }
         stolen
     });
     let long_round = async {
-        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
         Ok(())
     };
     latch_server::background::run_round(&db, held, every, long_round).await.unwrap();
