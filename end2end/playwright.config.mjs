@@ -1,4 +1,4 @@
-// Browser tests run against the debug build made by `cargo leptos build`, in Debian's Chromium
+// Browser tests run against the debug build made by `cargo leptos build --split`, in Debian's Chromium
 // (never a downloaded browser). `support/start-latch.mjs` gives each run a fresh data directory,
 // accounts, and a Slack stand-in wired to Latch.
 import { defineConfig } from '@playwright/test';

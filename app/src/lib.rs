@@ -18,10 +18,12 @@ pub mod ssr;
 
 pub use shell::{shell, App};
 
-/// Browser entry point: attaches the reactive system to the server-rendered HTML.
+/// Browser entry point: attaches the reactive system to the server-rendered HTML. `hydrate_lazy`
+/// (not `hydrate_body`) because some routes are lazy: on a direct visit to one, hydration waits
+/// for its WebAssembly chunk (`hydrate_body` panics on a lazy route).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_lazy(App);
 }

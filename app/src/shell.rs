@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -38,7 +38,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub struct CurrentUserResource(pub OnceResource<Result<Option<CurrentUser>, AppError>>);
 
 /// The console. Every route renders fully on the server (`SsrMode::Async`) so that pages work
-/// without JavaScript and status codes (403, 404) can be set from the data.
+/// without JavaScript and status codes (403, 404) can be set from the data. Only Sign in, Home and
+/// Requests are in the main WebAssembly bundle; every other page is a `Lazy` route
+/// (`pages::lazy_page!`) whose code loads when it is visited, so the first load stays small
+/// (`scripts/wasm-size` holds it to a budget).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -52,13 +55,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <Layout><NotFound/></Layout> }>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view={Lazy::<pages::setup::SetupRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/requests") view=pages::requests::RequestsPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/requests/:number")
-                        view=pages::requests::RequestDetailPage
+                        view={Lazy::<pages::requests::RequestDetailRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
@@ -66,25 +69,25 @@ pub fn App() -> impl IntoView {
                         view=pages::access_reviews::AccessReviewsPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/apps") view=pages::apps::AppsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/apps/:slug") view=pages::apps::AppPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/grants") view=pages::admin::grants::GrantsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/removals") view=pages::admin::removals::RemovalsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/policies") view=pages::admin::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:slug") view={Lazy::<pages::apps::AppRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/grants") view={Lazy::<pages::admin::grants::GrantsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/removals") view={Lazy::<pages::admin::removals::RemovalsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view={Lazy::<pages::admin::audit::AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/policies") view={Lazy::<pages::admin::policies::PoliciesRoute>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("/admin/directory")
-                        view=pages::admin::directory::DirectoryPage
+                        view={Lazy::<pages::admin::directory::DirectoryRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/admin/settings")
-                        view=pages::admin::settings::SettingsPage
+                        view={Lazy::<pages::admin::settings::SettingsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/admin/settings/notifications")
-                        view=pages::admin::notifications::NotificationsPage
+                        view={Lazy::<pages::admin::notifications::NotificationsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </ParentRoute>

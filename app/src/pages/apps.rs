@@ -453,3 +453,6 @@ pub fn AppPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+crate::pages::lazy_page!(AppsRoute, AppsPage);
+crate::pages::lazy_page!(AppRoute, AppPage);

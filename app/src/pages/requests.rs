@@ -483,3 +483,5 @@ pub fn RequestDetailPage() -> impl IntoView {
         {outcome(move || retry.value().get())}
     }
 }
+
+crate::pages::lazy_page!(RequestDetailRoute, RequestDetailPage);

@@ -55,3 +55,5 @@ pub fn SetupPage() -> impl IntoView {
         </main>
     }
 }
+
+crate::pages::lazy_page!(SetupRoute, SetupPage);

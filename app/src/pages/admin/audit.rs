@@ -70,3 +70,5 @@ pub fn AuditPage() -> impl IntoView {
         </RequireSuperAdmin>
     }
 }
+
+crate::pages::lazy_page!(AuditRoute, AuditPage);

@@ -243,3 +243,5 @@ fn GroupCard(
         </article>
     }
 }
+
+crate::pages::lazy_page!(DirectoryRoute, DirectoryPage);

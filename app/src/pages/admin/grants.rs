@@ -102,3 +102,5 @@ pub fn GrantsPage() -> impl IntoView {
         </RequireSuperAdmin>
     }
 }
+
+crate::pages::lazy_page!(GrantsRoute, GrantsPage);

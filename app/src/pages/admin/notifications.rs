@@ -330,3 +330,5 @@ fn Manifest(manifest: String, command: String, redirect_url: String) -> impl Int
         </div>
     }
 }
+
+crate::pages::lazy_page!(NotificationsRoute, NotificationsPage);

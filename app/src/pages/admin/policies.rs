@@ -512,3 +512,5 @@ fn message_field(step: StepState) -> impl IntoView {
         </div>
     }
 }
+
+crate::pages::lazy_page!(PoliciesRoute, PoliciesPage);

@@ -81,3 +81,5 @@ pub fn RemovalsPage() -> impl IntoView {
         </RequireSuperAdmin>
     }
 }
+
+crate::pages::lazy_page!(RemovalsRoute, RemovalsPage);

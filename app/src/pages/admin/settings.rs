@@ -115,3 +115,5 @@ fn WebhookSecretSettings() -> impl IntoView {
         </section>
     }
 }
+
+crate::pages::lazy_page!(SettingsRoute, SettingsPage);
