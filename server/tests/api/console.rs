@@ -22,7 +22,8 @@ async fn super_admins_reach_settings_notifications() {
     let response = app.get("/admin/settings/notifications").await;
     assert_eq!(response.status().as_u16(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains("<h1>Notifications</h1>"), "{html}");
+    // Type-erased views leave a hydration marker before the closing tag.
+    assert!(html.contains("<h1>Notifications"), "{html}");
     assert!(html.contains("Slack"));
     assert!(html.contains(r#"href="/admin/settings""#));
 }
