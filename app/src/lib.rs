@@ -16,7 +16,7 @@ pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use shell::{shell, App};
+pub use shell::{App, shell};
 
 /// Browser entry point: attaches the reactive system to the server-rendered HTML. `hydrate_lazy`
 /// (not `hydrate_body`) because some routes are lazy: on a direct visit to one, hydration waits

@@ -1,10 +1,11 @@
 //! The HTML document, the router and the console layout.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
-    path, Lazy, SsrMode,
+    path,
 };
 
 use crate::components::layout::Layout;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use app::ssr::{lease, Db};
+use app::ssr::{Db, lease};
 
 /// Runs `job` every `every` while this process (`holder`) holds lease `name`, until `stop` is
 /// set. The lease lives for three rounds, so a missed renewal doesn't hand the work over; a round
@@ -55,7 +55,12 @@ where
 
 /// Runs one round under `held`, renewing the lease every round-length while the round lasts.
 /// A lost lease ends the round at once: dropping it rolls back whatever it had open.
-pub async fn run_round<Fut>(db: &Db, held: lease::Lease, every: Duration, round: Fut) -> Result<(), String>
+pub async fn run_round<Fut>(
+    db: &Db,
+    held: lease::Lease,
+    every: Duration,
+    round: Fut,
+) -> Result<(), String>
 where
     Fut: Future<Output = Result<(), String>>,
 {
@@ -64,7 +69,12 @@ where
             tokio::time::sleep(every).await;
             match lease::renew(db, &held).await {
                 Ok(true) => {}
-                Ok(false) => return lease::LeaseLost { name: held.name.clone() }.to_string(),
+                Ok(false) => {
+                    return lease::LeaseLost {
+                        name: held.name.clone(),
+                    }
+                    .to_string();
+                }
                 // A failed renewal is not a lost lease: the next one (or the fence) decides.
                 Err(error) => tracing::warn!(job = %held.name, %error, "could not renew the lease"),
             }

@@ -8,10 +8,10 @@ use clap::{Parser, Subcommand};
 use app::session::Role;
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::users::{self, CreateAccountError, NewAccount};
-use app::ssr::{setup, Db};
+use app::ssr::{Db, setup};
 use secrecy::ExposeSecret;
 
-use crate::config::{Settings, SETTINGS_HELP};
+use crate::config::{SETTINGS_HELP, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,8 +92,15 @@ pub enum CliError {
 async fn open_db(settings: &Settings) -> Result<Db, CliError> {
     let db = Db::connect(settings.database_url.expose_secret())
         .await
-        .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the {} database: {e}", settings.engine.name()))?;
-    db.migrate().await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "LATCH_DATABASE_URL: cannot open the {} database: {e}",
+                settings.engine.name()
+            )
+        })?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
     crate::startup::bind_secret_key(&db, settings).await?;
     Ok(db)
 }
@@ -105,9 +112,16 @@ pub async fn migrate(settings: &Settings) -> Result<(), CliError> {
 }
 
 /// Creates a sign-in account with `role`, its password read from the first line of stdin.
-pub async fn create_account(settings: &Settings, email: &str, name: &str, role: Role) -> Result<(), CliError> {
+pub async fn create_account(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    role: Role,
+) -> Result<(), CliError> {
     if !users::is_plausible_email(email) {
-        return Err(CliError::Usage(format!("--email: {email:?} is not a valid email address")));
+        return Err(CliError::Usage(format!(
+            "--email: {email:?} is not a valid email address"
+        )));
     }
     if name.trim().is_empty() {
         return Err(CliError::Usage("--name: must not be empty".into()));
@@ -116,7 +130,11 @@ pub async fn create_account(settings: &Settings, email: &str, name: &str, role: 
     std::io::stdin()
         .lock()
         .read_line(&mut password)
-        .map_err(|e| CliError::Usage(format!("could not read the password from standard input: {e}")))?;
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "could not read the password from standard input: {e}"
+            ))
+        })?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(CliError::Usage(format!(
@@ -125,7 +143,16 @@ pub async fn create_account(settings: &Settings, email: &str, name: &str, role: 
     }
     let db = open_db(settings).await?;
     let hash = passwords::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
-    let created = users::create_account(&db, NewAccount { email, name, password_hash: &hash, role }).await;
+    let created = users::create_account(
+        &db,
+        NewAccount {
+            email,
+            name,
+            password_hash: &hash,
+            role,
+        },
+    )
+    .await;
     match created {
         Ok(user) => {
             if role == Role::SuperAdmin {
@@ -135,9 +162,10 @@ pub async fn create_account(settings: &Settings, email: &str, name: &str, role: 
             println!("Created {} {} <{}>.", role.label(), user.name, user.email);
             Ok(())
         }
-        Err(CreateAccountError::EmailTaken) => {
-            Err(CliError::Usage(format!("an account with the email {} already exists", email.trim().to_lowercase())))
-        }
+        Err(CreateAccountError::EmailTaken) => Err(CliError::Usage(format!(
+            "an account with the email {} already exists",
+            email.trim().to_lowercase()
+        ))),
         Err(CreateAccountError::Db(e)) => Err(anyhow::Error::from(e).into()),
         Err(CreateAccountError::Storage(e)) => Err(anyhow::Error::from(e).into()),
     }
@@ -152,15 +180,23 @@ pub async fn audit(settings: &Settings, command: AuditCommand) -> Result<(), Cli
 }
 
 /// `latch audit verify [--against FILE]`.
-pub async fn audit_verify(settings: &Settings, against: Option<&std::path::Path>) -> Result<(), CliError> {
+pub async fn audit_verify(
+    settings: &Settings,
+    against: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     use app::ssr::access::audit::{self, Verification};
     let checkpoint = match against {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Usage(format!("--against: cannot read {}: {e}", path.display())))?;
-            let checkpoint: app::domain::audit::Checkpoint = serde_json::from_str(&text).map_err(|e| {
-                CliError::Usage(format!("--against: {} is not a Latch audit checkpoint: {e}", path.display()))
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::Usage(format!("--against: cannot read {}: {e}", path.display()))
             })?;
+            let checkpoint: app::domain::audit::Checkpoint =
+                serde_json::from_str(&text).map_err(|e| {
+                    CliError::Usage(format!(
+                        "--against: {} is not a Latch audit checkpoint: {e}",
+                        path.display()
+                    ))
+                })?;
             Some(checkpoint)
         }
         None => None,
@@ -178,7 +214,9 @@ pub async fn audit_verify(settings: &Settings, against: Option<&std::path::Path>
                     "Audit log intact: {events} events, hash chain and signed head verified, and event #{} matches the checkpoint.",
                     checkpoint.seq
                 ),
-                None => println!("Audit log intact: {events} events, hash chain and signed head verified."),
+                None => println!(
+                    "Audit log intact: {events} events, hash chain and signed head verified."
+                ),
             }
             Ok(())
         }
@@ -189,7 +227,10 @@ pub async fn audit_verify(settings: &Settings, against: Option<&std::path::Path>
 }
 
 /// `latch audit checkpoint [--out FILE]`.
-pub async fn audit_checkpoint(settings: &Settings, out: Option<&std::path::Path>) -> Result<(), CliError> {
+pub async fn audit_checkpoint(
+    settings: &Settings,
+    out: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     use app::ssr::access::audit::{self, Verification};
     let db = open_db(settings).await?;
     let checkpoint = match audit::checkpoint(&db, app::ssr::access::now())
@@ -203,7 +244,9 @@ pub async fn audit_checkpoint(settings: &Settings, out: Option<&std::path::Path>
             )));
         }
         Err(Verification::Intact { .. }) => {
-            return Err(CliError::Other(anyhow::anyhow!("no checkpoint: the audit log could not be verified")));
+            return Err(CliError::Other(anyhow::anyhow!(
+                "no checkpoint: the audit log could not be verified"
+            )));
         }
     };
     let json = serde_json::to_string_pretty(&checkpoint).map_err(anyhow::Error::from)?;
@@ -214,11 +257,17 @@ pub async fn audit_checkpoint(settings: &Settings, out: Option<&std::path::Path>
                 .write(true)
                 .create_new(true)
                 .open(path)
-                .map_err(|e| CliError::Usage(format!("--out: cannot create {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    CliError::Usage(format!("--out: cannot create {}: {e}", path.display()))
+                })?;
             file.write_all(format!("{json}\n").as_bytes())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            eprintln!("Checkpoint of event #{} written to {}.", checkpoint.seq, path.display());
+            eprintln!(
+                "Checkpoint of event #{} written to {}.",
+                checkpoint.seq,
+                path.display()
+            );
         }
         None => println!("{json}"),
     }

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -115,7 +115,10 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{setting}: {problem}")]
-    Invalid { setting: &'static str, problem: String },
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
     #[error("configuration file {path}: {problem}")]
     File { path: String, problem: String },
     #[error("{0}")]
@@ -123,7 +126,10 @@ pub enum ConfigError {
 }
 
 fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { setting, problem: problem.into() }
+    ConfigError::Invalid {
+        setting,
+        problem: problem.into(),
+    }
 }
 
 impl Settings {
@@ -146,24 +152,35 @@ impl Settings {
                 figment = figment.merge(Serialized::default(key, value));
             }
         }
-        let raw: RawSettings = figment.extract().map_err(|e| describe_figment_error(e, config_file))?;
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| describe_figment_error(e, config_file))?;
         Settings::from_raw(raw)
     }
 
     fn from_raw(raw: RawSettings) -> Result<Settings, ConfigError> {
-        let data_dir = PathBuf::from(non_empty(raw.data_dir).unwrap_or_else(|| "./latch-data".into()));
+        let data_dir =
+            PathBuf::from(non_empty(raw.data_dir).unwrap_or_else(|| "./latch-data".into()));
 
         let listen_addr: SocketAddr = non_empty(raw.listen_addr)
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
-            .map_err(|_| invalid("LATCH_LISTEN_ADDR", "expected an address and port such as 127.0.0.1:3000"))?;
+            .map_err(|_| {
+                invalid(
+                    "LATCH_LISTEN_ADDR",
+                    "expected an address and port such as 127.0.0.1:3000",
+                )
+            })?;
 
         let database_url = match non_empty(raw.database_url) {
             Some(url) => url,
             None => format!("sqlite://{}", data_dir.join("latch.db").display()),
         };
         let engine = Engine::from_url(&database_url).ok_or_else(|| {
-            invalid("LATCH_DATABASE_URL", "must start with sqlite: or postgres:// (or postgresql://)")
+            invalid(
+                "LATCH_DATABASE_URL",
+                "must start with sqlite: or postgres:// (or postgresql://)",
+            )
         })?;
 
         let public_url = match non_empty(raw.public_url) {
@@ -171,10 +188,16 @@ impl Settings {
                 let parsed = url::Url::parse(&raw_url)
                     .map_err(|e| invalid("LATCH_PUBLIC_URL", format!("not a valid URL ({e})")))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(invalid("LATCH_PUBLIC_URL", "must start with http:// or https://"));
+                    return Err(invalid(
+                        "LATCH_PUBLIC_URL",
+                        "must start with http:// or https://",
+                    ));
                 }
                 if parsed.query().is_some() || parsed.fragment().is_some() {
-                    return Err(invalid("LATCH_PUBLIC_URL", "must not have a query or fragment"));
+                    return Err(invalid(
+                        "LATCH_PUBLIC_URL",
+                        "must not have a query or fragment",
+                    ));
                 }
                 PublicUrl::new(parsed.as_str())
             }
@@ -185,20 +208,29 @@ impl Settings {
             Some(key) if key.expose_secret().is_empty() => None,
             Some(key) => {
                 if key.expose_secret().chars().count() < 32 {
-                    return Err(invalid("LATCH_SECRET_KEY", "must be at least 32 characters long"));
+                    return Err(invalid(
+                        "LATCH_SECRET_KEY",
+                        "must be at least 32 characters long",
+                    ));
                 }
                 Some(key)
             }
             None => None,
         };
 
-        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or_default())
-            .map_err(|problem| invalid("LATCH_TRUSTED_PROXIES", problem))?;
+        let trusted_proxies =
+            TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or_default())
+                .map_err(|problem| invalid("LATCH_TRUSTED_PROXIES", problem))?;
 
         let log_format = match non_empty(raw.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("LATCH_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+            Some(other) => {
+                return Err(invalid(
+                    "LATCH_LOG_FORMAT",
+                    format!("expected text or json, got {other:?}"),
+                ));
+            }
         };
 
         let slack = slack_from_raw(
@@ -217,7 +249,9 @@ impl Settings {
             public_url,
             secret_key,
             listen_addr,
-            site_root: PathBuf::from(non_empty(raw.site_root).unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(
+                non_empty(raw.site_root).unwrap_or_else(|| "target/site".into()),
+            ),
             trusted_proxies,
             log: non_empty(raw.log).unwrap_or_else(|| "info".into()),
             log_format,
@@ -229,7 +263,10 @@ impl Settings {
     /// kept in `<data dir>/secret.key`, else a new random one written there (mode 0600).
     pub fn prepare_data_dir(&mut self) -> Result<(), ConfigError> {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-            invalid("LATCH_DATA_DIR", format!("cannot create {}: {e}", self.data_dir.display()))
+            invalid(
+                "LATCH_DATA_DIR",
+                format!("cannot create {}: {e}", self.data_dir.display()),
+            )
         })?;
         if self.secret_key.is_none() {
             self.secret_key = Some(load_or_create_secret_key(&self.data_dir)?);
@@ -242,9 +279,16 @@ fn non_empty_secret(value: Option<SecretString>) -> Option<SecretString> {
     value.filter(|v| !v.expose_secret().trim().is_empty())
 }
 
-fn http_url(setting: &'static str, value: Option<String>, default: &str) -> Result<String, ConfigError> {
-    let Some(raw) = non_empty(value) else { return Ok(default.to_string()) };
-    let parsed = url::Url::parse(&raw).map_err(|e| invalid(setting, format!("not a valid URL ({e})")))?;
+fn http_url(
+    setting: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let Some(raw) = non_empty(value) else {
+        return Ok(default.to_string());
+    };
+    let parsed =
+        url::Url::parse(&raw).map_err(|e| invalid(setting, format!("not a valid URL ({e})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid(setting, "must start with http:// or https://"));
     }
@@ -265,15 +309,27 @@ fn slack_from_raw(
     // One without the other can never work; say so at start rather than on the first Connect.
     match (&client_id, &client_secret) {
         (Some(_), None) => {
-            return Err(invalid("LATCH_SLACK_CLIENT_SECRET", "must be set when LATCH_SLACK_CLIENT_ID is set"));
+            return Err(invalid(
+                "LATCH_SLACK_CLIENT_SECRET",
+                "must be set when LATCH_SLACK_CLIENT_ID is set",
+            ));
         }
         (None, Some(_)) => {
-            return Err(invalid("LATCH_SLACK_CLIENT_ID", "must be set when LATCH_SLACK_CLIENT_SECRET is set"));
+            return Err(invalid(
+                "LATCH_SLACK_CLIENT_ID",
+                "must be set when LATCH_SLACK_CLIENT_SECRET is set",
+            ));
         }
         _ => {}
     }
-    if client_id.as_deref().is_some_and(|id| id.chars().any(|c| c.is_whitespace() || c == '&' || c == '=')) {
-        return Err(invalid("LATCH_SLACK_CLIENT_ID", "looks wrong: copy the Client ID from the Slack app's Basic Information"));
+    if client_id.as_deref().is_some_and(|id| {
+        id.chars()
+            .any(|c| c.is_whitespace() || c == '&' || c == '=')
+    }) {
+        return Err(invalid(
+            "LATCH_SLACK_CLIENT_ID",
+            "looks wrong: copy the Client ID from the Slack app's Basic Information",
+        ));
     }
     let command = match non_empty(command) {
         None => defaults.command.clone(),
@@ -281,7 +337,9 @@ fn slack_from_raw(
             let valid = c.starts_with('/')
                 && c.len() > 1
                 && c.len() <= 32
-                && c[1..].chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+                && c[1..].chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                });
             if !valid {
                 return Err(invalid(
                     "LATCH_SLACK_COMMAND",
@@ -296,32 +354,49 @@ fn slack_from_raw(
         client_secret,
         signing_secret: non_empty_secret(signing_secret),
         api_url: http_url("LATCH_SLACK_API_URL", api_url, &defaults.api_url)?,
-        authorize_url: http_url("LATCH_SLACK_AUTHORIZE_URL", authorize_url, &defaults.authorize_url)?,
+        authorize_url: http_url(
+            "LATCH_SLACK_AUTHORIZE_URL",
+            authorize_url,
+            &defaults.authorize_url,
+        )?,
         command,
         timeout: defaults.timeout,
     })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn load_or_create_secret_key(data_dir: &Path) -> Result<SecretString, ConfigError> {
     let path = data_dir.join("secret.key");
     if path.exists() {
-        let key = std::fs::read_to_string(&path)
-            .map_err(|e| invalid("LATCH_SECRET_KEY", format!("cannot read {}: {e}", path.display())))?;
+        let key = std::fs::read_to_string(&path).map_err(|e| {
+            invalid(
+                "LATCH_SECRET_KEY",
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
         let key = key.trim().to_string();
         if key.chars().count() < 32 {
-            return Err(invalid("LATCH_SECRET_KEY", format!("{} is shorter than 32 characters", path.display())));
+            return Err(invalid(
+                "LATCH_SECRET_KEY",
+                format!("{} is shorter than 32 characters", path.display()),
+            ));
         }
         return Ok(SecretString::from(key));
     }
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    write_private_file(&path, &key)
-        .map_err(|e| invalid("LATCH_SECRET_KEY", format!("cannot write {}: {e}", path.display())))?;
+    write_private_file(&path, &key).map_err(|e| {
+        invalid(
+            "LATCH_SECRET_KEY",
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })?;
     Ok(SecretString::from(key))
 }
 
@@ -341,7 +416,9 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 
 fn describe_figment_error(error: figment::Error, config_file: Option<&Path>) -> ConfigError {
     let key = error.path.first().cloned();
-    let setting = key.as_deref().and_then(|k| KEYS.iter().find(|known| **known == k));
+    let setting = key
+        .as_deref()
+        .and_then(|k| KEYS.iter().find(|known| **known == k));
     let from_file = error
         .metadata
         .as_ref()
@@ -349,14 +426,23 @@ fn describe_figment_error(error: figment::Error, config_file: Option<&Path>) -> 
         .unwrap_or(false);
     match (&error.kind, setting) {
         (figment::error::Kind::UnknownField(field, _), _) => ConfigError::File {
-            path: config_file.map(|p| p.display().to_string()).unwrap_or_default(),
-            problem: format!("unknown setting {field:?}; known settings: {}", KEYS.join(", ")),
+            path: config_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            problem: format!(
+                "unknown setting {field:?}; known settings: {}",
+                KEYS.join(", ")
+            ),
         },
         (_, Some(key)) if from_file => ConfigError::File {
-            path: config_file.map(|p| p.display().to_string()).unwrap_or_default(),
+            path: config_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             problem: format!("{key}: {}", error.kind),
         },
-        (_, Some(key)) => ConfigError::Other(format!("LATCH_{}: {}", key.to_uppercase(), error.kind)),
+        (_, Some(key)) => {
+            ConfigError::Other(format!("LATCH_{}: {}", key.to_uppercase(), error.kind))
+        }
         _ => ConfigError::Other(error.to_string()),
     }
 }
@@ -373,10 +459,16 @@ mod tests {
     fn defaults_select_sqlite_in_the_data_directory() {
         let settings = Settings::from_raw(raw()).unwrap();
         assert_eq!(settings.engine, Engine::Sqlite);
-        assert_eq!(settings.database_url.expose_secret(), "sqlite://./latch-data/latch.db");
+        assert_eq!(
+            settings.database_url.expose_secret(),
+            "sqlite://./latch-data/latch.db"
+        );
         assert_eq!(settings.public_url.as_str(), "http://127.0.0.1:3000");
         assert_eq!(settings.slack.api_url, "https://slack.com/api");
-        assert_eq!(settings.slack.authorize_url, "https://slack.com/oauth/v2/authorize");
+        assert_eq!(
+            settings.slack.authorize_url,
+            "https://slack.com/oauth/v2/authorize"
+        );
         assert_eq!(settings.slack.command, "/c1");
         assert!(settings.slack.client_id.is_none());
         assert!(settings.trusted_proxies.is_empty());
@@ -384,8 +476,15 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_a_list_of_addresses_and_networks() {
-        let settings = Settings::from_raw(RawSettings { trusted_proxies: Some("10.0.0.0/8, ::1".into()), ..raw() }).unwrap();
-        assert_eq!(settings.trusted_proxies, TrustedProxies::parse("10.0.0.0/8,::1").unwrap());
+        let settings = Settings::from_raw(RawSettings {
+            trusted_proxies: Some("10.0.0.0/8, ::1".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(
+            settings.trusted_proxies,
+            TrustedProxies::parse("10.0.0.0/8,::1").unwrap()
+        );
     }
 
     #[test]
@@ -401,22 +500,97 @@ mod tests {
     #[test]
     fn bad_values_name_the_setting() {
         let cases = [
-            (RawSettings { database_url: Some("mysql://x".into()), ..raw() }, "LATCH_DATABASE_URL"),
-            (RawSettings { public_url: Some("not a url".into()), ..raw() }, "LATCH_PUBLIC_URL"),
-            (RawSettings { public_url: Some("ftp://x.example".into()), ..raw() }, "LATCH_PUBLIC_URL"),
-            (RawSettings { listen_addr: Some("localhost".into()), ..raw() }, "LATCH_LISTEN_ADDR"),
-            (RawSettings { secret_key: Some(SecretString::from("short")), ..raw() }, "LATCH_SECRET_KEY"),
-            (RawSettings { log_format: Some("xml".into()), ..raw() }, "LATCH_LOG_FORMAT"),
-            (RawSettings { trusted_proxies: Some("10.0.0.0/8, proxy.local".into()), ..raw() }, "LATCH_TRUSTED_PROXIES"),
-            (RawSettings { slack_client_id: Some("123.456".into()), ..raw() }, "LATCH_SLACK_CLIENT_SECRET"),
-            (RawSettings { slack_client_secret: Some(SecretString::from("s")), ..raw() }, "LATCH_SLACK_CLIENT_ID"),
-            (RawSettings { slack_api_url: Some("slack.com/api".into()), ..raw() }, "LATCH_SLACK_API_URL"),
-            (RawSettings { slack_authorize_url: Some("ftp://x".into()), ..raw() }, "LATCH_SLACK_AUTHORIZE_URL"),
-            (RawSettings { slack_command: Some("c1".into()), ..raw() }, "LATCH_SLACK_COMMAND"),
+            (
+                RawSettings {
+                    database_url: Some("mysql://x".into()),
+                    ..raw()
+                },
+                "LATCH_DATABASE_URL",
+            ),
+            (
+                RawSettings {
+                    public_url: Some("not a url".into()),
+                    ..raw()
+                },
+                "LATCH_PUBLIC_URL",
+            ),
+            (
+                RawSettings {
+                    public_url: Some("ftp://x.example".into()),
+                    ..raw()
+                },
+                "LATCH_PUBLIC_URL",
+            ),
+            (
+                RawSettings {
+                    listen_addr: Some("localhost".into()),
+                    ..raw()
+                },
+                "LATCH_LISTEN_ADDR",
+            ),
+            (
+                RawSettings {
+                    secret_key: Some(SecretString::from("short")),
+                    ..raw()
+                },
+                "LATCH_SECRET_KEY",
+            ),
+            (
+                RawSettings {
+                    log_format: Some("xml".into()),
+                    ..raw()
+                },
+                "LATCH_LOG_FORMAT",
+            ),
+            (
+                RawSettings {
+                    trusted_proxies: Some("10.0.0.0/8, proxy.local".into()),
+                    ..raw()
+                },
+                "LATCH_TRUSTED_PROXIES",
+            ),
+            (
+                RawSettings {
+                    slack_client_id: Some("123.456".into()),
+                    ..raw()
+                },
+                "LATCH_SLACK_CLIENT_SECRET",
+            ),
+            (
+                RawSettings {
+                    slack_client_secret: Some(SecretString::from("s")),
+                    ..raw()
+                },
+                "LATCH_SLACK_CLIENT_ID",
+            ),
+            (
+                RawSettings {
+                    slack_api_url: Some("slack.com/api".into()),
+                    ..raw()
+                },
+                "LATCH_SLACK_API_URL",
+            ),
+            (
+                RawSettings {
+                    slack_authorize_url: Some("ftp://x".into()),
+                    ..raw()
+                },
+                "LATCH_SLACK_AUTHORIZE_URL",
+            ),
+            (
+                RawSettings {
+                    slack_command: Some("c1".into()),
+                    ..raw()
+                },
+                "LATCH_SLACK_COMMAND",
+            ),
         ];
         for (raw, setting) in cases {
             let message = Settings::from_raw(raw).unwrap_err().to_string();
-            assert!(message.starts_with(setting), "{message} should name {setting}");
+            assert!(
+                message.starts_with(setting),
+                "{message} should name {setting}"
+            );
         }
     }
 
@@ -441,7 +615,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -6,7 +6,7 @@ use app::session::Role;
 
 use latch_server::cli::{self, Cli, CliError, Command};
 use latch_server::config::Settings;
-use latch_server::startup::{shutdown_signal, Application};
+use latch_server::startup::{Application, shutdown_signal};
 use latch_server::telemetry;
 
 #[tokio::main]
@@ -28,8 +28,12 @@ async fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => cli::migrate(&settings).await,
-        Command::CreateAdmin { email, name } => cli::create_account(&settings, &email, &name, Role::SuperAdmin).await,
-        Command::CreateUser { email, name } => cli::create_account(&settings, &email, &name, Role::User).await,
+        Command::CreateAdmin { email, name } => {
+            cli::create_account(&settings, &email, &name, Role::SuperAdmin).await
+        }
+        Command::CreateUser { email, name } => {
+            cli::create_account(&settings, &email, &name, Role::User).await
+        }
         Command::Audit { command } => cli::audit(&settings, command).await,
     };
     match outcome {
@@ -53,6 +57,8 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         database = settings.engine.name(),
         "Latch is listening"
     );
-    app.run_until(shutdown_signal()).await.map_err(anyhow::Error::from)?;
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(())
 }

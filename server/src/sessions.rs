@@ -26,7 +26,10 @@ impl SessionStoreKind {
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .busy_timeout(std::time::Duration::from_secs(5));
-                let pool = PoolOptions::new().max_connections(4).connect_with(options).await?;
+                let pool = PoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?;
                 SessionStoreKind::Sqlite(SqliteStore::new(pool))
             }
             Engine::Postgres => {

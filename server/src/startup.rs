@@ -4,15 +4,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_sessions::ExpiredDeletion;
 
 use app::ssr::slack::Slack;
-use app::ssr::{setup, AppState, Db};
+use app::ssr::{AppState, Db, setup};
 
 use crate::background;
 use crate::config::Settings;
@@ -37,27 +37,38 @@ pub struct Application {
 impl Application {
     /// Binds the configured address, then builds everything.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(settings.listen_addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("LATCH_LISTEN_ADDR: cannot listen on {}: {e}", settings.listen_addr))?;
+        let listener = TcpListener::bind(settings.listen_addr).await.map_err(|e| {
+            anyhow::anyhow!(
+                "LATCH_LISTEN_ADDR: cannot listen on {}: {e}",
+                settings.listen_addr
+            )
+        })?;
         Application::build_with_listener(settings, listener).await
     }
 
     /// Connects and migrates the database, mints the first-run link if no admin exists, starts
     /// background work and assembles the router. Tests pass a listener bound to port 0.
-    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Application> {
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let local_addr = listener.local_addr()?;
         let url = settings.database_url.expose_secret();
-        let db = Db::connect(url)
-            .await
-            .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the {} database: {e}", settings.engine.name()))?;
+        let db = Db::connect(url).await.map_err(|e| {
+            anyhow::anyhow!(
+                "LATCH_DATABASE_URL: cannot open the {} database: {e}",
+                settings.engine.name()
+            )
+        })?;
         db.migrate()
             .await
             .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
         bind_secret_key(&db, &settings).await?;
         let sessions = SessionStoreKind::connect(settings.engine, url)
             .await
-            .map_err(|e| anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the session store: {e}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!("LATCH_DATABASE_URL: cannot open the session store: {e}")
+            })?;
 
         let leptos_options = LeptosOptions::builder()
             .output_name("latch")
@@ -66,10 +77,9 @@ impl Application {
             .site_addr(local_addr)
             .build();
 
-        let secret_key = settings
-            .secret_key
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)"))?;
+        let secret_key = settings.secret_key.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)")
+        })?;
         let slack = Slack::new(settings.slack.clone(), secret_key.expose_secret())
             .map_err(|e| anyhow::anyhow!("cannot create the Slack client: {e}"))?;
         let state = AppState {
@@ -83,7 +93,9 @@ impl Application {
             .await?
             .map(|token| settings.public_url.join(&format!("/setup?token={token}")));
         if let Some(link) = &setup_link {
-            tracing::warn!("No administrator exists yet. Create the first one at {link} (the link works once).");
+            tracing::warn!(
+                "No administrator exists yet. Create the first one at {link} (the link works once)."
+            );
         }
 
         let (stop, stop_rx) = watch::channel(false);
@@ -92,22 +104,37 @@ impl Application {
         // Jobs that need only the database: lease name, interval, one round of work.
         let db_job = |name: &'static str, every: Duration, round: background::DbRound| {
             let job_db = db.clone();
-            background::spawn_leased(db.clone(), holder.clone(), name, every, stop_rx.clone(), move || round(job_db.clone()))
+            background::spawn_leased(
+                db.clone(),
+                holder.clone(),
+                name,
+                every,
+                stop_rx.clone(),
+                move || round(job_db.clone()),
+            )
         };
         let expiry_worker = db_job("grant-expiry", EXPIRY_SWEEP_EVERY, |db| {
-            Box::pin(async move { background::outcome(app::ssr::access::grants::expire_all_due(&db).await) })
+            Box::pin(async move {
+                background::outcome(app::ssr::access::grants::expire_all_due(&db).await)
+            })
         });
         // Reminders are days ahead and the pending-request limit is counted in days: a minute
         // late is invisible.
         let reminder_worker = db_job("grant-expiry-reminders", Duration::from_secs(60), |db| {
-            Box::pin(async move { background::outcome(app::ssr::access::grants::remind_expiring(&db).await) })
+            Box::pin(async move {
+                background::outcome(app::ssr::access::grants::remind_expiring(&db).await)
+            })
         });
         // A removal left without an open task (by a version before removals converged) gets one.
         let stuck_removal_worker = db_job("stuck-removals", Duration::from_secs(60), |db| {
-            Box::pin(async move { background::outcome(app::ssr::access::grants::reopen_stuck_removals(&db, 100).await) })
+            Box::pin(async move {
+                background::outcome(app::ssr::access::grants::reopen_stuck_removals(&db, 100).await)
+            })
         });
         let pending_worker = db_job("pending-request-expiry", Duration::from_secs(60), |db| {
-            Box::pin(async move { background::outcome(app::ssr::access::pending_expiry::expire_stale(&db, 500).await) })
+            Box::pin(async move {
+                background::outcome(app::ssr::access::pending_expiry::expire_stale(&db, 500).await)
+            })
         });
         let webhook_db = db.clone();
         let webhook_state = state.clone();
@@ -124,7 +151,9 @@ impl Application {
                 let state = webhook_state.clone();
                 async move {
                     let sealer = &state.slack.sealer;
-                    background::outcome(app::ssr::access::webhooks::run_due(&db, sealer, &client, 50).await)
+                    background::outcome(
+                        app::ssr::access::webhooks::run_due(&db, sealer, &client, 50).await,
+                    )
                 }
             },
         );
@@ -150,7 +179,15 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
         };
         let router = http::router(state.clone(), sessions, edge);
-        Ok(Application { local_addr, listener, router, state, setup_link, stop, workers })
+        Ok(Application {
+            local_addr,
+            listener,
+            router,
+            state,
+            setup_link,
+            stop,
+            workers,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -167,8 +204,13 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops background work and releases its leases.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         // Streamed SSR writes a response in several pieces; with Nagle's algorithm on, the second
         // piece waits for the browser's delayed ACK (~40 ms) on every reused connection.
         let listener = self.listener.tap_io(|tcp| {
@@ -176,7 +218,9 @@ impl Application {
                 tracing::debug!(%error, "could not set TCP_NODELAY on an accepted connection");
             }
         });
-        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await;
         let _ = self.stop.send(true);
         for worker in self.workers {
             let _ = worker.await;
@@ -195,7 +239,9 @@ pub async fn bind_secret_key(db: &Db, settings: &Settings) -> anyhow::Result<()>
     let key = settings
         .secret_key
         .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)"))?
+        .ok_or_else(|| {
+            anyhow::anyhow!("LATCH_SECRET_KEY: no secret key (the data directory was not prepared)")
+        })?
         .expose_secret();
     let check = secret_key::check(db, key)
         .await
@@ -230,7 +276,8 @@ pub async fn bind_secret_key(db: &Db, settings: &Settings) -> anyhow::Result<()>
 /// The HTTP client for provisioning webhooks: no redirects (a signed body must not be replayed
 /// to wherever a receiver points), bounded connect time.
 fn reqwest_client() -> anyhow::Result<app::ssr::access::webhooks::HttpClient> {
-    app::ssr::access::webhooks::client().map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))
+    app::ssr::access::webhooks::client()
+        .map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))
 }
 
 fn hostname() -> String {

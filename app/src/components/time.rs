@@ -5,7 +5,12 @@ use crate::domain::Timestamp;
 
 /// A moment to the minute, in UTC.
 pub fn utc_minute(t: Timestamp) -> String {
-    t.to_string().replace('T', " ").chars().take(16).collect::<String>() + " UTC"
+    t.to_string()
+        .replace('T', " ")
+        .chars()
+        .take(16)
+        .collect::<String>()
+        + " UTC"
 }
 
 /// [`utc_minute`] of a stored Unix-millisecond time.

@@ -209,7 +209,9 @@ pub fn validate_webhook_url(raw: &str) -> DomainResult<()> {
         return bad("it is not a valid URL");
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return bad("it must not contain a user name or password (put credentials in the receiver's own configuration)");
+        return bad(
+            "it must not contain a user name or password (put credentials in the receiver's own configuration)",
+        );
     }
     let Some(host) = url.host() else {
         return bad("it has no valid host");
@@ -225,11 +227,15 @@ pub fn validate_webhook_url(raw: &str) -> DomainResult<()> {
         url::Host::Ipv6(ip) => {
             ip.is_unspecified()
                 || (ip.segments()[0] & 0xffc0) == 0xfe80
-                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local() || v4.is_unspecified())
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_link_local() || v4.is_unspecified())
         }
     };
     if link_local_or_unspecified {
-        return bad("link-local and unspecified addresses (such as cloud metadata services) are not allowed");
+        return bad(
+            "link-local and unspecified addresses (such as cloud metadata services) are not allowed",
+        );
     }
     match url.scheme() {
         "https" => Ok(()),

@@ -59,7 +59,7 @@ pub use self::provisioning::*;
 pub use self::request::*;
 pub use self::roles::*;
 pub use self::time::*;
-pub use self::webhook::WebhookSecretStatus;
 pub use self::visibility::{
     CatalogViewer, RequestInvolvement, entitlement_for, reassignment_refusal, subject_for_request,
 };
+pub use self::webhook::WebhookSecretStatus;

@@ -120,8 +120,14 @@ mod tests {
     #[test]
     fn empty_and_never_mean_no_limit() {
         assert_eq!(PendingExpiry::parse("").unwrap(), PendingExpiry::Never);
-        assert_eq!(PendingExpiry::parse(" Never ").unwrap(), PendingExpiry::Never);
-        assert_eq!(PendingExpiry::Never.deadline(Timestamp::from_unix_millis(0)), None);
+        assert_eq!(
+            PendingExpiry::parse(" Never ").unwrap(),
+            PendingExpiry::Never
+        );
+        assert_eq!(
+            PendingExpiry::Never.deadline(Timestamp::from_unix_millis(0)),
+            None
+        );
     }
 
     #[test]
@@ -154,11 +160,18 @@ mod tests {
             PendingExpiry::default(),
             PendingExpiry::AfterDays { days: 14 }
         );
-        assert_eq!(PendingExpiry::default().reason(), "no decision within 14 days");
+        assert_eq!(
+            PendingExpiry::default().reason(),
+            "no decision within 14 days"
+        );
         assert_eq!(
             PendingExpiry::AfterDays { days: 1 }.reason(),
             "no decision within 1 day"
         );
-        assert!(PendingExpiry::default().describe().contains("longer than 14 days"));
+        assert!(
+            PendingExpiry::default()
+                .describe()
+                .contains("longer than 14 days")
+        );
     }
 }

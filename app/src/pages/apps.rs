@@ -264,7 +264,11 @@ fn EntitlementForm(
     saved.after_success(
         move || matches!(action.value().get(), Some(Ok(_))),
         form,
-        if editing { "Entitlement saved." } else { "Entitlement added." },
+        if editing {
+            "Entitlement saved."
+        } else {
+            "Entitlement added."
+        },
     );
     let e = existing.clone();
     let webhook_url = match e.as_ref().map(|e| &e.provisioning) {

@@ -45,7 +45,10 @@ pub enum DbError {
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot lock {path} for migration: {source}")]
-    Lock { path: String, source: std::io::Error },
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Blocks (off the async workers) until this process holds an exclusive lock on `path`; the
@@ -53,13 +56,23 @@ pub enum DbError {
 async fn lock_file(path: std::path::PathBuf) -> Result<std::fs::File, DbError> {
     let shown = path.display().to_string();
     let locked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })
     .await
-    .map_err(|e| DbError::Lock { path: shown.clone(), source: std::io::Error::other(e) })?;
-    locked.map_err(|source| DbError::Lock { path: shown, source })
+    .map_err(|e| DbError::Lock {
+        path: shown.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    locked.map_err(|source| DbError::Lock {
+        path: shown,
+        source,
+    })
 }
 
 /// The connection pool and the engine behind it.
@@ -73,7 +86,9 @@ pub struct Db {
 
 /// The file behind an SQLite URL (`sqlite://path`, `sqlite:path`, with optional `?options`).
 fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
@@ -113,8 +128,16 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        let sqlite_file = if engine == Engine::Sqlite { sqlite_file(&url) } else { None };
-        Ok(Db { pool, engine, sqlite_file })
+        let sqlite_file = if engine == Engine::Sqlite {
+            sqlite_file(&url)
+        } else {
+            None
+        };
+        Ok(Db {
+            pool,
+            engine,
+            sqlite_file,
+        })
     }
 
     /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so several
@@ -128,9 +151,15 @@ impl Db {
                     Some(file) => Some(lock_file(file.with_extension("migrate-lock")).await?),
                     None => None,
                 };
-                sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
             }
-            Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
+            Engine::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -169,7 +198,10 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_file("sqlite://data/latch.db?mode=rwc"), Some("data/latch.db".into()));
+        assert_eq!(
+            sqlite_file("sqlite://data/latch.db?mode=rwc"),
+            Some("data/latch.db".into())
+        );
         assert_eq!(sqlite_file("sqlite:/tmp/x.db"), Some("/tmp/x.db".into()));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x/y"), None);

@@ -84,7 +84,12 @@ pub async fn db_now_ms(db: &Db) -> Result<i64, sqlx::Error> {
 ///
 /// A renewal by the current holder keeps the token; taking a free or lapsed lease (even one this
 /// holder had before) moves the token on, so writes of an earlier holding are fenced off.
-pub async fn acquire(db: &Db, name: &str, holder: &str, ttl_ms: i64) -> Result<Option<Lease>, sqlx::Error> {
+pub async fn acquire(
+    db: &Db,
+    name: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> Result<Option<Lease>, sqlx::Error> {
     let now = db_now_sql(db.engine);
     let row = sqlx::query(&format!(
         "INSERT INTO leases (name, holder, expires_at, token) VALUES ($1, $2, {now} + $3, 1) \
@@ -112,7 +117,12 @@ pub async fn acquire(db: &Db, name: &str, holder: &str, ttl_ms: i64) -> Result<O
 }
 
 /// Takes or renews lease `name` for `holder` for `ttl_ms`. True when `holder` has it.
-pub async fn try_acquire(db: &Db, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, sqlx::Error> {
+pub async fn try_acquire(
+    db: &Db,
+    name: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> Result<bool, sqlx::Error> {
     Ok(acquire(db, name, holder, ttl_ms).await?.is_some())
 }
 
@@ -141,8 +151,13 @@ pub async fn renew(db: &Db, lease: &Lease) -> Result<bool, sqlx::Error> {
 /// Renews the current round's lease inside `conn`'s transaction, if the task runs under one.
 /// On PostgreSQL the renewal holds the lease row's lock until the transaction ends, so no other
 /// process can take the lease between this check and the commit; on SQLite the write lock does.
-pub(crate) async fn fence(conn: &mut sqlx::AnyConnection, engine: Engine) -> Result<(), sqlx::Error> {
-    let Ok(lease) = FENCE.try_with(Lease::clone) else { return Ok(()) };
+pub(crate) async fn fence(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+) -> Result<(), sqlx::Error> {
+    let Ok(lease) = FENCE.try_with(Lease::clone) else {
+        return Ok(());
+    };
     let done = sqlx::query(&renew_sql(engine))
         .bind(&lease.name)
         .bind(&lease.holder)

@@ -8,16 +8,27 @@ use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html
 
 /// Renders `markdown` as sanitised HTML.
 pub fn to_safe_html(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(markdown, options).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) => Event::Start(Tag::Link {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
             link_type,
             dest_url: safe_url(dest_url),
             title,
             id,
         }),
-        Event::Start(Tag::Image { dest_url, title, id, .. }) => Event::Start(Tag::Link {
+        Event::Start(Tag::Image {
+            dest_url,
+            title,
+            id,
+            ..
+        }) => Event::Start(Tag::Link {
             link_type: LinkType::Inline,
             dest_url: safe_url(dest_url),
             title,
@@ -47,10 +58,18 @@ mod tests {
 
     #[test]
     fn markdown_becomes_html() {
-        let html = to_safe_html("Add the user to **admins**:\n\n1. Open [the console](https://db.example.com)\n2. Run `grant`");
+        let html = to_safe_html(
+            "Add the user to **admins**:\n\n1. Open [the console](https://db.example.com)\n2. Run `grant`",
+        );
         assert!(html.contains("<strong>admins</strong>"), "{html}");
-        assert!(html.contains(r#"<a href="https://db.example.com">the console</a>"#), "{html}");
-        assert!(html.contains("<ol>") && html.contains("<code>grant</code>"), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://db.example.com">the console</a>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains("<ol>") && html.contains("<code>grant</code>"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -63,13 +82,27 @@ mod tests {
 
     #[test]
     fn only_web_mail_and_local_links_survive() {
-        for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "//evil.example/x", "vbscript:x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "//evil.example/x",
+            "vbscript:x",
+        ] {
             let html = to_safe_html(&format!("[x]({bad})"));
             assert!(html.contains(r##"href="#""##), "{bad}: {html}");
         }
-        for good in ["https://a.example/x", "mailto:it@example.com", "/requests", "#step-2"] {
+        for good in [
+            "https://a.example/x",
+            "mailto:it@example.com",
+            "/requests",
+            "#step-2",
+        ] {
             let html = to_safe_html(&format!("[x]({good})"));
-            assert!(html.contains(&format!(r#"href="{good}""#)), "{good}: {html}");
+            assert!(
+                html.contains(&format!(r#"href="{good}""#)),
+                "{good}: {html}"
+            );
         }
     }
 
@@ -77,6 +110,9 @@ mod tests {
     fn images_become_links() {
         let html = to_safe_html("![diagram](https://img.example/d.png)");
         assert!(!html.contains("<img"), "{html}");
-        assert!(html.contains(r#"<a href="https://img.example/d.png">diagram</a>"#), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://img.example/d.png">diagram</a>"#),
+            "{html}"
+        );
     }
 }

@@ -14,8 +14,8 @@ pub mod slack;
 pub mod throttle;
 pub mod users;
 
-use leptos::prelude::*;
 use leptos::config::LeptosOptions;
+use leptos::prelude::*;
 
 use crate::error::AppError;
 pub use db::{Db, Engine};

@@ -1,7 +1,9 @@
 //! Password hashing: Argon2id with the crate's recommended parameters, PHC strings in storage.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 
 /// The shortest password Latch accepts.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -21,7 +23,9 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 /// Checks a password against a stored PHC string. A malformed stored hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -23,7 +23,9 @@ pub async fn mint_if_no_admin(db: &Db) -> Result<Option<String>, sqlx::Error> {
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM setup_tokens")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2)")
         .bind(token_hash(&token))
         .bind(now_ms())
@@ -55,7 +57,9 @@ pub async fn consume(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn revoke_all(db: &Db) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM setup_tokens").execute(&db.pool).await?;
+    sqlx::query("DELETE FROM setup_tokens")
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 
@@ -110,10 +114,14 @@ pub async fn create_first_admin(
     .await;
     let id: i64 = match inserted {
         Ok(row) => row.try_get("id")?,
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(FirstAdminError::EmailTaken),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(FirstAdminError::EmailTaken);
+        }
         Err(e) => return Err(e.into()),
     };
-    sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM setup_tokens")
+        .execute(&mut *tx)
+        .await?;
     let user = crate::session::CurrentUser {
         id,
         email,

@@ -19,8 +19,16 @@ pub struct ThrottlePolicy {
     pub max_delay_ms: i64,
 }
 
-pub const ACCOUNT_POLICY: ThrottlePolicy = ThrottlePolicy { free_failures: 5, base_delay_ms: 2_000, max_delay_ms: 15 * 60_000 };
-pub const ADDRESS_POLICY: ThrottlePolicy = ThrottlePolicy { free_failures: 20, base_delay_ms: 2_000, max_delay_ms: 15 * 60_000 };
+pub const ACCOUNT_POLICY: ThrottlePolicy = ThrottlePolicy {
+    free_failures: 5,
+    base_delay_ms: 2_000,
+    max_delay_ms: 15 * 60_000,
+};
+pub const ADDRESS_POLICY: ThrottlePolicy = ThrottlePolicy {
+    free_failures: 20,
+    base_delay_ms: 2_000,
+    max_delay_ms: 15 * 60_000,
+};
 
 impl ThrottlePolicy {
     /// How long after the last failure the next attempt must wait, given the failure count.
@@ -29,7 +37,9 @@ impl ThrottlePolicy {
             return 0;
         }
         let doublings = u32::try_from((failures - self.free_failures).min(20)).unwrap_or(20);
-        self.base_delay_ms.saturating_mul(1i64 << doublings).min(self.max_delay_ms)
+        self.base_delay_ms
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_delay_ms)
     }
 }
 
@@ -59,10 +69,12 @@ const MAX_LOST_RACES: usize = 64;
 /// than the policy allows however many arrive at once.
 pub async fn begin_attempt(db: &Db, key: &str, policy: ThrottlePolicy) -> Result<i64, sqlx::Error> {
     for _ in 0..MAX_LOST_RACES {
-        let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_optional(&db.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await?;
         // No row yet (or cleared by a successful sign-in): start from nothing; the swap below
         // then inserts, and of two racing inserts only one wins.
         let (failures, last): (i64, i64) = match row {
@@ -70,8 +82,14 @@ pub async fn begin_attempt(db: &Db, key: &str, policy: ThrottlePolicy) -> Result
             None => (0, 0),
         };
         let now = now_ms();
-        let counted = if last < now - COUNTER_LIFETIME_MS { 0 } else { failures };
-        let wait = last.saturating_add(policy.delay_ms(counted)).saturating_sub(now);
+        let counted = if last < now - COUNTER_LIFETIME_MS {
+            0
+        } else {
+            failures
+        };
+        let wait = last
+            .saturating_add(policy.delay_ms(counted))
+            .saturating_sub(now);
         if wait > 0 {
             return Ok(wait);
         }

@@ -47,9 +47,11 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Account>, sqlx::Error
 }
 
 pub async fn super_admin_exists(db: &Db) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'super_admin' AND status = 'active'")
-        .fetch_one(&db.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE role = 'super_admin' AND status = 'active'",
+    )
+    .fetch_one(&db.pool)
+    .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
@@ -100,7 +102,10 @@ pub async fn audit_account_created(
 }
 
 /// Creates a console account (the `latch create-admin` / `create-user` commands), audited.
-pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser, CreateAccountError> {
+pub async fn create_account(
+    db: &Db,
+    new: NewAccount<'_>,
+) -> Result<CurrentUser, CreateAccountError> {
     let now = now_ms();
     let email = new.email.trim().to_lowercase();
     let mut tx = db.begin().await?;
@@ -122,7 +127,9 @@ pub async fn create_account(db: &Db, new: NewAccount<'_>) -> Result<CurrentUser,
             name: new.name.trim().to_string(),
             role: new.role,
         },
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(CreateAccountError::EmailTaken),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(CreateAccountError::EmailTaken);
+        }
         Err(e) => return Err(e.into()),
     };
     audit_account_created(&mut tx, &user, "command line").await?;
@@ -156,7 +163,16 @@ mod tests {
     fn plausible_emails_are_accepted_and_junk_is_not() {
         assert!(is_plausible_email("ada@example.com"));
         assert!(is_plausible_email(" Ada.Lovelace+ops@corp.example.co.uk "));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+        ] {
             assert!(!is_plausible_email(bad), "{bad} should be rejected");
         }
     }

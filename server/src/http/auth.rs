@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Extension;
+use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::Extension;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -17,7 +17,7 @@ use app::ssr::auth::SESSION_USER_KEY;
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::setup::{self, FirstAdminError};
 use app::ssr::throttle::{self, ACCOUNT_POLICY, ADDRESS_POLICY};
-use app::ssr::{users, AppState};
+use app::ssr::{AppState, users};
 
 use super::client_address::TrustedProxies;
 use super::guard::{error_page, urlencode};
@@ -44,11 +44,15 @@ const NEXT_BASE: &str = "http://latch.invalid/";
 /// fragment (percent-encoded), never the raw input.
 pub fn safe_next(next: &str) -> String {
     let home = || "/".to_string();
-    let Ok(base) = url::Url::parse(NEXT_BASE) else { return home() };
+    let Ok(base) = url::Url::parse(NEXT_BASE) else {
+        return home();
+    };
     if !next.starts_with('/') {
         return home();
     }
-    let Ok(resolved) = base.join(next) else { return home() };
+    let Ok(resolved) = base.join(next) else {
+        return home();
+    };
     if resolved.origin() != base.origin() || resolved.path() == "/login" {
         return home();
     }
@@ -62,7 +66,11 @@ pub fn safe_next(next: &str) -> String {
         local.push_str(fragment);
     }
     // Belt and braces: a path that starts with two slashes would itself name a host.
-    if local.starts_with("//") { home() } else { local }
+    if local.starts_with("//") {
+        home()
+    } else {
+        local
+    }
 }
 
 fn back_to_login(code: &str, next: &str) -> Response {
@@ -128,7 +136,10 @@ pub async fn login(
         }
     };
     let password = form.password.clone();
-    let stored = account.as_ref().filter(|a| a.active).and_then(|a| a.password_hash.clone());
+    let stored = account
+        .as_ref()
+        .filter(|a| a.active)
+        .and_then(|a| a.password_hash.clone());
     // Argon2 is deliberately slow: keep it off the async workers.
     let verified = tokio::task::spawn_blocking(move || match stored {
         Some(hash) => passwords::verify_password(&password, &hash),
@@ -189,9 +200,17 @@ pub async fn login(
 
 /// Records a sign-in event in the audit log, each in its own transaction. The sign-in itself has
 /// already happened (or been refused), so a failure to record is logged loudly, not fatal.
-async fn audit(state: &AppState, actor: app::domain::AuditActor, action: &str, target: String, after: Option<String>) {
+async fn audit(
+    state: &AppState,
+    actor: app::domain::AuditActor,
+    action: &str,
+    target: String,
+    after: Option<String>,
+) {
     let entry = app::ssr::access::audit::Entry::new(actor, action, target).after(after);
-    if let Err(error) = app::ssr::access::audit::record(&state.db, app::ssr::access::now(), entry).await {
+    if let Err(error) =
+        app::ssr::access::audit::record(&state.db, app::ssr::access::now(), entry).await
+    {
         tracing::error!(%error, action, "could not record a sign-in event in the audit log");
     }
 }
@@ -228,13 +247,24 @@ pub struct SetupForm {
     password_confirm: String,
 }
 
-pub async fn setup(State(state): State<AppState>, session: Session, Form(form): Form<SetupForm>) -> Response {
+pub async fn setup(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SetupForm>,
+) -> Response {
     let back = |code: &str| {
-        Redirect::to(&format!("/setup?token={}&error={code}", urlencode(&form.token))).into_response()
+        Redirect::to(&format!(
+            "/setup?token={}&error={code}",
+            urlencode(&form.token)
+        ))
+        .into_response()
     };
     match setup::is_valid(&state.db, &form.token).await {
         Ok(true) => {}
-        Ok(false) => return Redirect::to(&format!("/setup?token={}", urlencode(&form.token))).into_response(),
+        Ok(false) => {
+            return Redirect::to(&format!("/setup?token={}", urlencode(&form.token)))
+                .into_response();
+        }
         Err(error) => {
             tracing::error!(%error, "setup link lookup failed");
             return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -253,7 +283,8 @@ pub async fn setup(State(state): State<AppState>, session: Session, Form(form): 
         return back("mismatch");
     }
     let password = form.password.clone();
-    let hash = match tokio::task::spawn_blocking(move || passwords::hash_password(&password)).await {
+    let hash = match tokio::task::spawn_blocking(move || passwords::hash_password(&password)).await
+    {
         Ok(Ok(hash)) => hash,
         Ok(Err(error)) => {
             tracing::error!(%error, "could not hash a password");
@@ -297,7 +328,14 @@ mod tests {
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/admin/settings?tab=x"), "/admin/settings?tab=x");
         assert_eq!(safe_next("/requests/42#history"), "/requests/42#history");
-        for bad in ["", "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/login"] {
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/login",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
     }
@@ -335,10 +373,23 @@ mod tests {
     #[test]
     fn oddly_written_local_paths_stay_local_and_come_back_encoded() {
         let base = url::Url::parse(NEXT_BASE).unwrap();
-        for odd in ["/%09/evil.example", "/ /evil.example", "/%2F/evil.example", "/a\u{1}b", "/\u{7f}x", "/./..//evil.example"] {
+        for odd in [
+            "/%09/evil.example",
+            "/ /evil.example",
+            "/%2F/evil.example",
+            "/a\u{1}b",
+            "/\u{7f}x",
+            "/./..//evil.example",
+        ] {
             let local = safe_next(odd);
-            assert!(local.starts_with('/') && !local.starts_with("//"), "{odd:?} -> {local:?}");
-            assert!(!local.chars().any(|c| c.is_control() || c == '\\'), "{odd:?} -> {local:?}");
+            assert!(
+                local.starts_with('/') && !local.starts_with("//"),
+                "{odd:?} -> {local:?}"
+            );
+            assert!(
+                !local.chars().any(|c| c.is_control() || c == '\\'),
+                "{odd:?} -> {local:?}"
+            );
             let followed = base.join(&local).unwrap();
             assert_eq!(followed.origin(), base.origin(), "{odd:?} -> {local:?}");
         }

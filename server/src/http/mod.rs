@@ -10,12 +10,12 @@ pub mod slack;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Extension, Router};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use axum::{Extension, Router, middleware};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -23,7 +23,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::ssr::AppState;
-use app::{shell, App};
+use app::{App, shell};
 
 use crate::sessions::SessionStoreKind;
 
@@ -130,7 +130,10 @@ fn set_page_policy() {
     use leptos::prelude::use_context;
     let nonce = leptos::nonce::use_nonce();
     let policy = content_security_policy(nonce.as_deref());
-    if let (Some(options), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&policy)) {
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&policy),
+    ) {
         options.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -143,7 +146,10 @@ pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 /// read their whole body themselves, without a limit, and a failure there is an opaque 500; here
 /// an oversized body is refused as what it is, 413, whether its length was declared or not.
 async fn limit_body(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let declared = request
@@ -155,12 +161,21 @@ async fn limit_body(request: Request, next: Next) -> Response {
         return too_large();
     }
     let (parts, body) = request.into_parts();
-    match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, BODY_LIMIT_BYTES)).await {
-        Ok(collected) => next.run(Request::from_parts(parts, Body::from(collected.to_bytes()))).await,
+    match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, BODY_LIMIT_BYTES))
+        .await
+    {
+        Ok(collected) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
         Err(error) if error.is::<http_body_util::LengthLimitError>() => too_large(),
         Err(error) => {
             tracing::debug!(%error, "could not read a request body");
-            (StatusCode::BAD_REQUEST, "The request body could not be read.").into_response()
+            (
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read.",
+            )
+                .into_response()
         }
     }
 }

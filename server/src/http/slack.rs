@@ -4,17 +4,17 @@
 //! `/slack/…` is public in the guard (Slack calls the events URL without a session), so the
 //! install and callback handlers check for a signed-in Super Admin themselves.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use tower_sessions::Session;
 
 use app::session::CurrentUser;
+use app::ssr::AppState;
 use app::ssr::slack::events::{self, EventReply};
 use app::ssr::slack::oauth::{self, BeginError, CallbackFailure, CallbackParams};
-use app::ssr::AppState;
 
 use crate::http::guard::{error_page, urlencode};
 
@@ -22,7 +22,9 @@ use crate::http::guard::{error_page, urlencode};
 const SETTINGS_PAGE: &str = "/admin/settings/notifications";
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -31,7 +33,10 @@ fn back_to_settings(query: &str) -> Response {
 }
 
 /// The signed-in Super Admin and their session id, or the response to send instead.
-fn admin(user: Option<Extension<CurrentUser>>, session: &Session) -> Result<(CurrentUser, String), Box<Response>> {
+fn admin(
+    user: Option<Extension<CurrentUser>>,
+    session: &Session,
+) -> Result<(CurrentUser, String), Box<Response>> {
     let Some(Extension(user)) = user else {
         let target = format!("/login?next={}", urlencode(SETTINGS_PAGE));
         return Err(Box::new(no_store(Redirect::to(&target).into_response())));
@@ -39,7 +44,9 @@ fn admin(user: Option<Extension<CurrentUser>>, session: &Session) -> Result<(Cur
     if !user.is_super_admin() {
         return Err(Box::new(error_page(StatusCode::FORBIDDEN)));
     }
-    let Some(id) = session.id() else { return Err(Box::new(error_page(StatusCode::UNAUTHORIZED))) };
+    let Some(id) = session.id() else {
+        return Err(Box::new(error_page(StatusCode::UNAUTHORIZED)));
+    };
     Ok((user, id.to_string()))
 }
 
@@ -84,11 +91,17 @@ pub async fn callback(
     match oauth::complete(&state, &user, &session_id, &params).await {
         Ok(_) => back_to_settings("slack=connected"),
         Err(failure) => {
-            tracing::info!(reason = failure.code(), user_id = user.id, "Slack install did not complete");
+            tracing::info!(
+                reason = failure.code(),
+                user_id = user.id,
+                "Slack install did not complete"
+            );
             match &failure {
-                CallbackFailure::Slack(code) => {
-                    back_to_settings(&format!("slack_error={}&code={}", failure.code(), urlencode(code)))
-                }
+                CallbackFailure::Slack(code) => back_to_settings(&format!(
+                    "slack_error={}&code={}",
+                    failure.code(),
+                    urlencode(code)
+                )),
                 _ => back_to_settings(&format!("slack_error={}", failure.code())),
             }
         }
@@ -108,11 +121,15 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Byt
     )
     .await;
     match reply {
-        EventReply::Challenge(challenge) => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], challenge).into_response()
-        }
+        EventReply::Challenge(challenge) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge,
+        )
+            .into_response(),
         EventReply::Ack => StatusCode::OK.into_response(),
-        EventReply::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "invalid signature").into_response(),
+        EventReply::Unauthorized(_) => {
+            (StatusCode::UNAUTHORIZED, "invalid signature").into_response()
+        }
         EventReply::BadRequest => (StatusCode::BAD_REQUEST, "bad request").into_response(),
         EventReply::Failed => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }

@@ -667,16 +667,36 @@ async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_au
     let (status, _) = call(&app, &l.alice, "catalog/set_grant_cap", &[("days", "30")]).await;
     assert_eq!(status, 403);
     ok(&app, &l.admin, "catalog/set_grant_cap", &[("days", "30")]).await;
-    let app_id: String = sqlx::query("SELECT id FROM apps").fetch_one(&app.db.pool).await.unwrap().try_get("id").unwrap();
-    let (status, body) = call(&app, &l.admin, "catalog/save_entitlement", &[
-        ("app_id", &app_id),
-        ("display_name", "Forever"),
-        ("max_duration", "60d"),
-    ])
+    let app_id: String = sqlx::query("SELECT id FROM apps")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap();
+    let (status, body) = call(
+        &app,
+        &l.admin,
+        "catalog/save_entitlement",
+        &[
+            ("app_id", &app_id),
+            ("display_name", "Forever"),
+            ("max_duration", "60d"),
+        ],
+    )
     .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body.to_string().contains("organisation-wide maximum"), "{body}");
-    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.grant_cap_changed'").await, 1);
+    assert!(
+        body.to_string().contains("organisation-wide maximum"),
+        "{body}"
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.grant_cap_changed'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -694,7 +714,12 @@ async fn a_refused_action_says_which_rule_refused_it() {
     .await;
     assert_eq!(status, 403);
     assert!(!text(&body).contains("You don't have permission"), "{body}");
-    assert!(text(&body).to_lowercase().contains("approve your own request"), "{body}");
+    assert!(
+        text(&body)
+            .to_lowercase()
+            .contains("approve your own request"),
+        "{body}"
+    );
     let (status, body) = call(&app, &l.bob, "requests/cancel", &[("id", &id)]).await;
     assert_eq!(status, 403);
     assert!(text(&body).to_lowercase().contains("requester"), "{body}");

@@ -37,7 +37,11 @@ pub(crate) async fn receiver(status: u16) -> (String, Calls) {
 
 /// Saves an auto-approved entitlement "reader" of the loop's app, provisioned by webhook to
 /// `url`: the answer's status and body.
-pub(crate) async fn save_webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> (u16, serde_json::Value) {
+pub(crate) async fn save_webhook_entitlement(
+    app: &TestApp,
+    l: &Loop,
+    url: &str,
+) -> (u16, serde_json::Value) {
     let app_id: String = sqlx::query("SELECT id FROM apps")
         .fetch_one(&app.db.pool)
         .await

@@ -15,11 +15,22 @@ fn latch(data_dir: &std::path::Path, database_url: &str) -> Command {
     command
 }
 
-fn create_admin(data_dir: &std::path::Path, url: &str, email: &str, password: &str) -> std::process::Output {
+fn create_admin(
+    data_dir: &std::path::Path,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> std::process::Output {
     create_account("create-admin", data_dir, url, email, password)
 }
 
-fn create_account(command: &str, data_dir: &std::path::Path, url: &str, email: &str, password: &str) -> std::process::Output {
+fn create_account(
+    command: &str,
+    data_dir: &std::path::Path,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> std::process::Output {
     let mut child = latch(data_dir, url)
         .args([command, "--email", email, "--name", "Root Admin"])
         .stdin(Stdio::piped())
@@ -27,7 +38,12 @@ fn create_account(command: &str, data_dir: &std::path::Path, url: &str, email: &
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -37,8 +53,15 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
     let url = fresh_database_url(dir.path()).await;
 
     let output = create_admin(dir.path(), &url, "Root@Example.com", "a very long password");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Created Super Admin Root Admin <root@example.com>"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Created Super Admin Root Admin <root@example.com>")
+    );
 
     let again = create_admin(dir.path(), &url, "root@example.com", "a very long password");
     assert_eq!(again.status.code(), Some(2));
@@ -53,9 +76,22 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_duplicates() {
 async fn create_user_makes_an_account_without_admin_rights() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
-    let output = create_account("create-user", dir.path(), &url, "pat@example.com", "a very long password");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Created User Root Admin <pat@example.com>"));
+    let output = create_account(
+        "create-user",
+        dir.path(),
+        &url,
+        "pat@example.com",
+        "a very long password",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Created User Root Admin <pat@example.com>")
+    );
     let db = app::ssr::Db::connect(&url).await.unwrap();
     let role: (String,) = sqlx::query_as("SELECT role FROM users WHERE email = 'pat@example.com'")
         .fetch_one(&db.pool)
@@ -67,7 +103,10 @@ async fn create_user_makes_an_account_without_admin_rights() {
 #[test]
 fn a_bad_setting_stops_latch_with_a_message_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let output = latch(dir.path(), "mysql://nope").arg("migrate").output().unwrap();
+    let output = latch(dir.path(), "mysql://nope")
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("LATCH_DATABASE_URL"), "{stderr}");
@@ -85,57 +124,103 @@ fn a_bad_setting_stops_latch_with_a_message_naming_it() {
 fn a_config_file_is_read_and_the_environment_wins() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("latch.toml");
-    std::fs::write(&file, "public_url = \"ftp://bad.example\"\nlisten_addr = \"127.0.0.1:0\"\n").unwrap();
-    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
-        .args(["--config", file.to_str().unwrap(), "migrate"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "the file's bad public_url is reported");
+    std::fs::write(
+        &file,
+        "public_url = \"ftp://bad.example\"\nlisten_addr = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let output = latch(
+        dir.path(),
+        &format!("sqlite://{}/l.db", dir.path().display()),
+    )
+    .args(["--config", file.to_str().unwrap(), "migrate"])
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the file's bad public_url is reported"
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("LATCH_PUBLIC_URL"));
 
-    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
-        .env("LATCH_PUBLIC_URL", "https://latch.example.com")
+    let output = latch(
+        dir.path(),
+        &format!("sqlite://{}/l.db", dir.path().display()),
+    )
+    .env("LATCH_PUBLIC_URL", "https://latch.example.com")
+    .args(["--config", file.to_str().unwrap(), "migrate"])
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    std::fs::write(&file, "publik_url = \"https://x\"\n").unwrap();
+    let output = latch(dir.path(), "sqlite://x.db")
         .args(["--config", file.to_str().unwrap(), "migrate"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-
-    std::fs::write(&file, "publik_url = \"https://x\"\n").unwrap();
-    let output = latch(dir.path(), "sqlite://x.db").args(["--config", file.to_str().unwrap(), "migrate"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("publik_url"));
 }
 
 #[test]
 fn help_documents_every_command_and_setting() {
-    let output = Command::new(env!("CARGO_BIN_EXE_latch")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for word in [
-        "serve", "migrate", "create-admin", "create-user", "LATCH_DATA_DIR", "LATCH_DATABASE_URL", "LATCH_PUBLIC_URL",
-        "LATCH_SECRET_KEY", "LATCH_LISTEN_ADDR", "LATCH_SITE_ROOT", "LATCH_LOG", "LATCH_TRUSTED_PROXIES",
+        "serve",
+        "migrate",
+        "create-admin",
+        "create-user",
+        "LATCH_DATA_DIR",
+        "LATCH_DATABASE_URL",
+        "LATCH_PUBLIC_URL",
+        "LATCH_SECRET_KEY",
+        "LATCH_LISTEN_ADDR",
+        "LATCH_SITE_ROOT",
+        "LATCH_LOG",
+        "LATCH_TRUSTED_PROXIES",
     ] {
         assert!(help.contains(word), "--help lacks {word}");
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_latch")).args(["audit", "--help"]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(["audit", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for word in ["verify", "checkpoint"] {
         assert!(help.contains(word), "audit --help lacks {word}");
     }
-    let output = Command::new(env!("CARGO_BIN_EXE_latch")).args(["audit", "verify", "--help"]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(["audit", "verify", "--help"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).contains("--against"));
 }
 
 #[test]
 fn a_bad_trusted_proxy_stops_latch_with_a_message_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let output = latch(dir.path(), &format!("sqlite://{}/l.db", dir.path().display()))
-        .env("LATCH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let output = latch(
+        dir.path(),
+        &format!("sqlite://{}/l.db", dir.path().display()),
+    )
+    .env("LATCH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+    .arg("migrate")
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("LATCH_TRUSTED_PROXIES") && stderr.contains("proxy.internal"), "{stderr}");
+    assert!(
+        stderr.contains("LATCH_TRUSTED_PROXIES") && stderr.contains("proxy.internal"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -143,11 +228,22 @@ fn the_secret_key_is_generated_once_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/l.db", dir.path().display());
     let output = latch(dir.path(), &url).arg("migrate").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let key = std::fs::read_to_string(dir.path().join("secret.key")).unwrap();
     assert!(key.len() >= 32);
-    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!printed.contains(key.trim()));
     let _ = latch(dir.path(), &url).arg("migrate").output().unwrap();
-    assert_eq!(std::fs::read_to_string(dir.path().join("secret.key")).unwrap(), key);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secret.key")).unwrap(),
+        key
+    );
 }

@@ -10,9 +10,15 @@ async fn the_shell_shows_who_is_signed_in_with_sign_out_and_navigation() {
     assert!(html.contains("Test Person"), "{html}");
     assert!(html.contains(r#"action="/auth/logout""#));
     for link in ["/requests", "/access-reviews", "/apps"] {
-        assert!(html.contains(&format!(r#"href="{link}""#)), "missing {link}");
+        assert!(
+            html.contains(&format!(r#"href="{link}""#)),
+            "missing {link}"
+        );
     }
-    assert!(!html.contains(r#"href="/admin/settings""#), "non-admins don't see the Admin section");
+    assert!(
+        !html.contains(r#"href="/admin/settings""#),
+        "non-admins don't see the Admin section"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,8 +42,15 @@ async fn users_without_the_role_get_a_403_page_inside_the_layout() {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 403, "{path}");
         let html = response.text().await.unwrap();
-        assert!(html.contains("You don&#x27;t have access to this page") || html.contains("You don't have access to this page"), "{html}");
-        assert!(html.contains(r#"action="/auth/logout""#), "the layout is kept");
+        assert!(
+            html.contains("You don&#x27;t have access to this page")
+                || html.contains("You don't have access to this page"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"action="/auth/logout""#),
+            "the layout is kept"
+        );
     }
 }
 
@@ -56,9 +69,7 @@ async fn unknown_pages_get_a_404_inside_the_layout() {
 async fn pages_without_a_feature_say_what_will_live_there() {
     let app = spawn_app().await;
     app.sign_in_as("ada@example.com", Role::User).await;
-    for (path, words) in [
-        ("/access-reviews", "access review campaigns"),
-    ] {
+    for (path, words) in [("/access-reviews", "access review campaigns")] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 200, "{path}");
         assert!(response.text().await.unwrap().contains(words), "{path}");

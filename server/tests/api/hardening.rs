@@ -192,7 +192,10 @@ async fn an_oversized_server_function_body_is_refused_with_413() {
     // Over raw TCP, so the answer is read whatever happens to the rest of the upload: a client
     // that keeps writing after the server has answered 413 and closed gets a broken pipe instead.
     for (path, content_type) in [
-        ("/api/settings/set_pending_expiry", "application/x-www-form-urlencoded"),
+        (
+            "/api/settings/set_pending_expiry",
+            "application/x-www-form-urlencoded",
+        ),
         ("/api/settings/set_pending_expiry", "application/json"),
         ("/api/no_such_function", "application/x-www-form-urlencoded"),
         ("/auth/login", "application/x-www-form-urlencoded"),
@@ -200,7 +203,11 @@ async fn an_oversized_server_function_body_is_refused_with_413() {
         // A declared length over the limit is refused before any of the body is read. (A
         // chunked body is cut at the limit by the same layer; its test would race the server's
         // close against the client's upload, so the rule is shown with the declared length.)
-        assert_eq!(raw_post_status(&app, path, content_type, over).await, 413, "{path} ({content_type})");
+        assert_eq!(
+            raw_post_status(&app, path, content_type, over).await,
+            413,
+            "{path} ({content_type})"
+        );
     }
     // A normal-sized call still works.
     let response = app
@@ -232,7 +239,10 @@ async fn console_pages_render_no_inline_event_handlers_the_policy_would_block() 
     ] {
         let html = app.get(path).await.text().await.unwrap();
         if path == "/admin/settings/notifications" {
-            assert!(html.contains("Copy manifest"), "the manifest's copy button is rendered: {html}");
+            assert!(
+                html.contains("Copy manifest"),
+                "the manifest's copy button is rendered: {html}"
+            );
         }
         let lower = html.to_ascii_lowercase();
         for handler in [
@@ -251,15 +261,25 @@ async fn console_pages_render_no_inline_event_handlers_the_policy_would_block() 
 
 /// POSTs headers declaring a `declared`-byte body to `path` on a fresh connection, sends none of
 /// it, and returns the status the server answers.
-async fn raw_post_status(app: &crate::helpers::TestApp, path: &str, content_type: &str, declared: usize) -> u16 {
+async fn raw_post_status(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    content_type: &str,
+    declared: usize,
+) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = app.address.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
     let head = |framing: String| {
-        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nAccept: application/json\r\n{framing}\r\n")
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nAccept: application/json\r\n{framing}\r\n"
+        )
     };
     // Headers only: the server must answer from the declared length alone.
-    stream.write_all(head(format!("Content-Length: {declared}\r\n")).as_bytes()).await.unwrap();
+    stream
+        .write_all(head(format!("Content-Length: {declared}\r\n")).as_bytes())
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     let mut buf = [0u8; 4096];
     while !answer.windows(2).any(|w| w == b"\r\n") {
@@ -268,5 +288,9 @@ async fn raw_post_status(app: &crate::helpers::TestApp, path: &str, content_type
         answer.extend_from_slice(&buf[..n]);
     }
     let status_line = String::from_utf8_lossy(&answer);
-    status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+    status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }

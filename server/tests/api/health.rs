@@ -30,13 +30,17 @@ async fn health_check_needs_no_sign_in_and_sets_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_failure_shows_a_generic_500_page_without_internals() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", app::session::Role::User).await;
+    app.sign_in_as("ada@example.com", app::session::Role::User)
+        .await;
     app.db.pool.close().await;
     let response = app.get("/").await;
     assert_eq!(response.status().as_u16(), 500);
     let html = response.text().await.unwrap();
     assert!(html.contains("Something went wrong"), "{html}");
     for internal in ["sqlx", "pool", "PoolClosed", "closed", "panicked"] {
-        assert!(!html.contains(internal), "the page leaks {internal:?}: {html}");
+        assert!(
+            !html.contains(internal),
+            "the page leaks {internal:?}: {html}"
+        );
     }
 }

@@ -5,11 +5,11 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use app::session::{CurrentUser, Role};
-use app::ssr::users::{create_account, NewAccount};
 use app::ssr::slack::SlackConfig;
+use app::ssr::users::{NewAccount, create_account};
 use app::ssr::{Db, Engine, PublicUrl};
-use latch_server::config::{LogFormat, Settings};
 use latch_server::Application;
+use latch_server::config::{LogFormat, Settings};
 
 static TRACING: Once = Once::new();
 
@@ -32,7 +32,9 @@ pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
     match std::env::var("LATCH_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("latch_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&admin_url).await.expect("connect to LATCH_TEST_POSTGRES_URL");
+            let admin = Db::connect(&admin_url)
+                .await
+                .expect("connect to LATCH_TEST_POSTGRES_URL");
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&admin.pool)
                 .await
@@ -53,7 +55,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Another server process on an existing database (a restart, or a second replica).
 pub async fn spawn_on_database(database_url: &str) -> TestApp {
-    spawn_with(database_url.to_string(), tempfile::tempdir().expect("temp dir")).await
+    spawn_with(
+        database_url.to_string(),
+        tempfile::tempdir().expect("temp dir"),
+    )
+    .await
 }
 
 async fn spawn_with(database_url: String, data_dir: tempfile::TempDir) -> TestApp {
@@ -77,14 +83,26 @@ pub async fn spawn_app_with_settings(adjust: impl FnOnce(&mut Settings)) -> Test
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database_url(data_dir.path()).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    spawn_adjusted(database_url, data_dir, listener, SlackConfig::default(), adjust).await
+    spawn_adjusted(
+        database_url,
+        data_dir,
+        listener,
+        SlackConfig::default(),
+        adjust,
+    )
+    .await
 }
 
 /// The secret key every test app uses unless a test changes it.
 pub const TEST_SECRET_KEY: &str = "test-secret-key-test-secret-key-0123456789";
 
 /// The settings a test app starts with: its listener's address as the public URL, the test key.
-pub fn test_settings(database_url: &str, data_dir: &std::path::Path, listener: &TcpListener, slack: SlackConfig) -> Settings {
+pub fn test_settings(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    listener: &TcpListener,
+    slack: SlackConfig,
+) -> Settings {
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     Settings {
         data_dir: data_dir.to_path_buf(),
@@ -116,7 +134,9 @@ async fn spawn_adjusted(
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let mut settings = test_settings(&database_url, data_dir.path(), &listener, slack);
     adjust(&mut settings);
-    let app = Application::build_with_listener(settings, listener).await.expect("build app");
+    let app = Application::build_with_listener(settings, listener)
+        .await
+        .expect("build app");
     let db = app.state().db.clone();
     let setup_link = app.setup_link().map(str::to_string);
     tokio::spawn(app.run_until(std::future::pending()));
@@ -148,12 +168,26 @@ impl TestApp {
     /// Creates an account directly in the database.
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> CurrentUser {
         let hash = app::ssr::passwords::hash_password(PASSWORD).expect("hash");
-        create_account(&self.db, NewAccount { email, name, password_hash: &hash, role })
-            .await
-            .expect("create account")
+        create_account(
+            &self.db,
+            NewAccount {
+                email,
+                name,
+                password_hash: &hash,
+                role,
+            },
+        )
+        .await
+        .expect("create account")
     }
 
-    pub async fn post_login(&self, client: &reqwest::Client, email: &str, password: &str, next: &str) -> reqwest::Response {
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        next: &str,
+    ) -> reqwest::Response {
         client
             .post(self.url("/auth/login"))
             .form(&[("email", email), ("password", password), ("next", next)])
@@ -207,7 +241,11 @@ pub async fn spawn_app_with_slack_config(
     let slack = slack_standin::SlackStandin::start(slack_standin::StandinConfig {
         redirect_urls: vec![format!("{address}/slack/oauth/callback")],
         events_url: Some(format!("{address}/slack/events")),
-        ..slack_standin::StandinConfig::new(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET)
+        ..slack_standin::StandinConfig::new(
+            SLACK_CLIENT_ID,
+            SLACK_CLIENT_SECRET,
+            SLACK_SIGNING_SECRET,
+        )
     })
     .await
     .expect("start the Slack stand-in");

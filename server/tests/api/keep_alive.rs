@@ -28,7 +28,9 @@ async fn timed_request(stream: &mut TcpStream, request: &str) -> Duration {
 }
 
 fn response_complete(response: &[u8]) -> bool {
-    let Some(head_end) = response.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let Some(head_end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&response[..head_end]).to_ascii_lowercase();
     let body = &response[head_end + 4..];
     if head.contains("transfer-encoding: chunked") {
@@ -47,7 +49,8 @@ fn response_complete(response: &[u8]) -> bool {
 async fn pages_and_server_functions_do_not_stall_on_a_reused_connection() {
     let app = spawn_app().await;
     let host = app.address.trim_start_matches("http://").to_string();
-    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\n\r\n");
+    let get =
+        |path: &str| format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/html\r\n\r\n");
     let server_fn = format!(
         "POST /api/session/current_user HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n"
     );
@@ -70,6 +73,12 @@ async fn pages_and_server_functions_do_not_stall_on_a_reused_connection() {
     // pattern of them is the stall.
     let budget = health * 20 + Duration::from_millis(25);
     let stalled = |times: &[Duration]| times.iter().filter(|t| **t > budget).count();
-    assert!(stalled(&pages) <= 2, "/login on a reused connection: {pages:?}; /healthz {health:?}");
-    assert!(stalled(&calls) <= 2, "a server function on a reused connection: {calls:?}; /healthz {health:?}");
+    assert!(
+        stalled(&pages) <= 2,
+        "/login on a reused connection: {pages:?}; /healthz {health:?}"
+    );
+    assert!(
+        stalled(&calls) <= 2,
+        "a server function on a reused connection: {calls:?}; /healthz {health:?}"
+    );
 }

@@ -6,14 +6,36 @@ use crate::helpers::spawn_app;
 async fn only_one_process_holds_a_lease_until_it_lapses_or_is_released() {
     let app = spawn_app().await;
     let db = &app.db;
-    assert!(lease::try_acquire(db, "expiry", "process-a", 60_000).await.unwrap());
-    assert!(!lease::try_acquire(db, "expiry", "process-b", 60_000).await.unwrap());
-    assert!(lease::try_acquire(db, "expiry", "process-a", 60_000).await.unwrap(), "the holder renews");
+    assert!(
+        lease::try_acquire(db, "expiry", "process-a", 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !lease::try_acquire(db, "expiry", "process-b", 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        lease::try_acquire(db, "expiry", "process-a", 60_000)
+            .await
+            .unwrap(),
+        "the holder renews"
+    );
 
     lease::release(db, "expiry", "process-a").await.unwrap();
-    assert!(lease::try_acquire(db, "expiry", "process-b", 1).await.unwrap());
+    assert!(
+        lease::try_acquire(db, "expiry", "process-b", 1)
+            .await
+            .unwrap()
+    );
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    assert!(lease::try_acquire(db, "expiry", "process-a", 60_000).await.unwrap(), "a lapsed lease is taken over");
+    assert!(
+        lease::try_acquire(db, "expiry", "process-a", 60_000)
+            .await
+            .unwrap(),
+        "a lapsed lease is taken over"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,7 +45,9 @@ async fn concurrent_claims_on_a_free_lease_have_one_winner() {
     for n in 0..8 {
         let db = app.db.clone();
         handles.push(tokio::spawn(async move {
-            lease::try_acquire(&db, "outbox", &format!("process-{n}"), 60_000).await.unwrap()
+            lease::try_acquire(&db, "outbox", &format!("process-{n}"), 60_000)
+                .await
+                .unwrap()
         }));
     }
     let mut winners = 0;
@@ -59,19 +83,28 @@ async fn servers_starting_together_on_one_database_migrate_it_once() {
         .fetch_one(&first.db.pool)
         .await
         .unwrap();
-    assert_eq!(applied.0, expected.0, "every migration applied exactly once");
+    assert_eq!(
+        applied.0, expected.0,
+        "every migration applied exactly once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_expires_by_the_databases_clock() {
     let app = spawn_app().await;
-    let held = lease::acquire(&app.db, "expiry", "process-a", 60_000).await.unwrap().unwrap();
+    let held = lease::acquire(&app.db, "expiry", "process-a", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
     let expires_at: i64 = sqlx::query_scalar("SELECT expires_at FROM leases WHERE name = 'expiry'")
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
     let db_now = lease::db_now_ms(&app.db).await.unwrap();
-    assert!((59_000..=60_500).contains(&(expires_at - db_now)), "{expires_at} vs the database's {db_now}");
+    assert!(
+        (59_000..=60_500).contains(&(expires_at - db_now)),
+        "{expires_at} vs the database's {db_now}"
+    );
     assert_eq!(held.token, 1);
 }
 
@@ -79,14 +112,29 @@ async fn a_lease_expires_by_the_databases_clock() {
 async fn renewing_keeps_the_fencing_token_and_taking_a_lapsed_lease_moves_it_on() {
     let app = spawn_app().await;
     let db = &app.db;
-    let first = lease::acquire(db, "expiry", "process-a", 60_000).await.unwrap().unwrap();
-    let renewed = lease::acquire(db, "expiry", "process-a", 60_000).await.unwrap().unwrap();
+    let first = lease::acquire(db, "expiry", "process-a", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let renewed = lease::acquire(db, "expiry", "process-a", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(renewed.token, first.token, "a renewal is the same holding");
 
-    sqlx::query("UPDATE leases SET expires_at = 0").execute(&db.pool).await.unwrap();
-    let taken = lease::acquire(db, "expiry", "process-b", 60_000).await.unwrap().unwrap();
+    sqlx::query("UPDATE leases SET expires_at = 0")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let taken = lease::acquire(db, "expiry", "process-b", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(taken.token > first.token);
-    assert!(!lease::renew(db, &first).await.unwrap(), "the old holding cannot renew");
+    assert!(
+        !lease::renew(db, &first).await.unwrap(),
+        "the old holding cannot renew"
+    );
     assert!(lease::renew(db, &taken).await.unwrap());
 }
 
@@ -94,14 +142,25 @@ async fn renewing_keeps_the_fencing_token_and_taking_a_lapsed_lease_moves_it_on(
 async fn a_holder_that_lost_its_lease_commits_nothing() {
     let app = spawn_app().await;
     let db = app.db.clone();
-    let stalled = lease::acquire(&db, "test-job", "process-a", 60_000).await.unwrap().unwrap();
+    let stalled = lease::acquire(&db, "test-job", "process-a", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
     // Process A stalls past its lease; process B takes over.
-    sqlx::query("UPDATE leases SET expires_at = 0").execute(&db.pool).await.unwrap();
-    let current = lease::acquire(&db, "test-job", "process-b", 60_000).await.unwrap().unwrap();
+    sqlx::query("UPDATE leases SET expires_at = 0")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let current = lease::acquire(&db, "test-job", "process-b", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
 
     let late_write = lease::fenced(stalled, async {
         let mut tx = db.begin().await?;
-        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('fenced', 'a', 0)").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('fenced', 'a', 0)")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     })
     .await;
@@ -110,11 +169,17 @@ async fn a_holder_that_lost_its_lease_commits_nothing() {
 
     lease::fenced(current, async {
         let mut tx = db.begin().await.unwrap();
-        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('fenced', 'b', 0)").execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('fenced', 'b', 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     })
     .await;
-    let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'fenced'").fetch_one(&db.pool).await.unwrap();
+    let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'fenced'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(value, "b");
 }
 
@@ -125,13 +190,18 @@ async fn a_round_longer_than_its_lease_renews_it_so_no_other_process_takes_over(
     // Generous times, so a busy machine's slow renewal is not mistaken for a lost lease: the
     // round (3 s) outlives its lease (1.2 s, three rounds' worth as `spawn_leased` takes it) by far.
     let every = std::time::Duration::from_millis(400);
-    let held = lease::acquire(&db, "test-job", "process-a", 1_200).await.unwrap().unwrap();
+    let held = lease::acquire(&db, "test-job", "process-a", 1_200)
+        .await
+        .unwrap()
+        .unwrap();
     let rival_db = db.clone();
     let rival = tokio::spawn(async move {
         let mut stolen = false;
         for _ in 0..9 {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            stolen |= lease::try_acquire(&rival_db, "test-job", "process-b", 1_200).await.unwrap();
+            stolen |= lease::try_acquire(&rival_db, "test-job", "process-b", 1_200)
+                .await
+                .unwrap();
         }
         stolen
     });
@@ -139,6 +209,11 @@ async fn a_round_longer_than_its_lease_renews_it_so_no_other_process_takes_over(
         tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
         Ok(())
     };
-    latch_server::background::run_round(&db, held, every, long_round).await.unwrap();
-    assert!(!rival.await.unwrap(), "the lease was taken while its holder was still working");
+    latch_server::background::run_round(&db, held, every, long_round)
+        .await
+        .unwrap();
+    assert!(
+        !rival.await.unwrap(),
+        "the lease was taken while its holder was still working"
+    );
 }

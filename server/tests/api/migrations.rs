@@ -15,7 +15,11 @@ fn migrator_up_to(engine: Engine, version: i64) -> Migrator {
         Engine::Sqlite => sqlx::migrate!("../migrations/sqlite"),
         Engine::Postgres => sqlx::migrate!("../migrations/postgres"),
     };
-    let migrations: Vec<_> = all.iter().filter(|m| m.version <= version).cloned().collect();
+    let migrations: Vec<_> = all
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect();
     let mut older = all;
     older.migrations = Cow::Owned(migrations);
     older

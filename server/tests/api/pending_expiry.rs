@@ -22,7 +22,13 @@ async fn created_days_ago(app: &TestApp, id: &str, days: i64) {
 async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_is_told() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(&app, &l.admin, "settings/set_pending_expiry", &[("days", "3")]).await;
+    ok(
+        &app,
+        &l.admin,
+        "settings/set_pending_expiry",
+        &[("days", "3")],
+    )
+    .await;
     let (id, number) = request_admin(&app, &l).await;
     created_days_ago(&app, &id, 4).await;
 
@@ -69,7 +75,13 @@ async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_
 async fn a_request_within_the_limit_stays_open() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(&app, &l.admin, "settings/set_pending_expiry", &[("days", "3")]).await;
+    ok(
+        &app,
+        &l.admin,
+        "settings/set_pending_expiry",
+        &[("days", "3")],
+    )
+    .await;
     let (id, number) = request_admin(&app, &l).await;
     created_days_ago(&app, &id, 2).await;
 
@@ -95,7 +107,13 @@ async fn the_default_limit_is_two_weeks() {
 async fn with_no_limit_requests_wait_until_decided() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let rule = ok(&app, &l.admin, "settings/set_pending_expiry", &[("days", "")]).await;
+    let rule = ok(
+        &app,
+        &l.admin,
+        "settings/set_pending_expiry",
+        &[("days", "")],
+    )
+    .await;
     assert_eq!(rule["kind"], "never");
     let (id, number) = request_admin(&app, &l).await;
     created_days_ago(&app, &id, 400).await;
@@ -108,7 +126,13 @@ async fn with_no_limit_requests_wait_until_decided() {
 async fn a_bad_limit_is_refused_with_a_reason_and_changes_nothing() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(&app, &l.admin, "settings/set_pending_expiry", &[("days", "5")]).await;
+    ok(
+        &app,
+        &l.admin,
+        "settings/set_pending_expiry",
+        &[("days", "5")],
+    )
+    .await;
     for bad in ["0", "366", "two weeks", "1.5"] {
         let (status, body) = call(
             &app,
@@ -146,7 +170,13 @@ async fn only_super_admins_see_or_change_the_limit() {
 async fn a_decision_made_before_the_sweep_stands() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(&app, &l.admin, "settings/set_pending_expiry", &[("days", "1")]).await;
+    ok(
+        &app,
+        &l.admin,
+        "settings/set_pending_expiry",
+        &[("days", "1")],
+    )
+    .await;
     let (id, number) = request_admin(&app, &l).await;
     created_days_ago(&app, &id, 2).await;
     // Bob denies just before the sweep runs: the request is closed as denied, not expired.
@@ -154,7 +184,12 @@ async fn a_decision_made_before_the_sweep_stands() {
         &app,
         &l.bob,
         "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "denied"), ("reason", "not needed")],
+        &[
+            ("id", &id),
+            ("step", "1"),
+            ("verdict", "denied"),
+            ("reason", "not needed"),
+        ],
     )
     .await;
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);

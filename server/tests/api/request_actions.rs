@@ -150,7 +150,10 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
     assert!(!html.contains("Escalate to emergency access"));
     let (status, body) = call(&app, &l.admin, "requests/escalate", &[("id", &id)]).await;
     assert_eq!(status, 403, "{body}");
-    assert!(text(&body).contains("subject of the request or their manager"), "{body}");
+    assert!(
+        text(&body).contains("subject of the request or their manager"),
+        "{body}"
+    );
     // Carol is not involved yet (her step is not reached): the request does not exist for her.
     let (status, body) = call(&app, &l.carol, "requests/escalate", &[("id", &id)]).await;
     assert_eq!(status, 404, "{body}");

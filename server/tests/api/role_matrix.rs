@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 
-
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, client, spawn_app};
 use app::session::Role;
@@ -274,7 +273,11 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             [401, 404, 200, 200, 200, 200],
         ),
         // To those involved: the entitlement has no emergency policy, which is said first.
-        ("requests/escalate", pending(), [401, 404, 422, 404, 422, 422]),
+        (
+            "requests/escalate",
+            pending(),
+            [401, 404, 422, 404, 422, 422],
+        ),
         ("requests/mine", vec![], signed_in(200)),
         ("requests/requestable", vec![], signed_in(200)),
         // Provisioners, app owners and Super Admins, and only after a failure.

@@ -23,7 +23,11 @@ fn type_class(declared: &str) -> String {
         "text"
     } else if t.contains("blob") || t.contains("bytea") {
         "bytes"
-    } else if t.contains("real") || t.contains("double") || t.contains("float") || t.contains("numeric") {
+    } else if t.contains("real")
+        || t.contains("double")
+        || t.contains("float")
+        || t.contains("numeric")
+    {
         "real"
     } else {
         return t;
@@ -38,31 +42,39 @@ fn ours(table: &str) -> bool {
 }
 
 async fn sqlite_schema(db: &Db) -> (Columns, Indexes) {
-    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("name"))
-        .filter(|t| ours(t))
-        .collect();
+    let tables: Vec<String> =
+        sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("name"))
+            .filter(|t| ours(t))
+            .collect();
     let mut columns = Columns::new();
     let mut indexes = Indexes::new();
     for table in tables {
-        let rows = sqlx::query(&format!("SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info('{table}')"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let rows = sqlx::query(&format!(
+            "SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info('{table}')"
+        ))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
         let cols = columns.entry(table.clone()).or_default();
         for r in rows {
             // A primary key column is NOT NULL in PostgreSQL whether or not SQLite says so.
             let not_null = r.get::<i64, _>("nn") != 0 || r.get::<i64, _>("pk") != 0;
-            cols.insert(r.get("name"), (type_class(&r.get::<String, _>("type")), not_null));
+            cols.insert(
+                r.get("name"),
+                (type_class(&r.get::<String, _>("type")), not_null),
+            );
         }
-        let rows = sqlx::query(&format!("SELECT name, \"unique\" AS uq, origin FROM pragma_index_list('{table}')"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let rows = sqlx::query(&format!(
+            "SELECT name, \"unique\" AS uq, origin FROM pragma_index_list('{table}')"
+        ))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
         for r in rows {
             // 'c': made by CREATE INDEX; 'u'/'pk' come from column constraints, named by the engine.
             if r.get::<String, _>("origin") == "c" {
@@ -85,10 +97,13 @@ async fn postgres_schema(db: &Db) -> (Columns, Indexes) {
     for r in rows {
         let table: String = r.get("t");
         if ours(&table) {
-            columns
-                .entry(table)
-                .or_default()
-                .insert(r.get("c"), (type_class(&r.get::<String, _>("ty")), r.get::<String, _>("nullable") == "NO"));
+            columns.entry(table).or_default().insert(
+                r.get("c"),
+                (
+                    type_class(&r.get::<String, _>("ty")),
+                    r.get::<String, _>("nullable") == "NO",
+                ),
+            );
         }
     }
     let mut indexes = Indexes::new();
@@ -110,12 +125,18 @@ async fn postgres_schema(db: &Db) -> (Columns, Indexes) {
     (columns, indexes)
 }
 
-fn differences<V: PartialEq + std::fmt::Debug>(what: &str, sqlite: &BTreeMap<String, V>, postgres: &BTreeMap<String, V>) -> Vec<String> {
+fn differences<V: PartialEq + std::fmt::Debug>(
+    what: &str,
+    sqlite: &BTreeMap<String, V>,
+    postgres: &BTreeMap<String, V>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (key, value) in sqlite {
         match postgres.get(key) {
             None => out.push(format!("{what} {key}: only in SQLite")),
-            Some(other) if other != value => out.push(format!("{what} {key}: SQLite {value:?}, PostgreSQL {other:?}")),
+            Some(other) if other != value => out.push(format!(
+                "{what} {key}: SQLite {value:?}, PostgreSQL {other:?}"
+            )),
             Some(_) => {}
         }
     }
@@ -132,21 +153,36 @@ async fn the_sqlite_and_postgresql_migrations_describe_the_same_schema() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Db::connect(&format!("sqlite://{}", dir.path().join("parity.db").display())).await.unwrap();
+    let sqlite = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("parity.db").display()
+    ))
+    .await
+    .unwrap();
     sqlite.migrate().await.unwrap();
-    let postgres = Db::connect(&crate::helpers::fresh_database_url(dir.path()).await).await.unwrap();
+    let postgres = Db::connect(&crate::helpers::fresh_database_url(dir.path()).await)
+        .await
+        .unwrap();
     postgres.migrate().await.unwrap();
 
     let (sqlite_columns, sqlite_indexes) = sqlite_schema(&sqlite).await;
     let (pg_columns, pg_indexes) = postgres_schema(&postgres).await;
     assert!(sqlite_columns.len() > 10, "{sqlite_columns:?}");
 
-    let mut problems = differences("table", &sqlite_columns.keys().map(|k| (k.clone(), ())).collect(), &pg_columns.keys().map(|k| (k.clone(), ())).collect());
+    let mut problems = differences(
+        "table",
+        &sqlite_columns.keys().map(|k| (k.clone(), ())).collect(),
+        &pg_columns.keys().map(|k| (k.clone(), ())).collect(),
+    );
     for (table, columns) in &sqlite_columns {
         if let Some(other) = pg_columns.get(table) {
             problems.extend(differences(&format!("column of {table}:"), columns, other));
         }
     }
     problems.extend(differences("index", &sqlite_indexes, &pg_indexes));
-    assert!(problems.is_empty(), "the migration trees disagree:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the migration trees disagree:\n{}",
+        problems.join("\n")
+    );
 }

@@ -1,6 +1,6 @@
 use app::session::Role;
 
-use crate::helpers::{client, location, spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, client, location, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
@@ -9,9 +9,19 @@ async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
 
     let response = app.get("/requests?filter=open").await;
     assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(location(&response), "/login?next=%2Frequests%3Ffilter%3Dopen");
+    assert_eq!(
+        location(&response),
+        "/login?next=%2Frequests%3Ffilter%3Dopen"
+    );
 
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/requests?filter=open").await;
+    let response = app
+        .post_login(
+            &app.client,
+            "ada@example.com",
+            PASSWORD,
+            "/requests?filter=open",
+        )
+        .await;
     assert_eq!(location(&response), "/requests?filter=open");
     let page = app.get("/requests?filter=open").await;
     assert_eq!(page.status().as_u16(), 200);
@@ -23,7 +33,10 @@ async fn the_login_page_renders_a_form_that_works_without_javascript() {
     let response = app.get("/login?next=%2Fapps").await;
     assert_eq!(response.status().as_u16(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains(r#"<form method="post" action="/auth/login""#), "{html}");
+    assert!(
+        html.contains(r#"<form method="post" action="/auth/login""#),
+        "{html}"
+    );
     assert!(html.contains(r#"name="next" value="/apps""#), "{html}");
 }
 
@@ -32,8 +45,12 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
 
-    let wrong = app.post_login(&app.client, "ada@example.com", "not the password", "/").await;
-    let unknown = app.post_login(&app.client, "nobody@example.com", "not the password", "/").await;
+    let wrong = app
+        .post_login(&app.client, "ada@example.com", "not the password", "/")
+        .await;
+    let unknown = app
+        .post_login(&app.client, "nobody@example.com", "not the password", "/")
+        .await;
     assert_eq!(location(&wrong), "/login?error=invalid");
     assert_eq!(location(&unknown), "/login?error=invalid");
 
@@ -45,7 +62,9 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
 async fn emails_are_matched_without_regard_to_case() {
     let app = spawn_app().await;
     app.create_user("Ada@Example.com", "Ada", Role::User).await;
-    let response = app.post_login(&app.client, "ADA@example.COM", PASSWORD, "/").await;
+    let response = app
+        .post_login(&app.client, "ADA@example.COM", PASSWORD, "/")
+        .await;
     assert_eq!(location(&response), "/");
 }
 
@@ -54,12 +73,21 @@ async fn repeated_failures_slow_down_the_account_even_with_the_right_password() 
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
     for _ in 0..5 {
-        let response = app.post_login(&app.client, "ada@example.com", "guess", "/").await;
+        let response = app
+            .post_login(&app.client, "ada@example.com", "guess", "/")
+            .await;
         assert_eq!(location(&response), "/login?error=invalid");
     }
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    let response = app
+        .post_login(&app.client, "ada@example.com", PASSWORD, "/")
+        .await;
     assert_eq!(location(&response), "/login?error=throttled");
-    let html = app.get("/login?error=throttled").await.text().await.unwrap();
+    let html = app
+        .get("/login?error=throttled")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Too many failed sign-in attempts"));
 }
 
@@ -68,10 +96,14 @@ async fn repeated_failures_from_one_address_slow_down_every_account() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
     for n in 0..20 {
-        let response = app.post_login(&app.client, &format!("guess{n}@example.com"), "guess", "/").await;
+        let response = app
+            .post_login(&app.client, &format!("guess{n}@example.com"), "guess", "/")
+            .await;
         assert_eq!(location(&response), "/login?error=invalid");
     }
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    let response = app
+        .post_login(&app.client, "ada@example.com", PASSWORD, "/")
+        .await;
     assert_eq!(location(&response), "/login?error=throttled");
 }
 
@@ -79,12 +111,20 @@ async fn repeated_failures_from_one_address_slow_down_every_account() {
 async fn session_cookies_are_http_only_and_same_site_lax() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let response = app
+        .post_login(&app.client, "ada@example.com", PASSWORD, "/")
+        .await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cookie.starts_with("latch_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain-http public URL must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http public URL must not set Secure: {cookie}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +133,12 @@ async fn signing_out_ends_the_session() {
     app.sign_in_as("ada@example.com", Role::User).await;
     assert_eq!(app.get("/").await.status().as_u16(), 200);
 
-    let response = app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/auth/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(location(&response), "/login?signed_out=1");
     assert_eq!(app.get("/").await.status().as_u16(), 303);
 }
@@ -121,7 +166,9 @@ async fn a_suspended_account_is_signed_out_on_its_next_request() {
         .await
         .unwrap();
     assert_eq!(app.get("/").await.status().as_u16(), 303);
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
+    let response = app
+        .post_login(&app.client, "ada@example.com", PASSWORD, "/")
+        .await;
     assert_eq!(location(&response), "/login?error=invalid");
 }
 
@@ -129,7 +176,14 @@ async fn a_suspended_account_is_signed_out_on_its_next_request() {
 async fn sign_in_never_redirects_off_site() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
-    let response = app.post_login(&app.client, "ada@example.com", PASSWORD, "https://evil.example/").await;
+    let response = app
+        .post_login(
+            &app.client,
+            "ada@example.com",
+            PASSWORD,
+            "https://evil.example/",
+        )
+        .await;
     assert_eq!(location(&response), "/");
 }
 
@@ -149,7 +203,10 @@ async fn cross_site_form_posts_are_refused() {
 }
 
 /// (actor, action, target) of the audit events with `action` prefix `prefix`, oldest first.
-async fn audit_events(app: &crate::helpers::TestApp, prefix: &str) -> Vec<(String, String, String)> {
+async fn audit_events(
+    app: &crate::helpers::TestApp,
+    prefix: &str,
+) -> Vec<(String, String, String)> {
     use sqlx::Row;
     sqlx::query("SELECT actor, action, target FROM audit_events WHERE action LIKE $1 ORDER BY seq")
         .bind(format!("{prefix}%"))
@@ -165,24 +222,41 @@ async fn audit_events(app: &crate::helpers::TestApp, prefix: &str) -> Vec<(Strin
 async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
     let app = spawn_app().await;
     let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
-    app.post_login(&app.client, "Ada@Example.com", "not the password", "/").await;
-    app.post_login(&app.client, "ada@example.com", PASSWORD, "/").await;
-    app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    app.post_login(&app.client, "Ada@Example.com", "not the password", "/")
+        .await;
+    app.post_login(&app.client, "ada@example.com", PASSWORD, "/")
+        .await;
+    app.client
+        .post(app.url("/auth/logout"))
+        .send()
+        .await
+        .unwrap();
     // Signing out without a session records nothing: there is nobody to name.
-    app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    app.client
+        .post(app.url("/auth/logout"))
+        .send()
+        .await
+        .unwrap();
 
     let me = format!("user:{}", ada.id);
     let events = audit_events(&app, "auth.").await;
     assert_eq!(
         events,
         vec![
-            ("system".to_string(), "auth.sign_in_failed".to_string(), "email:ada@example.com".to_string()),
+            (
+                "system".to_string(),
+                "auth.sign_in_failed".to_string(),
+                "email:ada@example.com".to_string()
+            ),
             (me.clone(), "auth.signed_in".to_string(), me.clone()),
             (me.clone(), "auth.signed_out".to_string(), me.clone()),
         ]
     );
     let accounts = audit_events(&app, "account.").await;
-    assert_eq!(accounts, vec![("system".to_string(), "account.created".to_string(), me)]);
+    assert_eq!(
+        accounts,
+        vec![("system".to_string(), "account.created".to_string(), me)]
+    );
     crate::access_fixtures::chain_is_intact(&app).await;
 }
 
@@ -192,16 +266,33 @@ async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
 async fn a_next_that_a_browser_reads_as_another_site_is_not_followed() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
-    for attack in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\t\\evil.example", "https:evil.example"] {
-        let response = app.post_login(&client(), "ada@example.com", PASSWORD, attack).await;
+    for attack in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "/\t\\evil.example",
+        "https:evil.example",
+    ] {
+        let response = app
+            .post_login(&client(), "ada@example.com", PASSWORD, attack)
+            .await;
         assert_eq!(response.status().as_u16(), 303, "{attack:?}");
         assert_eq!(location(&response), "/", "{attack:?}");
     }
     // Failed sign-ins carry `next` back to the form: it is cleaned the same way.
-    let response = app.post_login(&client(), "ada@example.com", "wrong", "/\t/evil.example").await;
+    let response = app
+        .post_login(&client(), "ada@example.com", "wrong", "/\t/evil.example")
+        .await;
     assert_eq!(location(&response), "/login?error=invalid");
     // A local path written oddly still works, re-encoded.
-    let response = app.post_login(&client(), "ada@example.com", PASSWORD, "/requests?filter=open&x=a b").await;
+    let response = app
+        .post_login(
+            &client(),
+            "ada@example.com",
+            PASSWORD,
+            "/requests?filter=open&x=a b",
+        )
+        .await;
     assert_eq!(location(&response), "/requests?filter=open&x=a%20b");
 }
 
@@ -214,22 +305,43 @@ async fn fifty_concurrent_guesses_get_no_more_password_checks_than_the_throttle_
     for n in 0..50 {
         let url = app.url("/auth/login");
         guesses.spawn(async move {
-            let form = [("email", "ada@example.com".to_string()), ("password", format!("guess {n}")), ("next", "/".to_string())];
+            let form = [
+                ("email", "ada@example.com".to_string()),
+                ("password", format!("guess {n}")),
+                ("next", "/".to_string()),
+            ];
             location(&client().post(url).form(&form).send().await.unwrap())
         });
     }
     let answers = guesses.join_all().await;
-    let checked = answers.iter().filter(|a| *a == "/login?error=invalid").count();
-    let throttled = answers.iter().filter(|a| *a == "/login?error=throttled").count();
+    let checked = answers
+        .iter()
+        .filter(|a| *a == "/login?error=invalid")
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|a| *a == "/login?error=throttled")
+        .count();
     assert_eq!(checked + throttled, 50, "{answers:?}");
     let limit = app::ssr::throttle::ACCOUNT_POLICY.free_failures as usize;
-    assert!(checked <= limit, "{checked} passwords were checked, the limit is {limit}");
+    assert!(
+        checked <= limit,
+        "{checked} passwords were checked, the limit is {limit}"
+    );
     assert!(checked >= 1);
     let failures = audit_events(&app, "auth.sign_in_failed").await.len();
-    assert_eq!(failures, checked, "every checked guess and only those is a failed sign-in");
+    assert_eq!(
+        failures, checked,
+        "every checked guess and only those is a failed sign-in"
+    );
 }
 
-async fn post_login_from(app: &crate::helpers::TestApp, forwarded_for: &str, email: &str, password: &str) -> String {
+async fn post_login_from(
+    app: &crate::helpers::TestApp,
+    forwarded_for: &str,
+    email: &str,
+    password: &str,
+) -> String {
     let response = client()
         .post(app.url("/auth/login"))
         .header("x-forwarded-for", forwarded_for)
@@ -245,17 +357,27 @@ async fn a_forged_forwarded_for_does_not_dodge_the_address_limit() {
     let app = spawn_app().await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
     for n in 0..20 {
-        let answer = post_login_from(&app, &format!("198.51.100.{n}"), &format!("guess{n}@example.com"), "guess").await;
+        let answer = post_login_from(
+            &app,
+            &format!("198.51.100.{n}"),
+            &format!("guess{n}@example.com"),
+            "guess",
+        )
+        .await;
         assert_eq!(answer, "/login?error=invalid");
     }
     // No trusted proxies: the header is ignored and every guess came from 127.0.0.1.
-    assert_eq!(post_login_from(&app, "198.51.100.99", "ada@example.com", PASSWORD).await, "/login?error=throttled");
+    assert_eq!(
+        post_login_from(&app, "198.51.100.99", "ada@example.com", PASSWORD).await,
+        "/login?error=throttled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_address_limit() {
     let app = crate::helpers::spawn_app_with_settings(|settings| {
-        settings.trusted_proxies = latch_server::http::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+        settings.trusted_proxies =
+            latch_server::http::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -265,8 +387,14 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_address_limit(
         let answer = post_login_from(&app, &chain, &format!("guess{n}@example.com"), "guess").await;
         assert_eq!(answer, "/login?error=invalid");
     }
-    assert_eq!(post_login_from(&app, "203.0.113.5", "ada@example.com", PASSWORD).await, "/login?error=throttled");
-    assert_eq!(post_login_from(&app, "203.0.113.6", "ada@example.com", PASSWORD).await, "/");
+    assert_eq!(
+        post_login_from(&app, "203.0.113.5", "ada@example.com", PASSWORD).await,
+        "/login?error=throttled"
+    );
+    assert_eq!(
+        post_login_from(&app, "203.0.113.6", "ada@example.com", PASSWORD).await,
+        "/"
+    );
     use sqlx::Row;
     let peer: String = sqlx::query("SELECT after_json FROM audit_events WHERE action = 'auth.sign_in_failed' ORDER BY seq LIMIT 1")
         .fetch_one(&app.db.pool)
@@ -283,14 +411,19 @@ async fn a_huge_typed_email_reaches_the_audit_log_capped_and_marked() {
     let response = app.post_login(&client(), &typed, "guess", "/").await;
     assert_eq!(location(&response), "/login?error=invalid");
     use sqlx::Row;
-    let row = sqlx::query("SELECT target, after_json FROM audit_events WHERE action = 'auth.sign_in_failed'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let row = sqlx::query(
+        "SELECT target, after_json FROM audit_events WHERE action = 'auth.sign_in_failed'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     let target: String = row.get("target");
     let after: String = row.get("after_json");
     assert!(target.starts_with("email:aaa"), "{target}");
-    assert_eq!(target.chars().count(), "email:".len() + app::domain::audit::TYPED_TEXT_MAX_CHARS);
+    assert_eq!(
+        target.chars().count(),
+        "email:".len() + app::domain::audit::TYPED_TEXT_MAX_CHARS
+    );
     assert!(!target.chars().any(char::is_control));
     assert!(after.contains("\"email_truncated\":true"), "{after}");
     crate::access_fixtures::chain_is_intact(&app).await;

@@ -18,7 +18,10 @@ async fn post_event(app: &TestApp, timestamp: &str, body: &Value) -> u16 {
         .post(app.url("/slack/events"))
         .header("content-type", "application/json")
         .header("x-slack-request-timestamp", timestamp)
-        .header("x-slack-signature", sign(SLACK_SIGNING_SECRET, timestamp, &body))
+        .header(
+            "x-slack-signature",
+            sign(SLACK_SIGNING_SECRET, timestamp, &body),
+        )
         .body(body)
         .send()
         .await
@@ -63,13 +66,21 @@ async fn a_retried_uninstall_is_processed_once_and_cannot_disconnect_a_reinstall
     // The admin reinstalls; then Slack retries the first delivery (it never saw our ack).
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     connect(&app, &slack, &team, &channel).await;
-    assert_eq!(post_event(&app, &now_secs().to_string(), &event).await, 200, "a retry is acked");
+    assert_eq!(
+        post_event(&app, &now_secs().to_string(), &event).await,
+        200,
+        "a retry is acked"
+    );
 
-    assert!(page(&app).await.contains(r#"data-status="connected""#), "the reinstall stands");
-    let disconnects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'slack.disconnected'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    assert!(
+        page(&app).await.contains(r#"data-status="connected""#),
+        "the reinstall stands"
+    );
+    let disconnects: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'slack.disconnected'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(disconnects, 1);
 }
 
@@ -88,5 +99,8 @@ async fn an_uninstall_that_happened_before_the_installation_is_ignored() {
 
     let fresh = uninstall(&team, "Ev0NEWEVENT", now_secs() + 1);
     assert_eq!(post_event(&app, &now_secs().to_string(), &fresh).await, 200);
-    assert!(page(&app).await.contains(r#"data-status="disconnected""#), "a current uninstall still works");
+    assert!(
+        page(&app).await.contains(r#"data-status="disconnected""#),
+        "a current uninstall still works"
+    );
 }

@@ -18,20 +18,32 @@ use crate::helpers::{TestApp, spawn_app};
 /// docs/webhooks.md, step by step: split the header, check `t` within 300 s, HMAC-SHA256 over
 /// `t + "." + raw body`, constant-time compare with every `v1`.
 fn documented_verify(secret: &str, header: &str, raw_body: &[u8]) -> bool {
-    let parts: Vec<(&str, &str)> = header.split(',').filter_map(|p| p.split_once('=')).collect();
-    let Some(ts) = parts.iter().find(|(k, _)| k.trim() == "t").map(|(_, v)| *v) else { return false };
-    let Ok(t) = ts.parse::<i64>() else { return false };
+    let parts: Vec<(&str, &str)> = header
+        .split(',')
+        .filter_map(|p| p.split_once('='))
+        .collect();
+    let Some(ts) = parts.iter().find(|(k, _)| k.trim() == "t").map(|(_, v)| *v) else {
+        return false;
+    };
+    let Ok(t) = ts.parse::<i64>() else {
+        return false;
+    };
     if (time::OffsetDateTime::now_utc().unix_timestamp() - t).abs() > 300 {
         return false;
     }
-    parts.iter().filter(|(k, _)| k.trim() == "v1").any(|(_, sig)| {
-        let Ok(given) = hex::decode(sig) else { return false };
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(ts.as_bytes());
-        mac.update(b".");
-        mac.update(raw_body);
-        mac.verify_slice(&given).is_ok()
-    })
+    parts
+        .iter()
+        .filter(|(k, _)| k.trim() == "v1")
+        .any(|(_, sig)| {
+            let Ok(given) = hex::decode(sig) else {
+                return false;
+            };
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(ts.as_bytes());
+            mac.update(b".");
+            mac.update(raw_body);
+            mac.verify_slice(&given).is_ok()
+        })
 }
 
 type Verdicts = Arc<Mutex<Vec<bool>>>;
@@ -46,15 +58,25 @@ async fn verifying_receiver(secret: String) -> (String, Verdicts) {
             let recorded = recorded.clone();
             let secret = secret.clone();
             async move {
-                let header = headers.get("latch-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+                let header = headers
+                    .get("latch-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 let genuine = documented_verify(&secret, header, &body);
                 recorded.lock().unwrap().push(genuine);
-                if genuine { StatusCode::OK } else { StatusCode::UNAUTHORIZED }
+                if genuine {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNAUTHORIZED
+                }
             }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().unwrap().port());
+    let url = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (url, verdicts)
 }
@@ -65,7 +87,11 @@ async fn request_reader(app: &TestApp, l: &Loop, entitlement: &str) -> String {
             app,
             &l.alice,
             "requests/create",
-            &[("entitlement_id", entitlement), ("duration", "4h"), ("justification", "read-only look")],
+            &[
+                ("entitlement_id", entitlement),
+                ("duration", "4h"),
+                ("justification", "read-only look"),
+            ],
         )
         .await,
     )
@@ -76,7 +102,10 @@ async fn a_receiver_verifies_a_real_call_with_the_documented_recipe() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let secret = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
-    assert!(secret.starts_with("lwhsec_") && secret.len() > 60, "{secret}");
+    assert!(
+        secret.starts_with("lwhsec_") && secret.len() > 60,
+        "{secret}"
+    );
     let (url, verdicts) = verifying_receiver(secret).await;
     let entitlement = webhook_entitlement(&app, &l, &url).await;
 
@@ -101,7 +130,11 @@ async fn a_receiver_with_the_wrong_secret_refuses_the_call() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(verdicts.lock().unwrap().first(), Some(&false), "the recipe must reject a wrong secret");
+    assert_eq!(
+        verdicts.lock().unwrap().first(),
+        Some(&false),
+        "the recipe must reject a wrong secret"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,22 +159,34 @@ async fn the_secret_is_shown_once_and_a_rotation_keeps_the_old_one_signing_for_a
     assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
     assert_eq!(verdicts.lock().unwrap().as_slice(), &[true]);
 
-    let actions: Vec<String> = sqlx::query("SELECT action FROM audit_events WHERE action LIKE 'settings.webhook_secret%' ORDER BY seq")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("action"))
-        .collect();
-    assert_eq!(actions, ["settings.webhook_secret_revealed", "settings.webhook_secret_rotated"]);
-    let audit_text: Vec<String> = sqlx::query("SELECT COALESCE(after_json, '') AS after FROM audit_events")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("after"))
-        .collect();
-    assert!(audit_text.iter().all(|a| !a.contains(&second)), "the audit log never holds the secret");
+    let actions: Vec<String> = sqlx::query(
+        "SELECT action FROM audit_events WHERE action LIKE 'settings.webhook_secret%' ORDER BY seq",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>("action"))
+    .collect();
+    assert_eq!(
+        actions,
+        [
+            "settings.webhook_secret_revealed",
+            "settings.webhook_secret_rotated"
+        ]
+    );
+    let audit_text: Vec<String> =
+        sqlx::query("SELECT COALESCE(after_json, '') AS after FROM audit_events")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("after"))
+            .collect();
+    assert!(
+        audit_text.iter().all(|a| !a.contains(&second)),
+        "the audit log never holds the secret"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,7 +201,10 @@ async fn the_secret_is_sealed_at_rest_and_a_legacy_clear_text_secret_is_sealed_o
 
     let shown = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
 
-    assert_eq!(shown, "legacy-clear-secret-0123456789", "receivers configured with it keep working");
+    assert_eq!(
+        shown, "legacy-clear-secret-0123456789",
+        "receivers configured with it keep working"
+    );
     let values: Vec<(String, String)> = sqlx::query("SELECT key, value FROM settings")
         .fetch_all(&app.db.pool)
         .await
@@ -164,8 +212,16 @@ async fn the_secret_is_sealed_at_rest_and_a_legacy_clear_text_secret_is_sealed_o
         .iter()
         .map(|r| (r.get::<String, _>("key"), r.get::<String, _>("value")))
         .collect();
-    assert!(values.iter().all(|(_, v)| !v.contains("legacy-clear-secret")), "{values:?}");
-    assert!(values.iter().all(|(k, _)| k != "webhook_secret"), "the clear-text row is gone");
+    assert!(
+        values
+            .iter()
+            .all(|(_, v)| !v.contains("legacy-clear-secret")),
+        "{values:?}"
+    );
+    assert!(
+        values.iter().all(|(k, _)| k != "webhook_secret"),
+        "the clear-text row is gone"
+    );
     let rotated = text(&ok(&app, &l.admin, "settings/rotate_webhook_secret", &[]).await);
     let values: String = sqlx::query("SELECT value FROM settings")
         .fetch_all(&app.db.pool)
@@ -182,7 +238,11 @@ async fn only_super_admins_can_see_or_rotate_the_webhook_secret() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let owner = person(&app, "owner2@example.com", "Olga Owner", Role::User).await;
-    for endpoint in ["settings/webhook_secret_status", "settings/reveal_webhook_secret", "settings/rotate_webhook_secret"] {
+    for endpoint in [
+        "settings/webhook_secret_status",
+        "settings/reveal_webhook_secret",
+        "settings/rotate_webhook_secret",
+    ] {
         for who in [&l.alice, &owner] {
             let (status, body) = call(&app, who, endpoint, &[]).await;
             assert_eq!(status, 403, "{endpoint}: {body}");
@@ -196,7 +256,11 @@ async fn only_super_admins_can_see_or_rotate_the_webhook_secret() {
 async fn a_webhook_url_hiding_its_host_behind_user_info_is_refused() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    for url in ["http://127.0.0.1:x@other-host/", "https://user:pass@example.com/hook", "https://169.254.169.254/latest"] {
+    for url in [
+        "http://127.0.0.1:x@other-host/",
+        "https://user:pass@example.com/hook",
+        "https://169.254.169.254/latest",
+    ] {
         let (status, body) = save_webhook_entitlement(&app, &l, url).await;
         assert_eq!(status, 422, "{url}: {body}");
         assert!(body.to_string().contains("webhook URL"), "{body}");

@@ -10,7 +10,10 @@ pub async fn rotate_webhook_secret() -> Result<String, AppError> {
         async move {
             let (db, actor) = crate::ssr::access::admin_context()?;
             let state = crate::ssr::state()?;
-            Ok(crate::ssr::access::webhook_secret::rotate(&db, &state.slack.sealer, &actor).await?)
+            Ok(
+                crate::ssr::access::webhook_secret::rotate(&db, &state.slack.sealer, &actor)
+                    .await?,
+            )
         }
         .await,
     )

@@ -8,7 +8,10 @@ pub async fn get_slack_manifest() -> Result<String, AppError> {
     let result: Result<String, AppError> = async move {
         crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
-        Ok(crate::ssr::slack::manifest::manifest_json(&state.slack.config, &state.public_url))
+        Ok(crate::ssr::slack::manifest::manifest_json(
+            &state.slack.config,
+            &state.public_url,
+        ))
     }
     .await;
     super::with_status(result)

@@ -54,7 +54,9 @@ pub struct ActionReport {
 /// Gives a failed server function the HTTP status of its error (403 for a non-admin, …) instead
 /// of the transport's default 500.
 #[cfg(feature = "ssr")]
-pub(crate) fn with_status<T>(result: Result<T, crate::error::AppError>) -> Result<T, crate::error::AppError> {
+pub(crate) fn with_status<T>(
+    result: Result<T, crate::error::AppError>,
+) -> Result<T, crate::error::AppError> {
     if let Err(error) = &result {
         crate::components::status::set_status(error.status());
     }

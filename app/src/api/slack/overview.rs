@@ -9,7 +9,9 @@ pub async fn get_slack_overview() -> Result<SlackOverview, AppError> {
     let result: Result<SlackOverview, AppError> = async move {
         crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
-        crate::ssr::slack::view::overview(&state).await.map_err(crate::ssr::internal)
+        crate::ssr::slack::view::overview(&state)
+            .await
+            .map_err(crate::ssr::internal)
     }
     .await;
     super::with_status(result)

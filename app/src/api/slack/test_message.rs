@@ -11,12 +11,18 @@ pub async fn send_slack_test_message(installation_id: i64) -> Result<ActionRepor
         let user = crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
         match manage::send_test_message(&state, installation_id, &user.name).await {
-            Ok(channel) => Ok(ActionReport { ok: true, message: format!("Test message posted to #{channel}.") }),
-            Err(ManageError::Slack(error)) => {
-                Ok(ActionReport { ok: false, message: format!("Slack did not post the test message: {error}.") })
-            }
+            Ok(channel) => Ok(ActionReport {
+                ok: true,
+                message: format!("Test message posted to #{channel}."),
+            }),
+            Err(ManageError::Slack(error)) => Ok(ActionReport {
+                ok: false,
+                message: format!("Slack did not post the test message: {error}."),
+            }),
             Err(ManageError::NotFound) => Err(AppError::NotFound("The Slack installation".into())),
-            Err(ManageError::NotConnected) => Err(AppError::Conflict("This Slack installation is disconnected.".into())),
+            Err(ManageError::NotConnected) => Err(AppError::Conflict(
+                "This Slack installation is disconnected.".into(),
+            )),
             Err(other) => Err(crate::ssr::internal(other)),
         }
     }

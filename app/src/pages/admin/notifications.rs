@@ -34,29 +34,53 @@ pub fn NotificationsPage() -> impl IntoView {
 }
 
 /// What the OAuth callback's redirect (`?slack=connected` or `?slack_error=…&code=…`) means.
-fn callback_notice(connected: Option<&str>, error: Option<&str>, code: Option<&str>) -> Option<(bool, String)> {
+fn callback_notice(
+    connected: Option<&str>,
+    error: Option<&str>,
+    code: Option<&str>,
+) -> Option<(bool, String)> {
     if connected == Some("connected") {
-        return Some((true, "Connected to Slack. Latch will post to the channel you chose.".into()));
+        return Some((
+            true,
+            "Connected to Slack. Latch will post to the channel you chose.".into(),
+        ));
     }
     let again = "Nothing was connected; start again with Connect.";
     let text = match error? {
         "cancelled" => format!("You cancelled the install on Slack. {again}"),
-        "state_missing" => format!("Slack came back without the security check (state) Latch sent, so the answer was ignored. {again}"),
-        "state_invalid" => format!("This install link was already used, or was not issued by Latch. {again}"),
+        "state_missing" => format!(
+            "Slack came back without the security check (state) Latch sent, so the answer was ignored. {again}"
+        ),
+        "state_invalid" => {
+            format!("This install link was already used, or was not issued by Latch. {again}")
+        }
         "state_expired" => format!("The install link expired (it lasts 10 minutes). {again}"),
-        "state_other_session" => format!("This install was started by another person or in another browser session. {again}"),
-        "not_configured" => "Slack is not configured on this server. Set the settings listed below first.".to_string(),
+        "state_other_session" => format!(
+            "This install was started by another person or in another browser session. {again}"
+        ),
+        "not_configured" => {
+            "Slack is not configured on this server. Set the settings listed below first."
+                .to_string()
+        }
         "slack_error" => {
             // Slack's codes are short snake_case words; anything else is not shown.
             let code = code
-                .filter(|c| c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
+                .filter(|c| {
+                    c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                })
                 .unwrap_or("unknown_error");
             format!("Slack refused the install with the error {code}. {again}")
         }
         "slack_timeout" => format!("Slack did not answer in time. {again}"),
-        "slack_unreachable" => format!("Latch could not reach Slack. Check that this server can reach Slack, then try again. {again}"),
-        "slack_bad_response" => format!("Slack answered, but not with a bot token Latch can use. {again}"),
-        _ => format!("Something went wrong on our side; the details are in the server log. {again}"),
+        "slack_unreachable" => format!(
+            "Latch could not reach Slack. Check that this server can reach Slack, then try again. {again}"
+        ),
+        "slack_bad_response" => {
+            format!("Slack answered, but not with a bot token Latch can use. {again}")
+        }
+        _ => {
+            format!("Something went wrong on our side; the details are in the server log. {again}")
+        }
     };
     Some((false, text))
 }
@@ -86,7 +110,11 @@ fn SlackSection() -> impl IntoView {
     );
     let notice = move || {
         query.with(|q| {
-            callback_notice(q.get("slack").as_deref(), q.get("slack_error").as_deref(), q.get("code").as_deref())
+            callback_notice(
+                q.get("slack").as_deref(),
+                q.get("slack_error").as_deref(),
+                q.get("code").as_deref(),
+            )
         })
     };
     let adding = move || query.with(|q| q.get("step").as_deref() == Some("add"));
@@ -204,7 +232,11 @@ fn InstallationItem(
 ) -> impl IntoView {
     let i = installation;
     let id = i.id.to_string();
-    let status = if i.connected { "connected" } else { "disconnected" };
+    let status = if i.connected {
+        "connected"
+    } else {
+        "disconnected"
+    };
     let kind = if i.org_wide {
         "Enterprise Grid organization (org-wide install, serves every workspace of the org)"
     } else {
@@ -301,7 +333,10 @@ fn copy_to_clipboard(text: &str) {
 
 #[component]
 fn Manifest(manifest: String, command: String, redirect_url: String) -> impl IntoView {
-    let download = format!("data:application/json;charset=utf-8,{}", percent_encode(&manifest));
+    let download = format!(
+        "data:application/json;charset=utf-8,{}",
+        percent_encode(&manifest)
+    );
     let to_copy = manifest.clone();
     view! {
         <div class="slack-manifest" id="slack-manifest-section">

@@ -68,16 +68,20 @@ fn WebhookSecretSettings() -> impl IntoView {
     let status = Resource::new(move || changed.get(), |_| get_webhook_secret_status());
     let shown = move || {
         // Reveal is only offered before the first showing, so a rotation's answer is the latest.
-        rotate.value().get().or_else(|| reveal.value().get()).map(|result| match result {
-            Ok(secret) => view! {
-                <div class="notice" role="status">
-                    <p>"Copy it now: Latch will not show this secret again."</p>
-                    <code data-testid="webhook-secret">{secret}</code>
-                </div>
-            }
-            .into_any(),
-            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-        })
+        rotate
+            .value()
+            .get()
+            .or_else(|| reveal.value().get())
+            .map(|result| match result {
+                Ok(secret) => view! {
+                    <div class="notice" role="status">
+                        <p>"Copy it now: Latch will not show this secret again."</p>
+                        <code data-testid="webhook-secret">{secret}</code>
+                    </div>
+                }
+                .into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })
     };
     view! {
         <section class="card" id="webhook-secret">

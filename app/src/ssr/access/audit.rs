@@ -35,8 +35,13 @@ pub struct HeadKeyConflict;
 /// Makes this process sign every audit head it writes, and check the head's signature in
 /// [`verify`]. Call once at start, after the key's fingerprint matched the database's.
 pub fn install_head_key(secret_key: &str) -> Result<(), HeadKeyConflict> {
-    let key = crate::ssr::secret_key::derive(secret_key, crate::ssr::secret_key::AUDIT_HEAD_PURPOSE);
-    if *HEAD_KEY.get_or_init(|| key) == key { Ok(()) } else { Err(HeadKeyConflict) }
+    let key =
+        crate::ssr::secret_key::derive(secret_key, crate::ssr::secret_key::AUDIT_HEAD_PURPOSE);
+    if *HEAD_KEY.get_or_init(|| key) == key {
+        Ok(())
+    } else {
+        Err(HeadKeyConflict)
+    }
 }
 
 fn head_key() -> Option<&'static [u8; 32]> {
@@ -128,7 +133,8 @@ pub async fn append_all(
         let hash = domain::chain_hash(&prev_hash, &event);
         rows.push((event, std::mem::replace(&mut prev_hash, hash.clone()), hash));
     }
-    let last_seq = u64::try_from(last).map_err(|_| AccessError::Data("negative audit seq".into()))?;
+    let last_seq =
+        u64::try_from(last).map_err(|_| AccessError::Data("negative audit seq".into()))?;
     // Without a key (only code that never went through startup, like benchmarks) the head is left
     // unsigned, which `verify` in a process with a key reports.
     let signature = head_key().map(|key| domain::audit::sign_head(key, last_seq, &prev_hash));
@@ -175,7 +181,14 @@ pub async fn append_saved<T: serde::Serialize>(
 ) -> AccessResult<u64> {
     let action = if before.is_some() { updated } else { created };
     let before = before.map(super::to_json).transpose()?;
-    append(tx, at, Entry::new(actor, action, target).before(before).after(Some(after))).await
+    append(
+        tx,
+        at,
+        Entry::new(actor, action, target)
+            .before(before)
+            .after(Some(after)),
+    )
+    .await
 }
 
 /// Records one event in its own transaction (sign-ins, settings).
@@ -304,8 +317,12 @@ pub async fn verify(db: &Db) -> AccessResult<Verification> {
 }
 
 /// [`verify`], then checks the log still holds the event `checkpoint` recorded, with its hash.
-pub async fn verify_against(db: &Db, checkpoint: &domain::audit::Checkpoint) -> AccessResult<Verification> {
-    let key = head_key().ok_or_else(|| AccessError::Data("no key to check the checkpoint with".into()))?;
+pub async fn verify_against(
+    db: &Db,
+    checkpoint: &domain::audit::Checkpoint,
+) -> AccessResult<Verification> {
+    let key = head_key()
+        .ok_or_else(|| AccessError::Data("no key to check the checkpoint with".into()))?;
     let mut tx = snapshot(db).await?;
     let result = async {
         let (verification, head) = verify_in(&mut tx).await?;
@@ -318,10 +335,15 @@ pub async fn verify_against(db: &Db, checkpoint: &domain::audit::Checkpoint) -> 
             .await?
             .map(|row| row.try_get("hash"))
             .transpose()?;
-        Ok(match domain::audit::check_checkpoint(key, checkpoint, head.seq, stored.as_deref()) {
-            Ok(()) => verification,
-            Err(mismatch) => Verification::Broken { events: head.seq, message: format!("against the checkpoint: {mismatch}") },
-        })
+        Ok(
+            match domain::audit::check_checkpoint(key, checkpoint, head.seq, stored.as_deref()) {
+                Ok(()) => verification,
+                Err(mismatch) => Verification::Broken {
+                    events: head.seq,
+                    message: format!("against the checkpoint: {mismatch}"),
+                },
+            },
+        )
     }
     .await;
     tx.rollback().await?;
@@ -330,14 +352,20 @@ pub async fn verify_against(db: &Db, checkpoint: &domain::audit::Checkpoint) -> 
 
 /// Verifies the log and, when it is intact, returns its head as a signed checkpoint to keep
 /// outside the database; a broken log gets no checkpoint.
-pub async fn checkpoint(db: &Db, taken_at: Timestamp) -> AccessResult<Result<domain::audit::Checkpoint, Verification>> {
-    let key = head_key().ok_or_else(|| AccessError::Data("no key to sign the checkpoint with".into()))?;
+pub async fn checkpoint(
+    db: &Db,
+    taken_at: Timestamp,
+) -> AccessResult<Result<domain::audit::Checkpoint, Verification>> {
+    let key =
+        head_key().ok_or_else(|| AccessError::Data("no key to sign the checkpoint with".into()))?;
     let mut tx = snapshot(db).await?;
     let result = verify_in(&mut tx).await;
     tx.rollback().await?;
     let (verification, head) = result?;
     Ok(match verification {
-        Verification::Intact { .. } => Ok(domain::audit::Checkpoint::new(key, head.seq, &head.hash, taken_at)),
+        Verification::Intact { .. } => Ok(domain::audit::Checkpoint::new(
+            key, head.seq, &head.hash, taken_at,
+        )),
         broken => Err(broken),
     })
 }
@@ -395,10 +423,9 @@ async fn verify_in(tx: &mut Tx<'_>) -> AccessResult<(Verification, Head)> {
         return Ok((broken, head));
     }
     if let Some(key) = head_key() {
-        let signed = head
-            .signature
-            .as_deref()
-            .is_some_and(|signature| domain::audit::head_signature_matches(key, head.seq, &head.hash, signature));
+        let signed = head.signature.as_deref().is_some_and(|signature| {
+            domain::audit::head_signature_matches(key, head.seq, &head.hash, signature)
+        });
         if !signed {
             let broken = Verification::Broken {
                 events: count,

@@ -42,11 +42,15 @@ fn to_json(stored: &Stored) -> AccessResult<String> {
 }
 
 fn seal(sealer: &Sealer, secret: &str) -> AccessResult<String> {
-    sealer.seal(secret, SEAL_CONTEXT).map_err(|e| AccessError::Data(e.to_string()))
+    sealer
+        .seal(secret, SEAL_CONTEXT)
+        .map_err(|e| AccessError::Data(e.to_string()))
 }
 
 fn open(sealer: &Sealer, sealed: &str) -> AccessResult<String> {
-    sealer.open(sealed, SEAL_CONTEXT).map_err(|e| AccessError::Data(e.to_string()))
+    sealer
+        .open(sealed, SEAL_CONTEXT)
+        .map_err(|e| AccessError::Data(e.to_string()))
 }
 
 /// Loads the stored secrets, creating them on first use (and sealing a legacy clear-text secret,
@@ -121,16 +125,24 @@ pub async fn status(db: &Db, sealer: &Sealer) -> AccessResult<WebhookSecretStatu
 
 /// Writes `next` over `seen` only if nobody changed the row since it was read, with its audit
 /// event, in one transaction. Two Super Admins revealing at the same instant: one wins.
-async fn replace(db: &Db, seen: &Stored, next: &Stored, actor: &Actor, action: &str) -> AccessResult<()> {
+async fn replace(
+    db: &Db,
+    seen: &Stored,
+    next: &Stored,
+    actor: &Actor,
+    action: &str,
+) -> AccessResult<()> {
     let at = now();
     let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE key = $3 AND value = $4")
-        .bind(to_json(next)?)
-        .bind(at.as_unix_millis())
-        .bind(KEY)
-        .bind(to_json(seen)?)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE settings SET value = $1, updated_at = $2 WHERE key = $3 AND value = $4",
+    )
+    .bind(to_json(next)?)
+    .bind(at.as_unix_millis())
+    .bind(KEY)
+    .bind(to_json(seen)?)
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() != 1 {
         return Err(AccessError::Stale);
     }
@@ -142,7 +154,8 @@ async fn replace(db: &Db, seen: &Stored, next: &Stored, actor: &Actor, action: &
     audit::append(
         &mut tx,
         at,
-        Entry::new(actor.audit(), action, format!("settings:{KEY}")).after(Some(summary.to_string())),
+        Entry::new(actor.audit(), action, format!("settings:{KEY}"))
+            .after(Some(summary.to_string())),
     )
     .await?;
     tx.commit().await?;
@@ -160,8 +173,18 @@ pub async fn reveal(db: &Db, sealer: &Sealer, actor: &Actor) -> AccessResult<Str
         .into());
     }
     let secret = open(sealer, &stored.current)?;
-    let next = Stored { revealed_at: Some(now().as_unix_millis()), ..stored.clone() };
-    replace(db, &stored, &next, actor, "settings.webhook_secret_revealed").await?;
+    let next = Stored {
+        revealed_at: Some(now().as_unix_millis()),
+        ..stored.clone()
+    };
+    replace(
+        db,
+        &stored,
+        &next,
+        actor,
+        "settings.webhook_secret_revealed",
+    )
+    .await?;
     Ok(secret)
 }
 

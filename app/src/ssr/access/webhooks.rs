@@ -12,13 +12,11 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{
-    AccessError, AccessResult, catalog, directory, from_json, grants, now, user_row,
-};
+use super::webhook_secret;
+use super::{AccessError, AccessResult, catalog, directory, from_json, grants, now, user_row};
 use crate::domain::{
     self, AuditActor, ProvisioningMethod, ProvisioningTask, TaskOutcome, TaskState,
 };
-use super::webhook_secret;
 use crate::ssr::db::Db;
 use crate::ssr::slack::crypto::Sealer;
 
@@ -28,7 +26,12 @@ const CLAIM_MS: i64 = 60_000;
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Claims and runs every due webhook call (at most `limit`). Returns how many were attempted.
-pub async fn run_due(db: &Db, sealer: &Sealer, client: &reqwest::Client, limit: i64) -> AccessResult<usize> {
+pub async fn run_due(
+    db: &Db,
+    sealer: &Sealer,
+    client: &reqwest::Client,
+    limit: i64,
+) -> AccessResult<usize> {
     let at = now().as_unix_millis();
     let rows = sqlx::query(
         "SELECT body, due_at FROM provisioning_tasks WHERE open = 1 AND due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
@@ -62,7 +65,12 @@ pub async fn run_due(db: &Db, sealer: &Sealer, client: &reqwest::Client, limit: 
     Ok(attempted)
 }
 
-async fn attempt(db: &Db, sealer: &Sealer, client: &reqwest::Client, task: &ProvisioningTask) -> AccessResult<()> {
+async fn attempt(
+    db: &Db,
+    sealer: &Sealer,
+    client: &reqwest::Client,
+    task: &ProvisioningTask,
+) -> AccessResult<()> {
     let TaskState::WebhookPending { attempt, .. } = task.state else {
         return Ok(());
     };

@@ -102,7 +102,10 @@ impl SlackApi {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|_| SlackError::Unreachable)?;
-        Ok(SlackApi { http, base: base.trim_end_matches('/').to_string() })
+        Ok(SlackApi {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        })
     }
 
     fn url(&self, method: &str) -> String {
@@ -121,34 +124,63 @@ impl SlackApi {
             .http
             .post(self.url("oauth.v2.access"))
             .basic_auth(client_id, Some(client_secret))
-            .form(&[("code", code), ("redirect_uri", redirect_uri), ("grant_type", "authorization_code")]);
+            .form(&[
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("grant_type", "authorization_code"),
+            ]);
         let body = self.send("oauth.v2.access", request).await?;
         serde_json::from_value(body).map_err(|_| SlackError::BadResponse)
     }
 
     /// `auth.revoke` for a bot token.
     pub async fn auth_revoke(&self, token: &str) -> Result<(), SlackError> {
-        let request = self.http.post(self.url("auth.revoke")).bearer_auth(token).form(&[("test", "false")]);
+        let request = self
+            .http
+            .post(self.url("auth.revoke"))
+            .bearer_auth(token)
+            .form(&[("test", "false")]);
         self.send("auth.revoke", request).await.map(|_| ())
     }
 
     /// `chat.postMessage` with a plain text body; returns the message `ts`.
-    pub async fn post_message(&self, token: &str, channel: &str, text: &str) -> Result<String, SlackError> {
+    pub async fn post_message(
+        &self,
+        token: &str,
+        channel: &str,
+        text: &str,
+    ) -> Result<String, SlackError> {
         let body = serde_json::json!({ "channel": channel, "text": text });
-        let request = self.http.post(self.url("chat.postMessage")).bearer_auth(token).json(&body);
+        let request = self
+            .http
+            .post(self.url("chat.postMessage"))
+            .bearer_auth(token)
+            .json(&body);
         let answer = self.send("chat.postMessage", request).await?;
-        Ok(answer.get("ts").and_then(Value::as_str).unwrap_or_default().to_string())
+        Ok(answer
+            .get("ts")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
 
     /// Sends a request, retrying once after a short 429, and returns the `ok:true` body.
-    async fn send(&self, method: &str, request: reqwest::RequestBuilder) -> Result<Value, SlackError> {
+    async fn send(
+        &self,
+        method: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, SlackError> {
         let retry = request.try_clone();
         let response = request.send().await.map_err(|e| self.failed(method, &e))?;
         let response = match (response.status().as_u16(), retry) {
             (429, Some(retry)) => {
                 let wait = retry_after(&response);
                 if wait > MAX_INLINE_RETRY_AFTER {
-                    tracing::warn!(method, retry_after_s = wait.as_secs(), "Slack is rate limiting");
+                    tracing::warn!(
+                        method,
+                        retry_after_s = wait.as_secs(),
+                        "Slack is rate limiting"
+                    );
                     return Err(SlackError::RateLimited(wait.as_secs()));
                 }
                 tokio::time::sleep(wait).await;
@@ -168,7 +200,11 @@ impl SlackApi {
         if body.get("ok").and_then(Value::as_bool) == Some(true) {
             Ok(body)
         } else {
-            let code = body.get("error").and_then(Value::as_str).unwrap_or("unknown_error").to_string();
+            let code = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown_error")
+                .to_string();
             tracing::info!(method, error = %code, "Slack answered ok:false");
             Err(SlackError::Api(code))
         }

@@ -30,18 +30,29 @@ impl Sealer {
         let mut key = [0u8; 32];
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
         let _ = hk.expand(b"latch slack secrets v1", &mut key);
-        Sealer { cipher: XChaCha20Poly1305::new(&key.into()) }
+        Sealer {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+        }
     }
 
     pub fn seal(&self, plaintext: &str, context: &str) -> Result<String, SealError> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Seal)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(format!("{VERSION}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)))
+        Ok(format!(
+            "{VERSION}{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
+        ))
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> Result<String, SealError> {
@@ -55,7 +66,13 @@ impl Sealer {
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| SealError::Open)?;
         String::from_utf8(plain).map_err(|_| SealError::Open)
     }
@@ -71,9 +88,20 @@ mod tests {
         let sealer = Sealer::derive("k".repeat(40).as_str());
         let sealed = sealer.seal("xoxb-secret", "team:T1/bot_token").unwrap();
         assert!(!sealed.contains("xoxb"));
-        assert_eq!(sealer.open(&sealed, "team:T1/bot_token").unwrap(), "xoxb-secret");
+        assert_eq!(
+            sealer.open(&sealed, "team:T1/bot_token").unwrap(),
+            "xoxb-secret"
+        );
         assert!(sealer.open(&sealed, "team:T2/bot_token").is_err());
-        assert!(Sealer::derive("j".repeat(40).as_str()).open(&sealed, "team:T1/bot_token").is_err());
-        assert_ne!(sealed, sealer.seal("xoxb-secret", "team:T1/bot_token").unwrap(), "fresh nonce");
+        assert!(
+            Sealer::derive("j".repeat(40).as_str())
+                .open(&sealed, "team:T1/bot_token")
+                .is_err()
+        );
+        assert_ne!(
+            sealed,
+            sealer.seal("xoxb-secret", "team:T1/bot_token").unwrap(),
+            "fresh nonce"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! What an admin does to an existing installation: disconnect it, send a test message.
 
-use crate::ssr::slack::store::{self, Installation};
-use crate::ssr::slack::SlackError;
 use crate::ssr::AppState;
+use crate::ssr::slack::SlackError;
+use crate::ssr::slack::store::{self, Installation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -21,11 +21,20 @@ pub enum ManageError {
 }
 
 async fn connected(state: &AppState, id: i64) -> Result<(Installation, String), ManageError> {
-    let install = store::find(&state.db, id).await?.ok_or(ManageError::NotFound)?;
-    let Some(sealed) = install.bot_token_sealed.as_deref().filter(|_| install.connected) else {
+    let install = store::find(&state.db, id)
+        .await?
+        .ok_or(ManageError::NotFound)?;
+    let Some(sealed) = install
+        .bot_token_sealed
+        .as_deref()
+        .filter(|_| install.connected)
+    else {
         return Err(ManageError::NotConnected);
     };
-    let token = state.slack.sealer.open(sealed, &store::seal_context(&install.install_key, "bot_token"))?;
+    let token = state.slack.sealer.open(
+        sealed,
+        &store::seal_context(&install.install_key, "bot_token"),
+    )?;
     Ok((install, token))
 }
 
@@ -35,15 +44,33 @@ async fn connected(state: &AppState, id: i64) -> Result<(Installation, String), 
 /// disconnected by the admin rather than record Slack as the one who did it. A token Slack already
 /// considers dead counts as revoked; if Slack can't be reached the installation stays
 /// disconnected here and the error is returned so the admin is told.
-pub async fn disconnect(state: &AppState, id: i64, user_id: i64) -> Result<Option<SlackError>, ManageError> {
+pub async fn disconnect(
+    state: &AppState,
+    id: i64,
+    user_id: i64,
+) -> Result<Option<SlackError>, ManageError> {
     let (install, token) = connected(state, id).await?;
     let actor = crate::domain::AuditActor::User(crate::ssr::access::user_id(user_id));
-    if !store::disconnect(&state.db, &install.install_key, "disconnected_by_admin", actor).await? {
+    if !store::disconnect(
+        &state.db,
+        &install.install_key,
+        "disconnected_by_admin",
+        actor,
+    )
+    .await?
+    {
         return Err(ManageError::NotConnected);
     }
     let revoke = match state.slack.api.auth_revoke(&token).await {
         Ok(()) => None,
-        Err(SlackError::Api(code)) if matches!(code.as_str(), "token_revoked" | "invalid_auth" | "account_inactive") => None,
+        Err(SlackError::Api(code))
+            if matches!(
+                code.as_str(),
+                "token_revoked" | "invalid_auth" | "account_inactive"
+            ) =>
+        {
+            None
+        }
         Err(error) => Some(error),
     };
     tracing::info!(installation_id = id, install_key = %install.install_key, user_id, revoked = revoke.is_none(), "Slack disconnected by an admin");
@@ -51,9 +78,15 @@ pub async fn disconnect(state: &AppState, id: i64, user_id: i64) -> Result<Optio
 }
 
 /// Posts a test message to the installation's chosen channel.
-pub async fn send_test_message(state: &AppState, id: i64, user_name: &str) -> Result<String, ManageError> {
+pub async fn send_test_message(
+    state: &AppState,
+    id: i64,
+    user_name: &str,
+) -> Result<String, ManageError> {
     let (install, token) = connected(state, id).await?;
-    let Some(channel) = install.channel_id.as_deref() else { return Err(SlackError::Api("channel_not_found".into()).into()) };
+    let Some(channel) = install.channel_id.as_deref() else {
+        return Err(SlackError::Api("channel_not_found".into()).into());
+    };
     let text = format!("Test message from Latch, sent by {user_name}. Latch will post here.");
     state.slack.api.post_message(&token, channel, &text).await?;
     tracing::info!(installation_id = id, "Slack test message sent");

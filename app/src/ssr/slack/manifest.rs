@@ -3,10 +3,11 @@
 
 use serde_json::json;
 
-use crate::ssr::slack::{
-    SlackConfig, BOT_SCOPES, COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH, OAUTH_CALLBACK_PATH, OPTIONS_PATH,
-};
 use crate::ssr::PublicUrl;
+use crate::ssr::slack::{
+    BOT_SCOPES, COMMANDS_PATH, EVENTS_PATH, INTERACTIVITY_PATH, OAUTH_CALLBACK_PATH, OPTIONS_PATH,
+    SlackConfig,
+};
 
 pub const APP_NAME: &str = "Latch";
 

@@ -99,7 +99,9 @@ pub struct Slack {
 
 impl std::fmt::Debug for Slack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slack").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Slack")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,13 +109,21 @@ impl Slack {
     /// `secret_key` is `LATCH_SECRET_KEY`; the sealing key is derived from it.
     pub fn new(config: SlackConfig, secret_key: &str) -> Result<Slack, SlackError> {
         let api = SlackApi::new(&config.api_url, config.timeout)?;
-        Ok(Slack { sealer: Sealer::derive(secret_key), api, config })
+        Ok(Slack {
+            sealer: Sealer::derive(secret_key),
+            api,
+            config,
+        })
     }
 }
 
 /// The scopes Latch needs that `granted` (comma-separated) lacks.
 pub fn missing_scopes(granted: &str) -> Vec<String> {
-    let granted: Vec<&str> = granted.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let granted: Vec<&str> = granted
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     BOT_SCOPES
         .iter()
         .filter(|s| !granted.contains(s))

@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::session::CurrentUser;
+use crate::ssr::AppState;
 use crate::ssr::clock::now_ms;
 use crate::ssr::slack::api::OAuthAccess;
 use crate::ssr::slack::store::{self, NewInstallation};
-use crate::ssr::slack::{SlackError, BOT_SCOPES, OAUTH_CALLBACK_PATH};
-use crate::ssr::AppState;
+use crate::ssr::slack::{BOT_SCOPES, OAUTH_CALLBACK_PATH, SlackError};
 
 /// How long an admin has between clicking Add to Slack and coming back.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -52,7 +52,9 @@ pub async fn begin(
     team: Option<&str>,
 ) -> Result<String, BeginError> {
     let config = &state.slack.config;
-    let Some(client_id) = config.client_id.as_deref() else { return Err(BeginError::NotConfigured) };
+    let Some(client_id) = config.client_id.as_deref() else {
+        return Err(BeginError::NotConfigured);
+    };
     if config.client_secret.is_none() {
         return Err(BeginError::NotConfigured);
     }
@@ -87,14 +89,22 @@ pub async fn begin(
     if let Some(team) = team.filter(|t| is_slack_id(t)) {
         query.append_pair("team", team);
     }
-    let sep = if config.authorize_url.contains('?') { '&' } else { '?' };
+    let sep = if config.authorize_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     tracing::info!(user_id = user.id, "Slack install started");
     Ok(format!("{}{sep}{}", config.authorize_url, query.finish()))
 }
 
 /// A Slack id such as `T0123ABC`: upper-case letters and digits only.
 pub fn is_slack_id(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 32 && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    !value.is_empty()
+        && value.len() <= 32
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Query of `GET /slack/oauth/callback`.
@@ -173,7 +183,9 @@ async fn consume_state(
         .fetch_optional(&state.db.pool)
         .await
         .map_err(internal)?;
-    let Some(row) = row else { return Err(CallbackFailure::StateInvalid) };
+    let Some(row) = row else {
+        return Err(CallbackFailure::StateInvalid);
+    };
     let user_id: i64 = row.try_get("user_id").map_err(internal)?;
     let session_hash: String = row.try_get("session_hash").map_err(internal)?;
     let expires_at: i64 = row.try_get("expires_at").map_err(internal)?;
@@ -206,19 +218,30 @@ pub async fn complete(
     // Consume the state even on Cancel, so the link can't be reused later.
     consume_state(state, user, session_id, oauth_state).await?;
     if let Some(error) = params.error.as_deref() {
-        return Err(if error == "access_denied" { CallbackFailure::Cancelled } else { CallbackFailure::Slack(error.to_string()) });
+        return Err(if error == "access_denied" {
+            CallbackFailure::Cancelled
+        } else {
+            CallbackFailure::Slack(error.to_string())
+        });
     }
     let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
         return Err(CallbackFailure::Slack("missing_code".into()));
     };
     let config = &state.slack.config;
-    let (Some(client_id), Some(client_secret)) = (config.client_id.as_deref(), config.client_secret.as_ref()) else {
+    let (Some(client_id), Some(client_secret)) =
+        (config.client_id.as_deref(), config.client_secret.as_ref())
+    else {
         return Err(CallbackFailure::NotConfigured);
     };
     let access = state
         .slack
         .api
-        .oauth_v2_access(client_id, client_secret.expose_secret(), code, &redirect_uri(state))
+        .oauth_v2_access(
+            client_id,
+            client_secret.expose_secret(),
+            code,
+            &redirect_uri(state),
+        )
         .await?;
     store_installation(state, user, &access).await
 }
@@ -228,7 +251,10 @@ async fn store_installation(
     user: &CurrentUser,
     access: &OAuthAccess,
 ) -> Result<Connected, CallbackFailure> {
-    let (Some(token), Some(bot_user_id)) = (access.access_token.as_deref(), access.bot_user_id.as_deref()) else {
+    let (Some(token), Some(bot_user_id)) = (
+        access.access_token.as_deref(),
+        access.bot_user_id.as_deref(),
+    ) else {
         tracing::warn!("oauth.v2.access returned no bot token");
         return Err(CallbackFailure::SlackBadResponse);
     };
@@ -243,7 +269,9 @@ async fn store_installation(
         return Err(CallbackFailure::SlackBadResponse);
     };
     let sealer = &state.slack.sealer;
-    let token_sealed = sealer.seal(token, &store::seal_context(&key, "bot_token")).map_err(internal)?;
+    let token_sealed = sealer
+        .seal(token, &store::seal_context(&key, "bot_token"))
+        .map_err(internal)?;
     let webhook = access.incoming_webhook.as_ref();
     let webhook_sealed = webhook
         .map(|w| sealer.seal(&w.url, &store::seal_context(&key, "webhook_url")))
@@ -285,5 +313,8 @@ async fn store_installation(
         scopes = %access.scope,
         "Slack connected"
     );
-    Ok(Connected { installation_id: id, label })
+    Ok(Connected {
+        installation_id: id,
+        label,
+    })
 }

@@ -53,7 +53,11 @@ pub struct NewInstallation<'a> {
 }
 
 /// The key an install is stored under: the workspace, or the org for org-wide installs.
-pub fn install_key(team_id: Option<&str>, enterprise_id: Option<&str>, org_wide: bool) -> Option<String> {
+pub fn install_key(
+    team_id: Option<&str>,
+    enterprise_id: Option<&str>,
+    org_wide: bool,
+) -> Option<String> {
     match (org_wide, team_id, enterprise_id) {
         (true, _, Some(enterprise)) => Some(format!("enterprise:{enterprise}")),
         (false, Some(team), _) => Some(format!("team:{team}")),
@@ -149,8 +153,12 @@ pub async fn upsert(db: &Db, new: &NewInstallation<'_>, actor: AuditActor) -> Ac
     audit::append(
         &mut tx,
         Timestamp::from_unix_millis(now),
-        Entry::new(actor, "slack.connected", format!("slack:{}", new.install_key))
-            .after(Some(summary.to_string())),
+        Entry::new(
+            actor,
+            "slack.connected",
+            format!("slack:{}", new.install_key),
+        )
+        .after(Some(summary.to_string())),
     )
     .await?;
     tx.commit().await?;
@@ -168,7 +176,10 @@ pub async fn list(db: &Db) -> Result<Vec<Installation>, sqlx::Error> {
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<Option<Installation>, sqlx::Error> {
-    let row = sqlx::query(&format!("{SELECT} WHERE i.id = $1")).bind(id).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&format!("{SELECT} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -180,18 +191,24 @@ pub async fn find_for_workspace(
     team_id: &str,
     enterprise_id: Option<&str>,
 ) -> Result<Option<Installation>, sqlx::Error> {
-    let own = sqlx::query(&format!("{SELECT} WHERE i.install_key = $1 AND i.status = 'connected'"))
-        .bind(format!("team:{team_id}"))
-        .fetch_optional(&db.pool)
-        .await?;
+    let own = sqlx::query(&format!(
+        "{SELECT} WHERE i.install_key = $1 AND i.status = 'connected'"
+    ))
+    .bind(format!("team:{team_id}"))
+    .fetch_optional(&db.pool)
+    .await?;
     if let Some(row) = own {
         return from_row(&row).map(Some);
     }
-    let Some(enterprise_id) = enterprise_id else { return Ok(None) };
-    let org = sqlx::query(&format!("{SELECT} WHERE i.install_key = $1 AND i.status = 'connected'"))
-        .bind(format!("enterprise:{enterprise_id}"))
-        .fetch_optional(&db.pool)
-        .await?;
+    let Some(enterprise_id) = enterprise_id else {
+        return Ok(None);
+    };
+    let org = sqlx::query(&format!(
+        "{SELECT} WHERE i.install_key = $1 AND i.status = 'connected'"
+    ))
+    .bind(format!("enterprise:{enterprise_id}"))
+    .fetch_optional(&db.pool)
+    .await?;
     org.as_ref().map(from_row).transpose()
 }
 

@@ -1,9 +1,9 @@
 //! Builds what the Notifications page shows from stored installations (never their secrets).
 
 use crate::api::slack::{InstallationView, SlackOverview};
-use crate::ssr::slack::store::{self, Installation};
-use crate::ssr::slack::{manifest, missing_scopes, OAUTH_CALLBACK_PATH};
 use crate::ssr::AppState;
+use crate::ssr::slack::store::{self, Installation};
+use crate::ssr::slack::{OAUTH_CALLBACK_PATH, manifest, missing_scopes};
 
 /// Unix milliseconds as `2026-11-27 13:40 UTC`.
 pub fn format_ms(ms: i64) -> String {
@@ -25,12 +25,21 @@ fn reason_text(reason: Option<&str>) -> &'static str {
 
 pub fn installation_view(i: &Installation) -> InstallationView {
     let (name, slack_id) = if i.is_enterprise_install {
-        (i.enterprise_name.clone().unwrap_or_default(), i.enterprise_id.clone().unwrap_or_default())
+        (
+            i.enterprise_name.clone().unwrap_or_default(),
+            i.enterprise_id.clone().unwrap_or_default(),
+        )
     } else {
-        (i.team_name.clone().unwrap_or_default(), i.team_id.clone().unwrap_or_default())
+        (
+            i.team_name.clone().unwrap_or_default(),
+            i.team_id.clone().unwrap_or_default(),
+        )
     };
     let enterprise = match (&i.enterprise_id, i.is_enterprise_install) {
-        (Some(id), false) => Some(format!("{} ({id})", i.enterprise_name.clone().unwrap_or_default())),
+        (Some(id), false) => Some(format!(
+            "{} ({id})",
+            i.enterprise_name.clone().unwrap_or_default()
+        )),
         _ => None,
     };
     let installed_by = match (&i.installed_by_name, &i.installed_by_email) {
@@ -48,7 +57,13 @@ pub fn installation_view(i: &Installation) -> InstallationView {
         channel_id: i.channel_id.clone(),
         installed_by,
         installed_at: format_ms(i.installed_at),
-        scopes: i.scopes.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        scopes: i
+            .scopes
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         missing_scopes: missing_scopes(&i.scopes),
         connected: i.connected,
         disconnected: (!i.connected).then(|| {
@@ -66,7 +81,11 @@ pub async fn overview(state: &AppState) -> Result<SlackOverview, sqlx::Error> {
     let config = &state.slack.config;
     let installations = store::list(&state.db).await?;
     Ok(SlackOverview {
-        missing_settings: config.missing_for_install().into_iter().map(str::to_string).collect(),
+        missing_settings: config
+            .missing_for_install()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         signing_secret_missing: config.signing_secret.is_none(),
         installations: installations.iter().map(installation_view).collect(),
         manifest: manifest::manifest_json(config, &state.public_url),
