@@ -284,16 +284,22 @@ pub async fn app_id_of(app: &TestApp, entitlement_id: &str) -> String {
 /// owner's provisioning); returns the grant's id.
 pub async fn granted(app: &TestApp, l: &Loop) -> String {
     let (id, _) = request_admin(app, l).await;
+    approve_both_steps(app, l, &id).await;
+    complete_only_task(app, &l.carol, "done").await;
+    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
+    text(&grants[0]["id"])
+}
+
+/// Approves request `id` of the loop's entitlement at both steps: Bob (the manager), then Carol
+/// (the app owner).
+pub async fn approve_both_steps(app: &TestApp, l: &Loop, id: &str) {
     for (who, step) in [(&l.bob, "1"), (&l.carol, "2")] {
         ok(
             app,
             who,
             "approvals/decide",
-            &[("id", &id), ("step", step), ("verdict", "approved")],
+            &[("id", id), ("step", step), ("verdict", "approved")],
         )
         .await;
     }
-    complete_only_task(app, &l.carol, "done").await;
-    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
-    text(&grants[0]["id"])
 }

@@ -266,20 +266,7 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
     let second = spawn_on_database(&app.database_url).await;
     let l = jit_loop(&app).await;
     let (id, _) = request_admin(&app, &l).await;
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    ok(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
+    approve_both_steps(&app, &l, &id).await;
     complete_only_task(&app, &l.carol, "done").await;
     let grant_id: String = sqlx::query("SELECT id FROM grants")
         .fetch_one(&app.db.pool)
@@ -584,20 +571,7 @@ async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
     );
     let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
     let id = text(&detail["summary"]["id"]);
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    ok(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
+    approve_both_steps(&app, &l, &id).await;
     complete_only_task(&app, &l.carol, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants").await,

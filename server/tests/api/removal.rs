@@ -237,20 +237,7 @@ async fn the_only_named_provisioner_never_gets_or_completes_a_task_for_their_own
     // Alice is the entitlement's only provisioner, and asks for it herself.
     resave_admin_entitlement(&app, &l, &[("provisioners", "alice@example.com")]).await;
     let (id, _) = request_admin(&app, &l).await;
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    ok(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
+    approve_both_steps(&app, &l, &id).await;
     // The task goes to the app owner, not to Alice, and Alice cannot complete it.
     let alice_tasks = ok(&app, &l.alice, "grants/tasks", &[]).await;
     assert_eq!(alice_tasks, serde_json::json!([]));
