@@ -135,17 +135,26 @@ fn renew_sql(engine: Engine) -> String {
     )
 }
 
-/// Extends `lease` by its lifetime from now. `false` when another holding replaced it or it
-/// lapsed.
-pub async fn renew(db: &Db, lease: &Lease) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(&renew_sql(db.engine))
+/// Renews `lease` by its lifetime from now, through `executor` (the pool, or a transaction).
+/// `false` when another holding replaced it or it lapsed.
+async fn renew_on<'e, E>(executor: E, engine: Engine, lease: &Lease) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(&renew_sql(engine))
         .bind(&lease.name)
         .bind(&lease.holder)
         .bind(lease.token)
         .bind(lease.ttl_ms)
-        .execute(&db.pool)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Extends `lease` by its lifetime from now. `false` when another holding replaced it or it
+/// lapsed.
+pub async fn renew(db: &Db, lease: &Lease) -> Result<bool, sqlx::Error> {
+    renew_on(&db.pool, db.engine, lease).await
 }
 
 /// Renews the current round's lease inside `conn`'s transaction, if the task runs under one.
@@ -158,14 +167,7 @@ pub(crate) async fn fence(
     let Ok(lease) = FENCE.try_with(Lease::clone) else {
         return Ok(());
     };
-    let done = sqlx::query(&renew_sql(engine))
-        .bind(&lease.name)
-        .bind(&lease.holder)
-        .bind(lease.token)
-        .bind(lease.ttl_ms)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() == 1 {
+    if renew_on(&mut *conn, engine, &lease).await? {
         Ok(())
     } else {
         Err(LeaseLost { name: lease.name }.into())

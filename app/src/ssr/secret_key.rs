@@ -18,7 +18,7 @@ const FINGERPRINT_PURPOSE: &[u8] = b"latch secret key fingerprint v1";
 /// The `key_fingerprints` row of `LATCH_SECRET_KEY`.
 const SECRET_KEY_ROW: &str = "secret_key";
 
-/// A 32-byte key for `purpose`, derived from the secret key (same salt as the Slack sealer).
+/// A 32-byte key for `purpose`, derived from the secret key (the Slack sealer's key too).
 pub fn derive(secret_key: &str, purpose: &[u8]) -> [u8; 32] {
     let hk = Hkdf::<Sha256>::new(Some(b"latch"), secret_key.as_bytes());
     let mut key = [0u8; 32];

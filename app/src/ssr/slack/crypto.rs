@@ -5,8 +5,6 @@
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hkdf::Hkdf;
-use sha2::Sha256;
 
 const VERSION: &str = "v1.";
 const NONCE_LEN: usize = 24;
@@ -26,10 +24,7 @@ pub struct Sealer {
 
 impl Sealer {
     pub fn derive(secret_key: &str) -> Sealer {
-        let hk = Hkdf::<Sha256>::new(Some(b"latch"), secret_key.as_bytes());
-        let mut key = [0u8; 32];
-        // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        let _ = hk.expand(b"latch slack secrets v1", &mut key);
+        let key = crate::ssr::secret_key::derive(secret_key, b"latch slack secrets v1");
         Sealer {
             cipher: XChaCha20Poly1305::new(&key.into()),
         }
