@@ -41,6 +41,8 @@ pub async fn run_due(
     .fetch_all(&db.pool)
     .await?;
     let mut attempted = 0;
+    // The signing secrets are read (and unsealed) once per round, when the first call is due.
+    let mut secrets: Option<Vec<String>> = None;
     for row in rows {
         let task: ProvisioningTask = from_json(&row.try_get::<String, _>("body")?)?;
         let due: i64 = row.try_get("due_at")?;
@@ -58,7 +60,11 @@ pub async fn run_due(
             continue;
         }
         attempted += 1;
-        if let Err(error) = attempt(db, sealer, client, &task).await {
+        let secrets = match &secrets {
+            Some(loaded) => loaded,
+            None => secrets.insert(webhook_secret::signing_secrets(db, sealer, now()).await?),
+        };
+        if let Err(error) = attempt(db, secrets, client, &task).await {
             tracing::error!(task = %task.id, %error, "webhook provisioning attempt failed to record");
         }
     }
@@ -67,7 +73,7 @@ pub async fn run_due(
 
 async fn attempt(
     db: &Db,
-    sealer: &Sealer,
+    secrets: &[String],
     client: &reqwest::Client,
     task: &ProvisioningTask,
 ) -> AccessResult<()> {
@@ -82,7 +88,6 @@ async fn attempt(
     };
     let body = payload(db, task).await?.to_string();
     let signed_at = now();
-    let secrets = webhook_secret::signing_secrets(db, sealer, signed_at).await?;
     let keys: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
     let result = client
         .post(url)
