@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod pages;
 pub mod session;
+pub mod shapes;
 pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod ssr;

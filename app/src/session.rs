@@ -49,3 +49,10 @@ impl CurrentUser {
         self.role == Role::SuperAdmin
     }
 }
+
+/// The signed-in person, loaded once per page (in `shell::App`) and shared by the layout and the
+/// pages.
+#[derive(Clone, Copy)]
+pub struct CurrentUserResource(
+    pub leptos::prelude::OnceResource<Result<Option<CurrentUser>, crate::error::AppError>>,
+);

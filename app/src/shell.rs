@@ -8,11 +8,11 @@ use leptos_router::{
     path,
 };
 
+use crate::api::auth::current_user::get_current_user;
 use crate::components::layout::Layout;
 use crate::components::status::NotFound;
 use crate::pages;
-use crate::session::CurrentUser;
-use crate::{api::auth::current_user::get_current_user, error::AppError};
+use crate::session::CurrentUserResource;
 
 /// The whole HTML document the server sends for every console page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -33,10 +33,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
-
-/// The signed-in person, loaded once per page and shared by the layout and the pages.
-#[derive(Clone, Copy)]
-pub struct CurrentUserResource(pub OnceResource<Result<Option<CurrentUser>, AppError>>);
 
 /// The console. Every route renders fully on the server (`SsrMode::Async`) so that pages work
 /// without JavaScript and status codes (403, 404) can be set from the data. Only Sign in, Home and

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod grants;
 pub mod policies;
 pub mod requests;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod settings;
 pub mod slack;
-pub mod views;

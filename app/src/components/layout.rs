@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::session::CurrentUser;
-use crate::shell::CurrentUserResource;
+use crate::session::CurrentUserResource;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {

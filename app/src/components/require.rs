@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::status::{Forbidden, ServerError};
-use crate::shell::CurrentUserResource;
+use crate::session::CurrentUserResource;
 
 /// Renders its children for Super Admins and the 403 page for everyone else.
 #[component]

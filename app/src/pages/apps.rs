@@ -10,11 +10,11 @@ use crate::api::catalog::catalog_overview::catalog_overview;
 use crate::api::catalog::save_app::SaveApp;
 use crate::api::catalog::save_entitlement::SaveEntitlement;
 use crate::api::catalog::set_grant_cap::SetGrantCap;
-use crate::api::views::{AppListing, CatalogOverview};
 use crate::domain::{
     Entitlement, GrantLength, PolicyId, ProvisioningMethod, RiskLevel, UserId, Visibility,
 };
-use crate::shell::CurrentUserResource;
+use crate::session::CurrentUserResource;
+use crate::shapes::{AppListing, CatalogOverview};
 
 /// Reloads the catalog after a successful save only, so a refused form keeps what was typed.
 #[derive(Clone, Copy)]

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::shell::CurrentUserResource;
+use crate::session::CurrentUserResource;
 
 /// The start page: where each part of the console is.
 #[component]

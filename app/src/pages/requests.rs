@@ -22,9 +22,9 @@ use crate::api::requests::my_requests::my_requests;
 use crate::api::requests::request_detail::request_detail;
 use crate::api::requests::requestable_entitlements::requestable_entitlements;
 use crate::api::requests::retry_provisioning::RetryProvisioning;
-use crate::api::views::RequestSummary;
 use crate::components::time::utc_minute_ms as format_time;
 use crate::error::AppError;
+use crate::shapes::RequestSummary;
 
 /// Shows the outcome of the last submission of a form: an error, or nothing.
 fn outcome<T: 'static>(

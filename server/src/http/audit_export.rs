@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use app::session::CurrentUser;
+use app::shapes::{AuditFilter, AuditRow};
 use app::ssr::AppState;
-use app::ssr::access::audit::{self, AuditFilter, AuditRow};
+use app::ssr::access::audit;
 
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {

@@ -12,20 +12,18 @@ pub async fn decide_request(
     reason: Option<String>,
     length: Option<String>,
 ) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let verdict = crate::domain::Verdict::parse(verdict.trim())
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
-            let step = step
-                .checked_sub(1)
-                .ok_or_else(|| AppError::Invalid("Steps are numbered from 1.".into()))?;
-            let r = crate::ssr::access::requests::decide(
-                &db, &actor, &id, step, verdict, reason, length,
-            )
-            .await?;
-            Ok(r.number.to_string())
-        }
-        .await,
-    )
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let verdict = crate::domain::Verdict::parse(verdict.trim())
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let step = step
+            .checked_sub(1)
+            .ok_or_else(|| AppError::Invalid("Steps are numbered from 1.".into()))?;
+        let r =
+            crate::ssr::access::requests::decide(&db, &actor, &id, step, verdict, reason, length)
+                .await?;
+        Ok(r.number.to_string())
+    })
+    .await
 }

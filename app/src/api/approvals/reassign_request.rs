@@ -9,13 +9,12 @@ pub async fn reassign_request(
     to_email: String,
     reason: String,
 ) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let r = crate::ssr::access::requests::reassign(&db, &actor, &id, &to_email, &reason)
-                .await?;
-            Ok(r.number.to_string())
-        }
-        .await,
-    )
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let r =
+            crate::ssr::access::requests::reassign(&db, &actor, &id, &to_email, &reason).await?;
+        Ok(r.number.to_string())
+    })
+    .await
 }

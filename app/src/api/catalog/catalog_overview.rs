@@ -6,23 +6,21 @@ use crate::error::AppError;
 /// sees only the ones visible to their groups (the ones they could request), without the
 /// configuration only admins need (`domain::entitlement_for`).
 #[server(endpoint = "catalog/overview")]
-pub async fn catalog_overview() -> Result<crate::api::views::CatalogOverview, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let overview = if actor.user.is_super_admin() {
-                crate::ssr::access::catalog::overview(&db, crate::domain::CatalogViewer::Admin)
-                    .await?
-            } else {
-                let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;
-                crate::ssr::access::catalog::overview(
-                    &db,
-                    crate::domain::CatalogViewer::Member { groups: &groups },
-                )
-                .await?
-            };
-            Ok(overview)
-        }
-        .await,
-    )
+pub async fn catalog_overview() -> Result<crate::shapes::CatalogOverview, AppError> {
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let overview = if actor.user.is_super_admin() {
+            crate::ssr::access::catalog::overview(&db, crate::domain::CatalogViewer::Admin).await?
+        } else {
+            let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;
+            crate::ssr::access::catalog::overview(
+                &db,
+                crate::domain::CatalogViewer::Member { groups: &groups },
+            )
+            .await?
+        };
+        Ok(overview)
+    })
+    .await
 }

@@ -6,23 +6,21 @@ use crate::error::AppError;
 /// grants page filters by them); everyone else gets what the apps page shows them
 /// (`domain::entitlement_for`).
 #[server(endpoint = "catalog/apps")]
-pub async fn list_apps() -> Result<Vec<crate::api::views::AppListing>, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let listing = if actor.user.is_super_admin() {
-                crate::ssr::access::catalog::list_for(&db, crate::domain::CatalogViewer::Admin)
-                    .await?
-            } else {
-                let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;
-                crate::ssr::access::catalog::list_for(
-                    &db,
-                    crate::domain::CatalogViewer::Member { groups: &groups },
-                )
-                .await?
-            };
-            Ok(listing)
-        }
-        .await,
-    )
+pub async fn list_apps() -> Result<Vec<crate::shapes::AppListing>, AppError> {
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let listing = if actor.user.is_super_admin() {
+            crate::ssr::access::catalog::list_for(&db, crate::domain::CatalogViewer::Admin).await?
+        } else {
+            let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;
+            crate::ssr::access::catalog::list_for(
+                &db,
+                crate::domain::CatalogViewer::Member { groups: &groups },
+            )
+            .await?
+        };
+        Ok(listing)
+    })
+    .await
 }

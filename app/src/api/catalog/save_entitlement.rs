@@ -28,33 +28,32 @@ pub async fn save_entitlement(
     /// The version the edit form was opened at.
     version: Option<u64>,
 ) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::admin_context()?;
-            let input = crate::api::views::EntitlementInput {
-                app_id,
-                display_name,
-                slug: slug.unwrap_or_default(),
-                description: description.unwrap_or_default(),
-                alias: alias.unwrap_or_default(),
-                risk: risk.unwrap_or_default(),
-                owners: owners.unwrap_or_default(),
-                max_duration: max_duration.unwrap_or_default(),
-                request_policy: request_policy.unwrap_or_default(),
-                emergency_policy: emergency_policy.unwrap_or_default(),
-                provisioning: provisioning.unwrap_or_default(),
-                provisioners: provisioners.unwrap_or_default(),
-                webhook_url: webhook_url.unwrap_or_default(),
-                visible_to: visible_to.unwrap_or_default(),
-                visibility: visibility.unwrap_or_default(),
-                version,
-            };
-            let id = id.filter(|i| !i.trim().is_empty());
-            Ok(
-                crate::ssr::access::catalog::save_entitlement(&db, &actor, id.as_deref(), input)
-                    .await?,
-            )
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, actor) = super_admin()?;
+        let input = crate::shapes::EntitlementInput {
+            app_id,
+            display_name,
+            slug: slug.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            alias: alias.unwrap_or_default(),
+            risk: risk.unwrap_or_default(),
+            owners: owners.unwrap_or_default(),
+            max_duration: max_duration.unwrap_or_default(),
+            request_policy: request_policy.unwrap_or_default(),
+            emergency_policy: emergency_policy.unwrap_or_default(),
+            provisioning: provisioning.unwrap_or_default(),
+            provisioners: provisioners.unwrap_or_default(),
+            webhook_url: webhook_url.unwrap_or_default(),
+            visible_to: visible_to.unwrap_or_default(),
+            visibility: visibility.unwrap_or_default(),
+            version,
+        };
+        let id = id.filter(|i| !i.trim().is_empty());
+        Ok(
+            crate::ssr::access::catalog::save_entitlement(&db, &actor, id.as_deref(), input)
+                .await?,
+        )
+    })
+    .await
 }

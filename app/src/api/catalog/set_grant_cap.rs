@@ -5,11 +5,10 @@ use crate::error::AppError;
 /// Sets the organisation-wide maximum grant length, in days. No entitlement can exceed it.
 #[server(endpoint = "catalog/set_grant_cap")]
 pub async fn set_grant_cap(days: u64) -> Result<(), AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::admin_context()?;
-            Ok(crate::ssr::access::catalog::set_tenant_cap_days(&db, &actor, days).await?)
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, actor) = super_admin()?;
+        Ok(crate::ssr::access::catalog::set_tenant_cap_days(&db, &actor, days).await?)
+    })
+    .await
 }

@@ -12,18 +12,17 @@ pub async fn update_directory_user(
     job_title: Option<String>,
     status: String,
 ) -> Result<(), AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::admin_context()?;
-            let update = crate::api::views::UserUpdate {
-                name,
-                manager_email: manager_email.unwrap_or_default(),
-                department: department.unwrap_or_default(),
-                job_title: job_title.unwrap_or_default(),
-                status,
-            };
-            Ok(crate::ssr::access::directory::update_user(&db, &actor, id, update).await?)
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, actor) = super_admin()?;
+        let update = crate::shapes::UserUpdate {
+            name,
+            manager_email: manager_email.unwrap_or_default(),
+            department: department.unwrap_or_default(),
+            job_title: job_title.unwrap_or_default(),
+            status,
+        };
+        Ok(crate::ssr::access::directory::update_user(&db, &actor, id, update).await?)
+    })
+    .await
 }

@@ -9,14 +9,13 @@ pub async fn complete_task(
     outcome: String,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let outcome = crate::domain::TaskOutcome::parse(outcome.trim())
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
-            crate::ssr::access::grants::complete_task(&db, &actor, &id, outcome, note).await?;
-            Ok(())
-        }
-        .await,
-    )
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let outcome = crate::domain::TaskOutcome::parse(outcome.trim())
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        crate::ssr::access::grants::complete_task(&db, &actor, &id, outcome, note).await?;
+        Ok(())
+    })
+    .await
 }

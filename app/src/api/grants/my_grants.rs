@@ -4,13 +4,12 @@ use crate::error::AppError;
 
 /// The access I hold.
 #[server(endpoint = "grants/mine")]
-pub async fn my_grants() -> Result<Vec<crate::api::views::GrantRow>, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let filter = crate::api::views::GrantFilter::default();
-            Ok(crate::ssr::access::grants::list(&db, &filter, Some(&actor.id)).await?)
-        }
-        .await,
-    )
+pub async fn my_grants() -> Result<Vec<crate::shapes::GrantRow>, AppError> {
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let filter = crate::shapes::GrantFilter::default();
+        Ok(crate::ssr::access::grants::list(&db, &filter, Some(&actor.id)).await?)
+    })
+    .await
 }

@@ -31,11 +31,10 @@ pub struct OverdueRemovalRow {
 /// Every grant whose removal is overdue (Super Admins).
 #[server(endpoint = "grants/overdue_removals")]
 pub async fn overdue_removals() -> Result<Vec<OverdueRemovalRow>, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, _actor) = crate::ssr::access::admin_context()?;
-            Ok(crate::ssr::access::grants::overdue_removals(&db).await?)
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, _actor) = super_admin()?;
+        Ok(crate::ssr::access::grants::overdue_removals(&db).await?)
+    })
+    .await
 }

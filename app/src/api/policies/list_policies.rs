@@ -6,11 +6,10 @@ use crate::error::AppError;
 /// is configuration, not something requesters need (the apps page shows policies by name).
 #[server(endpoint = "policies/list")]
 pub async fn list_policies() -> Result<Vec<crate::domain::Policy>, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, _actor) = crate::ssr::access::admin_context()?;
-            Ok(crate::ssr::access::policies::list(&db).await?)
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, _actor) = super_admin()?;
+        Ok(crate::ssr::access::policies::list(&db).await?)
+    })
+    .await
 }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 /// Creates (no id) or edits a policy. `policy_json` is the JSON of
-/// [`crate::api::views::PolicyInput`], as the console's policy editor builds it: people as
+/// [`crate::shapes::PolicyInput`], as the console's policy editor builds it: people as
 /// emails, groups by name. Every problem comes back at once, one per line, each naming its step.
 /// `version` is the revision the editor was opened at: a save over a newer edit is refused (409).
 #[server(endpoint = "policies/save")]
@@ -12,9 +12,9 @@ pub async fn save_policy(
     policy_json: String,
     version: Option<u64>,
 ) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::admin_context()?;
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+            let (db, actor) = super_admin()?;
             let id = id.filter(|i| !i.trim().is_empty());
             if policy_json.trim().is_empty() {
                 // A plain form post: the editor builds this field in the browser.
@@ -22,7 +22,7 @@ pub async fn save_policy(
                     "Nothing was saved: the policy editor needs JavaScript, which is off or has not finished loading. Reload the page and try again.".into(),
                 ));
             }
-            let input: crate::api::views::PolicyInput = serde_json::from_str(&policy_json)
+            let input: crate::shapes::PolicyInput = serde_json::from_str(&policy_json)
                 .map_err(|_| {
                     AppError::Invalid(
                         "Nothing was saved: the policy could not be read. Reload the page and try again.".into(),
@@ -32,7 +32,6 @@ pub async fn save_policy(
                 crate::ssr::access::policies::save(&db, &actor, id.as_deref(), input, version)
                     .await?,
             )
-        }
-        .await,
-    )
+        })
+    .await
 }

@@ -5,12 +5,11 @@ use crate::error::AppError;
 /// Adds a comment to a request.
 #[server(endpoint = "requests/comment")]
 pub async fn comment_request(id: String, body: String) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let r = crate::ssr::access::requests::comment(&db, &actor, &id, &body).await?;
-            Ok(r.number.to_string())
-        }
-        .await,
-    )
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let r = crate::ssr::access::requests::comment(&db, &actor, &id, &body).await?;
+        Ok(r.number.to_string())
+    })
+    .await
 }

@@ -12,21 +12,19 @@ pub async fn create_request(
     emergency: Option<String>,
     extension: Option<String>,
 ) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let input = crate::ssr::access::requests::CreateInput {
-                entitlement_id,
-                subject_email: subject_email.unwrap_or_default(),
-                duration: duration.unwrap_or_default(),
-                justification,
-                // A checkbox posts "on" when ticked and nothing otherwise.
-                emergency: emergency.is_some_and(|v| !v.is_empty() && v != "false"),
-                extension: extension.is_some_and(|v| !v.is_empty() && v != "false"),
-            };
-            let request = crate::ssr::access::requests::create(&db, &actor, input).await?;
-            Ok(request.number.to_string())
-        }
-        .await,
-    )
+    use crate::api::server::{checked, respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let input = crate::shapes::CreateInput {
+            entitlement_id,
+            subject_email: subject_email.unwrap_or_default(),
+            duration: duration.unwrap_or_default(),
+            justification,
+            emergency: checked(&emergency),
+            extension: checked(&extension),
+        };
+        let request = crate::ssr::access::requests::create(&db, &actor, input).await?;
+        Ok(request.number.to_string())
+    })
+    .await
 }

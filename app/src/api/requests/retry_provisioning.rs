@@ -5,12 +5,11 @@ use crate::error::AppError;
 /// Reopens provisioning of an approved request whose provisioning failed (approvals are kept).
 #[server(endpoint = "requests/retry_provisioning")]
 pub async fn retry_provisioning(id: String) -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::context()?;
-            let r = crate::ssr::access::requests::retry_provisioning(&db, &actor, &id).await?;
-            Ok(r.number.to_string())
-        }
-        .await,
-    )
+    use crate::api::server::{respond, signed_in};
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        let r = crate::ssr::access::requests::retry_provisioning(&db, &actor, &id).await?;
+        Ok(r.number.to_string())
+    })
+    .await
 }

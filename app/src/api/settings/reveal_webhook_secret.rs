@@ -6,15 +6,11 @@ use crate::error::AppError;
 /// shows one.
 #[server(endpoint = "settings/reveal_webhook_secret")]
 pub async fn reveal_webhook_secret() -> Result<String, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, actor) = crate::ssr::access::admin_context()?;
-            let state = crate::ssr::state()?;
-            Ok(
-                crate::ssr::access::webhook_secret::reveal(&db, &state.slack.sealer, &actor)
-                    .await?,
-            )
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, actor) = super_admin()?;
+        let state = crate::ssr::state()?;
+        Ok(crate::ssr::access::webhook_secret::reveal(&db, &state.slack.sealer, &actor).await?)
+    })
+    .await
 }

@@ -6,12 +6,11 @@ use crate::error::AppError;
 /// When the webhook signing secret was made and whether it was shown (never the secret itself).
 #[server(endpoint = "settings/webhook_secret_status")]
 pub async fn get_webhook_secret_status() -> Result<WebhookSecretStatus, AppError> {
-    crate::ssr::access::with_status(
-        async move {
-            let (db, _actor) = crate::ssr::access::admin_context()?;
-            let state = crate::ssr::state()?;
-            Ok(crate::ssr::access::webhook_secret::status(&db, &state.slack.sealer).await?)
-        }
-        .await,
-    )
+    use crate::api::server::{respond, super_admin};
+    respond(async move {
+        let (db, _actor) = super_admin()?;
+        let state = crate::ssr::state()?;
+        Ok(crate::ssr::access::webhook_secret::status(&db, &state.slack.sealer).await?)
+    })
+    .await
 }

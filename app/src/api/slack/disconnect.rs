@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 
-use super::ActionReport;
 use crate::error::AppError;
+use crate::shapes::ActionReport;
 
 /// Revokes the installation's token at Slack (`auth.revoke`) and marks it disconnected.
 #[server(endpoint = "slack/disconnect")]
 pub async fn disconnect_slack(installation_id: i64) -> Result<ActionReport, AppError> {
-    let result: Result<ActionReport, AppError> = async move {
+    use crate::api::server::respond;
+    respond(async move {
         use crate::ssr::slack::manage::{self, ManageError};
         let user = crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
@@ -22,7 +23,6 @@ pub async fn disconnect_slack(installation_id: i64) -> Result<ActionReport, AppE
             Err(ManageError::NotConnected) => Err(AppError::Conflict("This Slack installation is already disconnected.".into())),
             Err(other) => Err(crate::ssr::internal(other)),
         }
-    }
-    .await;
-    super::with_status(result)
+    })
+    .await
 }

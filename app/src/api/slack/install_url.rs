@@ -7,7 +7,8 @@ use crate::error::AppError;
 /// `/slack/install`, which does the same and redirects; this is for scripted clients.
 #[server(endpoint = "slack/install_url")]
 pub async fn start_slack_install(team: Option<String>) -> Result<String, AppError> {
-    let result: Result<String, AppError> = async move {
+    use crate::api::server::respond;
+    respond(async move {
         let user = crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
         let session: tower_sessions::Session = leptos_axum::extract().await.map_err(crate::ssr::internal)?;
@@ -20,7 +21,6 @@ pub async fn start_slack_install(team: Option<String>) -> Result<String, AppErro
                 ),
                 other => crate::ssr::internal(other),
             })
-    }
-    .await;
-    super::with_status(result)
+    })
+    .await
 }

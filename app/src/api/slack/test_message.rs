@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 
-use super::ActionReport;
 use crate::error::AppError;
+use crate::shapes::ActionReport;
 
 /// Posts a test message to the installation's chosen channel and reports Slack's answer.
 #[server(endpoint = "slack/test_message")]
 pub async fn send_slack_test_message(installation_id: i64) -> Result<ActionReport, AppError> {
-    let result: Result<ActionReport, AppError> = async move {
+    use crate::api::server::respond;
+    respond(async move {
         use crate::ssr::slack::manage::{self, ManageError};
         let user = crate::ssr::auth::require_super_admin()?;
         let state = crate::ssr::state()?;
@@ -25,7 +26,6 @@ pub async fn send_slack_test_message(installation_id: i64) -> Result<ActionRepor
             )),
             Err(other) => Err(crate::ssr::internal(other)),
         }
-    }
-    .await;
-    super::with_status(result)
+    })
+    .await
 }

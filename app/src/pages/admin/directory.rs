@@ -10,8 +10,8 @@ use crate::api::directory::list_groups::list_groups;
 use crate::api::directory::remove_group_member::RemoveGroupMember;
 use crate::api::directory::save_group::SaveGroup;
 use crate::api::directory::update_directory_user::UpdateDirectoryUser;
-use crate::api::views::{GroupView, ImportOutcome};
 use crate::components::require::RequireSuperAdmin;
+use crate::shapes::{GroupView, ImportOutcome};
 
 #[component]
 pub fn DirectoryPage() -> impl IntoView {

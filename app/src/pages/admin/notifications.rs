@@ -6,9 +6,9 @@ use leptos_router::hooks::use_query_map;
 use crate::api::slack::disconnect::DisconnectSlack;
 use crate::api::slack::overview::get_slack_overview;
 use crate::api::slack::test_message::SendSlackTestMessage;
-use crate::api::slack::{ActionReport, InstallationView, SlackOverview};
 use crate::components::require::RequireSuperAdmin;
 use crate::error::AppError;
+use crate::shapes::{ActionReport, InstallationView, SlackOverview};
 
 const PAGE: &str = "/admin/settings/notifications";
 

@@ -12,9 +12,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::policies::delete_policy::DeletePolicy;
 use crate::api::policies::policy_overview::policy_overview;
 use crate::api::policies::save_policy::SavePolicy;
-use crate::api::views::{PolicyInput, PolicyRow, StepInput};
 use crate::components::require::RequireSuperAdmin;
 use crate::domain::MAX_POLICY_STEPS;
+use crate::shapes::{PolicyInput, PolicyRow, StepInput};
 
 const KINDS: [(&str, &str); 3] = [
     ("approval", "Approval"),

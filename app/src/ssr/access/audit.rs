@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use sqlx::Row;
 
-pub use crate::api::views::{AuditFilter, AuditRow};
+use crate::shapes::{AuditFilter, AuditRow};
 
 use super::{AccessError, AccessResult, Tx, new_id, version_i64};
 use crate::domain::{self, AuditActor, AuditEvent, AuditEventId, ChainedEvent, Timestamp, UserId};

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use sqlx::Row;
 
-pub use crate::api::views::{AppInput, AppListing, CatalogOverview, EntitlementInput};
+use crate::shapes::{AppInput, AppListing, CatalogOverview, EntitlementInput};
 
 use super::audit::{self, Entry};
 use super::directory::find_by_email;

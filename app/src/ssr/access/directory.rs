@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
-pub use crate::api::views::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
+use crate::shapes::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
 use super::audit::{self, Entry};
 use super::{AccessError, AccessResult, Actor, from_json, new_id, now, user_id, user_row};

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 
 pub use crate::api::grants::overdue_removals::OverdueRemovalRow;
-pub use crate::api::views::{GrantFilter, GrantRow, TaskRow};
+use crate::shapes::{GrantFilter, GrantRow, TaskRow};
 
 use super::audit::{self, Entry};
 use super::{

@@ -186,42 +186,6 @@ pub(crate) fn flag(v: i64) -> bool {
     v != 0
 }
 
-/// The database and the signed-in person, for a server function (401 when signed out).
-pub fn context() -> Result<(crate::ssr::Db, Actor), AppError> {
-    let user = crate::ssr::auth::require_user()?;
-    Ok((crate::ssr::state()?.db, Actor::new(user)))
-}
-
-/// As [`context`], for Super Admins only (403 otherwise).
-pub fn admin_context() -> Result<(crate::ssr::Db, Actor), AppError> {
-    let user = crate::ssr::auth::require_super_admin()?;
-    Ok((crate::ssr::state()?.db, Actor::new(user)))
-}
-
-/// Gives a failed server function the HTTP status of its error (403, 409, 422…) instead of the
-/// transport's default 500, so scripts and tests can tell "not allowed" from "broken".
-///
-/// Except for a plain HTML form post (JavaScript off): there the server-function layer answers
-/// with a redirect back to the page, the error in its address, and the page shows it next to the
-/// form; setting the status would turn that redirect into a bare error body.
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result
-        && !is_html_form_post()
-    {
-        crate::components::status::set_status(error.status());
-    }
-    result
-}
-
-fn is_html_form_post() -> bool {
-    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::values_placeholders;

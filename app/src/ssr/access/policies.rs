@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
-pub use crate::api::views::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
+use crate::shapes::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
 
 use super::audit::{self, Entry};
 use super::catalog::{Referenced, split_list};

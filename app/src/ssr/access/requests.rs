@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-pub use crate::api::views::{CreateInput, HistoryLine, RequestDetail, RequestSummary};
+use crate::shapes::{CreateInput, HistoryLine, RequestDetail, RequestSummary};
 
 use super::audit::{self, Entry};
 use super::{

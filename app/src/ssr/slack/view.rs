@@ -1,6 +1,6 @@
 //! Builds what the Notifications page shows from stored installations (never their secrets).
 
-use crate::api::slack::{InstallationView, SlackOverview};
+use crate::shapes::{InstallationView, SlackOverview};
 use crate::ssr::AppState;
 use crate::ssr::slack::store::{self, Installation};
 use crate::ssr::slack::{OAUTH_CALLBACK_PATH, manifest, missing_scopes};

@@ -1,0 +1,47 @@
+//! Grants and provisioning tasks as lists show them.
+
+use serde::{Deserialize, Serialize};
+
+/// A grant as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub subject: String,
+    pub subject_id: String,
+    pub entitlement_id: String,
+    pub app: String,
+    pub entitlement: String,
+    pub granted_at: i64,
+    pub expires_at: Option<i64>,
+    pub status: String,
+    pub status_label: String,
+    pub remaining: String,
+    pub source_request: String,
+}
+
+/// Filters for the admin grants page; empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantFilter {
+    pub app_id: String,
+    pub entitlement_id: String,
+    pub user_email: String,
+    /// Only grants expiring within this many days (0: any).
+    pub expiring_within_days: i64,
+    /// Include removed grants.
+    pub include_removed: bool,
+}
+
+/// A provisioning task as the task list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRow {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub app: String,
+    pub entitlement: String,
+    pub instructions: Option<String>,
+    /// `instructions` rendered to sanitised HTML.
+    pub instructions_html: Option<String>,
+    pub open: bool,
+    pub state: String,
+}
