@@ -17,24 +17,31 @@ pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
 /// HMAC-SHA256 (RFC 2104) over the concatenation of `parts`, with the `hmac` crate.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC takes keys of any length (longer ones are hashed first), so `new_from_slice` cannot
-    // fail for SHA-256; the fallback keeps this infallible without an `expect`.
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
-        return [0u8; 32];
-    };
+    match keyed(key, parts) {
+        Some(mac) => mac.finalize().into_bytes().into(),
+        // Unreachable for SHA-256 (see `keyed`); a fixed value keeps this infallible.
+        None => [0u8; 32],
+    }
+}
+
+/// An HMAC-SHA256 keyed with `key` that has been fed `parts`, ready to finalize or verify.
+/// HMAC takes keys of any length (longer ones are hashed first), so `new_from_slice` cannot fail
+/// for SHA-256; the `Option` keeps that without an `expect`.
+fn keyed(key: &[u8], parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
     for part in parts {
         mac.update(part);
     }
-    mac.finalize().into_bytes().into()
+    Some(mac)
+}
+
+/// The HMAC of `"{timestamp}.{body}"`, the text a signature covers.
+fn timestamped(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
+    keyed(secret, &[timestamp_secs.to_string().as_bytes(), b".", body])
 }
 
 fn mac(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> [u8; 32] {
     hmac_sha256(secret, &[timestamp_secs.to_string().as_bytes(), b".", body])
-}
-
-/// Compares in time independent of where the first difference is.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Hex HMAC-SHA256 of `"{timestamp}.{body}"`.
@@ -87,9 +94,11 @@ pub fn verify(
     if (now.as_unix_seconds() - ts).abs() > tolerance_secs {
         return Err(bad("timestamp outside the allowed window"));
     }
+    let expected = timestamped(secret, ts, body).ok_or_else(|| bad("signature does not match"))?;
     for s in sigs {
+        // `verify_slice` compares in constant time and refuses a tag of any other length.
         if let Ok(bytes) = hex::decode(s)
-            && constant_time_eq(&mac(secret, ts, body), &bytes)
+            && expected.clone().verify_slice(&bytes).is_ok()
         {
             return Ok(());
         }
@@ -169,6 +178,25 @@ mod tests {
         assert!(verify(b"s3cret", &h, b"{\"grant\":2}", T, DEFAULT_TOLERANCE_SECS).is_err());
         assert!(verify(b"other", &h, b"{\"grant\":1}", T, DEFAULT_TOLERANCE_SECS).is_err());
         assert!(verify(b"s3cret", "v1=abc", b"", T, DEFAULT_TOLERANCE_SECS).is_err());
+    }
+
+    #[test]
+    fn a_truncated_or_lengthened_signature_is_refused() {
+        let full = sign(b"k", T, b"x");
+        for v1 in [
+            &full[..32],
+            &full[..full.len() - 2],
+            &format!("{full}00"),
+            "",
+        ] {
+            let header = format!("t=1700000000,v1={v1}");
+            assert!(
+                verify(b"k", &header, b"x", T, DEFAULT_TOLERANCE_SECS).is_err(),
+                "{v1:?} should not verify"
+            );
+        }
+        let header = format!("t=1700000000,v1={full}");
+        verify(b"k", &header, b"x", T, DEFAULT_TOLERANCE_SECS).unwrap();
     }
 
     #[test]
