@@ -41,7 +41,9 @@ fn timestamped(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> Option<Hmac<S
 }
 
 fn mac(secret: &[u8], timestamp_secs: i64, body: &[u8]) -> [u8; 32] {
-    hmac_sha256(secret, &[timestamp_secs.to_string().as_bytes(), b".", body])
+    timestamped(secret, timestamp_secs, body)
+        .map(|mac| mac.finalize().into_bytes().into())
+        .unwrap_or([0u8; 32])
 }
 
 /// Hex HMAC-SHA256 of `"{timestamp}.{body}"`.
