@@ -8,6 +8,7 @@ pub mod db;
 pub mod lease;
 pub mod markdown;
 pub mod passwords;
+pub mod read;
 pub mod secret_key;
 pub mod setup;
 pub mod slack;

@@ -8,7 +8,7 @@ pub async fn assigned_to_me() -> Result<Vec<crate::shapes::RequestSummary>, AppE
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        Ok(crate::ssr::access::requests::assigned(&db, &actor.id).await?)
+        Ok(crate::ssr::read::requests::assigned(&db, &actor.id).await?)
     })
     .await
 }

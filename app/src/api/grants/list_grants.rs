@@ -21,7 +21,7 @@ pub async fn list_grants(
             expiring_within_days: expiring_within_days.unwrap_or(0),
             include_removed: checked(&include_removed),
         };
-        Ok(crate::ssr::access::grants::list(&db, &filter, None).await?)
+        Ok(crate::ssr::read::grants::list(&db, &filter, None).await?)
     })
     .await
 }

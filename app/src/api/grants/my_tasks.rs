@@ -8,7 +8,7 @@ pub async fn my_tasks() -> Result<Vec<crate::shapes::TaskRow>, AppError> {
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        Ok(crate::ssr::access::grants::open_tasks(&db, &actor).await?)
+        Ok(crate::ssr::read::grants::open_tasks(&db, &actor).await?)
     })
     .await
 }

@@ -8,7 +8,7 @@ pub async fn my_requests() -> Result<Vec<crate::shapes::RequestSummary>, AppErro
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        Ok(crate::ssr::access::requests::mine(&db, &actor.id).await?)
+        Ok(crate::ssr::read::requests::mine(&db, &actor.id).await?)
     })
     .await
 }

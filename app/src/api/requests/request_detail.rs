@@ -8,7 +8,7 @@ pub async fn request_detail(number: String) -> Result<crate::shapes::RequestDeta
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        Ok(crate::ssr::access::requests::detail(&db, &actor, &number).await?)
+        Ok(crate::ssr::read::requests::detail(&db, &actor, &number).await?)
     })
     .await
 }

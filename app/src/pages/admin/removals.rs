@@ -5,10 +5,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::grants::overdue_removals::{OverdueRemovalRow, overdue_removals};
+use crate::api::grants::overdue_removals::overdue_removals;
 use crate::api::grants::revoke_grant::RevokeGrant;
 use crate::components::require::RequireSuperAdmin;
 use crate::components::time::utc_minute_ms as utc;
+use crate::shapes::OverdueRemovalRow;
 
 fn task_cell(r: &OverdueRemovalRow) -> String {
     match (&r.open_task, &r.task_state) {

@@ -4,11 +4,9 @@
 //! this module loads, saves with `WHERE version = old`, and records history, audit and outbox
 //! rows in the same transaction.
 
-use std::collections::BTreeMap;
-
 use sqlx::Row;
 
-use crate::shapes::{CreateInput, HistoryLine, RequestDetail, RequestSummary};
+use crate::shapes::CreateInput;
 
 use super::audit::{self, Entry};
 use super::{
@@ -16,8 +14,8 @@ use super::{
     outbox, policies, to_json, user_row, version_i64,
 };
 use crate::domain::{
-    self, AuditActor, DirectorySnapshot, DomainError, DurationChoice, DurationPreset, Entitlement,
-    GrantLength, NewRequest, OpenRequestRef, Request, RequestEvent, RequestId, RequestInvolvement,
+    self, AuditActor, DirectorySnapshot, DomainError, DurationChoice, Entitlement, GrantLength,
+    NewRequest, OpenRequestRef, Request, RequestEvent, RequestId, RequestInvolvement,
     RequestNumber, RequestOrigin, Timestamp, Transition, UserId, Verdict,
 };
 use crate::ssr::db::Db;
@@ -388,7 +386,7 @@ pub async fn cancel(
 /// Who was assigned any step of `r` (its `request.step_assigned` history) and who is or was
 /// assigned its provisioning and deprovisioning tasks: the people `Request::visible_to` cannot
 /// find in the request itself.
-async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
+pub(crate) async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
     let mut involvement = RequestInvolvement::default();
     for row in sqlx::query(
         "SELECT body FROM request_events WHERE request_id = $1 AND action = 'request.step_assigned'",
@@ -423,7 +421,7 @@ async fn involvement(db: &Db, r: &Request) -> AccessResult<RequestInvolvement> {
 
 /// Refuses `viewer` unless `Request::visible_to` lets them see `r`, as "not found": whether a
 /// request exists is not for everyone to know.
-async fn ensure_visible(
+pub(crate) async fn ensure_visible(
     db: &Db,
     viewer: &Actor,
     r: &Request,
@@ -473,217 +471,4 @@ pub async fn reassign(
             .map_err(|e| domain::reassignment_refusal(e, to_email))
     })
     .await
-}
-
-async fn summaries(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> AccessResult<Vec<RequestSummary>> {
-    let names = directory::names(db).await?;
-    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for l in catalog::list(db).await? {
-        for e in l.entitlements {
-            labels.insert(
-                e.id.to_string(),
-                (l.app.name.clone(), e.display_name.clone()),
-            );
-        }
-    }
-    let name = |u: &UserId| {
-        names
-            .get(u.as_str())
-            .cloned()
-            .unwrap_or_else(|| u.to_string())
-    };
-    let mut out = Vec::new();
-    for row in rows {
-        let r: Request = from_json(&row.try_get::<String, _>("body")?)?;
-        let (app, ent) = labels
-            .get(r.parties.entitlement.as_str())
-            .cloned()
-            .unwrap_or_default();
-        out.push(RequestSummary {
-            id: r.id.to_string(),
-            number: r.number.to_string(),
-            app,
-            entitlement: ent,
-            requester: name(&r.parties.requester),
-            subject: name(&r.parties.subject),
-            status: r.state.status().to_string(),
-            outcome: r.state.outcome().map(|o| o.to_string()),
-            emergency: r.emergency,
-            created_at: r.created_at.as_unix_millis(),
-            current_step: r.current_assignment().map(|a| a.step),
-            length: r.length.to_string(),
-            requested_length: r.requested_length.to_string(),
-            shorter_lengths: shorter_presets(&r),
-        });
-    }
-    Ok(out)
-}
-
-/// The presets an approver may pick instead of the current length: only shorter ones, and only
-/// while the request waits for a decision.
-fn shorter_presets(r: &Request) -> Vec<String> {
-    if r.current_assignment().is_none() {
-        return Vec::new();
-    }
-    DurationPreset::ALL
-        .iter()
-        .filter(|p| r.length.longer_than(GrantLength::Limited(p.duration())))
-        .map(|p| p.as_str().to_string())
-        .collect()
-}
-
-/// Requests I made or that are for me, newest first.
-pub async fn mine(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
-    let id = user_row(user)?;
-    let rows = sqlx::query("SELECT body FROM requests WHERE requester_id = $1 OR subject_id = $1 ORDER BY number DESC LIMIT 200")
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?;
-    summaries(db, rows).await
-}
-
-/// Requests waiting for my decision.
-pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
-    let rows = sqlx::query(
-        "SELECT r.body FROM requests r JOIN request_assignees a ON a.request_id = r.id \
-         WHERE a.user_id = $1 AND r.status = 'pending_approval' ORDER BY r.number",
-    )
-    .bind(user_row(user)?)
-    .fetch_all(&db.pool)
-    .await?;
-    summaries(db, rows).await
-}
-
-fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
-    let name = |u: &UserId| {
-        names
-            .get(u.as_str())
-            .cloned()
-            .unwrap_or_else(|| u.to_string())
-    };
-    match e {
-        RequestEvent::StepAssigned(a) => format!(
-            "Step {} assigned to {}",
-            a.step + 1,
-            a.assignees.iter().map(name).collect::<Vec<_>>().join(", ")
-        ),
-        RequestEvent::Decided(d) | RequestEvent::AutoDecided(d) => format!(
-            "Step {} {}{}{}",
-            d.step + 1,
-            d.verdict,
-            d.rule
-                .map(|r| format!(" ({})", r.explain()))
-                .unwrap_or_default(),
-            d.reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        RequestEvent::Cancelled { reason, .. } => format!(
-            "Cancelled{}",
-            reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        RequestEvent::Reassigned(r) => format!("Reassigned to {}: {}", name(&r.to), r.reason),
-        RequestEvent::Commented(c) => c.body.clone(),
-        RequestEvent::Failed { reason } => format!("Failed: {reason}"),
-        RequestEvent::NotProvisioned { note } => format!("Not provisioned: {note}"),
-        RequestEvent::Expired { reason } => format!("Expired: {reason}"),
-        RequestEvent::DurationChanged { from, to, by } => {
-            format!("Length changed from {from} to {to} by {}", name(by))
-        }
-        RequestEvent::EscalatedToEmergency { by } => format!(
-            "Escalated to emergency access by {}; approval restarts under the emergency policy",
-            name(by)
-        ),
-        RequestEvent::ProvisioningRetried { by } => {
-            format!("Provisioning retried by {} (approvals kept)", name(by))
-        }
-        other => other
-            .audit_action()
-            .trim_start_matches("request.")
-            .replace('_', " "),
-    }
-}
-
-pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
-    let r = load_by_number(db, number).await?;
-    let dir = directory::snapshot(db).await?;
-    ensure_visible(db, viewer, &r, &dir).await?;
-    let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
-    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
-    // App owners and provisioners see a request whose provisioning failed, to retry it.
-    let can_retry =
-        r.provisioning_failed() && r.may_retry_provisioning(&viewer.id, &viewer.roles, &app, &ent);
-    let names = directory::names(db).await?;
-    let rows = sqlx::query(
-        "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(r.id.as_str())
-    .fetch_all(&db.pool)
-    .await?;
-    let mut history = Vec::new();
-    let mut comments = Vec::new();
-    for row in rows {
-        let e: RequestEvent = from_json(&row.try_get::<String, _>("body")?)?;
-        let actor: Option<i64> = row.try_get("actor_id")?;
-        let line = HistoryLine {
-            at: row.try_get("at")?,
-            actor: actor.map_or("Latch".to_string(), |a| {
-                names
-                    .get(&a.to_string())
-                    .cloned()
-                    .unwrap_or_else(|| a.to_string())
-            }),
-            action: e.audit_action().to_string(),
-            detail: detail_of(&e, &names),
-        };
-        if matches!(e, RequestEvent::Commented(_)) {
-            comments.push(line.clone());
-        }
-        history.push(line);
-    }
-    let summary = summaries(
-        db,
-        vec![
-            sqlx::query("SELECT body FROM requests WHERE id = $1")
-                .bind(r.id.as_str())
-                .fetch_one(&db.pool)
-                .await?,
-        ],
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or_else(|| AccessError::NotFound("The request".into()))?;
-    Ok(RequestDetail {
-        summary,
-        justification: r.justification.clone(),
-        policy_name: r.policy.name.clone(),
-        assignees: r
-            .assignees()
-            .iter()
-            .map(|u| {
-                names
-                    .get(u.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| u.to_string())
-            })
-            .collect(),
-        can_decide: r.can_decide(&viewer.id, &dir),
-        can_cancel: r.current_assignment().is_some()
-            && (r.parties.requester == viewer.id || viewer.roles.is_super_admin()),
-        can_reassign: r.current_assignment().is_some()
-            && (viewer.roles.is_super_admin() || r.assignees().contains(&viewer.id)),
-        can_escalate: !viewer.roles.is_read_only() && r.may_escalate(&viewer.id, &ent, &dir),
-        can_retry,
-        history,
-        comments,
-        note: match &r.state {
-            domain::RequestState::Closed { note, .. } => note.clone(),
-            _ => None,
-        },
-    })
 }

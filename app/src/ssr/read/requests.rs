@@ -1,0 +1,227 @@
+//! Requests as pages (and Slack) show them: lists, and the detail with its history. Read only;
+//! the writes are in `ssr::access::requests`, the visibility rule in `domain::visibility`.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use crate::domain::{self, DurationPreset, GrantLength, Request, RequestEvent, UserId};
+use crate::shapes::{HistoryLine, RequestDetail, RequestSummary};
+use crate::ssr::access::requests::{ensure_visible, load_by_number};
+use crate::ssr::access::{
+    AccessError, AccessResult, Actor, catalog, directory, from_json, user_row,
+};
+use crate::ssr::db::Db;
+
+async fn summaries(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> AccessResult<Vec<RequestSummary>> {
+    let names = directory::names(db).await?;
+    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for l in catalog::list(db).await? {
+        for e in l.entitlements {
+            labels.insert(
+                e.id.to_string(),
+                (l.app.name.clone(), e.display_name.clone()),
+            );
+        }
+    }
+    let name = |u: &UserId| {
+        names
+            .get(u.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let r: Request = from_json(&row.try_get::<String, _>("body")?)?;
+        let (app, ent) = labels
+            .get(r.parties.entitlement.as_str())
+            .cloned()
+            .unwrap_or_default();
+        out.push(RequestSummary {
+            id: r.id.to_string(),
+            number: r.number.to_string(),
+            app,
+            entitlement: ent,
+            requester: name(&r.parties.requester),
+            subject: name(&r.parties.subject),
+            status: r.state.status().to_string(),
+            outcome: r.state.outcome().map(|o| o.to_string()),
+            emergency: r.emergency,
+            created_at: r.created_at.as_unix_millis(),
+            current_step: r.current_assignment().map(|a| a.step),
+            length: r.length.to_string(),
+            requested_length: r.requested_length.to_string(),
+            shorter_lengths: shorter_presets(&r),
+        });
+    }
+    Ok(out)
+}
+
+/// The presets an approver may pick instead of the current length: only shorter ones, and only
+/// while the request waits for a decision.
+fn shorter_presets(r: &Request) -> Vec<String> {
+    if r.current_assignment().is_none() {
+        return Vec::new();
+    }
+    DurationPreset::ALL
+        .iter()
+        .filter(|p| r.length.longer_than(GrantLength::Limited(p.duration())))
+        .map(|p| p.as_str().to_string())
+        .collect()
+}
+
+/// Requests I made or that are for me, newest first.
+pub async fn mine(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
+    let id = user_row(user)?;
+    let rows = sqlx::query("SELECT body FROM requests WHERE requester_id = $1 OR subject_id = $1 ORDER BY number DESC LIMIT 200")
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+    summaries(db, rows).await
+}
+
+/// Requests waiting for my decision.
+pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
+    let rows = sqlx::query(
+        "SELECT r.body FROM requests r JOIN request_assignees a ON a.request_id = r.id \
+         WHERE a.user_id = $1 AND r.status = 'pending_approval' ORDER BY r.number",
+    )
+    .bind(user_row(user)?)
+    .fetch_all(&db.pool)
+    .await?;
+    summaries(db, rows).await
+}
+
+fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
+    let name = |u: &UserId| {
+        names
+            .get(u.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.to_string())
+    };
+    match e {
+        RequestEvent::StepAssigned(a) => format!(
+            "Step {} assigned to {}",
+            a.step + 1,
+            a.assignees.iter().map(name).collect::<Vec<_>>().join(", ")
+        ),
+        RequestEvent::Decided(d) | RequestEvent::AutoDecided(d) => format!(
+            "Step {} {}{}{}",
+            d.step + 1,
+            d.verdict,
+            d.rule
+                .map(|r| format!(" ({})", r.explain()))
+                .unwrap_or_default(),
+            d.reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        RequestEvent::Cancelled { reason, .. } => format!(
+            "Cancelled{}",
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        RequestEvent::Reassigned(r) => format!("Reassigned to {}: {}", name(&r.to), r.reason),
+        RequestEvent::Commented(c) => c.body.clone(),
+        RequestEvent::Failed { reason } => format!("Failed: {reason}"),
+        RequestEvent::NotProvisioned { note } => format!("Not provisioned: {note}"),
+        RequestEvent::Expired { reason } => format!("Expired: {reason}"),
+        RequestEvent::DurationChanged { from, to, by } => {
+            format!("Length changed from {from} to {to} by {}", name(by))
+        }
+        RequestEvent::EscalatedToEmergency { by } => format!(
+            "Escalated to emergency access by {}; approval restarts under the emergency policy",
+            name(by)
+        ),
+        RequestEvent::ProvisioningRetried { by } => {
+            format!("Provisioning retried by {} (approvals kept)", name(by))
+        }
+        other => other
+            .audit_action()
+            .trim_start_matches("request.")
+            .replace('_', " "),
+    }
+}
+
+pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
+    let r = load_by_number(db, number).await?;
+    let dir = directory::snapshot(db).await?;
+    ensure_visible(db, viewer, &r, &dir).await?;
+    let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
+    let app = catalog::load_app(db, ent.app_id.as_str()).await?;
+    // App owners and provisioners see a request whose provisioning failed, to retry it.
+    let can_retry =
+        r.provisioning_failed() && r.may_retry_provisioning(&viewer.id, &viewer.roles, &app, &ent);
+    let names = directory::names(db).await?;
+    let rows = sqlx::query(
+        "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(r.id.as_str())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut history = Vec::new();
+    let mut comments = Vec::new();
+    for row in rows {
+        let e: RequestEvent = from_json(&row.try_get::<String, _>("body")?)?;
+        let actor: Option<i64> = row.try_get("actor_id")?;
+        let line = HistoryLine {
+            at: row.try_get("at")?,
+            actor: actor.map_or("Latch".to_string(), |a| {
+                names
+                    .get(&a.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| a.to_string())
+            }),
+            action: e.audit_action().to_string(),
+            detail: detail_of(&e, &names),
+        };
+        if matches!(e, RequestEvent::Commented(_)) {
+            comments.push(line.clone());
+        }
+        history.push(line);
+    }
+    let summary = summaries(
+        db,
+        vec![
+            sqlx::query("SELECT body FROM requests WHERE id = $1")
+                .bind(r.id.as_str())
+                .fetch_one(&db.pool)
+                .await?,
+        ],
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| AccessError::NotFound("The request".into()))?;
+    Ok(RequestDetail {
+        summary,
+        justification: r.justification.clone(),
+        policy_name: r.policy.name.clone(),
+        assignees: r
+            .assignees()
+            .iter()
+            .map(|u| {
+                names
+                    .get(u.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| u.to_string())
+            })
+            .collect(),
+        can_decide: r.can_decide(&viewer.id, &dir),
+        can_cancel: r.current_assignment().is_some()
+            && (r.parties.requester == viewer.id || viewer.roles.is_super_admin()),
+        can_reassign: r.current_assignment().is_some()
+            && (viewer.roles.is_super_admin() || r.assignees().contains(&viewer.id)),
+        can_escalate: !viewer.roles.is_read_only() && r.may_escalate(&viewer.id, &ent, &dir),
+        can_retry,
+        history,
+        comments,
+        note: match &r.state {
+            domain::RequestState::Closed { note, .. } => note.clone(),
+            _ => None,
+        },
+    })
+}
