@@ -66,19 +66,36 @@ impl Email {
             if label.starts_with('-') || label.ends_with('-') {
                 return Err(bad("a domain part starts or ends with a hyphen"));
             }
+            if !label.is_ascii() {
+                return Err(bad(
+                    "write an international domain in its ASCII form (xn--…)",
+                ));
+            }
+            // RFC 5321 domains are letters, digits and hyphens: `my_corp.com` is not one.
             if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                 return Err(bad("invalid character in the domain"));
             }
         }
+        // RFC 3696 §2: a top-level domain is not all digits (that would be an IP address), but may
+        // hold digits and hyphens (`xn--p1ai`, internal names such as `corp.internal1`).
         if labels
             .last()
-            .is_none_or(|tld| tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()))
+            .is_none_or(|tld| tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit()))
         {
             return Err(bad(
                 "the domain must end in a top-level domain such as .com",
             ));
         }
         Ok(Email(value))
+    }
+
+    /// The address of an account stored before account creation used [`Email::parse`] (it used a
+    /// laxer check, so an address like `ops@my_corp.com` may be stored). Only for building the
+    /// directory from stored accounts: a person who can sign in must stay in it, as an approver
+    /// and a Super Admin fallback, whatever their address looks like. Normalised like a parsed
+    /// address (trimmed, lower case).
+    pub fn of_stored_account(stored: &str) -> Self {
+        Email(stored.trim().to_lowercase())
     }
 
     pub fn as_str(&self) -> &str {
@@ -313,11 +330,28 @@ mod tests {
             ".jane@example.com",
             "jane doe@example.com",
             "jane@-example.com",
-            "jane@example.c0m",
+            "jane@example.123",
+            "jane@example.c",
             "jane@exa_mple.com",
+            "ops@my_corp.com",
+            "jane@bücher.example",
         ] {
             let err = Email::parse(bad).unwrap_err();
             assert!(matches!(err, DomainError::InvalidEmail { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn real_world_email_addresses_are_accepted() {
+        for good in [
+            "a.b+tag@sub.example.co.uk",
+            "ops@corp.internal1",
+            "o'brien@example.ie",
+            "user@xn--bcher-kva.example",
+            "user@example.xn--p1ai",
+            "x@10.example",
+        ] {
+            assert_eq!(Email::parse(good).unwrap().as_str(), good);
         }
     }
 
