@@ -1,5 +1,16 @@
+//! Tenant settings: pending-request expiry and the webhook signing secret.
+//!
+//! One server function per file; each file's items are re-exported here, so a page imports an
+//! area in one line (`use crate::api::requests::{CreateRequest, my_requests};`).
+
 pub mod get_pending_expiry;
 pub mod reveal_webhook_secret;
 pub mod rotate_webhook_secret;
 pub mod set_pending_expiry;
 pub mod webhook_secret_status;
+
+pub use get_pending_expiry::*;
+pub use reveal_webhook_secret::*;
+pub use rotate_webhook_secret::*;
+pub use set_pending_expiry::*;
+pub use webhook_secret_status::*;
