@@ -1,7 +1,32 @@
-//! Helpers for the access-core tests: people with their own signed-in clients, server-function
-//! calls, and a catalog with a two-step policy and manual provisioning.
+//! Helpers for the access-core tests: people with their own signed-in clients, typed
+//! server-function calls, and a catalog with a two-step policy and manual provisioning.
+//!
+//! A test calls a server function by building the argument struct `#[server]` generates for it
+//! (`DecideRequest { id, step, verdict, .. }`) and gets back the function's declared output type
+//! (`RequestDetail`, `Vec<GrantRow>`…): renaming an argument, or changing what a function returns,
+//! breaks the test build instead of a test run. The methods on [`Person`] and [`Loop`] name the
+//! steps tests repeat (`bob.approve(..)`, `alice.detail(..)`, `l.approve_both_steps(..)`).
 
+// The argument structs the fixtures' forms are built from, for tests to fill in further.
+pub use app::api::approvals::decide_request::DecideRequest;
+pub use app::api::catalog::save_app::SaveApp;
+pub use app::api::catalog::save_entitlement::SaveEntitlement;
+pub use app::api::directory::update_directory_user::UpdateDirectoryUser;
+pub use app::api::grants::complete_task::CompleteTask;
+pub use app::api::grants::list_grants::ListGrants;
+use app::api::grants::my_grants::MyGrants;
+use app::api::grants::my_tasks::MyTasks;
+use app::api::policies::list_policies::ListPolicies;
+pub use app::api::policies::save_policy::SavePolicy;
+pub use app::api::requests::create_request::CreateRequest;
+use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
+pub use app::domain::Verdict;
+use app::error::AppError;
 use app::session::{CurrentUser, Role};
+use app::shapes::{GrantRow, RequestDetail, TaskRow};
+use leptos::server_fn::ServerFn;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::helpers::{self, PASSWORD, TestApp};
@@ -24,7 +49,205 @@ pub async fn person(app: &TestApp, email: &str, name: &str, role: Role) -> Perso
     Person { user, client }
 }
 
+/// A server function's refusal: the HTTP status it answered with (403, 404, 409, 422…) and the
+/// error's message as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Person {
+    /// Calls the server function whose generated argument struct `args` is, as this person: the
+    /// struct posted form-encoded (the `PostUrl` encoding every function here uses) to the
+    /// function's own `PATH`, with the session cookie and a same-origin `Origin` header as a
+    /// browser sends. Answers the function's declared output, or what refused it.
+    pub async fn call<F>(&self, app: &TestApp, args: F) -> Result<F::Output, Refusal>
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let response = self
+            .client
+            .post(app.url(F::PATH))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::ORIGIN, &app.address)
+            .form(&args)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("call {}: {e}", F::PATH));
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        if status == 200 {
+            return Ok(serde_json::from_str(&body).unwrap_or_else(|e| {
+                panic!(
+                    "{} answered {body:?}, not its declared output: {e}",
+                    F::PATH
+                )
+            }));
+        }
+        // Errors come as the JSON of `AppError`; a failure below the server functions (the
+        // guard's "Cross-site request refused.") comes as plain text.
+        let message = serde_json::from_str::<AppError>(&body)
+            .map(|error| error.to_string())
+            .unwrap_or(body);
+        Err(Refusal { status, message })
+    }
+
+    /// Like [`Person::call`], but the call must succeed.
+    pub async fn ok<F>(&self, app: &TestApp, args: F) -> F::Output
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let path = F::PATH;
+        self.call(app, args)
+            .await
+            .unwrap_or_else(|refusal| panic!("{path} failed: {refusal:?}"))
+    }
+
+    /// Files a request (see [`new_request`]); returns its number ("REQ-1").
+    pub async fn request(&self, app: &TestApp, request: CreateRequest) -> String {
+        self.ok(app, request).await
+    }
+
+    /// Decides step `step` (1-based) of request `id` with no reason and the asked-for length.
+    pub async fn decide(
+        &self,
+        app: &TestApp,
+        id: &str,
+        step: usize,
+        verdict: Verdict,
+    ) -> Result<String, Refusal> {
+        self.call(app, decision(id, step, verdict)).await
+    }
+
+    /// Approves step `step` (1-based) of request `id`; the approval must be accepted.
+    pub async fn approve(&self, app: &TestApp, id: &str, step: usize) {
+        self.ok(app, decision(id, step, Verdict::Approved)).await;
+    }
+
+    /// Request `number` ("REQ-1") as this person's request page shows it.
+    pub async fn detail(&self, app: &TestApp, number: &str) -> RequestDetail {
+        self.ok(
+            app,
+            RequestDetailCall {
+                number: number.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// This person's grants ("My access").
+    pub async fn grants(&self, app: &TestApp) -> Vec<GrantRow> {
+        self.ok(app, MyGrants {}).await
+    }
+
+    /// The provisioning tasks this person can see.
+    pub async fn tasks(&self, app: &TestApp) -> Vec<TaskRow> {
+        self.ok(app, MyTasks {}).await
+    }
+
+    /// The id of the only open task this person can see.
+    pub async fn only_task(&self, app: &TestApp) -> String {
+        let tasks = self.tasks(app).await;
+        assert_eq!(tasks.len(), 1, "expected exactly one open task: {tasks:?}");
+        tasks[0].id.clone()
+    }
+
+    /// Completes the only open task this person can see with `outcome` ("done", "wont_do",
+    /// "errored") and no note.
+    pub async fn complete_only_task(&self, app: &TestApp, outcome: &str) {
+        let id = self.only_task(app).await;
+        self.ok(
+            app,
+            CompleteTask {
+                id,
+                outcome: outcome.into(),
+                note: None,
+            },
+        )
+        .await;
+    }
+}
+
+/// A request for `entitlement_id` for oneself, for the default length, neither an emergency nor
+/// an extension; change the rest with `CreateRequest { duration: Some(..), ..new_request(..) }`.
+pub fn new_request(entitlement_id: &str, justification: &str) -> CreateRequest {
+    CreateRequest {
+        entitlement_id: entitlement_id.into(),
+        subject_email: None,
+        duration: None,
+        justification: justification.into(),
+        emergency: None,
+        extension: None,
+    }
+}
+
+/// A decision on step `step` (1-based) of request `id`, with no reason and the asked-for length.
+pub fn decision(id: &str, step: usize, verdict: Verdict) -> DecideRequest {
+    DecideRequest {
+        id: id.into(),
+        step,
+        verdict: verdict.as_str().into(),
+        reason: None,
+        length: None,
+    }
+}
+
+/// The entitlement form with only the app and the display name filled in (a new entitlement);
+/// fill more with `SaveEntitlement { risk: Some(..), ..entitlement_form(..) }`.
+pub fn entitlement_form(app_id: &str, display_name: &str) -> SaveEntitlement {
+    SaveEntitlement {
+        id: None,
+        app_id: app_id.into(),
+        display_name: display_name.into(),
+        slug: None,
+        description: None,
+        alias: None,
+        risk: None,
+        owners: None,
+        max_duration: None,
+        request_policy: None,
+        emergency_policy: None,
+        provisioning: None,
+        provisioners: None,
+        webhook_url: None,
+        visible_to: None,
+        visibility: None,
+        version: None,
+    }
+}
+
+/// The app form with only the name filled in (a new app).
+pub fn app_form(name: &str) -> SaveApp {
+    SaveApp {
+        id: None,
+        name: name.into(),
+        description: None,
+        owners: None,
+        instructions: None,
+        default_policy: None,
+        version: None,
+    }
+}
+
+/// The admin grants list with no filter.
+pub fn all_grants() -> ListGrants {
+    ListGrants {
+        app_id: None,
+        entitlement_id: None,
+        user_email: None,
+        expiring_within_days: None,
+        include_removed: None,
+    }
+}
+
 /// Calls server function `endpoint` (under /api/) with form fields; returns status and JSON.
+///
+/// The raw escape hatch, stringly on purpose: for tests that send what the argument struct
+/// cannot express (a missing required field, a value of the wrong type, a Content-Type the
+/// server-function layer must refuse). Everything else goes through [`Person::call`].
 pub async fn call(
     app: &TestApp,
     who: &Person,
@@ -67,6 +290,9 @@ pub struct Loop {
     pub entitlement_id: String,
 }
 
+/// The policy [`jit_loop`] saves: Alice's manager, then the app owners.
+pub const MANAGER_THEN_OWNER: &str = "Manager then owner";
+
 /// Admin-built catalog: app "Prod DB" owned by Carol; entitlement "admin" (7 days max) with a
 /// two-step policy (Alice's manager Bob, then the app owners) and manual provisioning by Carol.
 pub async fn jit_loop(app: &TestApp) -> Loop {
@@ -74,69 +300,51 @@ pub async fn jit_loop(app: &TestApp) -> Loop {
     let alice = person(app, "alice@example.com", "Alice Requester", Role::User).await;
     let bob = person(app, "bob@example.com", "Bob Manager", Role::User).await;
     let carol = person(app, "carol@example.com", "Carol Owner", Role::User).await;
-    ok(
-        app,
-        &admin,
-        "directory/update_user",
-        &[
-            ("id", &alice.user.id.to_string()),
-            ("name", "Alice Requester"),
-            ("manager_email", "bob@example.com"),
-            ("department", "Engineering"),
-            ("job_title", "SRE"),
-            ("status", "active"),
-        ],
-    )
-    .await;
+    admin
+        .ok(
+            app,
+            UpdateDirectoryUser {
+                id: alice.user.id,
+                name: "Alice Requester".into(),
+                manager_email: Some("bob@example.com".into()),
+                department: Some("Engineering".into()),
+                job_title: Some("SRE".into()),
+                status: "active".into(),
+            },
+        )
+        .await;
     let policy_json = serde_json::json!({
-        "name": "Manager then owner",
+        "name": MANAGER_THEN_OWNER,
         "steps": [
             {"kind": "approval", "manager": true, "require_denial_reason": true},
             {"kind": "approval", "app_owners": true, "require_distinct_approvers": true},
         ],
     })
     .to_string();
-    let policy = text(
-        &ok(
+    let policy = admin
+        .ok(
             app,
-            &admin,
-            "policies/save",
-            &[("policy_json", &policy_json)],
+            SavePolicy {
+                id: None,
+                policy_json,
+                version: None,
+            },
         )
-        .await,
-    );
-    let app_id = text(
-        &ok(
+        .await;
+    let app_id = admin
+        .ok(
             app,
-            &admin,
-            "catalog/save_app",
-            &[
-                ("name", "Prod DB"),
-                ("description", "The production database"),
-                ("owners", "carol@example.com"),
-                ("instructions", "Add the user to the `admins` role."),
-            ],
+            SaveApp {
+                description: Some("The production database".into()),
+                owners: Some("carol@example.com".into()),
+                instructions: Some("Add the user to the `admins` role.".into()),
+                ..app_form("Prod DB")
+            },
         )
-        .await,
-    );
-    let entitlement_id = text(
-        &ok(
-            app,
-            &admin,
-            "catalog/save_entitlement",
-            &[
-                ("app_id", &app_id),
-                ("display_name", "Admin"),
-                ("slug", "admin"),
-                ("risk", "high"),
-                ("max_duration", "7d"),
-                ("request_policy", &policy),
-                ("provisioning", "manual"),
-                ("provisioners", "carol@example.com"),
-            ],
-        )
-        .await,
-    );
+        .await;
+    let entitlement_id = admin
+        .ok(app, admin_entitlement_form(&app_id, None, &policy))
+        .await;
     Loop {
         admin,
         alice,
@@ -146,31 +354,84 @@ pub async fn jit_loop(app: &TestApp) -> Loop {
     }
 }
 
-/// Alice asks for the admin entitlement for a day; returns (request id, number).
-pub async fn request_admin(app: &TestApp, l: &Loop) -> (String, String) {
-    let number = text(
-        &ok(
-            app,
-            &l.alice,
-            "requests/create",
-            &[
-                ("entitlement_id", &l.entitlement_id),
-                ("duration", "1d"),
-                ("justification", "Investigating INC-42"),
-            ],
-        )
-        .await,
-    );
-    let detail = ok(app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    (text(&detail["summary"]["id"]), number)
+/// The loop's "Admin" entitlement as [`jit_loop`] saves it (`id` None: the first save).
+fn admin_entitlement_form(app_id: &str, id: Option<&str>, policy: &str) -> SaveEntitlement {
+    SaveEntitlement {
+        id: id.map(str::to_string),
+        slug: Some("admin".into()),
+        risk: Some("high".into()),
+        max_duration: Some("7d".into()),
+        request_policy: Some(policy.into()),
+        provisioning: Some("manual".into()),
+        provisioners: Some("carol@example.com".into()),
+        ..entitlement_form(app_id, "Admin")
+    }
 }
 
-/// The id of the only open task visible to `who`.
+impl Loop {
+    /// Alice asks for the admin entitlement for a day; returns (request id, number).
+    pub async fn request_admin(&self, app: &TestApp) -> (String, String) {
+        let number = self
+            .alice
+            .request(
+                app,
+                CreateRequest {
+                    duration: Some("1d".into()),
+                    ..new_request(&self.entitlement_id, "Investigating INC-42")
+                },
+            )
+            .await;
+        let detail = self.alice.detail(app, &number).await;
+        (detail.summary.id, number)
+    }
+
+    /// Approves request `id` of the loop's entitlement at both steps: Bob (the manager), then
+    /// Carol (the app owner).
+    pub async fn approve_both_steps(&self, app: &TestApp, id: &str) {
+        self.bob.approve(app, id, 1).await;
+        self.carol.approve(app, id, 2).await;
+    }
+
+    /// Runs the loop up to an active grant of the loop's entitlement (both approvals, the app
+    /// owner's provisioning); returns the grant's id.
+    pub async fn granted(&self, app: &TestApp) -> String {
+        let (id, _) = self.request_admin(app).await;
+        self.approve_both_steps(app, &id).await;
+        self.carol.complete_only_task(app, "done").await;
+        let grants = self.alice.grants(app).await;
+        grants[0].id.clone()
+    }
+
+    /// The loop's "Admin" entitlement form as [`jit_loop`] saved it, ready to save again with
+    /// changes: `l.admin.ok(&app, SaveEntitlement { emergency_policy: .., ..form })`.
+    pub async fn admin_entitlement(&self, app: &TestApp) -> SaveEntitlement {
+        let app_id = app_id_of(app, &self.entitlement_id).await;
+        let policy = policy_id(app, &self.admin, MANAGER_THEN_OWNER).await;
+        admin_entitlement_form(&app_id, Some(&self.entitlement_id), &policy)
+    }
+
+    /// Saves the loop's "Admin" entitlement again as [`jit_loop`] made it, with `change` applied
+    /// (an emergency policy, webhook provisioning, other provisioners…).
+    pub async fn resave_admin_entitlement(
+        &self,
+        app: &TestApp,
+        change: impl FnOnce(&mut SaveEntitlement),
+    ) {
+        let mut form = self.admin_entitlement(app).await;
+        change(&mut form);
+        self.admin.ok(app, form).await;
+    }
+}
+
+/// Alice asks for the admin entitlement for a day; returns (request id, number). (The free form
+/// of [`Loop::request_admin`], which role_matrix.rs uses.)
+pub async fn request_admin(app: &TestApp, l: &Loop) -> (String, String) {
+    l.request_admin(app).await
+}
+
+/// The id of the only open task visible to `who` ([`Person::only_task`], for role_matrix.rs).
 pub async fn only_task(app: &TestApp, who: &Person) -> String {
-    let tasks = ok(app, who, "grants/tasks", &[]).await;
-    let tasks = tasks.as_array().expect("tasks list");
-    assert_eq!(tasks.len(), 1, "expected exactly one open task: {tasks:?}");
-    text(&tasks[0]["id"])
+    who.only_task(app).await
 }
 
 /// Moves a grant's expiry into the past (stored column and domain body alike).
@@ -206,31 +467,39 @@ pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
 
 /// The id of the policy called `name`.
 pub async fn policy_id(app: &TestApp, admin: &Person, name: &str) -> String {
-    let policies = ok(app, admin, "policies/list", &[]).await;
+    let policies = admin.ok(app, ListPolicies {}).await;
     policies
-        .as_array()
-        .expect("policy list")
         .iter()
-        .find(|p| p["name"] == name)
-        .map(|p| text(&p["id"]))
-        .unwrap_or_else(|| panic!("no policy called {name}: {policies}"))
+        .find(|p| p.name == name)
+        .map(|p| p.id.as_str().to_string())
+        .unwrap_or_else(|| panic!("no policy called {name}: {policies:?}"))
 }
 
 /// Saves a policy with one approval step by the app owners; returns its id.
 pub async fn owner_approval_policy(app: &TestApp, admin: &Person, name: &str) -> String {
-    let policy = serde_json::json!({
+    let policy_json = serde_json::json!({
         "name": name,
         "steps": [{"kind": "approval", "app_owners": true}],
     })
     .to_string();
-    text(&ok(app, admin, "policies/save", &[("policy_json", &policy)]).await)
+    admin
+        .ok(
+            app,
+            SavePolicy {
+                id: None,
+                policy_json,
+                version: None,
+            },
+        )
+        .await
 }
 
 /// Saves the loop's "Admin" entitlement again as [`jit_loop`] made it, with the fields in
-/// `changes` replaced or added (e.g. an emergency policy, or webhook provisioning).
+/// `changes` replaced or added. String-keyed, kept for role_matrix.rs; the typed form is
+/// [`Loop::resave_admin_entitlement`].
 pub async fn resave_admin_entitlement(app: &TestApp, l: &Loop, changes: &[(&str, &str)]) {
     let app_id = app_id_of(app, &l.entitlement_id).await;
-    let policy = policy_id(app, &l.admin, "Manager then owner").await;
+    let policy = policy_id(app, &l.admin, MANAGER_THEN_OWNER).await;
     let mut form: Vec<(&str, &str)> = vec![
         ("id", &l.entitlement_id),
         ("app_id", &app_id),
@@ -259,16 +528,10 @@ pub async fn chain_is_intact(app: &TestApp) {
     );
 }
 
-/// `who` completes the only open task they can see with `outcome` ("done", "wont_do", "errored").
+/// `who` completes the only open task they can see with `outcome` ([`Person::complete_only_task`],
+/// for role_matrix.rs).
 pub async fn complete_only_task(app: &TestApp, who: &Person, outcome: &str) {
-    let task = only_task(app, who).await;
-    ok(
-        app,
-        who,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", outcome)],
-    )
-    .await;
+    who.complete_only_task(app, outcome).await;
 }
 
 /// The id of the app that entitlement `entitlement_id` belongs to.
@@ -280,26 +543,14 @@ pub async fn app_id_of(app: &TestApp, entitlement_id: &str) -> String {
         .expect("the entitlement's app")
 }
 
-/// Runs the loop up to an active grant of the loop's entitlement (both approvals, the app
-/// owner's provisioning); returns the grant's id.
+/// Runs the loop up to an active grant; returns the grant's id ([`Loop::granted`], in the free
+/// form other test files use).
 pub async fn granted(app: &TestApp, l: &Loop) -> String {
-    let (id, _) = request_admin(app, l).await;
-    approve_both_steps(app, l, &id).await;
-    complete_only_task(app, &l.carol, "done").await;
-    let grants = ok(app, &l.alice, "grants/mine", &[]).await;
-    text(&grants[0]["id"])
+    l.granted(app).await
 }
 
-/// Approves request `id` of the loop's entitlement at both steps: Bob (the manager), then Carol
-/// (the app owner).
+/// Approves request `id` at both steps ([`Loop::approve_both_steps`], in the free form other test
+/// files use).
 pub async fn approve_both_steps(app: &TestApp, l: &Loop, id: &str) {
-    for (who, step) in [(&l.bob, "1"), (&l.carol, "2")] {
-        ok(
-            app,
-            who,
-            "approvals/decide",
-            &[("id", id), ("step", step), ("verdict", "approved")],
-        )
-        .await;
-    }
+    l.approve_both_steps(app, id).await;
 }

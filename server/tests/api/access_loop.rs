@@ -7,6 +7,16 @@ use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{spawn_app, spawn_on_database};
+use app::api::approvals::assigned_to_me::AssignedToMe;
+use app::api::catalog::grant_cap::GrantCap;
+use app::api::catalog::set_grant_cap::SetGrantCap;
+use app::api::directory::import_directory_csv::ImportDirectoryCsv;
+use app::api::grants::release_grant::ReleaseGrant;
+use app::api::grants::revoke_grant::RevokeGrant;
+use app::api::policies::delete_policy::DeletePolicy;
+use app::api::policies::list_policies::ListPolicies;
+use app::api::requests::cancel_request::CancelRequest;
+use app::shapes::ImportOutcome;
 use app::ssr::access::audit::{self, Verification};
 
 async fn wait_for(app: &crate::helpers::TestApp, sql: &str, want: i64) {
@@ -27,59 +37,44 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
  {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
     assert_eq!(number, "REQ-1");
 
     // Step 1 is Bob's (Alice's manager); Carol cannot decide it, nor even see the request
     // until it reaches her step.
-    let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
-    assert_eq!(assigned.as_array().unwrap().len(), 1);
-    let (status, _) = call(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    assert_eq!(status, 404);
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
+    let assigned = l.bob.ok(&app, AssignedToMe {}).await;
+    assert_eq!(assigned.len(), 1);
+    let refusal = l
+        .carol
+        .decide(&app, &id, 1, Verdict::Approved)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 404);
+    l.bob.approve(&app, &id, 1).await;
     // Step 2 goes to the app owner.
-    ok(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[("id", &id), ("step", "2"), ("verdict", "approved")],
-    )
-    .await;
+    l.carol.approve(&app, &id, 2).await;
 
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["status"], "provisioning");
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.status, "provisioning");
 
     // Carol provisions by hand; only "Provisioned" gives access.
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "done"),
-            ("note", "added to admins"),
-        ],
-    )
-    .await;
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["outcome"], "granted");
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
-    let grant = &grants.as_array().unwrap()[0];
-    assert_eq!(grant["status"], "active");
-    let grant_id = text(&grant["id"]);
+    let task = l.carol.only_task(&app).await;
+    l.carol
+        .ok(
+            &app,
+            CompleteTask {
+                id: task,
+                outcome: "done".into(),
+                note: Some("added to admins".into()),
+            },
+        )
+        .await;
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.outcome.as_deref(), Some("granted"));
+    let grants = l.alice.grants(&app).await;
+    let grant = &grants[0];
+    assert_eq!(grant.status, "active");
+    let grant_id = grant.id.clone();
 
     // Expiry: the worker revokes it and asks Carol to remove the access.
     backdate_grant(&app, &grant_id).await;
@@ -89,9 +84,9 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
         1,
     )
     .await;
-    let grants = ok(&app, &l.admin, "grants/list", &[]).await;
-    assert_eq!(grants[0]["status_label"], "removal overdue");
-    complete_only_task(&app, &l.carol, "done").await;
+    let grants = l.admin.ok(&app, all_grants()).await;
+    assert_eq!(grants[0].status_label, "removal overdue");
+    l.carol.complete_only_task(&app, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'removed'").await,
         1
@@ -150,22 +145,20 @@ async fn two_approvers_deciding_at_once_record_exactly_one_decision_and_the_lose
  {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
     // Bob twice at once (a double click), and Ada (Super Admin fallback can't decide: not assigned).
-    let form = [("id", id.as_str()), ("step", "1"), ("verdict", "approved")];
     let (a, b) = tokio::join!(
-        call(&app, &l.bob, "approvals/decide", &form),
-        call(&app, &l.bob, "approvals/decide", &form),
+        l.bob.decide(&app, &id, 1, Verdict::Approved),
+        l.bob.decide(&app, &id, 1, Verdict::Approved),
     );
-    let mut statuses = [a.0, b.0];
-    statuses.sort();
-    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
-    let loser = if a.0 == 409 { a.1 } else { b.1 };
+    let loser = match (&a, &b) {
+        (Ok(_), Err(loser)) | (Err(loser), Ok(_)) => loser,
+        _ => panic!("expected one success and one refusal: {a:?} {b:?}"),
+    };
+    assert_eq!(loser.status, 409, "{a:?} {b:?}");
     assert!(
-        loser
-            .to_string()
-            .contains("already approved by Bob Manager"),
-        "{loser}"
+        loser.message.contains("already approved by Bob Manager"),
+        "{loser:?}"
     );
     let n = scalar(
         &app,
@@ -173,8 +166,8 @@ async fn two_approvers_deciding_at_once_record_exactly_one_decision_and_the_lose
     )
     .await;
     assert_eq!(n, 1);
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["current_step"], 1);
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.current_step, Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,82 +175,75 @@ async fn a_second_request_for_open_access_is_refused_and_names_the_open_one() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     // Longer than the entitlement's 7-day maximum.
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &l.entitlement_id),
-            ("duration", "30d"),
-            ("justification", "too long"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
+    let refusal = l
+        .alice
+        .call(
+            &app,
+            CreateRequest {
+                duration: Some("30d".into()),
+                ..new_request(&l.entitlement_id, "too long")
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
     assert!(
-        body.to_string().contains("longer than the maximum"),
-        "{body}"
+        refusal.message.contains("longer than the maximum"),
+        "{refusal:?}"
     );
     // No justification.
-    let (status, _) = call(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &l.entitlement_id),
-            ("justification", " "),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422);
-    request_admin(&app, &l).await;
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &l.entitlement_id),
-            ("justification", "again"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 409);
-    assert!(body.to_string().contains("REQ-1"), "{body}");
+    let refusal = l
+        .alice
+        .call(&app, new_request(&l.entitlement_id, " "))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    l.request_admin(&app).await;
+    let refusal = l
+        .alice
+        .call(&app, new_request(&l.entitlement_id, "again"))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409);
+    assert!(refusal.message.contains("REQ-1"), "{refusal:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
     // Step 1 requires a denial reason.
-    let (status, _) = call(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "denied")],
-    )
-    .await;
-    assert_eq!(status, 422);
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "denied"),
-            ("reason", "not on call"),
-        ],
-    )
-    .await;
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["outcome"], "denied");
+    let refusal = l
+        .bob
+        .decide(&app, &id, 1, Verdict::Denied)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    l.bob
+        .ok(
+            &app,
+            DecideRequest {
+                reason: Some("not on call".into()),
+                ..decision(&id, 1, Verdict::Denied)
+            },
+        )
+        .await;
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.outcome.as_deref(), Some("denied"));
 
-    let (id2, number2) = request_admin(&app, &l).await;
-    ok(&app, &l.alice, "requests/cancel", &[("id", &id2)]).await;
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number2)]).await;
-    assert_eq!(detail["summary"]["outcome"], "cancelled");
+    let (id2, number2) = l.request_admin(&app).await;
+    l.alice
+        .ok(
+            &app,
+            CancelRequest {
+                id: id2,
+                reason: None,
+            },
+        )
+        .await;
+    let detail = l.alice.detail(&app, &number2).await;
+    assert_eq!(detail.summary.outcome.as_deref(), Some("cancelled"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,9 +251,9 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
     let app = spawn_app().await;
     let second = spawn_on_database(&app.database_url).await;
     let l = jit_loop(&app).await;
-    let (id, _) = request_admin(&app, &l).await;
-    approve_both_steps(&app, &l, &id).await;
-    complete_only_task(&app, &l.carol, "done").await;
+    let (id, _) = l.request_admin(&app).await;
+    l.approve_both_steps(&app, &id).await;
+    l.carol.complete_only_task(&app, "done").await;
     let grant_id: String = sqlx::query("SELECT id FROM grants")
         .fetch_one(&app.db.pool)
         .await
@@ -313,19 +299,21 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
 async fn a_policy_in_use_cannot_be_deleted_and_the_error_names_what_uses_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let policies = ok(&app, &l.admin, "policies/list", &[]).await;
+    let policies = l.admin.ok(&app, ListPolicies {}).await;
     let id = policies
-        .as_array()
-        .unwrap()
         .iter()
-        .find(|p| p["name"] == "Manager then owner")
-        .map(|p| text(&p["id"]))
+        .find(|p| p.name == MANAGER_THEN_OWNER)
+        .map(|p| p.id.as_str().to_string())
         .unwrap();
-    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &id)]).await;
-    assert_eq!(status, 422);
-    assert!(body.to_string().contains("Admin"), "{body}");
-    let (status, _) = call(&app, &l.alice, "policies/delete", &[("id", &id)]).await;
-    assert_eq!(status, 403);
+    let refusal = l
+        .admin
+        .call(&app, DeletePolicy { id: id.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    assert!(refusal.message.contains("Admin"), "{refusal:?}");
+    let refusal = l.alice.call(&app, DeletePolicy { id }).await.unwrap_err();
+    assert_eq!(refusal.status, 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,12 +328,20 @@ async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
     .await;
     let before = scalar(&app, "SELECT COUNT(*) FROM users").await;
     let csv = "email,name,manager_email,department,title,groups\nzed@example.com,Zed,,Ops,SRE,oncall\nnot-an-email,Bad,,,,\n";
-    let body = ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
-    assert!(body.to_string().contains("\"line\":3"), "{body}");
+    let outcome = admin.ok(&app, ImportDirectoryCsv { csv: csv.into() }).await;
+    assert!(
+        matches!(&outcome, ImportOutcome::Rejected(errors) if errors.iter().any(|e| e.line == 3)),
+        "{outcome:?}"
+    );
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM users").await, before);
     let good = "email,name,manager_email,department,title,groups\nzed@example.com,Zed,,Ops,SRE,oncall\nyan@example.com,Yan,zed@example.com,Ops,SRE,oncall\n";
-    let body = ok(&app, &admin, "directory/import", &[("csv", good)]).await;
-    assert!(body.to_string().contains("Imported"), "{body}");
+    let outcome = admin
+        .ok(&app, ImportDirectoryCsv { csv: good.into() })
+        .await;
+    assert!(
+        matches!(outcome, ImportOutcome::Imported { .. }),
+        "{outcome:?}"
+    );
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 2);
 }
 
@@ -353,7 +349,7 @@ async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
 async fn the_request_pages_render_on_the_server_with_the_request_history_and_decision_buttons() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (_, number) = request_admin(&app, &l).await;
+    let (_, number) = l.request_admin(&app).await;
 
     let page = l
         .alice
@@ -420,7 +416,7 @@ async fn the_request_pages_render_on_the_server_with_the_request_history_and_dec
 async fn the_audit_log_exports_as_csv_and_json_for_super_admins_only() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    request_admin(&app, &l).await;
+    l.request_admin(&app).await;
     let csv = l
         .admin
         .client
@@ -473,7 +469,7 @@ fn latch_audit_verify(app: &crate::helpers::TestApp) -> std::process::Output {
 async fn tampering_with_the_audit_log_is_detected_by_verify() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    request_admin(&app, &l).await;
+    l.request_admin(&app).await;
     chain_is_intact(&app).await;
     let output = latch_audit_verify(&app);
     assert!(
@@ -501,33 +497,42 @@ async fn tampering_with_the_audit_log_is_detected_by_verify() {
 async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
+    let grant = l.granted(&app).await;
     // Someone else can't release it, and a user can't revoke.
-    let (status, _) = call(&app, &l.bob, "grants/release", &[("id", &grant)]).await;
-    assert_eq!(status, 403);
-    let (status, _) = call(&app, &l.alice, "grants/revoke", &[("id", &grant)]).await;
-    assert_eq!(status, 403);
-    ok(&app, &l.alice, "grants/release", &[("id", &grant)]).await;
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
-    assert_eq!(grants[0]["status"], "pending_removal");
-    complete_only_task(&app, &l.carol, "done").await;
+    let refusal = l
+        .bob
+        .call(&app, ReleaseGrant { id: grant.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let refusal = l
+        .alice
+        .call(&app, RevokeGrant { id: grant.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    l.alice.ok(&app, ReleaseGrant { id: grant }).await;
+    let grants = l.alice.grants(&app).await;
+    assert_eq!(grants[0].status, "pending_removal");
+    l.carol.complete_only_task(&app, "done").await;
 
     // Access again, then an admin revokes it.
-    let grant = granted(&app, &l).await;
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
-    let listed = ok(
-        &app,
-        &l.admin,
-        "grants/list",
-        &[("user_email", "alice@example.com")],
-    )
-    .await;
+    let grant = l.granted(&app).await;
+    l.admin.ok(&app, RevokeGrant { id: grant.clone() }).await;
+    let listed = l
+        .admin
+        .ok(
+            &app,
+            ListGrants {
+                user_email: Some("alice@example.com".into()),
+                ..all_grants()
+            },
+        )
+        .await;
     assert!(
         listed
-            .as_array()
-            .unwrap()
             .iter()
-            .any(|g| g["id"] == grant.as_str() && g["status"] == "pending_removal")
+            .any(|g| g.id == grant && g.status == "pending_removal")
     );
     let revoked = scalar(
         &app,
@@ -541,38 +546,29 @@ async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
 async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
+    let grant = l.granted(&app).await;
     let before = scalar(&app, "SELECT expires_at FROM grants").await;
     // Asking again without "extension" is refused: it is already granted.
-    let (status, _) = call(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &l.entitlement_id),
-            ("justification", "more"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 409);
-    let number = text(
-        &ok(
+    let refusal = l
+        .alice
+        .call(&app, new_request(&l.entitlement_id, "more"))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409);
+    let number = l
+        .alice
+        .request(
             &app,
-            &l.alice,
-            "requests/create",
-            &[
-                ("entitlement_id", &l.entitlement_id),
-                ("duration", "3d"),
-                ("justification", "incident still open"),
-                ("extension", "on"),
-            ],
+            CreateRequest {
+                duration: Some("3d".into()),
+                extension: Some("on".into()),
+                ..new_request(&l.entitlement_id, "incident still open")
+            },
         )
-        .await,
-    );
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    let id = text(&detail["summary"]["id"]);
-    approve_both_steps(&app, &l, &id).await;
-    complete_only_task(&app, &l.carol, "done").await;
+        .await;
+    let id = l.alice.detail(&app, &number).await.summary.id;
+    l.approve_both_steps(&app, &id).await;
+    l.carol.complete_only_task(&app, "done").await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants").await,
         1,
@@ -580,15 +576,15 @@ async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
     );
     let after = scalar(&app, "SELECT expires_at FROM grants").await;
     assert!(after > before, "expiry moved from {before} to {after}");
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
-    assert_eq!(text(&grants[0]["id"]), grant);
+    let grants = l.alice.grants(&app).await;
+    assert_eq!(grants[0].id, grant);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
+    let grant = l.granted(&app).await;
     // A week-long grant, one day from its end.
     let row = sqlx::query("SELECT body FROM grants WHERE id = $1")
         .bind(&grant)
@@ -637,31 +633,35 @@ async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
 async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_audited() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    assert_eq!(ok(&app, &l.alice, "catalog/grant_cap", &[]).await, 90);
-    let (status, _) = call(&app, &l.alice, "catalog/set_grant_cap", &[("days", "30")]).await;
-    assert_eq!(status, 403);
-    ok(&app, &l.admin, "catalog/set_grant_cap", &[("days", "30")]).await;
+    assert_eq!(l.alice.ok(&app, GrantCap {}).await, Some(90));
+    let refusal = l
+        .alice
+        .call(&app, SetGrantCap { days: 30 })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    l.admin.ok(&app, SetGrantCap { days: 30 }).await;
     let app_id: String = sqlx::query("SELECT id FROM apps")
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
         .try_get("id")
         .unwrap();
-    let (status, body) = call(
-        &app,
-        &l.admin,
-        "catalog/save_entitlement",
-        &[
-            ("app_id", &app_id),
-            ("display_name", "Forever"),
-            ("max_duration", "60d"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
+    let refusal = l
+        .admin
+        .call(
+            &app,
+            SaveEntitlement {
+                max_duration: Some("60d".into()),
+                ..entitlement_form(&app_id, "Forever")
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
     assert!(
-        body.to_string().contains("organisation-wide maximum"),
-        "{body}"
+        refusal.message.contains("organisation-wide maximum"),
+        "{refusal:?}"
     );
     assert_eq!(
         scalar(
@@ -677,24 +677,33 @@ async fn the_organisation_wide_cap_bounds_every_entitlement_and_its_change_is_au
 async fn a_refused_action_says_which_rule_refused_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, _) = request_admin(&app, &l).await;
+    let (id, _) = l.request_admin(&app).await;
     // Alice is not the approver of step 1 of her own request, and Bob may not cancel it.
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    assert_eq!(status, 403);
-    assert!(!text(&body).contains("You don't have permission"), "{body}");
+    let refusal = l
+        .alice
+        .decide(&app, &id, 1, Verdict::Approved)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
     assert!(
-        text(&body)
+        !refusal.message.contains("You don't have permission"),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal
+            .message
             .to_lowercase()
             .contains("approve your own request"),
-        "{body}"
+        "{refusal:?}"
     );
-    let (status, body) = call(&app, &l.bob, "requests/cancel", &[("id", &id)]).await;
-    assert_eq!(status, 403);
-    assert!(text(&body).to_lowercase().contains("requester"), "{body}");
+    let refusal = l
+        .bob
+        .call(&app, CancelRequest { id, reason: None })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    assert!(
+        refusal.message.to_lowercase().contains("requester"),
+        "{refusal:?}"
+    );
 }
