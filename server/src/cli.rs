@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use app::domain::Email;
 use app::session::Role;
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::users::{self, CreateAccountError, NewAccount};
@@ -118,11 +119,7 @@ pub async fn create_account(
     name: &str,
     role: Role,
 ) -> Result<(), CliError> {
-    if !users::is_plausible_email(email) {
-        return Err(CliError::Usage(format!(
-            "--email: {email:?} is not a valid email address"
-        )));
-    }
+    let email = Email::parse(email).map_err(|e| CliError::Usage(format!("--email: {e}")))?;
     if name.trim().is_empty() {
         return Err(CliError::Usage("--name: must not be empty".into()));
     }
@@ -146,7 +143,7 @@ pub async fn create_account(
     let created = users::create_account(
         &db,
         NewAccount {
-            email,
+            email: &email,
             name,
             password_hash: &hash,
             role,
@@ -163,8 +160,7 @@ pub async fn create_account(
             Ok(())
         }
         Err(CreateAccountError::EmailTaken) => Err(CliError::Usage(format!(
-            "an account with the email {} already exists",
-            email.trim().to_lowercase()
+            "an account with the email {email} already exists"
         ))),
         Err(CreateAccountError::Db(e)) => Err(anyhow::Error::from(e).into()),
         Err(CreateAccountError::Storage(e)) => Err(anyhow::Error::from(e).into()),

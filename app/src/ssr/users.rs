@@ -1,7 +1,11 @@
 //! Accounts: the people who can sign in to the console.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use sqlx::Row;
 
+use crate::domain::Email;
 use crate::session::{CurrentUser, Role};
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
@@ -55,9 +59,10 @@ pub async fn super_admin_exists(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
 
-/// A new account to create. The email is normalised to lower case.
+/// A new account to create. Its email went through [`Email::parse`] (the one email parser), so
+/// whoever can sign in can also be found in the directory as an approver.
 pub struct NewAccount<'a> {
-    pub email: &'a str,
+    pub email: &'a Email,
     pub name: &'a str,
     pub password_hash: &'a str,
     pub role: Role,
@@ -107,7 +112,7 @@ pub async fn create_account(
     new: NewAccount<'_>,
 ) -> Result<CurrentUser, CreateAccountError> {
     let now = now_ms();
-    let email = new.email.trim().to_lowercase();
+    let email = new.email.as_str().to_string();
     let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (email, display_name, password_hash, role, status, created_at, updated_at) \
@@ -137,43 +142,53 @@ pub async fn create_account(
     Ok(user)
 }
 
-/// Whether a string looks like an email address: one `@`, something on each side, a dot in the
-/// domain, no spaces. Deliverability is the directory's business, not ours.
-pub fn is_plausible_email(email: &str) -> bool {
-    let email = email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-                && email.len() <= 254
+/// The directory's email for the account `id` as stored. Accounts created before account
+/// creation used [`Email::parse`] may hold an address it refuses (e.g. `ops@my_corp.com`); the
+/// person can sign in, so they are kept in the directory rather than dropped from approver
+/// lists and the Super Admin fallback. Policies and CSV imports cannot name such an address
+/// (they parse what an admin types), so the first time this process meets each such account it
+/// logs a warning saying so.
+pub fn directory_email(id: i64, stored: &str) -> Email {
+    match Email::parse(stored) {
+        Ok(email) => email,
+        Err(problem) => {
+            static WARNED: Mutex<BTreeSet<i64>> = Mutex::new(BTreeSet::new());
+            let first_time = WARNED.lock().map_or(true, |mut warned| warned.insert(id));
+            if first_time {
+                tracing::warn!(
+                    user_id = id,
+                    %problem,
+                    "an account's email, stored before Latch checked addresses strictly, is \
+                     not a valid address: the account stays in the directory (approver, Super \
+                     Admin fallback), but policies and CSV imports cannot name it; give the \
+                     person an account with a valid address"
+                );
+            }
+            Email::of_stored_account(stored)
         }
-        None => false,
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::is_plausible_email;
+    use super::*;
 
     #[test]
-    fn plausible_emails_are_accepted_and_junk_is_not() {
-        assert!(is_plausible_email("ada@example.com"));
-        assert!(is_plausible_email(" Ada.Lovelace+ops@corp.example.co.uk "));
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.com",
-            "ada@.com",
-        ] {
-            assert!(!is_plausible_email(bad), "{bad} should be rejected");
-        }
+    fn a_stored_account_email_is_parsed_and_one_the_parser_refuses_is_kept() {
+        assert_eq!(
+            directory_email(1, " Ada@Example.com "),
+            Email::parse("ada@example.com").unwrap()
+        );
+        assert!(Email::parse("Ops@My_Corp.com").is_err());
+        assert_eq!(
+            directory_email(2, "Ops@My_Corp.com").as_str(),
+            "ops@my_corp.com"
+        );
+        // Met again: still kept (the warning is logged once, the account is kept every time).
+        assert_eq!(
+            directory_email(2, "Ops@My_Corp.com").as_str(),
+            "ops@my_corp.com"
+        );
     }
 }

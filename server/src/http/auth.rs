@@ -273,7 +273,7 @@ pub async fn setup(
     if form.name.trim().is_empty() {
         return back("name");
     }
-    if !users::is_plausible_email(&form.email) {
+    if app::domain::Email::parse(&form.email).is_err() {
         return back("email");
     }
     if form.password.chars().count() < MIN_PASSWORD_CHARS {

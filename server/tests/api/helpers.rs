@@ -171,7 +171,7 @@ impl TestApp {
         create_account(
             &self.db,
             NewAccount {
-                email,
+                email: &app::domain::Email::parse(email).expect("email"),
                 name,
                 password_hash: &hash,
                 role,

@@ -76,9 +76,8 @@ pub async fn names(db: &Db) -> AccessResult<BTreeMap<String, String>> {
 pub async fn snapshot(db: &Db) -> AccessResult<DirectorySnapshot> {
     let mut snap = DirectorySnapshot::default();
     for u in list_users(db).await? {
-        let Ok(email) = Email::parse(&u.email) else {
-            continue;
-        };
+        // Never drop a person who can sign in (see `directory_email`).
+        let email = crate::ssr::users::directory_email(u.id, &u.email);
         let status = UserStatus::parse(&u.status).unwrap_or(UserStatus::Suspended);
         if u.super_admin && status.is_active() {
             snap.super_admins.push(user_id(u.id));
