@@ -4,8 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::audit::list_audit::list_audit;
+use crate::api::audit::list_audit;
+use crate::components::async_list::list_or_empty;
 use crate::components::require::RequireSuperAdmin;
+use crate::components::time::utc_minute_ms;
+use crate::shapes::AuditRow;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -44,30 +47,33 @@ pub fn AuditPage() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match events.await {
-                        Ok(rows) if rows.is_empty() => view! { <p class="empty-state">"No events match."</p> }.into_any(),
-                        Ok(rows) => view! {
-                            <table class="list audit">
-                                <thead><tr><th>"#"</th><th>"When"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Rule"</th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|e| view! {
-                                        <tr data-action=e.action.clone()>
-                                            <td>{e.seq}</td>
-                                            <td>{crate::domain::Timestamp::from_unix_millis(e.at).to_string()}</td>
-                                            <td>{e.actor.clone()}</td>
-                                            <td>{e.action.clone()}</td>
-                                            <td>{e.target.clone()}</td>
-                                            <td>{e.rule.clone().unwrap_or_default()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
+                    list_or_empty(events.await, "No events match.", |rows| view! {
+                        <table class="list audit">
+                            <thead><tr><th>"#"</th><th>"When"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Rule"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|e| view! { <AuditItem e/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    })
                 })}
             </Suspense>
         </RequireSuperAdmin>
+    }
+}
+
+/// One audit event. The export carries the exact timestamp; the page shows it to the minute,
+/// like every other time in the console.
+#[component]
+fn AuditItem(e: AuditRow) -> impl IntoView {
+    view! {
+        <tr data-action=e.action.clone()>
+            <td>{e.seq}</td>
+            <td>{utc_minute_ms(e.at)}</td>
+            <td>{e.actor.clone()}</td>
+            <td>{e.action.clone()}</td>
+            <td>{e.target.clone()}</td>
+            <td>{e.rule.clone().unwrap_or_default()}</td>
+        </tr>
     }
 }
 

@@ -4,16 +4,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::catalog::list_apps::list_apps;
-use crate::api::grants::list_grants::list_grants;
-use crate::api::grants::revoke_grant::RevokeGrant;
+use crate::api::catalog::list_apps;
+use crate::api::grants::{RevokeGrant, list_grants};
+use crate::components::async_list::list_or_empty;
+use crate::components::forms::ActionError;
 use crate::components::require::RequireSuperAdmin;
+use crate::shapes::GrantRow;
 
 #[component]
 pub fn GrantsPage() -> impl IntoView {
     let query = use_query_map();
     let revoke = ServerAction::<RevokeGrant>::new();
-    let catalog = Resource::new(|| (), |_| list_apps());
     let grants = Resource::new(
         move || (query.get(), revoke.version().get()),
         |(q, _)| {
@@ -31,75 +32,89 @@ pub fn GrantsPage() -> impl IntoView {
         <Title text="Grants"/>
         <RequireSuperAdmin>
             <h1>"Active grants"</h1>
-            <form method="get" class="filters">
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let apps = catalog.await.unwrap_or_default();
-                        let chosen = |k: &'static str| query.with_untracked(|q| q.get(k).unwrap_or_default());
-                        let (app_now, ent_now) = (chosen("app_id"), chosen("entitlement_id"));
-                        let entitlements: Vec<(String, String)> = apps
-                            .iter()
-                            .flat_map(|l| l.entitlements.iter().map(move |e| (e.id.to_string(), format!("{} — {}", l.app.name, e.display_name))))
-                            .collect();
-                        view! {
-                            <label>"App"
-                                <select name="app_id">
-                                    <option value="">"Any"</option>
-                                    {apps.iter().map(|l| {
-                                        let id = l.app.id.to_string();
-                                        let selected = id == app_now;
-                                        view! { <option value=id selected=selected>{l.app.name.clone()}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                            <label>"Entitlement"
-                                <select name="entitlement_id">
-                                    <option value="">"Any"</option>
-                                    {entitlements.into_iter().map(|(id, label)| {
-                                        let selected = id == ent_now;
-                                        view! { <option value=id selected=selected>{label}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })}
-                </Suspense>
-                <label>"User email"<input name="user_email" value=move || query.with(|q| q.get("user_email").unwrap_or_default())/></label>
-                <label>"Expiring within (days)"<input name="expiring_within_days" type="number" min="0" value=move || query.with(|q| q.get("expiring_within_days").unwrap_or_default())/></label>
-                <label class="inline"><input type="checkbox" name="include_removed" value="on"/>" Include removed"</label>
-                <button type="submit" class="button">"Filter"</button>
-            </form>
-            {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            <GrantFilters/>
+            <ActionError action=revoke/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match grants.await {
-                        Ok(rows) if rows.is_empty() => view! { <p class="empty-state">"No grants match."</p> }.into_any(),
-                        Ok(rows) => view! {
-                            <table class="list">
-                                <thead><tr><th>"Who"</th><th>"Access"</th><th>"Status"</th><th>"Remaining"</th><th></th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|g| { let gid = g.id.clone(); view! {
-                                        <tr data-grant=g.id.clone()>
-                                            <td>{g.subject.clone()}</td>
-                                            <td>{format!("{} — {}", g.app, g.entitlement)}</td>
-                                            <td>{g.status_label.clone()}</td>
-                                            <td>{g.remaining.clone()}</td>
-                                            <td>{(g.status != "removed").then(|| view! {
-                                                <ActionForm action=revoke attr:class="inline">
-                                                    <input type="hidden" name="id" value=gid.clone()/>
-                                                    <button type="submit" class="button">"Revoke"</button>
-                                                </ActionForm>
-                                            })}</td>
-                                        </tr>
-                                    }}).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
+                    list_or_empty(grants.await, "No grants match.", |rows| view! {
+                        <table class="list">
+                            <thead><tr><th>"Who"</th><th>"Access"</th><th>"Status"</th><th>"Remaining"</th><th></th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|g| view! { <GrantItem g revoke/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    })
                 })}
             </Suspense>
         </RequireSuperAdmin>
+    }
+}
+
+/// The filter form; it submits as a plain GET, so the selection is in the address.
+#[component]
+fn GrantFilters() -> impl IntoView {
+    let query = use_query_map();
+    let catalog = Resource::new(|| (), |_| list_apps());
+    view! {
+        <form method="get" class="filters">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let apps = catalog.await.unwrap_or_default();
+                    let chosen = |k: &'static str| query.with_untracked(|q| q.get(k).unwrap_or_default());
+                    let (app_now, ent_now) = (chosen("app_id"), chosen("entitlement_id"));
+                    let entitlements: Vec<(String, String)> = apps
+                        .iter()
+                        .flat_map(|l| l.entitlements.iter().map(move |e| (e.id.to_string(), format!("{} — {}", l.app.name, e.display_name))))
+                        .collect();
+                    view! {
+                        <label>"App"
+                            <select name="app_id">
+                                <option value="">"Any"</option>
+                                {apps.iter().map(|l| {
+                                    let id = l.app.id.to_string();
+                                    let selected = id == app_now;
+                                    view! { <option value=id selected=selected>{l.app.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Entitlement"
+                            <select name="entitlement_id">
+                                <option value="">"Any"</option>
+                                {entitlements.into_iter().map(|(id, label)| {
+                                    let selected = id == ent_now;
+                                    view! { <option value=id selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+            </Suspense>
+            <label>"User email"<input name="user_email" value=move || query.with(|q| q.get("user_email").unwrap_or_default())/></label>
+            <label>"Expiring within (days)"<input name="expiring_within_days" type="number" min="0" value=move || query.with(|q| q.get("expiring_within_days").unwrap_or_default())/></label>
+            <label class="inline"><input type="checkbox" name="include_removed" value="on"/>" Include removed"</label>
+            <button type="submit" class="button">"Filter"</button>
+        </form>
+    }
+}
+
+/// One grant, revocable until it is removed.
+#[component]
+fn GrantItem(g: GrantRow, revoke: ServerAction<RevokeGrant>) -> impl IntoView {
+    let removed = g.status == "removed";
+    let gid = g.id.clone();
+    view! {
+        <tr data-grant=g.id.clone()>
+            <td>{g.subject.clone()}</td>
+            <td>{format!("{} — {}", g.app, g.entitlement)}</td>
+            <td>{g.status_label.clone()}</td>
+            <td>{g.remaining.clone()}</td>
+            <td>{(!removed).then(|| view! {
+                <ActionForm action=revoke attr:class="inline">
+                    <input type="hidden" name="id" value=gid/>
+                    <button type="submit" class="button">"Revoke"</button>
+                </ActionForm>
+            })}</td>
+        </tr>
     }
 }
 

@@ -1,11 +1,14 @@
+//! Settings: pending-request expiry and the webhook signing secret; Notifications has its own page.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::settings::get_pending_expiry::get_pending_expiry;
-use crate::api::settings::reveal_webhook_secret::RevealWebhookSecret;
-use crate::api::settings::rotate_webhook_secret::RotateWebhookSecret;
-use crate::api::settings::set_pending_expiry::SetPendingExpiry;
-use crate::api::settings::webhook_secret_status::get_webhook_secret_status;
+use crate::api::settings::{
+    RevealWebhookSecret, RotateWebhookSecret, SetPendingExpiry, get_pending_expiry,
+    get_webhook_secret_status,
+};
+use crate::components::async_list::loaded;
+use crate::components::forms::ActionError;
 use crate::components::require::RequireSuperAdmin;
 use crate::components::time::utc_minute as utc;
 
@@ -39,8 +42,7 @@ fn PendingExpirySettings() -> impl IntoView {
             <h2>"Requests waiting for approval"</h2>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match rule.await {
-                        Ok(rule) => view! {
+                    loaded(rule.await, |rule| view! {
                             <p data-testid="pending-expiry-summary">{rule.describe()}</p>
                             <ActionForm action=save attr:class="inline">
                                 <label>"Expire undecided requests after (days; empty for never)"
@@ -48,12 +50,10 @@ fn PendingExpirySettings() -> impl IntoView {
                                 </label>
                                 <button type="submit" class="button">"Save"</button>
                             </ActionForm>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
+                    })
                 })}
             </Suspense>
-            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            <ActionError action=save/>
         </section>
     }
 }
@@ -92,8 +92,7 @@ fn WebhookSecretSettings() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(st) => view! {
+                    loaded(status.await, |st| view! {
                             <p data-testid="webhook-secret-summary">
                                 {format!("Created {}. ", utc(st.created_at))}
                                 {match st.revealed_at {
@@ -110,9 +109,7 @@ fn WebhookSecretSettings() -> impl IntoView {
                             <ActionForm action=rotate attr:class="inline">
                                 <button type="submit" class="button">"Rotate secret"</button>
                             </ActionForm>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
+                    })
                 })}
             </Suspense>
             {shown}
