@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::setup_link::check_setup_link;
+use crate::api::auth::check_setup_link;
 
 fn setup_error_message(code: &str) -> Option<&'static str> {
     match code {

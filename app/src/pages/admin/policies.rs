@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::policies::delete_policy::DeletePolicy;
-use crate::api::policies::policy_overview::policy_overview;
-use crate::api::policies::save_policy::SavePolicy;
+use crate::api::policies::{DeletePolicy, SavePolicy, policy_overview};
+use crate::components::async_list::{load_error, loaded};
+use crate::components::forms::ActionError;
 use crate::components::require::RequireSuperAdmin;
 use crate::domain::MAX_POLICY_STEPS;
 use crate::shapes::{PolicyInput, PolicyRow, StepInput};
@@ -68,17 +68,14 @@ pub fn PoliciesPage() -> impl IntoView {
                 "A policy is an ordered list of steps. One decision completes an approval step; a deny at any step ends the request. "
                 "Requests keep the version of the policy they started with, so editing a policy only changes new requests."
             </p>
-            {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+            <ActionError action=delete/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => view! {
-                            <ul class="policy-list">
-                                {o.policies.into_iter().map(|p| view! { <PolicyItem policy=p delete/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
+                    loaded(overview.await, |o| view! {
+                        <ul class="policy-list">
+                            {o.policies.into_iter().map(|p| view! { <PolicyItem policy=p delete/> }).collect_view()}
+                        </ul>
+                    })
                 })}
             </Suspense>
             <Suspense fallback=|| view! { <p>"Loading the editor…"</p> }>
@@ -86,7 +83,7 @@ pub fn PoliciesPage() -> impl IntoView {
                     let (edit, data) = editor_data.await;
                     let o = match data {
                         Ok(o) => o,
-                        Err(e) => return view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => return load_error(&e).into_any(),
                     };
                     let chosen = edit
                         .as_ref()
