@@ -583,6 +583,7 @@ mod tests {
             .decide(
                 0,
                 &u("mgr"),
+                &RoleSet::default(),
                 super::super::policy::Verdict::Approved,
                 None,
                 None,
@@ -594,6 +595,7 @@ mod tests {
             .decide(
                 1,
                 &u("owner"),
+                &RoleSet::default(),
                 super::super::policy::Verdict::Approved,
                 None,
                 None,

@@ -10,7 +10,9 @@
 //! * [`directory`], [`csv_import`] — users, groups, the `Directory` view, CSV import validation;
 //! * [`catalog`] — apps, entitlements, slugs, visibility, tenant cap;
 //! * [`policy`] — request policies and the routing engine (`evaluate`);
-//! * [`request`], [`grant`], [`provisioning`] — the state machines;
+//! * [`request`], [`grant`], [`provisioning`] — the state machines, and what a viewer may do
+//!   (`actions_for`, from the same checks the transitions start with); [`history`] — a request's
+//!   history in words;
 //! * [`roles`] — who may request/act; [`visibility`] — who may see catalog entries and requests;
 //! * [`audit`] — hash-chained audit log; [`outbox`] — notifications; [`webhook`] — signing/backoff;
 //! * [`error`] — the single `DomainError`.
@@ -29,6 +31,7 @@ pub mod directory;
 pub mod duration;
 pub mod error;
 pub mod grant;
+pub mod history;
 pub mod ids;
 pub mod outbox;
 pub mod pending;

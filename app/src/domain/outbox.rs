@@ -219,7 +219,16 @@ mod tests {
         let r = create_request(new_request(&f, "mgr", "alice"), &f.dir, T0).unwrap();
         let t = r
             .request
-            .decide(1, &u("owner"), Verdict::Denied, None, None, &f.dir, T0)
+            .decide(
+                1,
+                &u("owner"),
+                &super::super::roles::RoleSet::default(),
+                Verdict::Denied,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap();
         let n = for_request_events(&t.request, &t.events);
         let who: Vec<&UserId> = n.iter().map(|n| &n.recipient).collect();

@@ -25,10 +25,10 @@ use super::directory::Directory;
 use super::duration::{DurationChoice, GrantLength};
 use super::error::{DomainError, DomainResult};
 use super::grant::Grant;
-use super::ids::{GrantId, GroupId, RequestId, RequestNumber, UserId};
+use super::ids::{GrantId, GroupId, PolicyId, RequestId, RequestNumber, UserId};
 use super::policy::{
-    Evaluation, Next, Policy, PolicyStep, RequestParties, StepAssignment, StepDecision, Verdict,
-    check_may_decide, evaluate,
+    ApprovalStep, Evaluation, Next, Policy, PolicyStep, RequestParties, StepAssignment,
+    StepDecision, Verdict, check_may_decide, evaluate,
 };
 use super::roles::{RoleSet, check_can_request_for};
 use super::time::Timestamp;
@@ -220,6 +220,31 @@ impl RequestEvent {
 pub struct Transition {
     pub request: Request,
     pub events: Vec<RequestEvent>,
+}
+
+/// Who is looking at a request, or acting on it: the facts every permission rule reads.
+#[derive(Clone, Copy)]
+pub struct Viewer<'a> {
+    pub id: &'a UserId,
+    pub roles: &'a RoleSet,
+    pub directory: &'a dyn Directory,
+}
+
+/// What a viewer may do to a request right now ([`Request::actions_for`]): each flag is the
+/// permission check the matching transition starts with, so a button is offered exactly when
+/// pressing it would be accepted (the input aside: a reason, a valid new assignee).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestActions {
+    /// Approve or deny the waiting step ([`Request::decide`]).
+    pub decide: bool,
+    /// Cancel the request ([`Request::cancel`]).
+    pub cancel: bool,
+    /// Hand the waiting step to someone else ([`Request::reassign`]).
+    pub reassign: bool,
+    /// Escalate it to emergency access ([`Request::escalate_to_emergency`]).
+    pub escalate: bool,
+    /// Retry its failed provisioning ([`Request::retry_provisioning`]).
+    pub retry: bool,
 }
 
 /// An access request (task). Holds a full snapshot of its policy.
@@ -440,12 +465,41 @@ impl Request {
             .collect()
     }
 
-    /// Whether `user` may approve/deny right now; use it to hide buttons that would fail.
-    pub fn can_decide(&self, user: &UserId, directory: &dyn Directory) -> bool {
-        self.check_decider(user, directory).is_ok()
+    /// What `viewer` may do to this request right now: the checks the transitions start with,
+    /// without making them. `app` and `entitlement` are the request's (escalation and retry
+    /// depend on them).
+    pub fn actions_for(
+        &self,
+        viewer: &Viewer<'_>,
+        app: &App,
+        entitlement: &Entitlement,
+    ) -> RequestActions {
+        let Viewer {
+            id,
+            roles,
+            directory,
+        } = *viewer;
+        RequestActions {
+            decide: self.check_decider(id, roles, directory).is_ok(),
+            cancel: self.check_cancel(id, roles).is_ok(),
+            reassign: self.check_reassign(id, roles).is_ok(),
+            escalate: self
+                .check_escalate(id, roles, app, entitlement, directory)
+                .is_ok(),
+            retry: self.check_retry(id, roles, app, entitlement).is_ok(),
+        }
     }
 
-    fn check_decider(&self, user: &UserId, directory: &dyn Directory) -> DomainResult<()> {
+    /// Whether `user` may approve or deny the waiting step: an active assignee who is not a
+    /// read-only admin, not the subject unless the step allows self-approval, and not an earlier
+    /// approver when the step needs a distinct one. [`Self::decide`] starts with this check.
+    pub fn check_decider(
+        &self,
+        user: &UserId,
+        roles: &RoleSet,
+        directory: &dyn Directory,
+    ) -> DomainResult<()> {
+        roles.check_can_act()?;
         let assignment = self
             .current_assignment()
             .ok_or_else(|| self.not_pending())?;
@@ -536,6 +590,7 @@ impl Request {
         &self,
         step: usize,
         actor: &UserId,
+        actor_roles: &RoleSet,
         verdict: Verdict,
         reason: Option<&str>,
         new_length: Option<GrantLength>,
@@ -558,7 +613,7 @@ impl Request {
                 current: assignment.step + 1,
             });
         }
-        self.check_decider(actor, directory)?;
+        self.check_decider(actor, actor_roles, directory)?;
         let policy_step = self.policy.approval_step(step).ok_or_else(|| {
             DomainError::transition("decide", "the current step is not an approval step")
         })?;
@@ -613,6 +668,19 @@ impl Request {
         Ok(Transition { request, events })
     }
 
+    /// Whether `actor` may cancel this request: the requester or a Super Admin (never a
+    /// read-only admin), while it waits for approval. [`Self::cancel`] starts with this check.
+    pub fn check_cancel(&self, actor: &UserId, actor_roles: &RoleSet) -> DomainResult<()> {
+        actor_roles.check_can_act()?;
+        if *actor != self.parties.requester && !actor_roles.is_super_admin() {
+            return Err(DomainError::OnlyRequesterCanCancel);
+        }
+        if self.current_assignment().is_none() {
+            return Err(self.not_pending());
+        }
+        Ok(())
+    }
+
     /// Cancels an open request. Only the requester (or a Super Admin) may, and only while it waits for
     /// approval; once provisioning has started, the provisioning task decides.
     pub fn cancel(
@@ -622,12 +690,7 @@ impl Request {
         reason: Option<&str>,
         now: Timestamp,
     ) -> DomainResult<Transition> {
-        if *actor != self.parties.requester && !actor_roles.is_super_admin() {
-            return Err(DomainError::OnlyRequesterCanCancel);
-        }
-        if self.current_assignment().is_none() {
-            return Err(self.not_pending());
-        }
+        self.check_cancel(actor, actor_roles)?;
         let reason = clean_optional("the reason", reason, MAX_REASON_LEN)?;
         let mut next = self.clone();
         next.close(Outcome::Cancelled, now, reason.clone());
@@ -639,6 +702,28 @@ impl Request {
                 reason,
             }],
         })
+    }
+
+    /// Whether `actor` may hand the waiting step to someone else: a Super Admin, or a current
+    /// assignee when the step allows reassignment (never a read-only admin). Returns the waiting
+    /// step. [`Self::reassign`] starts with this check.
+    pub fn check_reassign(
+        &self,
+        actor: &UserId,
+        actor_roles: &RoleSet,
+    ) -> DomainResult<(&StepAssignment, &ApprovalStep)> {
+        actor_roles.check_can_act()?;
+        let assignment = self
+            .current_assignment()
+            .ok_or_else(|| self.not_pending())?;
+        let step = self.policy.approval_step(assignment.step).ok_or_else(|| {
+            DomainError::transition("reassign", "the current step is not an approval step")
+        })?;
+        let is_assignee = assignment.assignees.contains(actor);
+        if !(actor_roles.is_super_admin() || (is_assignee && step.allow_reassignment)) {
+            return Err(DomainError::CannotReassign);
+        }
+        Ok((assignment, step))
     }
 
     /// Hands the waiting step to someone else. Allowed for a current assignee (if the step allows
@@ -653,17 +738,7 @@ impl Request {
         directory: &dyn Directory,
         now: Timestamp,
     ) -> DomainResult<Transition> {
-        actor_roles.check_can_act()?;
-        let assignment = self
-            .current_assignment()
-            .ok_or_else(|| self.not_pending())?;
-        let step = self.policy.approval_step(assignment.step).ok_or_else(|| {
-            DomainError::transition("reassign", "the current step is not an approval step")
-        })?;
-        let is_assignee = assignment.assignees.contains(actor);
-        if !(actor_roles.is_super_admin() || (is_assignee && step.allow_reassignment)) {
-            return Err(DomainError::CannotReassign);
-        }
+        let (assignment, step) = self.check_reassign(actor, actor_roles)?;
         let reason = clean_text("a reason for reassigning", reason, MAX_REASON_LEN)?;
         let invalid = |why: &str| DomainError::InvalidReassignee {
             user: to.to_string(),
@@ -727,18 +802,19 @@ impl Request {
         })
     }
 
-    /// Escalates an open normal request to emergency access: only the subject or their manager may,
-    /// only if the entitlement allows it. The emergency policy replaces the snapshot and routing starts
-    /// again from its first step; earlier decisions are kept as history.
-    pub fn escalate_to_emergency(
+    /// Whether `actor` may escalate this request to emergency access: it waits for approval, is
+    /// not an emergency yet, `entitlement` (the request's, in `app`) has an emergency policy, and
+    /// the actor is the subject or the subject's manager (never a read-only admin). Returns the
+    /// emergency policy's id. [`Self::escalate_to_emergency`] starts with this check.
+    pub fn check_escalate(
         &self,
         actor: &UserId,
+        actor_roles: &RoleSet,
         app: &App,
         entitlement: &Entitlement,
-        emergency_policy: &Policy,
         directory: &dyn Directory,
-        now: Timestamp,
-    ) -> DomainResult<Transition> {
+    ) -> DomainResult<PolicyId> {
+        actor_roles.check_can_act()?;
         if self.current_assignment().is_none() {
             return Err(self.not_pending());
         }
@@ -751,7 +827,30 @@ impl Request {
         {
             return Err(DomainError::CannotEscalate);
         }
-        let expected = entitlement.policy_for(app, true)?;
+        if entitlement.id != self.parties.entitlement || app.id != self.parties.app {
+            return Err(DomainError::transition(
+                "escalate to emergency access",
+                "the entitlement given is not the one requested",
+            ));
+        }
+        entitlement.policy_for(app, true)
+    }
+
+    /// Escalates an open normal request to emergency access: only the subject or their manager may,
+    /// only if the entitlement allows it. The emergency policy replaces the snapshot and routing starts
+    /// again from its first step; earlier decisions are kept as history.
+    #[allow(clippy::too_many_arguments)]
+    pub fn escalate_to_emergency(
+        &self,
+        actor: &UserId,
+        actor_roles: &RoleSet,
+        app: &App,
+        entitlement: &Entitlement,
+        emergency_policy: &Policy,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> DomainResult<Transition> {
+        let expected = self.check_escalate(actor, actor_roles, app, entitlement, directory)?;
         if emergency_policy.id != expected {
             return Err(DomainError::WrongPolicy {
                 expected: expected.to_string(),
@@ -836,62 +935,32 @@ impl Request {
         })
     }
 
-    /// Whether `actor` may escalate this request to emergency access right now (to show or hide the
-    /// button): it is waiting for approval, not already an emergency, the entitlement has an
-    /// emergency policy, and the actor is the subject or the subject's manager.
-    pub fn may_escalate(
-        &self,
-        actor: &UserId,
-        entitlement: &Entitlement,
-        directory: &dyn Directory,
-    ) -> bool {
-        self.current_assignment().is_some()
-            && !self.emergency
-            && entitlement.id == self.parties.entitlement
-            && entitlement.allows_emergency()
-            && (*actor == self.parties.subject
-                || directory.is_manager_of(actor, &self.parties.subject))
-    }
-
     /// Whether provisioning was approved and then failed, so it can be retried.
     pub fn provisioning_failed(&self) -> bool {
         self.approved_at.is_some() && self.state.outcome() == Some(Outcome::Error)
     }
 
-    /// Who may retry failed provisioning: Super Admins, the app's owners and the entitlement's
-    /// provisioners (never read-only admins).
-    pub fn may_retry_provisioning(
+    /// Whether `actor` may retry this request's failed provisioning: it was approved and then
+    /// failed, and the actor is a Super Admin, an owner of the app or a provisioner of the
+    /// entitlement (never a read-only admin). [`Self::retry_provisioning`] starts with this check.
+    pub fn check_retry(
         &self,
         actor: &UserId,
         actor_roles: &RoleSet,
         app: &App,
         entitlement: &Entitlement,
-    ) -> bool {
+    ) -> DomainResult<()> {
+        actor_roles.check_can_act()?;
         let provisioner = match &entitlement.provisioning {
             super::catalog::ProvisioningMethod::Manual { provisioners, .. } => {
                 provisioners.contains(actor)
             }
             super::catalog::ProvisioningMethod::Webhook { .. } => false,
         };
-        actor_roles.check_can_act().is_ok()
-            && app.id == self.parties.app
+        if !(app.id == self.parties.app
             && entitlement.id == self.parties.entitlement
-            && (actor_roles.is_super_admin() || app.owners.contains(actor) || provisioner)
-    }
-
-    /// "Retry failed provisioning": back to provisioning, keeping every approval (approvals are never
-    /// re-collected). Only for requests that were approved and then failed, and only by a Super
-    /// Admin, an owner of the app or a provisioner of the entitlement
-    /// ([`Self::may_retry_provisioning`]).
-    pub fn retry_provisioning(
-        &self,
-        actor: &UserId,
-        actor_roles: &RoleSet,
-        app: &App,
-        entitlement: &Entitlement,
-    ) -> DomainResult<Transition> {
-        actor_roles.check_can_act()?;
-        if !self.may_retry_provisioning(actor, actor_roles, app, entitlement) {
+            && (actor_roles.is_super_admin() || app.owners.contains(actor) || provisioner))
+        {
             return Err(DomainError::CannotRetryProvisioning);
         }
         if !self.provisioning_failed() {
@@ -900,6 +969,20 @@ impl Request {
                 "only approved requests whose provisioning failed can be retried",
             ));
         }
+        Ok(())
+    }
+
+    /// "Retry failed provisioning": back to provisioning, keeping every approval (approvals are never
+    /// re-collected). Only for requests that were approved and then failed, and only by a Super
+    /// Admin, an owner of the app or a provisioner of the entitlement ([`Self::check_retry`]).
+    pub fn retry_provisioning(
+        &self,
+        actor: &UserId,
+        actor_roles: &RoleSet,
+        app: &App,
+        entitlement: &Entitlement,
+    ) -> DomainResult<Transition> {
+        self.check_retry(actor, actor_roles, app, entitlement)?;
         let mut next = self.clone();
         next.state = RequestState::Provisioning;
         next.version += 1;
@@ -1000,12 +1083,30 @@ pub(crate) mod tests {
     pub(crate) fn approved(f: &Fixture) -> Request {
         let r = created(f);
         let r = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
-        r.decide(1, &u("owner"), Verdict::Approved, None, None, &f.dir, T0)
-            .unwrap()
-            .request
+        r.decide(
+            1,
+            &u("owner"),
+            &RoleSet::default(),
+            Verdict::Approved,
+            None,
+            None,
+            &f.dir,
+            T0,
+        )
+        .unwrap()
+        .request
     }
 
     #[test]
@@ -1031,7 +1132,16 @@ pub(crate) mod tests {
         f.policy.steps = vec![PolicyStep::Deny { message: None }];
         f.policy.revision += 1;
         let r = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         assert_eq!(r.assignees(), &[u("owner")], "still follows the snapshot");
@@ -1057,6 +1167,7 @@ pub(crate) mod tests {
             .decide(
                 0,
                 &u("mgr"),
+                &RoleSet::default(),
                 Verdict::Denied,
                 Some("not on call"),
                 None,
@@ -1073,7 +1184,16 @@ pub(crate) mod tests {
         // The owner never gets step 2.
         let err = t
             .request
-            .decide(1, &u("owner"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                1,
+                &u("owner"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert!(matches!(err, DomainError::RequestClosed { .. }), "{err}");
     }
@@ -1083,20 +1203,56 @@ pub(crate) mod tests {
         let f = fixture();
         let r = created(&f);
         let r = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         let err = r
-            .decide(0, &u("mgr"), Verdict::Denied, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Denied,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(err.to_string(), "step 1 was already approved by mgr");
         // Also after the request closed.
         let r = r
-            .decide(1, &u("owner"), Verdict::Denied, None, None, &f.dir, T0)
+            .decide(
+                1,
+                &u("owner"),
+                &RoleSet::default(),
+                Verdict::Denied,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         let err = r
-            .decide(1, &u("owner"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                1,
+                &u("owner"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(err.to_string(), "step 2 was already denied by owner");
     }
@@ -1106,7 +1262,16 @@ pub(crate) mod tests {
         let f = fixture();
         let r = created(&f);
         let err = r
-            .decide(1, &u("owner"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                1,
+                &u("owner"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(
             err,
@@ -1121,10 +1286,19 @@ pub(crate) mod tests {
     fn only_assignees_may_decide() {
         let f = fixture();
         let r = created(&f);
-        assert!(!r.can_decide(&u("bob"), &f.dir));
-        assert!(r.can_decide(&u("mgr"), &f.dir));
+        assert!(!r.check_decider(&u("bob"), &f.roles, &f.dir).is_ok());
+        assert!(r.check_decider(&u("mgr"), &f.roles, &f.dir).is_ok());
         let err = r
-            .decide(0, &u("bob"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("bob"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(err, DomainError::NotAnApprover { step: 1 });
     }
@@ -1136,7 +1310,16 @@ pub(crate) mod tests {
         f.dir.users.get_mut(&u("mgr")).unwrap().status =
             super::super::directory::UserStatus::Suspended;
         let err = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert!(matches!(err, DomainError::UserNotActive { .. }));
     }
@@ -1150,11 +1333,20 @@ pub(crate) mod tests {
         let r = created(&f);
         assert_eq!(r.assignees(), &[u("bob")]);
         assert!(
-            !r.can_decide(&u("alice"), &f.dir),
+            !r.check_decider(&u("alice"), &f.roles, &f.dir).is_ok(),
             "no Approve/Deny buttons for alice"
         );
         let err = r
-            .decide(0, &u("alice"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("alice"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(err, DomainError::SelfApprovalNotAllowed);
     }
@@ -1208,7 +1400,16 @@ pub(crate) mod tests {
         let r = created(&f);
         for (verdict, reason) in [(Verdict::Approved, None), (Verdict::Denied, Some("   "))] {
             let err = r
-                .decide(0, &u("mgr"), verdict, reason, None, &f.dir, T0)
+                .decide(
+                    0,
+                    &u("mgr"),
+                    &RoleSet::default(),
+                    verdict,
+                    reason,
+                    None,
+                    &f.dir,
+                    T0,
+                )
                 .unwrap_err();
             assert!(matches!(err, DomainError::ReasonRequired { .. }), "{err}");
         }
@@ -1216,6 +1417,7 @@ pub(crate) mod tests {
             .decide(
                 0,
                 &u("mgr"),
+                &RoleSet::default(),
                 Verdict::Approved,
                 Some(" on call "),
                 None,
@@ -1235,6 +1437,7 @@ pub(crate) mod tests {
             .decide(
                 0,
                 &u("mgr"),
+                &RoleSet::default(),
                 Verdict::Approved,
                 None,
                 Some(longer),
@@ -1248,6 +1451,7 @@ pub(crate) mod tests {
             .decide(
                 0,
                 &u("mgr"),
+                &RoleSet::default(),
                 Verdict::Approved,
                 None,
                 Some(shorter),
@@ -1299,7 +1503,16 @@ pub(crate) mod tests {
             .unwrap()
             .request;
         let err = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1329,10 +1542,19 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(t.request.assignees(), &[u("bob")]);
         assert_eq!(t.request.reassignments.len(), 1);
-        assert!(!t.request.can_decide(&u("mgr"), &f.dir));
+        assert!(!t.request.check_decider(&u("mgr"), &f.roles, &f.dir).is_ok());
         assert!(
             t.request
-                .decide(0, &u("bob"), Verdict::Approved, None, None, &f.dir, T0)
+                .decide(
+                    0,
+                    &u("bob"),
+                    &RoleSet::default(),
+                    Verdict::Approved,
+                    None,
+                    None,
+                    &f.dir,
+                    T0
+                )
                 .is_ok()
         );
     }
@@ -1502,24 +1724,57 @@ pub(crate) mod tests {
         let bg = break_glass();
         let r = created(&f);
         assert_eq!(
-            r.escalate_to_emergency(&u("bob"), &f.app, &f.ent, &bg, &f.dir, T0)
-                .unwrap_err(),
+            r.escalate_to_emergency(
+                &u("bob"),
+                &RoleSet::default(),
+                &f.app,
+                &f.ent,
+                &bg,
+                &f.dir,
+                T0
+            )
+            .unwrap_err(),
             DomainError::CannotEscalate
         );
         let r1 = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         let t = r1
-            .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &bg, &f.dir, T0)
+            .escalate_to_emergency(
+                &u("alice"),
+                &RoleSet::default(),
+                &f.app,
+                &f.ent,
+                &bg,
+                &f.dir,
+                T0,
+            )
             .unwrap();
         assert!(t.request.emergency);
         assert_eq!(t.request.state, RequestState::Provisioning);
         assert_eq!(t.request.superseded_decisions.len(), 1, "history is kept");
         assert_eq!(t.events[0].audit_action(), "request.escalated_to_emergency");
         assert!(
-            r.escalate_to_emergency(&u("mgr"), &f.app, &f.ent, &bg, &f.dir, T0)
-                .is_ok()
+            r.escalate_to_emergency(
+                &u("mgr"),
+                &RoleSet::default(),
+                &f.app,
+                &f.ent,
+                &bg,
+                &f.dir,
+                T0
+            )
+            .is_ok()
         );
     }
 
@@ -1561,7 +1816,16 @@ pub(crate) mod tests {
         );
         // A denied request cannot be "retried" into provisioning.
         let denied = created(&f)
-            .decide(0, &u("mgr"), Verdict::Denied, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Denied,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         let admin = RoleSet::new([Role::SuperAdmin]);
@@ -1588,7 +1852,11 @@ pub(crate) mod tests {
                 DomainError::CannotRetryProvisioning,
                 "{who}"
             );
-            assert!(!failed.may_retry_provisioning(&u(who), &f.roles, &f.app, &f.ent));
+            assert!(
+                !failed
+                    .check_retry(&u(who), &f.roles, &f.app, &f.ent)
+                    .is_ok()
+            );
         }
         let admin = RoleSet::new([Role::SuperAdmin]);
         for (who, roles) in [
@@ -1597,7 +1865,7 @@ pub(crate) mod tests {
             ("admin", &admin),
         ] {
             assert!(
-                failed.may_retry_provisioning(&u(who), roles, &f.app, &f.ent),
+                failed.check_retry(&u(who), roles, &f.app, &f.ent).is_ok(),
                 "{who}"
             );
             let t = failed
@@ -1641,22 +1909,51 @@ pub(crate) mod tests {
         let mut f = fixture();
         let r = created(&f);
         assert!(
-            !r.may_escalate(&u("alice"), &f.ent, &f.dir),
+            !r.check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok(),
             "no emergency policy"
         );
         f.ent.emergency_policy = Some(PolicyId::from("break-glass"));
-        assert!(r.may_escalate(&u("alice"), &f.ent, &f.dir));
-        assert!(r.may_escalate(&u("mgr"), &f.ent, &f.dir));
-        assert!(!r.may_escalate(&u("bob"), &f.ent, &f.dir));
-        assert!(!r.may_escalate(&u("owner"), &f.ent, &f.dir));
+        assert!(
+            r.check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
+        assert!(
+            r.check_escalate(&u("mgr"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
+        assert!(
+            !r.check_escalate(&u("bob"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
+        assert!(
+            !r.check_escalate(&u("owner"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
         let bg = break_glass();
         let escalated = r
-            .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &bg, &f.dir, T0)
+            .escalate_to_emergency(
+                &u("alice"),
+                &RoleSet::default(),
+                &f.app,
+                &f.ent,
+                &bg,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
-        assert!(!escalated.may_escalate(&u("alice"), &f.ent, &f.dir));
+        assert!(
+            !escalated
+                .check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
         let cancelled = r.cancel(&u("alice"), &f.roles, None, T0).unwrap().request;
-        assert!(!cancelled.may_escalate(&u("alice"), &f.ent, &f.dir));
+        assert!(
+            !cancelled
+                .check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -1673,7 +1970,15 @@ pub(crate) mod tests {
         };
         let r = created(&f);
         let t = r
-            .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &emergency, &f.dir, T0)
+            .escalate_to_emergency(
+                &u("alice"),
+                &RoleSet::default(),
+                &f.app,
+                &f.ent,
+                &emergency,
+                &f.dir,
+                T0,
+            )
             .unwrap();
         assert!(t.request.emergency);
         assert_eq!(t.request.assignees(), &[u("owner")]);
@@ -1686,7 +1991,15 @@ pub(crate) mod tests {
         ));
         assert!(matches!(
             t.request
-                .escalate_to_emergency(&u("alice"), &f.app, &f.ent, &emergency, &f.dir, T0)
+                .escalate_to_emergency(
+                    &u("alice"),
+                    &RoleSet::default(),
+                    &f.app,
+                    &f.ent,
+                    &emergency,
+                    &f.dir,
+                    T0
+                )
                 .unwrap_err(),
             DomainError::AlreadyEmergency { .. }
         ));
@@ -1712,7 +2025,16 @@ pub(crate) mod tests {
         let r = r.comment(&u("alice"), "ping", T0).unwrap().request;
         assert_eq!(r.version, v + 1);
         let r = r
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         assert_eq!(r.version, v + 2);

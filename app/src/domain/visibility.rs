@@ -100,8 +100,7 @@ impl Request {
         roles.is_super_admin()
             || roles.has(super::roles::Role::ReadOnlyAdmin)
             || self.involves(user, involvement, directory)
-            || (self.provisioning_failed()
-                && self.may_retry_provisioning(user, roles, app, entitlement))
+            || self.check_retry(user, roles, app, entitlement).is_ok()
     }
 }
 
@@ -214,7 +213,16 @@ mod tests {
     fn deciders_stay_involved_after_the_step_moves_on() {
         let f = fixture();
         let r = created(&f)
-            .decide(0, &u("mgr"), Verdict::Approved, None, None, &f.dir, T0)
+            .decide(
+                0,
+                &u("mgr"),
+                &RoleSet::default(),
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
             .unwrap()
             .request;
         assert!(!r.assignees().contains(&u("mgr")));

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::RequestActions;
+
 /// Form input for a new request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateInput {
@@ -55,14 +57,8 @@ pub struct RequestDetail {
     pub justification: String,
     pub policy_name: String,
     pub assignees: Vec<String>,
-    pub can_decide: bool,
-    pub can_cancel: bool,
-    /// A Super Admin may reassign any waiting step.
-    pub can_reassign: bool,
-    /// The subject or their manager may escalate this open normal request to emergency access.
-    pub can_escalate: bool,
-    /// Provisioning failed after approval and the viewer may retry it.
-    pub can_retry: bool,
+    /// What the viewer may do to it (the domain's permission checks, [`RequestActions`]).
+    pub actions: RequestActions,
     pub history: Vec<HistoryLine>,
     pub comments: Vec<HistoryLine>,
     pub note: Option<String>,

@@ -70,7 +70,10 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
     approve(&app, &l.bob, &id, "1").await;
     let before = detail(&app, &l.alice, &number).await;
     assert_eq!(before["summary"]["emergency"], false);
-    assert_eq!(before["can_escalate"], true, "the subject may escalate");
+    assert_eq!(
+        before["actions"]["escalate"], true,
+        "the subject may escalate"
+    );
     let carol_notified = format!(
         "SELECT COUNT(*) FROM outbox WHERE kind = 'approval_needed' AND recipient_id = {}",
         l.carol.user.id
@@ -93,7 +96,7 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
         "routing starts again from the emergency policy's first step"
     );
     assert_eq!(after["assignees"], serde_json::json!(["Carol Owner"]));
-    assert_eq!(after["can_escalate"], false);
+    assert_eq!(after["actions"]["escalate"], false);
     assert!(
         history(&after).contains("Escalated to emergency access by Alice Requester"),
         "{after}"
@@ -145,7 +148,10 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
     let (id, number) = request_admin(&app, &l).await;
 
     // The Super Admin sees the request but is neither the subject nor her manager.
-    assert_eq!(detail(&app, &l.admin, &number).await["can_escalate"], false);
+    assert_eq!(
+        detail(&app, &l.admin, &number).await["actions"]["escalate"],
+        false
+    );
     let (_, html) = page(&app, &l.admin, &format!("/requests/{number}")).await;
     assert!(!html.contains("Escalate to emergency access"));
     let (status, body) = call(&app, &l.admin, "requests/escalate", &[("id", &id)]).await;
@@ -162,7 +168,10 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
         false
     );
 
-    assert_eq!(detail(&app, &l.bob, &number).await["can_escalate"], true);
+    assert_eq!(
+        detail(&app, &l.bob, &number).await["actions"]["escalate"],
+        true
+    );
     ok(&app, &l.bob, "requests/escalate", &[("id", &id)]).await;
     let (status, body) = call(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
     assert_eq!(status, 409, "{body}");
@@ -196,7 +205,10 @@ async fn escalation_is_refused_when_the_entitlement_has_no_emergency_policy() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let (id, number) = request_admin(&app, &l).await;
-    assert_eq!(detail(&app, &l.alice, &number).await["can_escalate"], false);
+    assert_eq!(
+        detail(&app, &l.alice, &number).await["actions"]["escalate"],
+        false
+    );
     let (status, body) = call(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
     assert_eq!(status, 422, "{body}");
     assert!(
@@ -237,9 +249,18 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let (id, number) = failed_provisioning(&app, &l).await;
-    assert_eq!(detail(&app, &l.carol, &number).await["can_retry"], true);
-    assert_eq!(detail(&app, &l.alice, &number).await["can_retry"], false);
-    assert_eq!(detail(&app, &l.admin, &number).await["can_retry"], true);
+    assert_eq!(
+        detail(&app, &l.carol, &number).await["actions"]["retry"],
+        true
+    );
+    assert_eq!(
+        detail(&app, &l.alice, &number).await["actions"]["retry"],
+        false
+    );
+    assert_eq!(
+        detail(&app, &l.admin, &number).await["actions"]["retry"],
+        true
+    );
     let (_, html) = page(&app, &l.carol, &format!("/requests/{number}")).await;
     assert!(html.contains("Retry provisioning"));
     let (_, html) = page(&app, &l.alice, &format!("/requests/{number}")).await;
@@ -274,7 +295,7 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     );
     let d = detail(&app, &l.alice, &number).await;
     assert_eq!(d["summary"]["status"], "provisioning");
-    assert_eq!(d["can_retry"], false);
+    assert_eq!(d["actions"]["retry"], false);
     assert!(
         history(&d).contains("Provisioning retried by Carol Owner"),
         "{d}"
@@ -650,7 +671,7 @@ async fn a_named_provisioner_sees_a_failed_request_only_to_retry_it() {
     )
     .await;
     let d = detail(&app, &dave, &number).await;
-    assert_eq!(d["can_retry"], true);
+    assert_eq!(d["actions"]["retry"], true);
     let (status, html) = page(&app, &dave, &format!("/requests/{number}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Retry provisioning"));

@@ -116,11 +116,11 @@ fn RequestView(d: RequestDetail) -> impl IntoView {
             {(!d.assignees.is_empty()).then(|| view! { <dt>"Waiting for"</dt><dd>{d.assignees.join(", ")}</dd> })}
             {d.note.clone().map(|n| view! { <dt>"Note"</dt><dd>{n}</dd> })}
         </dl>
-        {d.can_decide.then(|| view! { <DecisionForm s=s.clone()/> })}
-        {(d.can_decide || d.can_reassign).then(|| view! { <ReassignForm id=s.id.clone()/> })}
-        {d.can_cancel.then(|| view! { <CancelForm id=s.id.clone()/> })}
-        {d.can_escalate.then(|| view! { <EscalateForm id=s.id.clone()/> })}
-        {d.can_retry.then(|| view! { <RetryForm id=s.id.clone()/> })}
+        {d.actions.decide.then(|| view! { <DecisionForm s=s.clone()/> })}
+        {d.actions.reassign.then(|| view! { <ReassignForm id=s.id.clone()/> })}
+        {d.actions.cancel.then(|| view! { <CancelForm id=s.id.clone()/> })}
+        {d.actions.escalate.then(|| view! { <EscalateForm id=s.id.clone()/> })}
+        {d.actions.retry.then(|| view! { <RetryForm id=s.id.clone()/> })}
         <h2>"History"</h2>
         <History lines=d.history/>
         <CommentForm id=s.id/>

@@ -333,6 +333,7 @@ pub async fn decide(
         req.decide(
             step,
             &actor.id,
+            &actor.roles,
             verdict,
             reason.as_deref(),
             new_length,
@@ -352,7 +353,7 @@ pub async fn escalate(db: &Db, actor: &Actor, id: &str) -> AccessResult<Request>
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     let policy = policies::load(db, ent.policy_for(&app, true)?.as_str()).await?;
     with_retries(db, id, actor, |req, dir| {
-        req.escalate_to_emergency(&actor.id, &app, &ent, &policy, dir, now())
+        req.escalate_to_emergency(&actor.id, &actor.roles, &app, &ent, &policy, dir, now())
     })
     .await
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use crate::domain::{self, DurationPreset, GrantLength, Request, RequestEvent, UserId};
+use crate::domain::{self, DurationPreset, GrantLength, Request, RequestEvent, UserId, Viewer};
 use crate::shapes::{HistoryLine, RequestDetail, RequestSummary};
 use crate::ssr::access::requests::{ensure_visible, load_by_number};
 use crate::ssr::access::{
@@ -92,69 +92,12 @@ pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary
     summaries(db, rows).await
 }
 
-fn detail_of(e: &RequestEvent, names: &BTreeMap<String, String>) -> String {
-    let name = |u: &UserId| {
-        names
-            .get(u.as_str())
-            .cloned()
-            .unwrap_or_else(|| u.to_string())
-    };
-    match e {
-        RequestEvent::StepAssigned(a) => format!(
-            "Step {} assigned to {}",
-            a.step + 1,
-            a.assignees.iter().map(name).collect::<Vec<_>>().join(", ")
-        ),
-        RequestEvent::Decided(d) | RequestEvent::AutoDecided(d) => format!(
-            "Step {} {}{}{}",
-            d.step + 1,
-            d.verdict,
-            d.rule
-                .map(|r| format!(" ({})", r.explain()))
-                .unwrap_or_default(),
-            d.reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        RequestEvent::Cancelled { reason, .. } => format!(
-            "Cancelled{}",
-            reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        RequestEvent::Reassigned(r) => format!("Reassigned to {}: {}", name(&r.to), r.reason),
-        RequestEvent::Commented(c) => c.body.clone(),
-        RequestEvent::Failed { reason } => format!("Failed: {reason}"),
-        RequestEvent::NotProvisioned { note } => format!("Not provisioned: {note}"),
-        RequestEvent::Expired { reason } => format!("Expired: {reason}"),
-        RequestEvent::DurationChanged { from, to, by } => {
-            format!("Length changed from {from} to {to} by {}", name(by))
-        }
-        RequestEvent::EscalatedToEmergency { by } => format!(
-            "Escalated to emergency access by {}; approval restarts under the emergency policy",
-            name(by)
-        ),
-        RequestEvent::ProvisioningRetried { by } => {
-            format!("Provisioning retried by {} (approvals kept)", name(by))
-        }
-        other => other
-            .audit_action()
-            .trim_start_matches("request.")
-            .replace('_', " "),
-    }
-}
-
 pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
     let r = load_by_number(db, number).await?;
     let dir = directory::snapshot(db).await?;
     ensure_visible(db, viewer, &r, &dir).await?;
     let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
-    // App owners and provisioners see a request whose provisioning failed, to retry it.
-    let can_retry =
-        r.provisioning_failed() && r.may_retry_provisioning(&viewer.id, &viewer.roles, &app, &ent);
     let names = directory::names(db).await?;
     let rows = sqlx::query(
         "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
@@ -176,7 +119,12 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
                     .unwrap_or_else(|| a.to_string())
             }),
             action: e.audit_action().to_string(),
-            detail: detail_of(&e, &names),
+            detail: domain::history::describe(&e, |u| {
+                names
+                    .get(u.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| u.to_string())
+            }),
         };
         if matches!(e, RequestEvent::Commented(_)) {
             comments.push(line.clone());
@@ -210,13 +158,15 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
                     .unwrap_or_else(|| u.to_string())
             })
             .collect(),
-        can_decide: r.can_decide(&viewer.id, &dir),
-        can_cancel: r.current_assignment().is_some()
-            && (r.parties.requester == viewer.id || viewer.roles.is_super_admin()),
-        can_reassign: r.current_assignment().is_some()
-            && (viewer.roles.is_super_admin() || r.assignees().contains(&viewer.id)),
-        can_escalate: !viewer.roles.is_read_only() && r.may_escalate(&viewer.id, &ent, &dir),
-        can_retry,
+        actions: r.actions_for(
+            &Viewer {
+                id: &viewer.id,
+                roles: &viewer.roles,
+                directory: &dir,
+            },
+            &app,
+            &ent,
+        ),
         history,
         comments,
         note: match &r.state {
