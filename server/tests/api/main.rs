@@ -7,6 +7,7 @@
 mod access_fixtures;
 mod access_loop;
 mod access_webhooks;
+mod account_emails;
 mod audit_integrity;
 mod catalog_admin;
 mod cli;
