@@ -12,20 +12,27 @@ use app::ssr::users::{self, CreateAccountError, NewAccount};
 use app::ssr::{Db, setup};
 use secrecy::ExposeSecret;
 
-use crate::config::{SETTINGS_HELP, Settings};
+use crate::config::{RawSettings, Settings};
 
-#[derive(Debug, Parser)]
+/// No `Debug`: the settings hold secrets as plain strings until they are validated.
+#[derive(Parser)]
 #[command(
     name = "latch",
     version,
     about = "Latch: self-hosted just-in-time access governance",
     long_about = "Latch: self-hosted just-in-time access governance.\n\nWith no command, `latch` runs `latch serve`.",
-    after_help = SETTINGS_HELP
+    after_help = "Each setting is a flag, a LATCH_* environment variable, or a key of the --config \
+                  file (the flag's name with _ for -, e.g. data_dir). Flags win over the \
+                  environment, and the environment over the file."
 )]
 pub struct Cli {
-    /// TOML configuration file (settings below, keys in lower case). Environment variables win.
+    /// TOML configuration file (the settings' keys in lower case, e.g. data_dir). Flags and
+    /// environment variables win over it.
     #[arg(long, global = true, env = "LATCH_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: RawSettings,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -1,6 +1,8 @@
 //! Typed, layered configuration: built-in defaults, then a TOML file, then `LATCH_*` environment
-//! variables (env wins). Everything is validated once at start; a bad value stops Latch with a
-//! message naming the setting.
+//! variables, then command-line flags (each wins over the ones before). Every setting is declared
+//! once, as a field of [`RawSettings`]: its flag, its environment variable, its TOML key and its
+//! `--help` text all come from there (and a test holds the README's table to it). Everything is
+//! validated once at start; a bad value stops Latch with a message naming the setting.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,83 +11,164 @@ use base64::Engine as _;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use rand::RngCore;
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 
 use app::ssr::slack::SlackConfig;
 use app::ssr::{Engine, PublicUrl};
 
 use crate::http::client_address::TrustedProxies;
 
-/// Every setting, its environment variable and what it means; printed by `latch --help`.
-pub const SETTINGS_HELP: &str = "\
-SETTINGS (TOML file keys in lower case, or LATCH_* environment variables; the environment wins):
-  LATCH_DATA_DIR          Where Latch keeps its files; created on first start. Default: ./latch-data
-  LATCH_DATABASE_URL      sqlite:<path> or postgres://user:pass@host/db.
-                          Default: an SQLite file latch.db in the data directory.
-  LATCH_PUBLIC_URL        External base URL used in links and redirects (http:// or https://).
-                          Default: http://<listen address>. Cookies are Secure when it is https.
-  LATCH_SECRET_KEY        At least 32 characters; encrypts secrets at rest. If unset, generated once
-                          and kept in <data dir>/secret.key (never printed).
-  LATCH_LISTEN_ADDR       Address and port to listen on. Default: 127.0.0.1:3000
-  LATCH_SITE_ROOT         Directory with the built console assets (pkg/, favicon).
-                          Default: target/site
-  LATCH_TRUSTED_PROXIES   Reverse proxies whose X-Forwarded-For is believed: comma-separated
-                          addresses or CIDR networks (e.g. 10.0.0.0/8,::1). The client is the
-                          right-most forwarded address that is not one of them. Default: none
-                          (the connecting address is the client; X-Forwarded-For is ignored).
-  LATCH_LOG               Log filter (tracing EnvFilter syntax). Default: info
-  LATCH_LOG_FORMAT        text or json. Default: text
-  LATCH_CONFIG            Path of the TOML file (same as --config). Default: none
-  LATCH_SLACK_CLIENT_ID   The Slack app's Client ID (Basic Information). Needed to connect Slack.
-  LATCH_SLACK_CLIENT_SECRET
-                          The Slack app's Client Secret. Needed to connect Slack.
-  LATCH_SLACK_SIGNING_SECRET
-                          The Slack app's Signing Secret; verifies every request from Slack.
-  LATCH_SLACK_API_URL     Slack Web API base URL. Default: https://slack.com/api
-  LATCH_SLACK_AUTHORIZE_URL
-                          Slack OAuth v2 authorize URL.
-                          Default: https://slack.com/oauth/v2/authorize
-  LATCH_SLACK_COMMAND     Slash command put in the Slack app manifest. Default: /c1
-";
-
-/// The names accepted from the environment (and, lower-cased, from the TOML file).
-const KEYS: &[&str] = &[
-    "data_dir",
-    "database_url",
-    "public_url",
-    "secret_key",
-    "listen_addr",
-    "site_root",
-    "trusted_proxies",
-    "log",
-    "log_format",
-    "slack_client_id",
-    "slack_client_secret",
-    "slack_signing_secret",
-    "slack_api_url",
-    "slack_authorize_url",
-    "slack_command",
-];
-
-#[derive(Debug, Default, Deserialize)]
+/// Every setting as given, before validation: flags and `LATCH_*` environment variables (read by
+/// clap as raw strings, so `LATCH_SECRET_KEY=[…` is not parsed as TOML), merged over the TOML
+/// file's keys (the field names) by figment. A field left unset is skipped when serialised, so it
+/// does not hide the file's value. Secrets are plain strings only here: [`Settings::from_raw`]
+/// wraps them in `SecretString`, `--help` never shows their values, and there is no `Debug`.
+#[derive(Clone, Default, clap::Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSettings {
+#[command(next_help_heading = "Settings")]
+pub struct RawSettings {
+    /// Where Latch keeps its files; created on first start. Default: ./latch-data
+    #[arg(long, global = true, env = "LATCH_DATA_DIR", value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<String>,
+
+    /// sqlite:<path> or postgres://user:pass@host/db. Default: an SQLite file latch.db in the
+    /// data directory
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     database_url: Option<String>,
+
+    /// External base URL used in links and redirects (http:// or https://); cookies are Secure
+    /// when it is https. Default: http://<listen address>
+    #[arg(long, global = true, env = "LATCH_PUBLIC_URL", value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     public_url: Option<String>,
-    secret_key: Option<SecretString>,
+
+    /// At least 32 characters; encrypts secrets at rest and signs the audit log's head. If
+    /// unset, generated once and kept in <data dir>/secret.key (never printed)
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_SECRET_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_key: Option<String>,
+
+    /// Address and port to listen on. Default: 127.0.0.1:3000
+    #[arg(long, global = true, env = "LATCH_LISTEN_ADDR", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     listen_addr: Option<String>,
+
+    /// Directory with the built console assets (pkg/, favicon). Default: target/site
+    #[arg(long, global = true, env = "LATCH_SITE_ROOT", value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     site_root: Option<String>,
+
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR
+    /// networks (e.g. 10.0.0.0/8,::1). The client is the right-most forwarded address that is
+    /// not one of them. Default: none (the connecting address is the client; X-Forwarded-For is
+    /// ignored)
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_TRUSTED_PROXIES",
+        value_name = "LIST"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     trusted_proxies: Option<String>,
+
+    /// Log filter (tracing EnvFilter syntax). Default: info
+    #[arg(long, global = true, env = "LATCH_LOG", value_name = "FILTER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<String>,
+
+    /// text or json. Default: text
+    #[arg(long, global = true, env = "LATCH_LOG_FORMAT", value_name = "FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     log_format: Option<String>,
+
+    /// The Slack app's Client ID (Basic Information). Needed to connect Slack
+    #[arg(long, global = true, env = "LATCH_SLACK_CLIENT_ID", value_name = "ID")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     slack_client_id: Option<String>,
-    slack_client_secret: Option<SecretString>,
-    slack_signing_secret: Option<SecretString>,
+
+    /// The Slack app's Client Secret. Needed to connect Slack
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_SLACK_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slack_client_secret: Option<String>,
+
+    /// The Slack app's Signing Secret; verifies every request from Slack
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_SLACK_SIGNING_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slack_signing_secret: Option<String>,
+
+    /// Slack Web API base URL. Default: https://slack.com/api
+    #[arg(long, global = true, env = "LATCH_SLACK_API_URL", value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     slack_api_url: Option<String>,
+
+    /// Slack OAuth v2 authorize URL. Default: https://slack.com/oauth/v2/authorize
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_SLACK_AUTHORIZE_URL",
+        value_name = "URL"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     slack_authorize_url: Option<String>,
+
+    /// Slash command put in the Slack app manifest. Default: /c1
+    #[arg(
+        long,
+        global = true,
+        env = "LATCH_SLACK_COMMAND",
+        value_name = "COMMAND"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     slack_command: Option<String>,
+}
+
+/// A setting's TOML key (the field name) and its environment variable, in declaration order.
+pub struct SettingName {
+    pub key: String,
+    pub env: String,
+}
+
+impl RawSettings {
+    /// Every setting, read from the clap declaration above (so never a second list to keep).
+    pub fn names() -> Vec<SettingName> {
+        use clap::Args as _;
+        RawSettings::augment_args(clap::Command::new("latch"))
+            .get_arguments()
+            .filter_map(|arg| {
+                Some(SettingName {
+                    key: arg.get_id().as_str().to_string(),
+                    env: arg.get_env()?.to_string_lossy().into_owned(),
+                })
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,8 +216,9 @@ fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Settings {
-    /// Loads settings from the optional TOML file and the process environment.
-    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+    /// Loads settings: the optional TOML file, overridden by `given` (the flags and environment
+    /// variables clap read).
+    pub fn load(config_file: Option<&Path>, given: &RawSettings) -> Result<Settings, ConfigError> {
         let mut figment = Figment::new();
         if let Some(path) = config_file {
             if !path.is_file() {
@@ -145,14 +229,8 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        // Read the environment ourselves so values stay raw strings: figment's `Env` would parse
-        // `LATCH_SECRET_KEY=[…` or `=1234` as TOML-like values.
-        for key in KEYS {
-            if let Ok(value) = std::env::var(format!("LATCH_{}", key.to_uppercase())) {
-                figment = figment.merge(Serialized::default(key, value));
-            }
-        }
         let raw: RawSettings = figment
+            .merge(Serialized::defaults(given))
             .extract()
             .map_err(|e| describe_figment_error(e, config_file))?;
         Settings::from_raw(raw)
@@ -205,15 +283,15 @@ impl Settings {
         };
 
         let secret_key = match raw.secret_key {
-            Some(key) if key.expose_secret().is_empty() => None,
+            Some(key) if key.is_empty() => None,
             Some(key) => {
-                if key.expose_secret().chars().count() < 32 {
+                if key.chars().count() < 32 {
                     return Err(invalid(
                         "LATCH_SECRET_KEY",
                         "must be at least 32 characters long",
                     ));
                 }
-                Some(key)
+                Some(SecretString::from(key))
             }
             None => None,
         };
@@ -275,8 +353,10 @@ impl Settings {
     }
 }
 
-fn non_empty_secret(value: Option<SecretString>) -> Option<SecretString> {
-    value.filter(|v| !v.expose_secret().trim().is_empty())
+fn non_empty_secret(value: Option<String>) -> Option<SecretString> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(SecretString::from)
 }
 
 fn http_url(
@@ -297,8 +377,8 @@ fn http_url(
 
 fn slack_from_raw(
     client_id: Option<String>,
-    client_secret: Option<SecretString>,
-    signing_secret: Option<SecretString>,
+    client_secret: Option<String>,
+    signing_secret: Option<String>,
     api_url: Option<String>,
     authorize_url: Option<String>,
     command: Option<String>,
@@ -415,40 +495,46 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 fn describe_figment_error(error: figment::Error, config_file: Option<&Path>) -> ConfigError {
-    let key = error.path.first().cloned();
-    let setting = key
-        .as_deref()
-        .and_then(|k| KEYS.iter().find(|known| **known == k));
+    let names = RawSettings::names();
+    let setting = error
+        .path
+        .first()
+        .and_then(|key| names.iter().find(|name| name.key == *key));
     let from_file = error
         .metadata
         .as_ref()
         .map(|m| m.name.contains("TOML"))
         .unwrap_or(false);
+    let file = || {
+        config_file
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
     match (&error.kind, setting) {
         (figment::error::Kind::UnknownField(field, _), _) => ConfigError::File {
-            path: config_file
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            path: file(),
             problem: format!(
                 "unknown setting {field:?}; known settings: {}",
-                KEYS.join(", ")
+                names
+                    .iter()
+                    .map(|name| name.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
-        (_, Some(key)) if from_file => ConfigError::File {
-            path: config_file
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            problem: format!("{key}: {}", error.kind),
+        (_, Some(name)) if from_file => ConfigError::File {
+            path: file(),
+            problem: format!("{}: {}", name.key, error.kind),
         },
-        (_, Some(key)) => {
-            ConfigError::Other(format!("LATCH_{}: {}", key.to_uppercase(), error.kind))
-        }
+        (_, Some(name)) => ConfigError::Other(format!("{}: {}", name.env, error.kind)),
         _ => ConfigError::Other(error.to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn raw() -> RawSettings {
@@ -530,7 +616,7 @@ mod tests {
             ),
             (
                 RawSettings {
-                    secret_key: Some(SecretString::from("short")),
+                    secret_key: Some("short".into()),
                     ..raw()
                 },
                 "LATCH_SECRET_KEY",
@@ -558,7 +644,7 @@ mod tests {
             ),
             (
                 RawSettings {
-                    slack_client_secret: Some(SecretString::from("s")),
+                    slack_client_secret: Some("s".into()),
                     ..raw()
                 },
                 "LATCH_SLACK_CLIENT_ID",
@@ -603,6 +689,80 @@ mod tests {
         .unwrap();
         assert_eq!(settings.public_url.as_str(), "https://latch.example.com");
         assert!(settings.public_url.is_https());
+    }
+
+    #[test]
+    fn given_settings_win_over_the_file_and_unset_ones_leave_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"ftp://bad.example\"\nlisten_addr = \"127.0.0.1:4000\"\n",
+        )
+        .unwrap();
+        let given = RawSettings {
+            public_url: Some("https://latch.example.com".into()),
+            ..raw()
+        };
+        let settings = Settings::load(Some(&file), &given).unwrap();
+        assert_eq!(settings.public_url.as_str(), "https://latch.example.com");
+        assert_eq!(settings.listen_addr.to_string(), "127.0.0.1:4000");
+
+        let message = Settings::load(Some(&file), &raw()).unwrap_err().to_string();
+        assert!(message.starts_with("LATCH_PUBLIC_URL"), "{message}");
+    }
+
+    #[test]
+    fn the_file_refuses_an_unknown_key_and_a_value_of_the_wrong_type_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(&file, "publik_url = \"https://x\"\n").unwrap();
+        let message = Settings::load(Some(&file), &raw()).unwrap_err().to_string();
+        assert!(
+            message.contains("unknown setting \"publik_url\"")
+                && message.contains("public_url, secret_key"),
+            "{message}"
+        );
+
+        std::fs::write(&file, "listen_addr = 3000\n").unwrap();
+        let message = Settings::load(Some(&file), &raw()).unwrap_err().to_string();
+        assert!(message.contains("listen_addr: invalid type"), "{message}");
+
+        let missing = dir.path().join("missing.toml");
+        let message = Settings::load(Some(&missing), &raw())
+            .unwrap_err()
+            .to_string();
+        assert!(message.ends_with("no such file"), "{message}");
+    }
+
+    #[test]
+    fn every_setting_has_a_latch_environment_variable_named_after_its_key() {
+        let names = RawSettings::names();
+        assert_eq!(names.len(), 15);
+        for name in names {
+            assert_eq!(name.env, format!("LATCH_{}", name.key.to_uppercase()));
+        }
+    }
+
+    #[test]
+    fn the_readme_settings_table_lists_every_setting_and_no_other() {
+        let readme = include_str!("../../README.md");
+        let in_table: std::collections::BTreeSet<&str> = readme
+            .lines()
+            .filter(|line| line.starts_with("| `LATCH_"))
+            .flat_map(|line| line.split('`'))
+            .filter(|word| word.starts_with("LATCH_"))
+            .collect();
+        let mut declared: std::collections::BTreeSet<String> = RawSettings::names()
+            .into_iter()
+            .map(|name| name.env)
+            .collect();
+        declared.insert("LATCH_CONFIG".into());
+        assert_eq!(
+            in_table,
+            declared.iter().map(String::as_str).collect(),
+            "README.md's settings table and RawSettings disagree"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use latch_server::telemetry;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut settings = match Settings::load(cli.config.as_deref()) {
+    let mut settings = match Settings::load(cli.config.as_deref(), &cli.settings) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("latch: configuration error: {error}");

@@ -167,6 +167,34 @@ fn a_config_file_is_read_and_the_environment_wins() {
 }
 
 #[test]
+fn a_flag_wins_over_the_environment_and_help_never_shows_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/l.db", dir.path().display());
+    let output = latch(dir.path(), &url)
+        .env("LATCH_PUBLIC_URL", "latch.example.com")
+        .args(["migrate", "--public-url", "https://latch.example.com"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let secret = "a-secret-value-that-must-never-be-printed";
+    let output = latch(dir.path(), &format!("postgres://latch:{secret}@db/latch"))
+        .env("LATCH_SECRET_KEY", secret)
+        .env("LATCH_SLACK_CLIENT_SECRET", secret)
+        .env("LATCH_SLACK_SIGNING_SECRET", secret)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("LATCH_SLACK_SIGNING_SECRET"), "{help}");
+    assert!(!help.contains(secret), "{help}");
+}
+
+#[test]
 fn help_documents_every_command_and_setting() {
     let output = Command::new(env!("CARGO_BIN_EXE_latch"))
         .arg("--help")
@@ -178,16 +206,24 @@ fn help_documents_every_command_and_setting() {
         "migrate",
         "create-admin",
         "create-user",
-        "LATCH_DATA_DIR",
-        "LATCH_DATABASE_URL",
-        "LATCH_PUBLIC_URL",
-        "LATCH_SECRET_KEY",
-        "LATCH_LISTEN_ADDR",
-        "LATCH_SITE_ROOT",
-        "LATCH_LOG",
-        "LATCH_TRUSTED_PROXIES",
+        "LATCH_CONFIG",
     ] {
         assert!(help.contains(word), "--help lacks {word}");
+    }
+    let serve_help = Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let serve_help = String::from_utf8_lossy(&serve_help.stdout);
+    for setting in latch_server::config::RawSettings::names() {
+        let flag = format!("--{}", setting.key.replace('_', "-"));
+        for (command, help) in [("latch", &help), ("latch serve", &serve_help)] {
+            assert!(
+                help.contains(&format!("{flag} <")) && help.contains(&setting.env),
+                "{command} --help lacks {flag} or {}",
+                setting.env
+            );
+        }
     }
     let output = Command::new(env!("CARGO_BIN_EXE_latch"))
         .args(["audit", "--help"])
@@ -245,5 +281,40 @@ fn the_secret_key_is_generated_once_and_never_printed() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("secret.key")).unwrap(),
         key
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_user_takes_any_valid_address_and_names_what_is_wrong_with_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+
+    let valid = create_account(
+        "create-user",
+        dir.path(),
+        &url,
+        "a.b+tag@sub.example.co.uk",
+        "a very long password",
+    );
+    assert!(
+        valid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&valid.stderr)
+    );
+
+    let invalid = create_account(
+        "create-user",
+        dir.path(),
+        &url,
+        "ops@my_corp.com",
+        "a very long password",
+    );
+    assert_eq!(invalid.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&invalid.stderr);
+    assert!(
+        stderr.contains(
+            "--email: \"ops@my_corp.com\" is not a valid email address: invalid character in the domain"
+        ),
+        "{stderr}"
     );
 }
