@@ -8,7 +8,7 @@ use super::{AccessResult, Tx, to_json, user_row, values_placeholders};
 use crate::domain::{Notification, Timestamp};
 use crate::ssr::db::Db;
 
-/// Writes `notifications` inside `tx`, a few hundred rows per statement; a dedupe key already in
+/// Writes `notifications` inside `tx`, `INSERT_CHUNK` rows per statement; a dedupe key already in
 /// the outbox (a replayed transition) is skipped.
 pub async fn enqueue(
     tx: &mut Tx<'_>,
