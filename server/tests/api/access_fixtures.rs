@@ -29,6 +29,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use crate::helpers::Refusal;
 use crate::helpers::{self, PASSWORD, TestApp};
 
 /// A signed-in person with their own cookie jar.
@@ -49,49 +50,15 @@ pub async fn person(app: &TestApp, email: &str, name: &str, role: Role) -> Perso
     Person { user, client }
 }
 
-/// A server function's refusal: the HTTP status it answered with (403, 404, 409, 422…) and the
-/// error's message as the console shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub status: u16,
-    pub message: String,
-}
-
 impl Person {
-    /// Calls the server function whose generated argument struct `args` is, as this person: the
-    /// struct posted form-encoded (the `PostUrl` encoding every function here uses) to the
-    /// function's own `PATH`, with the session cookie and a same-origin `Origin` header as a
-    /// browser sends. Answers the function's declared output, or what refused it.
+    /// Calls the server function whose generated argument struct `args` is, as this person
+    /// (see [`helpers::call_server_fn`]): the function's declared output, or what refused it.
     pub async fn call<F>(&self, app: &TestApp, args: F) -> Result<F::Output, Refusal>
     where
         F: ServerFn<Error = AppError> + Serialize,
         F::Output: DeserializeOwned,
     {
-        let response = self
-            .client
-            .post(app.url(F::PATH))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header(reqwest::header::ORIGIN, &app.address)
-            .form(&args)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("call {}: {e}", F::PATH));
-        let status = response.status().as_u16();
-        let body = response.text().await.expect("body");
-        if status == 200 {
-            return Ok(serde_json::from_str(&body).unwrap_or_else(|e| {
-                panic!(
-                    "{} answered {body:?}, not its declared output: {e}",
-                    F::PATH
-                )
-            }));
-        }
-        // Errors come as the JSON of `AppError`; a failure below the server functions (the
-        // guard's "Cross-site request refused.") comes as plain text.
-        let message = serde_json::from_str::<AppError>(&body)
-            .map(|error| error.to_string())
-            .unwrap_or(body);
-        Err(Refusal { status, message })
+        helpers::call_server_fn(app, &self.client, args).await
     }
 
     /// Like [`Person::call`], but the call must succeed.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use sqlx::Row;
 
+use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
+
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
 
@@ -36,40 +38,51 @@ pub(crate) async fn receiver(status: u16) -> (String, Calls) {
 }
 
 /// Saves an auto-approved entitlement "reader" of the loop's app, provisioned by webhook to
-/// `url`: the answer's status and body.
+/// `url`: its id, or what refused it.
 pub(crate) async fn save_webhook_entitlement(
     app: &TestApp,
     l: &Loop,
     url: &str,
-) -> (u16, serde_json::Value) {
+) -> Result<String, Refusal> {
     let app_id: String = sqlx::query("SELECT id FROM apps")
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
         .try_get("id")
         .unwrap();
-    call(
-        app,
-        &l.admin,
-        "catalog/save_entitlement",
-        &[
-            ("app_id", &app_id),
-            ("display_name", "Reader"),
-            ("slug", "reader"),
-            ("max_duration", "7d"),
-            ("request_policy", "builtin-auto-approval"),
-            ("provisioning", "webhook"),
-            ("webhook_url", url),
-        ],
-    )
-    .await
+    l.admin
+        .call(
+            app,
+            SaveEntitlement {
+                slug: Some("reader".into()),
+                max_duration: Some("7d".into()),
+                request_policy: Some("builtin-auto-approval".into()),
+                provisioning: Some("webhook".into()),
+                webhook_url: Some(url.into()),
+                ..entitlement_form(&app_id, "Reader")
+            },
+        )
+        .await
 }
 
 /// An auto-approved entitlement of the loop's app, provisioned by webhook to `url`.
 pub(crate) async fn webhook_entitlement(app: &TestApp, l: &Loop, url: &str) -> String {
-    let (status, body) = save_webhook_entitlement(app, l, url).await;
-    assert_eq!(status, 200, "saving the webhook entitlement failed: {body}");
-    text(&body)
+    save_webhook_entitlement(app, l, url)
+        .await
+        .unwrap_or_else(|refusal| panic!("saving the webhook entitlement failed: {refusal:?}"))
+}
+
+/// Alice asks for `entitlement_id` for four hours; returns the request's number.
+pub(crate) async fn request_reader(app: &TestApp, l: &Loop, entitlement_id: &str) -> String {
+    l.alice
+        .request(
+            app,
+            CreateRequest {
+                duration: Some("4h".into()),
+                ..new_request(entitlement_id, "read-only look")
+            },
+        )
+        .await
 }
 
 async fn wait_calls(calls: &Calls, n: usize) {
@@ -103,11 +116,11 @@ async fn wait_attempt(app: &TestApp, n: usize) {
     panic!("the task never reached attempt {n}");
 }
 
-pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
+/// The outcome of request `number` once it has one ("granted", "denied"…).
+pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> String {
     for _ in 0..100 {
-        let detail = ok(app, who, "requests/detail", &[("number", number)]).await;
-        if !detail["summary"]["outcome"].is_null() {
-            return detail["summary"]["outcome"].clone();
+        if let Some(outcome) = who.detail(app, number).await.summary.outcome {
+            return outcome;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -120,23 +133,11 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     let l = jit_loop(&app).await;
     let (url, calls) = receiver(200).await;
     let ent = webhook_entitlement(&app, &l, &url).await;
-    let number = text(
-        &ok(
-            &app,
-            &l.alice,
-            "requests/create",
-            &[
-                ("entitlement_id", &ent),
-                ("duration", "4h"),
-                ("justification", "read-only look"),
-            ],
-        )
-        .await,
-    );
+    let number = request_reader(&app, &l, &ent).await;
 
     assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
     let (headers, body) = calls.lock().unwrap()[0].clone();
-    let secret = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
+    let secret = l.admin.ok(&app, RevealWebhookSecret {}).await;
     let header = headers.get("latch-signature").unwrap().to_str().unwrap();
     app::domain::webhook::verify(
         secret.as_bytes(),
@@ -150,8 +151,8 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     assert_eq!(json["action"], "provision");
     assert_eq!(json["subject"]["email"], "alice@example.com");
     assert_eq!(json["entitlement"]["slug"], "reader");
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
-    assert_eq!(grants[0]["status"], "active");
+    let grants = l.alice.grants(&app).await;
+    assert_eq!(grants[0].status, "active");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,19 +162,7 @@ async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_t
     let l = jit_loop(&app).await;
     let (url, calls) = receiver(500).await;
     let ent = webhook_entitlement(&app, &l, &url).await;
-    let number = text(
-        &ok(
-            &app,
-            &l.alice,
-            "requests/create",
-            &[
-                ("entitlement_id", &ent),
-                ("duration", "4h"),
-                ("justification", "read-only look"),
-            ],
-        )
-        .await,
-    );
+    let number = request_reader(&app, &l, &ent).await;
 
     wait_calls(&calls, 1).await;
     // The next attempt waits for the backoff (30 s first).
@@ -207,9 +196,8 @@ async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_t
         wait_calls(&calls, n).await;
     }
     let task = loop {
-        let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
-        if let Some(t) = tasks.as_array().unwrap().first() {
-            break text(&t["id"]);
+        if let Some(t) = l.carol.tasks(&app).await.first() {
+            break t.id.clone();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -217,17 +205,16 @@ async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_t
         calls.lock().unwrap().len(),
         app::domain::webhook::MAX_ATTEMPTS as usize
     );
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "done"),
-            ("note", "added by hand"),
-        ],
-    )
-    .await;
+    l.carol
+        .ok(
+            &app,
+            CompleteTask {
+                id: task,
+                outcome: "done".into(),
+                note: Some("added by hand".into()),
+            },
+        )
+        .await;
     assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
     let gave_up = sqlx::query(
         "SELECT COUNT(*) FROM audit_events WHERE action = 'provisioning.webhook_gave_up'",

@@ -7,7 +7,17 @@ use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
+use app::api::catalog::catalog_overview::CatalogOverview;
+use app::api::catalog::set_grant_cap::SetGrantCap;
+use app::api::directory::delete_group::DeleteGroup;
+use app::api::directory::import_directory_csv::ImportDirectoryCsv;
+use app::api::directory::list_directory::ListDirectory;
+use app::api::directory::list_groups::ListGroups;
+use app::api::directory::remove_group_member::RemoveGroupMember;
+use app::api::directory::save_group::SaveGroup;
+use app::api::requests::requestable_entitlements::RequestableEntitlements;
 use app::session::Role;
+use app::shapes::{ImportOutcome, RequestableEntitlement};
 
 /// The stored JSON body of entitlement or app `id`.
 async fn body(app: &TestApp, table: &str, id: &str) -> Value {
@@ -57,62 +67,77 @@ async fn catalog(app: &TestApp) -> Catalog {
     }
 }
 
-/// The entitlement form as the edit page fills it (the loop's current values), with `changes`.
-fn entitlement_form<'a>(c: &'a Catalog, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut form: Vec<(&str, &str)> = vec![
-        ("id", &c.l.entitlement_id),
-        ("app_id", &c.app_id),
-        ("display_name", "Admin"),
-        ("slug", "admin"),
-        ("description", ""),
-        ("alias", ""),
-        ("risk", "high"),
-        ("owners", ""),
-        ("max_duration", "7d"),
-        ("request_policy", &c.policy_id),
-        ("emergency_policy", ""),
-        ("provisioning", "manual"),
-        ("provisioners", "carol@example.com"),
-        ("webhook_url", ""),
-        ("visibility", "everyone"),
-        ("visible_to", ""),
-    ];
-    for (k, v) in changes {
-        match form.iter_mut().find(|(f, _)| f == k) {
-            Some(field) => field.1 = v,
-            None => form.push((k, v)),
-        }
+/// Some text, for a form field.
+fn some(value: &str) -> Option<String> {
+    Some(value.to_string())
+}
+
+/// The entitlement form as the edit page fills it (the loop's current values, no version).
+fn edit_entitlement(c: &Catalog) -> SaveEntitlement {
+    SaveEntitlement {
+        id: Some(c.l.entitlement_id.clone()),
+        slug: some("admin"),
+        description: some(""),
+        alias: some(""),
+        risk: some("high"),
+        owners: some(""),
+        max_duration: some("7d"),
+        request_policy: Some(c.policy_id.clone()),
+        emergency_policy: some(""),
+        provisioning: some("manual"),
+        provisioners: some("carol@example.com"),
+        webhook_url: some(""),
+        visibility: some("everyone"),
+        visible_to: some(""),
+        ..entitlement_form(&c.app_id, "Admin")
     }
+}
+
+/// The app form as the edit page fills it (the loop's current values, no version).
+fn edit_app(c: &Catalog) -> SaveApp {
+    SaveApp {
+        id: Some(c.app_id.clone()),
+        description: some("The production database"),
+        owners: some("carol@example.com"),
+        instructions: some("Add the user to the `admins` role."),
+        default_policy: some(""),
+        ..app_form("Prod DB")
+    }
+}
+
+/// The entitlement edit form with `change` made to it.
+fn entitlement_edited(c: &Catalog, change: impl FnOnce(&mut SaveEntitlement)) -> SaveEntitlement {
+    let mut form = edit_entitlement(c);
+    change(&mut form);
     form
 }
 
-fn app_form<'a>(c: &'a Catalog, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut form: Vec<(&str, &str)> = vec![
-        ("id", &c.app_id),
-        ("name", "Prod DB"),
-        ("description", "The production database"),
-        ("owners", "carol@example.com"),
-        ("instructions", "Add the user to the `admins` role."),
-        ("default_policy", ""),
-    ];
-    for (k, v) in changes {
-        if let Some(field) = form.iter_mut().find(|(f, _)| f == k) {
-            field.1 = v;
-        }
-    }
+/// The app edit form with `change` made to it.
+fn app_edited(c: &Catalog, change: impl FnOnce(&mut SaveApp)) -> SaveApp {
+    let mut form = edit_app(c);
+    change(&mut form);
     form
 }
 
-fn requestable_max(list: &Value, entitlement_id: &str) -> Option<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == entitlement_id)
-        .map(|e| text(&e["max"]))
+/// The longest length `who` may ask for entitlement `entitlement_id`, if they may ask at all.
+async fn requestable_max(app: &TestApp, who: &Person, entitlement_id: &str) -> Option<String> {
+    let list: Vec<RequestableEntitlement> = who.ok(app, RequestableEntitlements {}).await;
+    list.into_iter()
+        .find(|e| e.id == entitlement_id)
+        .map(|e| e.max)
 }
 
-fn message(v: &Value) -> String {
-    v.to_string()
+/// A group called `name` with the members listed in `members` (emails, or none); returns its id.
+async fn save_group(app: &TestApp, admin: &Person, name: &str, members: Option<&str>) -> String {
+    admin
+        .ok(
+            app,
+            SaveGroup {
+                name: name.into(),
+                members: members.map(str::to_string),
+            },
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,33 +146,26 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
     let c = catalog(&app).await;
     let before = body(&app, "entitlements", &c.l.entitlement_id).await;
     assert_eq!(
-        requestable_max(
-            &ok(&app, &c.l.alice, "requests/requestable", &[]).await,
-            &c.l.entitlement_id
-        ),
+        requestable_max(&app, &c.l.alice, &c.l.entitlement_id).await,
         Some("1 week".into())
     );
 
-    let id = text(
-        &ok(
-            &app,
-            &c.l.admin,
-            "catalog/save_entitlement",
-            &entitlement_form(
-                &c,
-                &[
-                    ("display_name", "Administrator"),
-                    ("description", "Full control of the database"),
-                    ("alias", "prod-db-admin"),
-                    ("risk", "critical"),
-                    ("owners", "bob@example.com"),
-                    ("max_duration", "2d"),
-                    ("emergency_policy", "builtin-auto-approval"),
-                ],
-            ),
-        )
-        .await,
-    );
+    let id =
+        c.l.admin
+            .ok(
+                &app,
+                SaveEntitlement {
+                    display_name: "Administrator".into(),
+                    description: some("Full control of the database"),
+                    alias: some("prod-db-admin"),
+                    risk: some("critical"),
+                    owners: some("bob@example.com"),
+                    max_duration: some("2d"),
+                    emergency_policy: some("builtin-auto-approval"),
+                    ..edit_entitlement(&c)
+                },
+            )
+            .await;
     assert_eq!(id, c.l.entitlement_id, "an edit keeps the entitlement's id");
 
     let after = body(&app, "entitlements", &c.l.entitlement_id).await;
@@ -171,42 +189,45 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
     );
 
     // Requesters see the new maximum, and a longer request is refused.
-    let list = ok(&app, &c.l.alice, "requests/requestable", &[]).await;
     assert_eq!(
-        requestable_max(&list, &c.l.entitlement_id),
+        requestable_max(&app, &c.l.alice, &c.l.entitlement_id).await,
         Some("2 days".into())
     );
-    let (status, error) = call(
-        &app,
-        &c.l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &c.l.entitlement_id),
-            ("duration", "3d"),
-            ("justification", "Longer than allowed"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{error}");
-    assert!(message(&error).contains("2 days"), "{error}");
-    ok(
-        &app,
-        &c.l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &c.l.entitlement_id),
-            ("duration", "2d"),
-            ("justification", "Within the new maximum"),
-        ],
-    )
-    .await;
+    let refusal =
+        c.l.alice
+            .call(
+                &app,
+                CreateRequest {
+                    duration: some("3d"),
+                    ..new_request(&c.l.entitlement_id, "Longer than allowed")
+                },
+            )
+            .await
+            .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
+    assert!(refusal.message.contains("2 days"), "{refusal:?}");
+    c.l.alice
+        .request(
+            &app,
+            CreateRequest {
+                duration: some("2d"),
+                ..new_request(&c.l.entitlement_id, "Within the new maximum")
+            },
+        )
+        .await;
 
     // The catalog page's data shows the whole configuration with names, not ids.
-    let overview = ok(&app, &c.l.alice, "catalog/overview", &[]).await;
-    let ent = &overview["apps"][0]["entitlements"][0];
-    assert_eq!(ent["alias"], "prod-db-admin");
+    let overview = c.l.alice.ok(&app, CatalogOverview {}).await;
+    let ent = &overview.apps[0].entitlements[0];
+    assert_eq!(
+        ent.alias.as_ref().map(|a| a.as_str()),
+        Some("prod-db-admin")
+    );
     let bob_id = c.l.bob.user.id.to_string();
-    assert_eq!(overview["people"][&bob_id], "bob@example.com");
+    assert_eq!(
+        overview.people.get(&bob_id).map(String::as_str),
+        Some("bob@example.com")
+    );
 
     // The audit event has the entitlement before and after.
     let (target, before_audit, after_audit) = last_audit(&app, "catalog.entitlement_updated").await;
@@ -221,84 +242,75 @@ async fn editing_an_entitlement_changes_what_is_stored_and_caps_new_requests_at_
 async fn limiting_an_entitlement_to_a_group_hides_it_from_everyone_else() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    ok(
-        &app,
-        &c.l.admin,
-        "directory/save_group",
-        &[("name", "Database Team"), ("members", "bob@example.com")],
-    )
-    .await;
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(
-            &c,
-            &[("visibility", "groups"), ("visible_to", "Database Team")],
-        ),
-    )
-    .await;
+    save_group(&app, &c.l.admin, "Database Team", Some("bob@example.com")).await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                visibility: some("groups"),
+                visible_to: some("Database Team"),
+                ..edit_entitlement(&c)
+            },
+        )
+        .await;
 
     for (who, sees) in [(&c.l.alice, false), (&c.l.bob, true)] {
-        let list = ok(&app, who, "requests/requestable", &[]).await;
         assert_eq!(
-            requestable_max(&list, &c.l.entitlement_id).is_some(),
+            requestable_max(&app, who, &c.l.entitlement_id)
+                .await
+                .is_some(),
             sees,
-            "{}: {list}",
+            "{}",
             who.user.email
         );
-        let overview = ok(&app, who, "catalog/overview", &[]).await;
-        let shown = overview["apps"][0]["entitlements"]
-            .as_array()
-            .unwrap()
-            .len();
-        assert_eq!(shown, usize::from(sees), "{}: {overview}", who.user.email);
+        let overview = who.ok(&app, CatalogOverview {}).await;
+        let shown = overview.apps[0].entitlements.len();
+        assert_eq!(shown, usize::from(sees), "{}: {overview:?}", who.user.email);
     }
-    let (status, error) = call(
-        &app,
-        &c.l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &c.l.entitlement_id),
-            ("duration", "1d"),
-            ("justification", "Not for me"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 403, "{error}");
+    let refusal =
+        c.l.alice
+            .call(
+                &app,
+                CreateRequest {
+                    duration: some("1d"),
+                    ..new_request(&c.l.entitlement_id, "Not for me")
+                },
+            )
+            .await
+            .unwrap_err();
+    assert_eq!(refusal.status, 403, "{refusal:?}");
     // Admins still see it, with the group's name.
-    let overview = ok(&app, &c.l.admin, "catalog/overview", &[]).await;
-    assert_eq!(
-        overview["apps"][0]["entitlements"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
+    let overview = c.l.admin.ok(&app, CatalogOverview {}).await;
+    assert_eq!(overview.apps[0].entitlements.len(), 1);
+    assert!(
+        overview.groups.values().any(|name| name == "Database Team"),
+        "{overview:?}"
     );
-    assert!(message(&overview["groups"]).contains("Database Team"));
 
     // "Nobody" hides it from everyone, and a later edit to "everyone" shows it again.
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("visibility", "nobody")]),
-    )
-    .await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                visibility: some("nobody"),
+                ..edit_entitlement(&c)
+            },
+        )
+        .await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     assert_eq!(stored["visibility"]["kind"], "groups");
     assert_eq!(stored["visibility"]["groups"].as_array().unwrap().len(), 0);
-    let list = ok(&app, &c.l.bob, "requests/requestable", &[]).await;
-    assert!(requestable_max(&list, &c.l.entitlement_id).is_none());
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[]),
-    )
-    .await;
-    let list = ok(&app, &c.l.alice, "requests/requestable", &[]).await;
-    assert!(requestable_max(&list, &c.l.entitlement_id).is_some());
+    assert!(
+        requestable_max(&app, &c.l.bob, &c.l.entitlement_id)
+            .await
+            .is_none()
+    );
+    c.l.admin.ok(&app, edit_entitlement(&c)).await;
+    assert!(
+        requestable_max(&app, &c.l.alice, &c.l.entitlement_id)
+            .await
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,22 +318,19 @@ async fn editing_an_app_changes_its_owners_instructions_and_default_policy_with_
  {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_app",
-        &app_form(
-            &c,
-            &[
-                ("name", "Production DB"),
-                ("description", "Primary PostgreSQL"),
-                ("owners", "bob@example.com, carol@example.com"),
-                ("instructions", "Run `grant-admin <user>` on the bastion."),
-                ("default_policy", "builtin-auto-approval"),
-            ],
-        ),
-    )
-    .await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveApp {
+                name: "Production DB".into(),
+                description: some("Primary PostgreSQL"),
+                owners: some("bob@example.com, carol@example.com"),
+                instructions: some("Run `grant-admin <user>` on the bastion."),
+                default_policy: some("builtin-auto-approval"),
+                ..edit_app(&c)
+            },
+        )
+        .await;
     let stored = body(&app, "apps", &c.app_id).await;
     assert_eq!(stored["name"], "Production DB");
     assert_eq!(stored["slug"], "prod-db", "renaming keeps the slug");
@@ -341,8 +350,8 @@ async fn editing_an_app_changes_its_owners_instructions_and_default_policy_with_
         "Run `grant-admin <user>` on the bastion."
     );
 
-    let overview = ok(&app, &c.l.alice, "catalog/overview", &[]).await;
-    assert_eq!(overview["apps"][0]["description"], "Primary PostgreSQL");
+    let overview = c.l.alice.ok(&app, CatalogOverview {}).await;
+    assert_eq!(overview.apps[0].description, "Primary PostgreSQL");
 
     let (target, before, after) = last_audit(&app, "catalog.app_updated").await;
     assert_eq!(target, "app:prod-db");
@@ -356,24 +365,29 @@ async fn editing_an_app_changes_its_owners_instructions_and_default_policy_with_
 async fn an_edit_beyond_the_organisation_wide_maximum_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    ok(&app, &c.l.admin, "catalog/set_grant_cap", &[("days", "30")]).await;
+    c.l.admin.ok(&app, SetGrantCap { days: 30 }).await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     let events = scalar(&app, "SELECT COUNT(*) FROM audit_events").await;
 
     for max in ["45d", "indefinite"] {
-        let (status, error) = call(
-            &app,
-            &c.l.admin,
-            "catalog/save_entitlement",
-            &entitlement_form(&c, &[("max_duration", max), ("alias", "should-not-stick")]),
-        )
-        .await;
-        assert_eq!(status, 422, "{max}: {error}");
+        let refusal =
+            c.l.admin
+                .call(
+                    &app,
+                    SaveEntitlement {
+                        max_duration: some(max),
+                        alias: some("should-not-stick"),
+                        ..edit_entitlement(&c)
+                    },
+                )
+                .await
+                .unwrap_err();
+        assert_eq!(refusal.status, 422, "{max}: {refusal:?}");
         assert!(
-            message(&error).contains("organisation-wide maximum"),
-            "{error}"
+            refusal.message.contains("organisation-wide maximum"),
+            "{refusal:?}"
         );
-        assert!(message(&error).contains("maximum duration"), "{error}");
+        assert!(refusal.message.contains("maximum duration"), "{refusal:?}");
     }
     assert_eq!(
         body(&app, "entitlements", &c.l.entitlement_id).await,
@@ -385,13 +399,15 @@ async fn an_edit_beyond_the_organisation_wide_maximum_is_refused_and_changes_not
     );
 
     // Within the cap it is accepted.
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("max_duration", "30d")]),
-    )
-    .await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                max_duration: some("30d"),
+                ..edit_entitlement(&c)
+            },
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,60 +415,89 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
     // A second entitlement that already uses the alias "prod".
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &[
-            ("app_id", c.app_id.as_str()),
-            ("display_name", "Read only"),
-            ("alias", "prod"),
-            ("max_duration", "7d"),
-        ],
-    )
-    .await;
-    let other_app = text(&ok(&app, &c.l.admin, "catalog/save_app", &[("name", "Billing")]).await);
+    c.l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                alias: some("prod"),
+                max_duration: some("7d"),
+                ..entitlement_form(&c.app_id, "Read only")
+            },
+        )
+        .await;
+    let other_app = c.l.admin.ok(&app, app_form("Billing")).await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     let stored_app = body(&app, "apps", &c.app_id).await;
 
-    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("alias", "Prod Admin")], "alias"),
-        (vec![("alias", "prod")], "already the alias"),
-        (vec![("slug", "Admin!")], "slug"),
-        (vec![("slug", "read-only")], "slug"),
-        (vec![("max_duration", "forever")], "maximum length"),
-        (vec![("owners", "nobody@example.com")], "owner"),
-        (vec![("provisioners", "ghost@example.com")], "provisioner"),
+    let cases: Vec<(SaveEntitlement, &str)> = vec![
         (
-            vec![
-                ("provisioning", "webhook"),
-                ("webhook_url", "http://example.com/hook"),
-            ],
+            entitlement_edited(&c, |f| f.alias = some("Prod Admin")),
+            "alias",
+        ),
+        (
+            entitlement_edited(&c, |f| f.alias = some("prod")),
+            "already the alias",
+        ),
+        (entitlement_edited(&c, |f| f.slug = some("Admin!")), "slug"),
+        (
+            entitlement_edited(&c, |f| f.slug = some("read-only")),
+            "slug",
+        ),
+        (
+            entitlement_edited(&c, |f| f.max_duration = some("forever")),
+            "maximum length",
+        ),
+        (
+            entitlement_edited(&c, |f| f.owners = some("nobody@example.com")),
+            "owner",
+        ),
+        (
+            entitlement_edited(&c, |f| f.provisioners = some("ghost@example.com")),
+            "provisioner",
+        ),
+        (
+            entitlement_edited(&c, |f| {
+                f.provisioning = some("webhook");
+                f.webhook_url = some("http://example.com/hook");
+            }),
             "webhook URL",
         ),
         (
-            vec![("visibility", "groups"), ("visible_to", "No Such Team")],
+            entitlement_edited(&c, |f| {
+                f.visibility = some("groups");
+                f.visible_to = some("No Such Team");
+            }),
             "visibility group",
         ),
-        (vec![("visibility", "groups"), ("visible_to", "")], "group"),
-        (vec![("request_policy", "deleted-policy")], "request policy"),
-        (vec![("display_name", "")], "name"),
-        (vec![("app_id", other_app.as_str())], "another app"),
+        (
+            entitlement_edited(&c, |f| {
+                f.visibility = some("groups");
+                f.visible_to = some("");
+            }),
+            "group",
+        ),
+        (
+            entitlement_edited(&c, |f| f.request_policy = some("deleted-policy")),
+            "request policy",
+        ),
+        (
+            entitlement_edited(&c, |f| f.display_name = String::new()),
+            "name",
+        ),
+        (
+            entitlement_edited(&c, |f| f.app_id = other_app.clone()),
+            "another app",
+        ),
     ];
-    for (changes, field) in cases {
-        let (status, error) = call(
-            &app,
-            &c.l.admin,
-            "catalog/save_entitlement",
-            &entitlement_form(&c, &changes),
-        )
-        .await;
-        assert_eq!(status, 422, "{changes:?}: {error}");
+    for (form, field) in cases {
+        let refusal = c.l.admin.call(&app, form.clone()).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{form:?}: {refusal:?}");
         assert!(
-            message(&error)
+            refusal
+                .message
                 .to_lowercase()
                 .contains(&field.to_lowercase()),
-            "{changes:?} should name {field}: {error}"
+            "{form:?} should name {field}: {refusal:?}"
         );
     }
     assert_eq!(
@@ -460,25 +505,22 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
         stored
     );
 
-    for (changes, field) in [
-        (vec![("owners", "stranger@example.com")], "owner"),
+    for (form, field) in [
         (
-            vec![("default_policy", "no-such-policy")],
+            app_edited(&c, |f| f.owners = some("stranger@example.com")),
+            "owner",
+        ),
+        (
+            app_edited(&c, |f| f.default_policy = some("no-such-policy")),
             "default request policy",
         ),
-        (vec![("name", "")], "app name"),
+        (app_edited(&c, |f| f.name = String::new()), "app name"),
     ] {
-        let (status, error) = call(
-            &app,
-            &c.l.admin,
-            "catalog/save_app",
-            &app_form(&c, &changes),
-        )
-        .await;
-        assert_eq!(status, 422, "{changes:?}: {error}");
+        let refusal = c.l.admin.call(&app, form.clone()).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{form:?}: {refusal:?}");
         assert!(
-            message(&error).to_lowercase().contains(field),
-            "{changes:?} should name {field}: {error}"
+            refusal.message.to_lowercase().contains(field),
+            "{form:?} should name {field}: {refusal:?}"
         );
     }
     assert_eq!(body(&app, "apps", &c.app_id).await, stored_app);
@@ -488,37 +530,61 @@ async fn invalid_catalog_edits_name_the_field_and_change_nothing() {
 async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    let group = text(
-        &ok(
-            &app,
-            &c.l.admin,
-            "directory/save_group",
-            &[("name", "Engineering"), ("members", "alice@example.com")],
-        )
-        .await,
-    );
+    let group = save_group(&app, &c.l.admin, "Engineering", Some("alice@example.com")).await;
     let stored = body(&app, "entitlements", &c.l.entitlement_id).await;
     let stored_app = body(&app, "apps", &c.app_id).await;
-    let alice_id = c.l.alice.user.id.to_string();
 
-    let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        (
-            "catalog/save_entitlement",
-            entitlement_form(&c, &[("max_duration", "1h")]),
-        ),
-        ("catalog/save_app", app_form(&c, &[("name", "Mine now")])),
-        (
-            "directory/remove_member",
-            vec![("group_id", group.as_str()), ("user_id", alice_id.as_str())],
-        ),
-        ("directory/delete_group", vec![("group_id", group.as_str())]),
-        ("directory/groups", vec![]),
-    ];
     // Carol owns the app, and still is no Super Admin.
     for who in [&c.l.alice, &c.l.carol] {
-        for (endpoint, form) in &attempts {
-            let (status, _) = call(&app, who, endpoint, form).await;
-            assert_eq!(status, 403, "{} calling {endpoint}", who.user.email);
+        let answers = [
+            (
+                "catalog/save_entitlement",
+                who.call(
+                    &app,
+                    entitlement_edited(&c, |f| f.max_duration = some("1h")),
+                )
+                .await
+                .map(drop),
+            ),
+            (
+                "catalog/save_app",
+                who.call(&app, app_edited(&c, |f| f.name = "Mine now".into()))
+                    .await
+                    .map(drop),
+            ),
+            (
+                "directory/remove_member",
+                who.call(
+                    &app,
+                    RemoveGroupMember {
+                        group_id: group.clone(),
+                        user_id: c.l.alice.user.id,
+                    },
+                )
+                .await,
+            ),
+            (
+                "directory/delete_group",
+                who.call(
+                    &app,
+                    DeleteGroup {
+                        group_id: group.clone(),
+                    },
+                )
+                .await,
+            ),
+            (
+                "directory/groups",
+                who.call(&app, ListGroups {}).await.map(drop),
+            ),
+        ];
+        for (function, answer) in answers {
+            assert_eq!(
+                answer.map_err(|refusal| refusal.status),
+                Err(403),
+                "{} calling {function}",
+                who.user.email
+            );
         }
     }
     assert_eq!(
@@ -536,42 +602,32 @@ async fn removing_a_group_member_takes_only_them_out_and_is_audited() {
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
     let alice = person(&app, "alice@example.com", "Alice", Role::User).await;
     person(&app, "bob@example.com", "Bob", Role::User).await;
-    let group = text(
-        &ok(
-            &app,
-            &admin,
-            "directory/save_group",
-            &[
-                ("name", "On-call SRE"),
-                ("members", "alice@example.com, bob@example.com"),
-            ],
-        )
-        .await,
-    );
-    let groups = ok(&app, &admin, "directory/groups", &[]).await;
-    assert_eq!(groups[0]["name"], "On-call SRE");
-    assert_eq!(groups[0]["members"].as_array().unwrap().len(), 2);
-
-    let alice_id = alice.user.id.to_string();
-    ok(
+    let group = save_group(
         &app,
         &admin,
-        "directory/remove_member",
-        &[("group_id", &group), ("user_id", &alice_id)],
+        "On-call SRE",
+        Some("alice@example.com, bob@example.com"),
     )
     .await;
-    let groups = ok(&app, &admin, "directory/groups", &[]).await;
-    let members = groups[0]["members"].as_array().unwrap();
+    let groups = admin.ok(&app, ListGroups {}).await;
+    assert_eq!(groups[0].name, "On-call SRE");
+    assert_eq!(groups[0].members.len(), 2);
+
+    let remove_alice = RemoveGroupMember {
+        group_id: group.clone(),
+        user_id: alice.user.id,
+    };
+    admin.ok(&app, remove_alice.clone()).await;
+    let groups = admin.ok(&app, ListGroups {}).await;
+    let members = &groups[0].members;
     assert_eq!(members.len(), 1);
-    assert_eq!(members[0][1], "bob@example.com");
-    let users = ok(&app, &admin, "directory/users", &[]).await;
+    assert_eq!(members[0].1, "bob@example.com");
+    let users = admin.ok(&app, ListDirectory {}).await;
     let alice_row = users
-        .as_array()
-        .unwrap()
         .iter()
-        .find(|u| u["email"] == "alice@example.com")
+        .find(|u| u.email == "alice@example.com")
         .unwrap();
-    assert_eq!(alice_row["groups"].as_array().unwrap().len(), 0);
+    assert_eq!(alice_row.groups.len(), 0);
 
     let (target, before, after) = last_audit(&app, "directory.group_member_removed").await;
     assert_eq!(target, "group:On-call SRE");
@@ -582,15 +638,9 @@ async fn removing_a_group_member_takes_only_them_out_and_is_audited() {
     assert_eq!(after["members"], serde_json::json!(["bob@example.com"]));
 
     // Removing her again is a conflict that says why, not a silent success.
-    let (status, error) = call(
-        &app,
-        &admin,
-        "directory/remove_member",
-        &[("group_id", &group), ("user_id", &alice_id)],
-    )
-    .await;
-    assert_eq!(status, 409, "{error}");
-    assert!(message(&error).contains("not a member"), "{error}");
+    let refusal = admin.call(&app, remove_alice).await.unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
+    assert!(refusal.message.contains("not a member"), "{refusal:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -598,91 +648,73 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
  {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    let eng = text(
-        &ok(
+    let eng = save_group(&app, &c.l.admin, "Engineering", Some("alice@example.com")).await;
+    let sec = save_group(&app, &c.l.admin, "Security", None).await;
+    let spare = save_group(&app, &c.l.admin, "Old team", Some("bob@example.com")).await;
+    c.l.admin
+        .ok(
             &app,
-            &c.l.admin,
-            "directory/save_group",
-            &[("name", "Engineering"), ("members", "alice@example.com")],
+            SaveEntitlement {
+                visibility: some("groups"),
+                visible_to: some("Engineering"),
+                ..edit_entitlement(&c)
+            },
         )
-        .await,
-    );
-    let sec = text(
-        &ok(
-            &app,
-            &c.l.admin,
-            "directory/save_group",
-            &[("name", "Security")],
-        )
-        .await,
-    );
-    let spare = text(
-        &ok(
-            &app,
-            &c.l.admin,
-            "directory/save_group",
-            &[("name", "Old team"), ("members", "bob@example.com")],
-        )
-        .await,
-    );
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(
-            &c,
-            &[("visibility", "groups"), ("visible_to", "Engineering")],
-        ),
-    )
-    .await;
-    let policy = serde_json::json!({
+        .await;
+    let policy_json = serde_json::json!({
         "name": "Security review",
         "steps": [{"kind": "approval", "groups": ["Security"]}],
     })
     .to_string();
-    ok(
-        &app,
-        &c.l.admin,
-        "policies/save",
-        &[("policy_json", &policy)],
-    )
-    .await;
-
-    let groups = ok(&app, &c.l.admin, "directory/groups", &[]).await;
-    let used_by = |name: &str| {
-        groups
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == name)
-            .map(|g| message(&g["used_by"]))
-            .unwrap()
-    };
-    assert!(used_by("Engineering").contains("Admin — admin"));
-    assert!(used_by("Security").contains("Security review"));
-    assert_eq!(used_by("Old team"), "[]");
-
-    for (group, names) in [(&eng, "Admin — admin"), (&sec, "Security review")] {
-        let (status, error) = call(
+    c.l.admin
+        .ok(
             &app,
-            &c.l.admin,
-            "directory/delete_group",
-            &[("group_id", group)],
+            SavePolicy {
+                id: None,
+                policy_json,
+                version: None,
+            },
         )
         .await;
-        assert_eq!(status, 409, "{error}");
-        assert!(message(&error).contains(names), "{error}");
+
+    let groups = c.l.admin.ok(&app, ListGroups {}).await;
+    let used_by = |name: &str| {
+        groups
+            .iter()
+            .find(|g| g.name == name)
+            .map(|g| g.used_by.clone())
+            .unwrap()
+    };
+    assert!(
+        used_by("Engineering")
+            .iter()
+            .any(|u| u.contains("Admin — admin"))
+    );
+    assert!(
+        used_by("Security")
+            .iter()
+            .any(|u| u.contains("Security review"))
+    );
+    assert!(used_by("Old team").is_empty());
+
+    for (group, names) in [(&eng, "Admin — admin"), (&sec, "Security review")] {
+        let refusal =
+            c.l.admin
+                .call(
+                    &app,
+                    DeleteGroup {
+                        group_id: group.clone(),
+                    },
+                )
+                .await
+                .unwrap_err();
+        assert_eq!(refusal.status, 409, "{refusal:?}");
+        assert!(refusal.message.contains(names), "{refusal:?}");
     }
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 3);
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 2);
 
-    ok(
-        &app,
-        &c.l.admin,
-        "directory/delete_group",
-        &[("group_id", &spare)],
-    )
-    .await;
+    c.l.admin.ok(&app, DeleteGroup { group_id: spare }).await;
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 2);
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM group_members").await, 1);
     let (target, before, after) = last_audit(&app, "directory.group_deleted").await;
@@ -691,20 +723,8 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
     assert_eq!(after, Value::Null);
 
     // Once nothing uses it, Engineering can go too.
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[]),
-    )
-    .await;
-    ok(
-        &app,
-        &c.l.admin,
-        "directory/delete_group",
-        &[("group_id", &eng)],
-    )
-    .await;
+    c.l.admin.ok(&app, edit_entitlement(&c)).await;
+    c.l.admin.ok(&app, DeleteGroup { group_id: eng }).await;
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM groups").await, 1);
 }
 
@@ -712,53 +732,52 @@ async fn a_group_still_used_by_an_entitlement_or_a_policy_cannot_be_deleted_and_
 async fn a_user_edit_records_before_and_after_and_an_admin_cannot_suspend_themselves() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    let alice_id = c.l.alice.user.id.to_string();
-    ok(
-        &app,
-        &c.l.admin,
-        "directory/update_user",
-        &[
-            ("id", &alice_id),
-            ("name", "Alice Lead"),
-            ("manager_email", "carol@example.com"),
-            ("department", "Platform"),
-            ("job_title", "Staff SRE"),
-            ("status", "suspended"),
-        ],
-    )
-    .await;
-    let users = ok(&app, &c.l.admin, "directory/users", &[]).await;
+    c.l.admin
+        .ok(
+            &app,
+            UpdateDirectoryUser {
+                id: c.l.alice.user.id,
+                name: "Alice Lead".into(),
+                manager_email: some("carol@example.com"),
+                department: some("Platform"),
+                job_title: some("Staff SRE"),
+                status: "suspended".into(),
+            },
+        )
+        .await;
+    let users = c.l.admin.ok(&app, ListDirectory {}).await;
     let alice = users
-        .as_array()
-        .unwrap()
         .iter()
-        .find(|u| u["email"] == "alice@example.com")
+        .find(|u| u.email == "alice@example.com")
         .unwrap();
-    assert_eq!(alice["name"], "Alice Lead");
-    assert_eq!(alice["manager_id"], c.l.carol.user.id);
-    assert_eq!(alice["department"], "Platform");
-    assert_eq!(alice["job_title"], "Staff SRE");
-    assert_eq!(alice["status"], "suspended");
+    assert_eq!(alice.name, "Alice Lead");
+    assert_eq!(alice.manager_id, Some(c.l.carol.user.id));
+    assert_eq!(alice.department.as_deref(), Some("Platform"));
+    assert_eq!(alice.job_title.as_deref(), Some("Staff SRE"));
+    assert_eq!(alice.status, "suspended");
     let (_, before, after) = last_audit(&app, "directory.user_updated").await;
     assert_eq!(before["name"], "Alice Requester");
     assert_eq!(before["status"], "active");
     assert_eq!(before["manager_id"], c.l.bob.user.id);
     assert_eq!(after["status"], "suspended");
 
-    let admin_id = c.l.admin.user.id.to_string();
-    let (status, error) = call(
-        &app,
-        &c.l.admin,
-        "directory/update_user",
-        &[
-            ("id", &admin_id),
-            ("name", "Ada Admin"),
-            ("status", "suspended"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{error}");
-    assert!(message(&error).contains("your own account"), "{error}");
+    let refusal =
+        c.l.admin
+            .call(
+                &app,
+                UpdateDirectoryUser {
+                    id: c.l.admin.user.id,
+                    name: "Ada Admin".into(),
+                    manager_email: None,
+                    department: None,
+                    job_title: None,
+                    status: "suspended".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
+    assert!(refusal.message.contains("your own account"), "{refusal:?}");
     let admin_status: String = sqlx::query("SELECT status FROM users WHERE id = $1")
         .bind(c.l.admin.user.id)
         .fetch_one(&app.db.pool)
@@ -776,53 +795,51 @@ async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands()
     let second = person(&app, "root2@example.com", "Second Admin", Role::SuperAdmin).await;
     // Both admins opened the edit forms at version 1.
     let original = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("max_duration", "3d"), ("version", "1")]),
-    )
-    .await;
+    let at_version = |max: &str, version: Option<u64>| SaveEntitlement {
+        max_duration: some(max),
+        version,
+        ..edit_entitlement(&c)
+    };
+    c.l.admin.ok(&app, at_version("3d", Some(1))).await;
     let first = body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"].clone();
     assert_ne!(first, original);
-    let (status, body_json) = call(
-        &app,
-        &second,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("max_duration", "5d"), ("version", "1")]),
-    )
-    .await;
-    assert_eq!(status, 409, "{body_json}");
+    let refusal = second
+        .call(&app, at_version("5d", Some(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
     assert!(
-        message(&body_json).contains("someone else changed this entitlement"),
-        "{body_json}"
+        refusal
+            .message
+            .contains("someone else changed this entitlement"),
+        "{refusal:?}"
     );
     assert_eq!(
         body(&app, "entitlements", &c.l.entitlement_id).await["max_duration"],
         first
     );
 
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_app",
-        &app_form(&c, &[("name", "Prod DB (primary)")])
-            .into_iter()
-            .chain([("version", "1")])
-            .collect::<Vec<_>>(),
-    )
-    .await;
-    let (status, body_json) = call(
-        &app,
-        &second,
-        "catalog/save_app",
-        &app_form(&c, &[])
-            .into_iter()
-            .chain([("version", "1")])
-            .collect::<Vec<_>>(),
-    )
-    .await;
-    assert_eq!(status, 409, "{body_json}");
+    c.l.admin
+        .ok(
+            &app,
+            SaveApp {
+                name: "Prod DB (primary)".into(),
+                version: Some(1),
+                ..edit_app(&c)
+            },
+        )
+        .await;
+    let refusal = second
+        .call(
+            &app,
+            SaveApp {
+                version: Some(1),
+                ..edit_app(&c)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
     assert_eq!(
         body(&app, "apps", &c.app_id).await["name"],
         "Prod DB (primary)"
@@ -830,20 +847,8 @@ async fn saving_over_someone_elses_newer_edit_is_refused_and_their_edit_stands()
 
     // Opened after those saves (version 2), the second admin's edit goes through; a client that
     // sends no version is checked against what was just read.
-    ok(
-        &app,
-        &second,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("max_duration", "5d"), ("version", "2")]),
-    )
-    .await;
-    ok(
-        &app,
-        &second,
-        "catalog/save_entitlement",
-        &entitlement_form(&c, &[("max_duration", "6d")]),
-    )
-    .await;
+    second.ok(&app, at_version("5d", Some(2))).await;
+    second.ok(&app, at_version("6d", None)).await;
     assert_eq!(
         scalar(
             &app,
@@ -870,13 +875,15 @@ async fn app_instructions_are_rendered_from_markdown_without_script() {
     let app = spawn_app().await;
     let c = catalog(&app).await;
     let instructions = "Add the user to **admins** in [the console](https://db.example.com).\n\n<script>alert(1)</script>\n\nA [bad](javascript:alert(1)) link.";
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_app",
-        &app_form(&c, &[("instructions", instructions)]),
-    )
-    .await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveApp {
+                instructions: some(instructions),
+                ..edit_app(&c)
+            },
+        )
+        .await;
 
     for who in [&c.l.admin, &c.l.alice] {
         let html = who
@@ -912,32 +919,23 @@ async fn two_entitlements_saved_at_once_with_the_same_alias_leave_exactly_one_ho
     for round in 0..6 {
         let alias = format!("race-{round}");
         let names = [format!("First {round}"), format!("Second {round}")];
-        let forms: Vec<Vec<(&str, &str)>> = names
-            .iter()
-            .map(|name| {
-                vec![
-                    ("app_id", c.app_id.as_str()),
-                    ("display_name", name.as_str()),
-                    ("alias", alias.as_str()),
-                    ("max_duration", "7d"),
-                    ("provisioning", "manual"),
-                    ("provisioners", "carol@example.com"),
-                ]
-            })
-            .collect();
+        let form = |name: &str| SaveEntitlement {
+            alias: Some(alias.clone()),
+            max_duration: some("7d"),
+            provisioning: some("manual"),
+            provisioners: some("carol@example.com"),
+            ..entitlement_form(&c.app_id, name)
+        };
         let (first, second) = tokio::join!(
-            call(&app, &c.l.admin, "catalog/save_entitlement", &forms[0]),
-            call(&app, &c.l.admin, "catalog/save_entitlement", &forms[1]),
+            c.l.admin.call(&app, form(&names[0])),
+            c.l.admin.call(&app, form(&names[1])),
         );
-        let statuses = [first.0, second.0];
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "exactly one save wins the alias: {first:?} {second:?}"
-        );
-        let loser = if first.0 == 200 { &second } else { &first };
-        assert_eq!(loser.0, 422, "{loser:?}");
-        assert!(message(&loser.1).contains("alias"), "{loser:?}");
+        let loser = match (&first, &second) {
+            (Ok(_), Err(loser)) | (Err(loser), Ok(_)) => loser,
+            _ => panic!("exactly one save wins the alias: {first:?} {second:?}"),
+        };
+        assert_eq!(loser.status, 422, "{loser:?}");
+        assert!(loser.message.contains("alias"), "{loser:?}");
         assert_eq!(
             scalar(
                 &app,
@@ -980,19 +978,17 @@ async fn a_csv_import_audits_every_manager_and_group_change_with_its_before_and_
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
     person(&app, "alice@example.com", "Alice", Role::User).await;
     person(&app, "bob@example.com", "Bob", Role::User).await;
-    ok(
-        &app,
-        &admin,
-        "directory/save_group",
-        &[("name", "Oncall"), ("members", "bob@example.com")],
-    )
-    .await;
+    save_group(&app, &admin, "Oncall", Some("bob@example.com")).await;
     let csv = "email,name,manager_email,department,title,groups\n\
                alice@example.com,Alice,bob@example.com,Eng,SRE,Oncall;Platform\n\
                bob@example.com,Bob,,Eng,Lead,Oncall\n\
                zed@example.com,Zed,alice@example.com,Eng,SRE,Platform\n";
-    let body = ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
-    assert!(body.to_string().contains("Imported"), "{body}");
+    let import = ImportDirectoryCsv { csv: csv.into() };
+    let outcome = admin.ok(&app, import.clone()).await;
+    assert!(
+        matches!(outcome, ImportOutcome::Imported { .. }),
+        "{outcome:?}"
+    );
 
     // Alice and Zed got managers; Bob's (none) did not change.
     let managers = audits(&app, "directory.manager_changed").await;
@@ -1044,7 +1040,7 @@ async fn a_csv_import_audits_every_manager_and_group_change_with_its_before_and_
     assert_eq!(summary["changes"], 5);
 
     // The same file again changes nothing, and says so.
-    ok(&app, &admin, "directory/import", &[("csv", csv)]).await;
+    admin.ok(&app, import).await;
     assert_eq!(audits(&app, "directory.manager_changed").await.len(), 2);
     assert_eq!(audits(&app, "directory.group_member_added").await.len(), 3);
     let (_, _, summary) = last_audit(&app, "directory.csv_imported").await;

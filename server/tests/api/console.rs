@@ -1,6 +1,7 @@
+use app::api::auth::current_user::GetCurrentUser;
 use app::session::Role;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{call_server_fn, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_shows_who_is_signed_in_with_sign_out_and_navigation() {
@@ -79,26 +80,10 @@ async fn pages_without_a_feature_say_what_will_live_there() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_current_user_server_function_needs_no_hidden_ui_to_be_safe() {
     let app = spawn_app().await;
-    let anonymous = crate::helpers::client()
-        .post(app.url("/api/session/current_user"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status().as_u16(), 200);
-    assert_eq!(anonymous.text().await.unwrap(), "null");
+    let anonymous = call_server_fn(&app, &crate::helpers::client(), GetCurrentUser {}).await;
+    assert_eq!(anonymous, Ok(None));
 
     let user = app.sign_in_as("ada@example.com", Role::User).await;
-    let me: serde_json::Value = app
-        .client
-        .post(app.url("/api/session/current_user"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["id"], user.id);
-    assert_eq!(me["role"], "User");
+    let me = app.call(GetCurrentUser {}).await.unwrap();
+    assert_eq!(me, Some(user));
 }

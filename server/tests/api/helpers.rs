@@ -4,12 +4,16 @@ use reqwest::redirect::Policy;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use app::error::AppError;
 use app::session::{CurrentUser, Role};
 use app::ssr::slack::SlackConfig;
 use app::ssr::users::{NewAccount, create_account};
 use app::ssr::{Db, Engine, PublicUrl};
 use latch_server::Application;
 use latch_server::config::{LogFormat, Settings};
+use leptos::server_fn::ServerFn;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 static TRACING: Once = Once::new();
 
@@ -208,6 +212,63 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("get")
     }
+
+    /// Calls a server function with `self.client`'s session (see [`call_server_fn`]).
+    pub async fn call<F>(&self, args: F) -> Result<F::Output, Refusal>
+    where
+        F: ServerFn<Error = AppError> + Serialize,
+        F::Output: DeserializeOwned,
+    {
+        call_server_fn(self, &self.client, args).await
+    }
+}
+
+/// A server function's refusal: the HTTP status it answered with (403, 404, 409, 422…) and the
+/// error's message as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+/// Calls the server function whose generated argument struct `args` is, with `client`'s cookies:
+/// the struct posted form-encoded (the `PostUrl` encoding every function here uses) to the
+/// function's own `PATH`, with a same-origin `Origin` header as a browser sends. Answers the
+/// function's declared output, or what refused it. A renamed argument or a changed output type
+/// breaks the test build.
+pub async fn call_server_fn<F>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    args: F,
+) -> Result<F::Output, Refusal>
+where
+    F: ServerFn<Error = AppError> + Serialize,
+    F::Output: DeserializeOwned,
+{
+    let response = client
+        .post(app.url(F::PATH))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ORIGIN, &app.address)
+        .form(&args)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("call {}: {e}", F::PATH));
+    let status = response.status().as_u16();
+    let body = response.text().await.expect("body");
+    if status == 200 {
+        return Ok(serde_json::from_str(&body).unwrap_or_else(|e| {
+            panic!(
+                "{} answered {body:?}, not its declared output: {e}",
+                F::PATH
+            )
+        }));
+    }
+    // Errors come as the JSON of `AppError`; a failure below the server functions (the guard's
+    // "Cross-site request refused.") comes as plain text.
+    let message = serde_json::from_str::<AppError>(&body)
+        .map(|error| error.to_string())
+        .unwrap_or(body);
+    Err(Refusal { status, message })
 }
 
 pub fn location(response: &reqwest::Response) -> String {

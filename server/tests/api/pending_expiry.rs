@@ -2,10 +2,19 @@
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
+use app::api::approvals::assigned_to_me::AssignedToMe;
+use app::api::settings::get_pending_expiry::GetPendingExpiry;
+use app::api::settings::set_pending_expiry::SetPendingExpiry;
+use app::domain::PendingExpiry;
 use app::session::Role;
 use app::ssr::access::pending_expiry::expire_stale;
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The limit as the settings form posts it: a number of days, or empty for none.
+fn limit(days: &str) -> SetPendingExpiry {
+    SetPendingExpiry { days: days.into() }
+}
 
 /// Moves a request's creation `days` days into the past (the column the sweep reads).
 async fn created_days_ago(app: &TestApp, id: &str, days: i64) {
@@ -22,36 +31,31 @@ async fn created_days_ago(app: &TestApp, id: &str, days: i64) {
 async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_is_told() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(
-        &app,
-        &l.admin,
-        "settings/set_pending_expiry",
-        &[("days", "3")],
-    )
-    .await;
-    let (id, number) = request_admin(&app, &l).await;
+    l.admin.ok(&app, limit("3")).await;
+    let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 4).await;
 
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 1);
 
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["status"], "closed");
-    assert_eq!(detail["summary"]["outcome"], "expired");
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.status, "closed");
+    assert_eq!(detail.summary.outcome.as_deref(), Some("expired"));
     assert!(
-        detail.to_string().contains("no decision within 3 days"),
-        "the history says why: {detail}"
+        detail
+            .history
+            .iter()
+            .any(|line| line.detail.contains("no decision within 3 days")),
+        "the history says why: {detail:?}"
     );
     // Bob, who was asked to approve, can't any more; his queue is empty.
-    let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
-    assert_eq!(assigned.as_array().unwrap().len(), 0);
-    let (status, body) = call(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
+    let assigned = l.bob.ok(&app, AssignedToMe {}).await;
+    assert_eq!(assigned.len(), 0);
+    let refusal = l
+        .bob
+        .decide(&app, &id, 1, Verdict::Approved)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
     // Alice hears about it, through the outbox, and the audit log has it.
     let told = scalar(
         &app,
@@ -75,28 +79,22 @@ async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_
 async fn a_request_within_the_limit_stays_open() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(
-        &app,
-        &l.admin,
-        "settings/set_pending_expiry",
-        &[("days", "3")],
-    )
-    .await;
-    let (id, number) = request_admin(&app, &l).await;
+    l.admin.ok(&app, limit("3")).await;
+    let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 2).await;
 
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["status"], "pending_approval");
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.status, "pending_approval");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_limit_is_two_weeks() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let rule = ok(&app, &l.admin, "settings/get_pending_expiry", &[]).await;
-    assert_eq!(rule["days"], 14, "{rule}");
-    let (first, _) = request_admin(&app, &l).await;
+    let rule = l.admin.ok(&app, GetPendingExpiry {}).await;
+    assert_eq!(rule, PendingExpiry::AfterDays { days: 14 });
+    let (first, _) = l.request_admin(&app).await;
     created_days_ago(&app, &first, 13).await;
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
     created_days_ago(&app, &first, 14).await;
@@ -107,45 +105,27 @@ async fn the_default_limit_is_two_weeks() {
 async fn with_no_limit_requests_wait_until_decided() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let rule = ok(
-        &app,
-        &l.admin,
-        "settings/set_pending_expiry",
-        &[("days", "")],
-    )
-    .await;
-    assert_eq!(rule["kind"], "never");
-    let (id, number) = request_admin(&app, &l).await;
+    let rule = l.admin.ok(&app, limit("")).await;
+    assert_eq!(rule, PendingExpiry::Never);
+    let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 400).await;
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["status"], "pending_approval");
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.status, "pending_approval");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_limit_is_refused_with_a_reason_and_changes_nothing() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(
-        &app,
-        &l.admin,
-        "settings/set_pending_expiry",
-        &[("days", "5")],
-    )
-    .await;
+    l.admin.ok(&app, limit("5")).await;
     for bad in ["0", "366", "two weeks", "1.5"] {
-        let (status, body) = call(
-            &app,
-            &l.admin,
-            "settings/set_pending_expiry",
-            &[("days", bad)],
-        )
-        .await;
-        assert_eq!(status, 422, "{bad}: {body}");
-        assert!(text(&body).contains("days"), "{bad}: {body}");
+        let refusal = l.admin.call(&app, limit(bad)).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{bad}: {refusal:?}");
+        assert!(refusal.message.contains("days"), "{bad}: {refusal:?}");
     }
-    let rule = ok(&app, &l.admin, "settings/get_pending_expiry", &[]).await;
-    assert_eq!(rule["days"], 5);
+    let rule = l.admin.ok(&app, GetPendingExpiry {}).await;
+    assert_eq!(rule, PendingExpiry::AfterDays { days: 5 });
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.pending_request_expiry_changed'").await,
         1,
@@ -158,41 +138,32 @@ async fn only_super_admins_see_or_change_the_limit() {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
     let user = person(&app, "user@example.com", "Una User", Role::User).await;
-    let (status, _) = call(&app, &user, "settings/set_pending_expiry", &[("days", "1")]).await;
-    assert_eq!(status, 403);
-    let (status, _) = call(&app, &user, "settings/get_pending_expiry", &[]).await;
-    assert_eq!(status, 403);
-    let rule = ok(&app, &admin, "settings/get_pending_expiry", &[]).await;
-    assert_eq!(rule["days"], 14);
+    let refusal = user.call(&app, limit("1")).await.unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let refusal = user.call(&app, GetPendingExpiry {}).await.unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let rule = admin.ok(&app, GetPendingExpiry {}).await;
+    assert_eq!(rule, PendingExpiry::AfterDays { days: 14 });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_made_before_the_sweep_stands() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    ok(
-        &app,
-        &l.admin,
-        "settings/set_pending_expiry",
-        &[("days", "1")],
-    )
-    .await;
-    let (id, number) = request_admin(&app, &l).await;
+    l.admin.ok(&app, limit("1")).await;
+    let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 2).await;
     // Bob denies just before the sweep runs: the request is closed as denied, not expired.
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "denied"),
-            ("reason", "not needed"),
-        ],
-    )
-    .await;
+    l.bob
+        .ok(
+            &app,
+            DecideRequest {
+                reason: Some("not needed".into()),
+                ..decision(&id, 1, Verdict::Denied)
+            },
+        )
+        .await;
     assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
-    let detail = ok(&app, &l.alice, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(detail["summary"]["outcome"], "denied");
+    let detail = l.alice.detail(&app, &number).await;
+    assert_eq!(detail.summary.outcome.as_deref(), Some("denied"));
 }

@@ -2,8 +2,14 @@
 //! that store nothing, revisions that never touch requests in flight, deletion only when unused,
 //! admin-only access and the audit trail.
 
+use app::api::approvals::assigned_to_me::AssignedToMe;
+use app::api::directory::delete_group::DeleteGroup;
+use app::api::directory::save_group::SaveGroup;
+use app::api::policies::delete_policy::DeletePolicy;
+use app::api::policies::policy_overview::PolicyOverview as PolicyOverviewCall;
 use app::domain::{ApprovalStep, ApproverSource, GroupId, Policy, PolicyStep, UserId};
 use app::session::Role;
+use app::shapes::{PolicyOverview, PolicyRow};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -14,22 +20,40 @@ fn uid(p: &Person) -> UserId {
     UserId::new(p.user.id.to_string())
 }
 
-/// Saves `input` (the editor's JSON) as a new policy, or as an edit of `id`.
-async fn save(app: &TestApp, who: &Person, id: Option<&str>, input: &Value) -> (u16, Value) {
-    let json = input.to_string();
-    let mut form = vec![("policy_json", json.as_str())];
-    if let Some(id) = id {
-        form.push(("id", id));
-    }
-    call(app, who, "policies/save", &form).await
+/// Saves `input` (the editor's JSON) as a new policy, or as an edit of `id`; returns its id.
+async fn save(
+    app: &TestApp,
+    who: &Person,
+    id: Option<&str>,
+    input: &Value,
+) -> Result<String, Refusal> {
+    who.call(
+        app,
+        SavePolicy {
+            id: id.map(str::to_string),
+            policy_json: input.to_string(),
+            version: None,
+        },
+    )
+    .await
 }
 
-/// The message of a failed server-function call.
-fn message(body: &Value) -> String {
-    body.as_object()
-        .and_then(|o| o.values().next())
-        .map(text)
-        .unwrap_or_else(|| text(body))
+/// The policies page's data, as `who` sees it.
+async fn overview(app: &TestApp, who: &Person) -> PolicyOverview {
+    who.ok(app, PolicyOverviewCall {}).await
+}
+
+/// A group called `name` with the members listed in `members` (emails); returns its id.
+async fn save_group(app: &TestApp, admin: &Person, name: &str, members: &str) -> String {
+    admin
+        .ok(
+            app,
+            SaveGroup {
+                name: name.into(),
+                members: Some(members.into()),
+            },
+        )
+        .await
 }
 
 async fn stored(app: &TestApp, id: &str) -> (Policy, i64) {
@@ -59,13 +83,12 @@ async fn audit_of(app: &TestApp, action: &str) -> Vec<(Option<String>, Option<St
         .collect()
 }
 
-fn policy_row<'a>(overview: &'a Value, name: &str) -> &'a Value {
-    overview["policies"]
-        .as_array()
-        .unwrap()
+fn policy_row<'a>(overview: &'a PolicyOverview, name: &str) -> &'a PolicyRow {
+    overview
+        .policies
         .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("no policy {name} in {overview}"))
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no policy {name} in {overview:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,17 +98,9 @@ async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
     let alice = person(&app, "alice@example.com", "Alice", Role::User).await;
     let bob = person(&app, "bob@example.com", "Bob", Role::User).await;
-    let security = text(
-        &ok(
-            &app,
-            &admin,
-            "directory/save_group",
-            &[("name", "Security"), ("members", "bob@example.com")],
-        )
-        .await,
-    );
+    let security = save_group(&app, &admin, "Security", "bob@example.com").await;
 
-    let (status, id) = save(
+    let id = save(
         &app,
         &admin,
         None,
@@ -100,9 +115,8 @@ async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_
             ],
         }),
     )
-    .await;
-    assert_eq!(status, 200, "{id}");
-    let id = text(&id);
+    .await
+    .unwrap();
 
     let (policy, revision) = stored(&app, &id).await;
     assert_eq!(revision, 1);
@@ -134,23 +148,23 @@ async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_
     );
 
     // The list reads it back in words, with the editor's input (emails and group names).
-    let overview = ok(&app, &admin, "policies/overview", &[]).await;
+    let overview = overview(&app, &admin).await;
     let row = policy_row(&overview, "Manager, then owners");
     assert_eq!(
-        row["summary"],
+        row.summary,
         "1. Approval by manager (reason required to deny) → 2. Approval by app owners or \
          bob@example.com or members of Security (distinct approvers, no reassignment); \
          fallback: alice@example.com → 3. Auto-approve (“Logged for the quarterly review”)"
     );
-    assert_eq!(row["revision"], 1);
-    assert_eq!(row["builtin"], false);
-    assert_eq!(row["used_by"], json!([]));
-    assert_eq!(row["input"]["steps"][1]["users"], "bob@example.com");
-    assert_eq!(row["input"]["steps"][1]["groups"], json!(["Security"]));
-    assert_eq!(overview["groups"], json!(["Security"]));
+    assert_eq!(row.revision, 1);
+    assert!(!row.builtin);
+    assert!(row.used_by.is_empty());
+    assert_eq!(row.input.steps[1].users, "bob@example.com");
+    assert_eq!(row.input.steps[1].groups, ["Security"]);
+    assert_eq!(overview.groups, ["Security"]);
     let builtin = policy_row(&overview, "Auto approval");
-    assert_eq!(builtin["builtin"], true);
-    assert_eq!(builtin["summary"], "1. Auto-approve");
+    assert!(builtin.builtin);
+    assert_eq!(builtin.summary, "1. Auto-approve");
 
     // Created with an audit event holding the stored policy.
     let events = audit_of(&app, "policy.created").await;
@@ -166,7 +180,7 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
     let _alice = person(&app, "alice@example.com", "Alice", Role::User).await;
 
-    let (status, body) = save(
+    let refusal = save(
         &app,
         &admin,
         None,
@@ -181,9 +195,10 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
             ],
         }),
     )
-    .await;
-    assert_eq!(status, 422, "{body}");
-    let lines: Vec<String> = message(&body).lines().map(str::to_string).collect();
+    .await
+    .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
+    let lines: Vec<String> = refusal.message.lines().map(str::to_string).collect();
     assert_eq!(
         lines,
         vec![
@@ -197,44 +212,64 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
 
     // Too many steps.
     let step = json!({"kind": "approval", "manager": true});
-    let (status, body) = save(
+    let refusal = save(
         &app,
         &admin,
         None,
         &json!({"name": "Long", "steps": vec![step; 17]}),
     )
-    .await;
-    assert_eq!(status, 422);
+    .await
+    .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert_eq!(
-        message(&body),
+        refusal.message,
         "Invalid policy: Steps: a policy can have at most 16 steps (this one has 17)"
     );
 
     // A terminal step before the end, and a policy without steps.
-    let (status, body) = save(
+    let refusal = save(
         &app,
         &admin,
         None,
         &json!({"name": "Deny first", "steps": [{"kind": "deny"}, {"kind": "approval", "manager": true}]}),
     )
-    .await;
-    assert_eq!(status, 422);
+    .await
+    .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert_eq!(
-        message(&body),
+        refusal.message,
         "Invalid policy: Step 1, kind: deny ends the request, so the steps after it would never run"
     );
-    let (status, body) = save(&app, &admin, None, &json!({"name": "Empty", "steps": []})).await;
-    assert_eq!(status, 422);
+    let refusal = save(&app, &admin, None, &json!({"name": "Empty", "steps": []}))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert!(
-        message(&body).contains("Steps: the policy needs at least one step"),
-        "{body}"
+        refusal
+            .message
+            .contains("Steps: the policy needs at least one step"),
+        "{refusal:?}"
     );
 
     // A plain form post (no JavaScript) sends no policy: refused, and it says nothing was saved.
-    let (status, body) = call(&app, &admin, "policies/save", &[("policy_json", "")]).await;
-    assert_eq!(status, 422);
-    assert!(message(&body).starts_with("Nothing was saved"), "{body}");
-    // From a browser without JavaScript it goes back to the page, with the error for it to show.
+    let refusal = admin
+        .call(
+            &app,
+            SavePolicy {
+                id: None,
+                policy_json: String::new(),
+                version: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    assert!(
+        refusal.message.starts_with("Nothing was saved"),
+        "{refusal:?}"
+    );
+    // From a browser without JavaScript it goes back to the page, with the error for it to show
+    // (a raw post: it is the page's HTML form, not a server-function call, under test here).
     let response = admin
         .client
         .post(app.url("/api/policies/save"))
@@ -263,13 +298,12 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
 
     // Names are unique, ignoring case, and built-in names are taken too.
     let good = |name: &str| json!({"name": name, "steps": [{"kind": "approval", "manager": true}]});
-    let (status, _) = save(&app, &admin, None, &good("Managers")).await;
-    assert_eq!(status, 200);
+    save(&app, &admin, None, &good("Managers")).await.unwrap();
     for name in ["managers", "AUTO APPROVAL"] {
-        let (status, body) = save(&app, &admin, None, &good(name)).await;
-        assert_eq!(status, 422, "{name}: {body}");
+        let refusal = save(&app, &admin, None, &good(name)).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{name}: {refusal:?}");
         assert_eq!(
-            message(&body),
+            refusal.message,
             format!("Invalid policy: Name: a policy named \"{name}\" already exists")
         );
     }
@@ -281,7 +315,7 @@ async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_no
 async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_unchanged() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (request_id, _number) = request_admin(&app, &l).await;
+    let (request_id, _number) = l.request_admin(&app).await;
     let snapshot = |body: String| -> Policy {
         let request: Value = serde_json::from_str(&body).unwrap();
         serde_json::from_value(request["policy"].clone()).unwrap()
@@ -302,15 +336,15 @@ async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_uncha
     assert_eq!(before_edit, original);
 
     // Edit: a single auto-approve step, renamed.
-    let (status, body) = save(
+    let saved = save(
         &app,
         &l.admin,
         Some(&policy_id),
         &json!({"name": "Just approve", "steps": [{"kind": "auto_approve"}]}),
     )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(text(&body), policy_id);
+    .await
+    .unwrap();
+    assert_eq!(saved, policy_id);
     let (edited, revision) = stored(&app, &policy_id).await;
     assert_eq!(revision, 2);
     assert_eq!(edited.revision, 2);
@@ -322,18 +356,12 @@ async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_uncha
 
     // The request in flight keeps its snapshot and still waits for Bob, then for Carol.
     assert_eq!(snapshot(request_body().await), original);
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[("id", &request_id), ("step", "1"), ("verdict", "approved")],
-    )
-    .await;
+    l.bob.approve(&app, &request_id, 1).await;
     let after_step_one = snapshot(request_body().await);
     assert_eq!(after_step_one.revision, 1);
     assert_eq!(after_step_one.steps.len(), 2);
-    let assigned = ok(&app, &l.carol, "approvals/assigned", &[]).await;
-    assert_eq!(assigned.as_array().unwrap().len(), 1, "{assigned}");
+    let assigned = l.carol.ok(&app, AssignedToMe {}).await;
+    assert_eq!(assigned.len(), 1, "{assigned:?}");
 
     // The edit is audited with the policy before and after.
     let events = audit_of(&app, "policy.updated").await;
@@ -344,59 +372,69 @@ async fn editing_a_policy_bumps_its_revision_and_leaves_requests_in_flight_uncha
     assert_eq!(after, edited);
 
     // A refused edit changes nothing.
-    let (status, _) = save(
+    let refusal = save(
         &app,
         &l.admin,
         Some(&policy_id),
         &json!({"name": "Just approve", "steps": [{"kind": "approval", "users": "nobody@example.com"}]}),
     )
-    .await;
-    assert_eq!(status, 422);
+    .await
+    .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert_eq!(stored(&app, &policy_id).await.1, 2);
 
     // Built-in policies cannot be edited.
-    let (status, body) = save(
+    let refusal = save(
         &app,
         &l.admin,
         Some("builtin-auto-approval"),
         &json!({"name": "Mine now", "steps": [{"kind": "deny"}]}),
     )
-    .await;
-    assert_eq!(status, 422);
-    assert!(message(&body).contains("built in"), "{body}");
+    .await
+    .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    assert!(refusal.message.contains("built in"), "{refusal:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_that_uses_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let overview = ok(&app, &l.admin, "policies/overview", &[]).await;
-    let row = policy_row(&overview, "Manager then owner");
-    let used_id = text(&row["id"]);
+    let listed = overview(&app, &l.admin).await;
+    let row = policy_row(&listed, MANAGER_THEN_OWNER);
+    let used_id = row.id.clone();
     assert_eq!(
-        row["used_by"],
-        json!(["entitlement \"Admin — admin\" of Prod DB (request policy)"])
+        row.used_by,
+        ["entitlement \"Admin — admin\" of Prod DB (request policy)"]
     );
 
-    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &used_id)]).await;
-    assert_eq!(status, 422);
+    let refusal = l
+        .admin
+        .call(
+            &app,
+            DeletePolicy {
+                id: used_id.clone(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert_eq!(
-        message(&body),
+        refusal.message,
         "Invalid policy: \"Manager then owner\" is still used by entitlement \"Admin — admin\" of Prod DB (request policy)"
     );
     assert_eq!(stored(&app, &used_id).await.1, 1);
 
     // An unused one goes, with an audit event holding what was deleted.
-    let (status, unused) = save(
+    let unused = save(
         &app,
         &l.admin,
         None,
         &json!({"name": "Spare", "steps": [{"kind": "deny", "message": "Not offered"}]}),
     )
-    .await;
-    assert_eq!(status, 200);
-    let unused = text(&unused);
-    ok(&app, &l.admin, "policies/delete", &[("id", &unused)]).await;
+    .await
+    .unwrap();
+    l.admin.ok(&app, DeletePolicy { id: unused }).await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM policies WHERE name = 'Spare'").await,
         0
@@ -408,98 +446,102 @@ async fn a_used_policy_cannot_be_deleted_and_the_error_names_the_entitlement_tha
     assert_eq!(events[0].1, None);
 
     // Also listed where it is an app's default policy or an entitlement's emergency policy.
-    let (status, glass) = save(
+    let glass = save(
         &app,
         &l.admin,
         None,
         &json!({"name": "Break glass", "steps": [{"kind": "approval", "users": "carol@example.com"}]}),
     )
-    .await;
-    assert_eq!(status, 200, "{glass}");
-    let glass = text(&glass);
-    let wiki = text(
-        &ok(
+    .await
+    .unwrap();
+    let wiki = l
+        .admin
+        .ok(
             &app,
-            &l.admin,
-            "catalog/save_app",
-            &[
-                ("name", "Wiki"),
-                ("owners", "carol@example.com"),
-                ("default_policy", &glass),
-            ],
+            SaveApp {
+                owners: Some("carol@example.com".into()),
+                default_policy: Some(glass.clone()),
+                ..app_form("Wiki")
+            },
         )
-        .await,
-    );
-    ok(
-        &app,
-        &l.admin,
-        "catalog/save_entitlement",
-        &[
-            ("app_id", &wiki),
-            ("display_name", "Editor"),
-            ("slug", "editor"),
-            ("risk", "low"),
-            ("max_duration", "1d"),
-            ("request_policy", &used_id),
-            ("emergency_policy", &glass),
-            ("provisioning", "manual"),
-            ("provisioners", "carol@example.com"),
-        ],
-    )
-    .await;
-    let overview = ok(&app, &l.admin, "policies/overview", &[]).await;
+        .await;
+    l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                slug: Some("editor".into()),
+                risk: Some("low".into()),
+                max_duration: Some("1d".into()),
+                request_policy: Some(used_id.clone()),
+                emergency_policy: Some(glass.clone()),
+                provisioning: Some("manual".into()),
+                provisioners: Some("carol@example.com".into()),
+                ..entitlement_form(&wiki, "Editor")
+            },
+        )
+        .await;
+    let listed = overview(&app, &l.admin).await;
     assert_eq!(
-        policy_row(&overview, "Break glass")["used_by"],
-        json!([
+        policy_row(&listed, "Break glass").used_by,
+        [
             "app \"Wiki\" (default request policy)",
             "entitlement \"Editor — editor\" of Wiki (emergency policy)"
-        ])
+        ]
     );
+    assert_eq!(policy_row(&listed, MANAGER_THEN_OWNER).used_by.len(), 2);
+    let refusal = l
+        .admin
+        .call(&app, DeletePolicy { id: glass })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
     assert_eq!(
-        policy_row(&overview, "Manager then owner")["used_by"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    let (status, body) = call(&app, &l.admin, "policies/delete", &[("id", &glass)]).await;
-    assert_eq!(status, 422);
-    assert_eq!(
-        message(&body),
+        refusal.message,
         "Invalid policy: \"Break glass\" is still used by app \"Wiki\" (default request policy) and 1 other(s)"
     );
 
     // Built-ins are never deleted.
-    let (status, _) = call(
-        &app,
-        &l.admin,
-        "policies/delete",
-        &[("id", "builtin-app-owner-approval")],
-    )
-    .await;
-    assert_eq!(status, 422);
+    let refusal = l
+        .admin
+        .call(
+            &app,
+            DeletePolicy {
+                id: "builtin-app-owner-approval".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_who_are_not_super_admins_cannot_see_save_or_delete_policies() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let policy_id = text(
-        &policy_row(
-            &ok(&app, &l.admin, "policies/overview", &[]).await,
-            "Manager then owner",
-        )["id"],
-    );
+    let policy_id = policy_row(&overview(&app, &l.admin).await, MANAGER_THEN_OWNER)
+        .id
+        .clone();
     let input = json!({"name": "Sneaky", "steps": [{"kind": "auto_approve"}]});
 
-    let (status, _) = call(&app, &l.alice, "policies/overview", &[]).await;
-    assert_eq!(status, 403);
-    let (status, _) = save(&app, &l.alice, None, &input).await;
-    assert_eq!(status, 403);
-    let (status, _) = save(&app, &l.alice, Some(&policy_id), &input).await;
-    assert_eq!(status, 403);
-    let (status, _) = call(&app, &l.alice, "policies/delete", &[("id", &policy_id)]).await;
-    assert_eq!(status, 403);
+    let refusal = l.alice.call(&app, PolicyOverviewCall {}).await.unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let refusal = save(&app, &l.alice, None, &input).await.unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let refusal = save(&app, &l.alice, Some(&policy_id), &input)
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
+    let refusal = l
+        .alice
+        .call(
+            &app,
+            DeletePolicy {
+                id: policy_id.clone(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403);
 
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM policies").await, 1);
     assert_eq!(stored(&app, &policy_id).await.0.name, "Manager then owner");
@@ -519,35 +561,40 @@ async fn a_policy_save_over_someone_elses_newer_edit_is_refused_and_changes_noth
     let l = jit_loop(&app).await;
     let named =
         |name: &str| json!({"name": name, "steps": [{"kind": "approval", "manager": true}]});
-    let (_, id) = save(&app, &l.admin, None, &named("Reviewers")).await;
-    let id = text(&id);
-    let edit = |name: &'static str, version: Option<&'static str>| {
+    let id = save(&app, &l.admin, None, &named("Reviewers"))
+        .await
+        .unwrap();
+    let edit = |name: &'static str, version: Option<u64>| {
         let (app, admin, id) = (&app, &l.admin, id.clone());
         async move {
-            let json = named(name).to_string();
-            let mut form = vec![("id", id.as_str()), ("policy_json", json.as_str())];
-            if let Some(v) = version {
-                form.push(("version", v));
-            }
-            call(app, admin, "policies/save", &form).await
+            admin
+                .call(
+                    app,
+                    SavePolicy {
+                        id: Some(id),
+                        policy_json: named(name).to_string(),
+                        version,
+                    },
+                )
+                .await
         }
     };
     // Two admins open the editor at revision 1; the first saves.
-    let (status, body) = edit("Reviewers (first)", Some("1")).await;
-    assert_eq!(status, 200, "{body}");
+    edit("Reviewers (first)", Some(1)).await.unwrap();
     assert_eq!(stored(&app, &id).await.1, 2);
     // The second's save, from revision 1, would silently undo the first: refused.
-    let (status, body) = edit("Reviewers (second)", Some("1")).await;
-    assert_eq!(status, 409, "{body}");
-    assert!(message(&body).contains("since you opened it"), "{body}");
+    let refusal = edit("Reviewers (second)", Some(1)).await.unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
+    assert!(
+        refusal.message.contains("since you opened it"),
+        "{refusal:?}"
+    );
     let (policy, revision) = stored(&app, &id).await;
     assert_eq!((policy.name.as_str(), revision), ("Reviewers (first)", 2));
     assert_eq!(audit_of(&app, "policy.updated").await.len(), 1);
     // After reloading (revision 2) it saves, as does a script that sends no version.
-    let (status, body) = edit("Reviewers (second)", Some("2")).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = edit("Reviewers (script)", None).await;
-    assert_eq!(status, 200, "{body}");
+    edit("Reviewers (second)", Some(2)).await.unwrap();
+    edit("Reviewers (script)", None).await.unwrap();
     let (policy, revision) = stored(&app, &id).await;
     assert_eq!((policy.name.as_str(), revision), ("Reviewers (script)", 4));
 }
@@ -561,18 +608,15 @@ async fn deleting_a_policy_while_an_entitlement_is_saved_with_it_never_leaves_th
     for round in 0..8 {
         let policy = owner_approval_policy(&app, &l.admin, &format!("Short-lived {round}")).await;
         let slug = format!("racer-{round}");
-        let delete_form = [("id", policy.as_str())];
-        let save_form = [
-            ("app_id", app_id.as_str()),
-            ("display_name", slug.as_str()),
-            ("slug", slug.as_str()),
-            ("max_duration", "7d"),
-            ("request_policy", policy.as_str()),
-        ];
-        let ((deleted, _), (saved, body)) = tokio::join!(
-            call(&app, &l.admin, "policies/delete", &delete_form),
-            call(&app, &l.admin, "catalog/save_entitlement", &save_form),
-        );
+        let delete = DeletePolicy { id: policy.clone() };
+        let entitlement = SaveEntitlement {
+            slug: Some(slug.clone()),
+            max_duration: Some("7d".into()),
+            request_policy: Some(policy.clone()),
+            ..entitlement_form(&app_id, &slug)
+        };
+        let (deleted, saved) =
+            tokio::join!(l.admin.call(&app, delete), l.admin.call(&app, entitlement),);
         let policy_left = scalar(
             &app,
             &format!("SELECT COUNT(*) FROM policies WHERE id = '{policy}'"),
@@ -585,11 +629,11 @@ async fn deleting_a_policy_while_an_entitlement_is_saved_with_it_never_leaves_th
         .await;
         assert!(
             !(policy_left == 0 && users > 0),
-            "round {round}: the policy was deleted (status {deleted}) while entitlement {slug} was saved with it (status {saved}: {body})"
+            "round {round}: the policy was deleted ({deleted:?}) while entitlement {slug} was saved with it ({saved:?})"
         );
         assert!(
-            deleted == 200 || saved == 200,
-            "round {round}: one of the two must win ({deleted}, {saved}: {body})"
+            deleted.is_ok() || saved.is_ok(),
+            "round {round}: one of the two must win ({deleted:?}, {saved:?})"
         );
     }
     chain_is_intact(&app).await;
@@ -602,22 +646,16 @@ async fn deleting_a_group_while_a_policy_is_saved_naming_it_never_leaves_the_pol
     let l = jit_loop(&app).await;
     for round in 0..8 {
         let name = format!("Reviewers {round}");
-        let group = text(
-            &ok(
-                &app,
-                &l.admin,
-                "directory/save_group",
-                &[("name", name.as_str()), ("members", "bob@example.com")],
-            )
-            .await,
-        );
+        let group = save_group(&app, &l.admin, &name, "bob@example.com").await;
         let policy = json!({
             "name": format!("Group review {round}"),
             "steps": [{"kind": "approval", "groups": [name]}],
         });
-        let delete_form = [("group_id", group.as_str())];
-        let ((deleted, _), (saved, body)) = tokio::join!(
-            call(&app, &l.admin, "directory/delete_group", &delete_form),
+        let delete = DeleteGroup {
+            group_id: group.clone(),
+        };
+        let (deleted, saved) = tokio::join!(
+            l.admin.call(&app, delete),
             save(&app, &l.admin, None, &policy),
         );
         let group_left = scalar(
@@ -634,11 +672,11 @@ async fn deleting_a_group_while_a_policy_is_saved_naming_it_never_leaves_the_pol
             .count();
         assert!(
             !(group_left == 0 && naming > 0),
-            "round {round}: the group was deleted (status {deleted}) while a policy naming it was saved (status {saved}: {body})"
+            "round {round}: the group was deleted ({deleted:?}) while a policy naming it was saved ({saved:?})"
         );
         assert!(
-            deleted == 200 || saved == 200,
-            "round {round}: one of the two must win ({deleted}, {saved}: {body})"
+            deleted.is_ok() || saved.is_ok(),
+            "round {round}: one of the two must win ({deleted:?}, {saved:?})"
         );
     }
     chain_is_intact(&app).await;

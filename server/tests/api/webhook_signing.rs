@@ -9,11 +9,16 @@ use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
 use sqlx::Row;
 
+use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
+use app::api::settings::rotate_webhook_secret::RotateWebhookSecret;
+use app::api::settings::webhook_secret_status::GetWebhookSecretStatus;
 use app::session::Role;
 
 use crate::access_fixtures::*;
-use crate::access_webhooks::{outcome_of, save_webhook_entitlement, webhook_entitlement};
-use crate::helpers::{TestApp, spawn_app};
+use crate::access_webhooks::{
+    outcome_of, request_reader, save_webhook_entitlement, webhook_entitlement,
+};
+use crate::helpers::spawn_app;
 
 /// docs/webhooks.md, step by step: split the header, check `t` within 300 s, HMAC-SHA256 over
 /// `t + "." + raw body`, constant-time compare with every `v1`.
@@ -81,27 +86,11 @@ async fn verifying_receiver(secret: String) -> (String, Verdicts) {
     (url, verdicts)
 }
 
-async fn request_reader(app: &TestApp, l: &Loop, entitlement: &str) -> String {
-    text(
-        &ok(
-            app,
-            &l.alice,
-            "requests/create",
-            &[
-                ("entitlement_id", entitlement),
-                ("duration", "4h"),
-                ("justification", "read-only look"),
-            ],
-        )
-        .await,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_verifies_a_real_call_with_the_documented_recipe() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let secret = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
+    let secret = l.admin.ok(&app, RevealWebhookSecret {}).await;
     assert!(
         secret.starts_with("lwhsec_") && secret.len() > 60,
         "{secret}"
@@ -141,16 +130,20 @@ async fn a_receiver_with_the_wrong_secret_refuses_the_call() {
 async fn the_secret_is_shown_once_and_a_rotation_keeps_the_old_one_signing_for_a_day() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let first = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
-    let (status, again) = call(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await;
-    assert_eq!(status, 409, "{again}");
-    assert!(again.to_string().contains("rotate"), "{again}");
+    let first = l.admin.ok(&app, RevealWebhookSecret {}).await;
+    let again = l
+        .admin
+        .call(&app, RevealWebhookSecret {})
+        .await
+        .unwrap_err();
+    assert_eq!(again.status, 409, "{again:?}");
+    assert!(again.message.contains("rotate"), "{again:?}");
 
-    let second = text(&ok(&app, &l.admin, "settings/rotate_webhook_secret", &[]).await);
+    let second = l.admin.ok(&app, RotateWebhookSecret {}).await;
     assert_ne!(first, second);
-    let status = ok(&app, &l.admin, "settings/webhook_secret_status", &[]).await;
-    assert!(!status["previous_valid_until"].is_null(), "{status}");
-    assert!(!status["revealed_at"].is_null(), "{status}");
+    let status = l.admin.ok(&app, GetWebhookSecretStatus {}).await;
+    assert!(status.previous_valid_until.is_some(), "{status:?}");
+    assert!(status.revealed_at.is_some(), "{status:?}");
 
     // A receiver still holding the old secret keeps accepting calls during the overlap.
     let (url, verdicts) = verifying_receiver(first).await;
@@ -199,7 +192,7 @@ async fn the_secret_is_sealed_at_rest_and_a_legacy_clear_text_secret_is_sealed_o
         .await
         .unwrap();
 
-    let shown = text(&ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await);
+    let shown = l.admin.ok(&app, RevealWebhookSecret {}).await;
 
     assert_eq!(
         shown, "legacy-clear-secret-0123456789",
@@ -222,7 +215,7 @@ async fn the_secret_is_sealed_at_rest_and_a_legacy_clear_text_secret_is_sealed_o
         values.iter().all(|(k, _)| k != "webhook_secret"),
         "the clear-text row is gone"
     );
-    let rotated = text(&ok(&app, &l.admin, "settings/rotate_webhook_secret", &[]).await);
+    let rotated = l.admin.ok(&app, RotateWebhookSecret {}).await;
     let values: String = sqlx::query("SELECT value FROM settings")
         .fetch_all(&app.db.pool)
         .await
@@ -238,18 +231,20 @@ async fn only_super_admins_can_see_or_rotate_the_webhook_secret() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let owner = person(&app, "owner2@example.com", "Olga Owner", Role::User).await;
-    for endpoint in [
-        "settings/webhook_secret_status",
-        "settings/reveal_webhook_secret",
-        "settings/rotate_webhook_secret",
-    ] {
-        for who in [&l.alice, &owner] {
-            let (status, body) = call(&app, who, endpoint, &[]).await;
-            assert_eq!(status, 403, "{endpoint}: {body}");
+    for who in [&l.alice, &owner] {
+        let status = who.call(&app, GetWebhookSecretStatus {}).await.map(drop);
+        let reveal = who.call(&app, RevealWebhookSecret {}).await.map(drop);
+        let rotate = who.call(&app, RotateWebhookSecret {}).await.map(drop);
+        for (function, answer) in [("status", status), ("reveal", reveal), ("rotate", rotate)] {
+            assert_eq!(
+                answer.map_err(|refusal| refusal.status),
+                Err(403),
+                "{function}"
+            );
         }
     }
     // Nothing was shown to anyone, so the admin can still see it once.
-    ok(&app, &l.admin, "settings/reveal_webhook_secret", &[]).await;
+    l.admin.ok(&app, RevealWebhookSecret {}).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,9 +256,9 @@ async fn a_webhook_url_hiding_its_host_behind_user_info_is_refused() {
         "https://user:pass@example.com/hook",
         "https://169.254.169.254/latest",
     ] {
-        let (status, body) = save_webhook_entitlement(&app, &l, url).await;
-        assert_eq!(status, 422, "{url}: {body}");
-        assert!(body.to_string().contains("webhook URL"), "{body}");
+        let refusal = save_webhook_entitlement(&app, &l, url).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{url}: {refusal:?}");
+        assert!(refusal.message.contains("webhook URL"), "{refusal:?}");
     }
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM entitlements WHERE slug = 'reader'")
         .fetch_one(&app.db.pool)
