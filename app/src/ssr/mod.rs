@@ -57,14 +57,12 @@ impl PublicUrl {
 
 /// The process state, from inside a server function or a page rendered on the server.
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
-    })
+    use_context::<AppState>()
+        .ok_or_else(|| crate::error::internal_because("AppState missing from the Leptos context"))
 }
 
-/// Logs an unexpected failure with its cause and returns the opaque error the browser sees.
-pub fn internal(err: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %err, "internal error");
-    AppError::Internal
+/// Logs an unexpected failure with its cause chain and the request id, and returns the opaque
+/// error the browser sees, carrying that id (`crate::error::internal`).
+pub fn internal(err: impl std::error::Error) -> AppError {
+    crate::error::internal(&err)
 }

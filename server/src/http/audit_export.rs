@@ -3,10 +3,11 @@
 
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use app::error::{AppError, OrInternal};
 use app::session::CurrentUser;
 use app::shapes::{AuditFilter, AuditRow};
 use app::ssr::AppState;
@@ -31,30 +32,24 @@ pub async fn export(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
     Query(q): Query<ExportQuery>,
-) -> Response {
+) -> Result<Response, AppError> {
     // The guard marks /admin responses 403 for non-admins but still runs the handler, so the
     // data itself is withheld here.
     if !user.is_some_and(|Extension(u)| u.is_super_admin()) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Only Super Admins can export the audit log.",
-        )
-            .into_response();
+        return Err(AppError::NotAllowed(
+            "Only Super Admins can export the audit log.".into(),
+        ));
     }
     let filter = AuditFilter {
         action: q.action,
         target: q.target,
         actor: q.actor,
     };
-    let rows = match audit::list(&state.db, &filter, MAX_ROWS).await {
-        Ok(rows) => rows,
-        Err(error) => {
-            tracing::error!(%error, "audit export failed");
-            return super::guard::error_page(StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
+    let rows = audit::list(&state.db, &filter, MAX_ROWS)
+        .await
+        .or_internal("audit export failed")?;
     if q.format == "json" {
-        return (
+        return Ok((
             [
                 (header::CONTENT_TYPE, "application/json"),
                 (
@@ -62,11 +57,11 @@ pub async fn export(
                     "attachment; filename=\"latch-audit.json\"",
                 ),
             ],
-            serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&rows).or_internal("audit export failed")?,
         )
-            .into_response();
+            .into_response());
     }
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -76,7 +71,7 @@ pub async fn export(
         ],
         to_csv(&rows),
     )
-        .into_response()
+        .into_response())
 }
 
 fn cell(value: &str) -> String {

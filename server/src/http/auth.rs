@@ -1,5 +1,7 @@
 //! Sign-in, sign-out and first-run setup: plain HTML form posts, so they work without JavaScript.
 //! Every outcome is a redirect; failures carry only a short code the page turns into a message.
+//! A failure of ours (the database, the session store) is an `AppError` answered as the 500 page
+//! with the request id to quote; the log line has the cause.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use app::domain::audit::{TYPED_TEXT_MAX_CHARS, bounded_typed_text};
+use app::error::{AppError, OrInternal};
 use app::ssr::auth::SESSION_USER_KEY;
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::setup::{self, FirstAdminError};
@@ -20,7 +23,7 @@ use app::ssr::throttle::{self, ACCOUNT_POLICY, ADDRESS_POLICY};
 use app::ssr::{AppState, users};
 
 use super::client_address::TrustedProxies;
-use super::guard::{error_page, urlencode};
+use super::guard::urlencode;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -90,10 +93,10 @@ pub async fn login(
     headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, AppError> {
     let email = form.email.trim().to_lowercase();
     if email.is_empty() || form.password.is_empty() {
-        return back_to_login("missing", &form.next);
+        return Ok(back_to_login("missing", &form.next));
     }
     // What a stranger typed goes into logs, the audit log and throttle keys only capped: they
     // must not be able to write megabytes (or fake log lines) there.
@@ -116,25 +119,15 @@ pub async fn login(
         }
         Ok::<_, sqlx::Error>(address)
     };
-    match wait.await {
-        Ok(0) => {}
-        Ok(ms) => {
-            tracing::warn!(email = %typed, client = %client, wait_ms = ms, "sign-in throttled");
-            return back_to_login("throttled", &form.next);
-        }
-        Err(error) => {
-            tracing::error!(%error, "sign-in throttle lookup failed");
-            return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        }
+    let wait_ms = wait.await.or_internal("sign-in throttle lookup failed")?;
+    if wait_ms > 0 {
+        tracing::warn!(email = %typed, client = %client, wait_ms, "sign-in throttled");
+        return Ok(back_to_login("throttled", &form.next));
     }
 
-    let account = match users::find_by_email(&state.db, &email).await {
-        Ok(account) => account,
-        Err(error) => {
-            tracing::error!(%error, "sign-in lookup failed");
-            return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
+    let account = users::find_by_email(&state.db, &email)
+        .await
+        .or_internal("sign-in lookup failed")?;
     let password = form.password.clone();
     let stored = account
         .as_ref()
@@ -168,7 +161,7 @@ pub async fn login(
             Some(details.to_string()),
         )
         .await;
-        return back_to_login("invalid", &form.next);
+        return Ok(back_to_login("invalid", &form.next));
     };
 
     if let Err(error) = throttle::clear(&state.db, &account_key).await {
@@ -182,10 +175,7 @@ pub async fn login(
         session.cycle_id().await?;
         session.insert(SESSION_USER_KEY, account.user.id).await
     };
-    if let Err(error) = signed_in.await {
-        tracing::error!(%error, "could not start a session");
-        return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    }
+    signed_in.await.or_internal("could not start a session")?;
     tracing::info!(user_id = account.user.id, email = %email, "signed in");
     audit(
         &state,
@@ -195,7 +185,7 @@ pub async fn login(
         None,
     )
     .await;
-    Redirect::to(&safe_next(&form.next)).into_response()
+    Ok(Redirect::to(&safe_next(&form.next)).into_response())
 }
 
 /// Records a sign-in event in the audit log, each in its own transaction. The sign-in itself has
@@ -251,7 +241,7 @@ pub async fn setup(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<SetupForm>,
-) -> Response {
+) -> Result<Response, AppError> {
     let back = |code: &str| {
         Redirect::to(&format!(
             "/setup?token={}&error={code}",
@@ -259,64 +249,56 @@ pub async fn setup(
         ))
         .into_response()
     };
-    match setup::is_valid(&state.db, &form.token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return Redirect::to(&format!("/setup?token={}", urlencode(&form.token)))
-                .into_response();
-        }
-        Err(error) => {
-            tracing::error!(%error, "setup link lookup failed");
-            return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        }
+    let link_is_valid = setup::is_valid(&state.db, &form.token)
+        .await
+        .or_internal("setup link lookup failed")?;
+    if !link_is_valid {
+        return Ok(
+            Redirect::to(&format!("/setup?token={}", urlencode(&form.token))).into_response(),
+        );
     }
     if form.name.trim().is_empty() {
-        return back("name");
+        return Ok(back("name"));
     }
     if app::domain::Email::parse(&form.email).is_err() {
-        return back("email");
+        return Ok(back("email"));
     }
     if form.password.chars().count() < MIN_PASSWORD_CHARS {
-        return back("weak");
+        return Ok(back("weak"));
     }
     if form.password != form.password_confirm {
-        return back("mismatch");
+        return Ok(back("mismatch"));
     }
     let password = form.password.clone();
-    let hash = match tokio::task::spawn_blocking(move || passwords::hash_password(&password)).await
-    {
-        Ok(Ok(hash)) => hash,
-        Ok(Err(error)) => {
-            tracing::error!(%error, "could not hash a password");
-            return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let hash = tokio::task::spawn_blocking(move || passwords::hash_password(&password))
+        .await
+        .or_internal("password hashing task failed")?
+        .or_internal("could not hash a password")?;
+    let created =
+        setup::create_first_admin(&state.db, &form.token, &form.email, &form.name, &hash).await;
+    let user = match created {
+        Ok(user) => user,
+        Err(FirstAdminError::LinkInvalid) => {
+            return Ok(
+                Redirect::to(&format!("/setup?token={}", urlencode(&form.token))).into_response(),
+            );
         }
-        Err(error) => {
-            tracing::error!(%error, "password hashing task failed");
-            return error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        Err(FirstAdminError::EmailTaken) => return Ok(back("taken")),
+        Err(error @ (FirstAdminError::Db(_) | FirstAdminError::Storage(_))) => {
+            return Err(error).or_internal("could not create the first admin");
         }
     };
-    match setup::create_first_admin(&state.db, &form.token, &form.email, &form.name, &hash).await {
-        Ok(user) => {
-            tracing::info!(user_id = user.id, email = %user.email, "first Super Admin created via setup link");
-            let signed_in = async {
-                session.cycle_id().await?;
-                session.insert(SESSION_USER_KEY, user.id).await
-            };
-            if let Err(error) = signed_in.await {
-                tracing::error!(%error, "could not start a session");
-                return Redirect::to("/login").into_response();
-            }
-            Redirect::to("/").into_response()
-        }
-        Err(FirstAdminError::LinkInvalid) => {
-            Redirect::to(&format!("/setup?token={}", urlencode(&form.token))).into_response()
-        }
-        Err(FirstAdminError::EmailTaken) => back("taken"),
-        Err(error @ (FirstAdminError::Db(_) | FirstAdminError::Storage(_))) => {
-            tracing::error!(%error, "could not create the first admin");
-            error_page(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
-        }
+    tracing::info!(user_id = user.id, email = %user.email, "first Super Admin created via setup link");
+    let signed_in = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_USER_KEY, user.id).await
+    };
+    if let Err(error) = signed_in.await {
+        // The account exists; signing in by hand still works.
+        tracing::error!(%error, "could not start a session");
+        return Ok(Redirect::to("/login").into_response());
     }
+    Ok(Redirect::to("/").into_response())
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use app::error::{AppError, OrInternal};
 use app::session::CurrentUser;
 use app::ssr::auth::SESSION_USER_KEY;
 use app::ssr::{AppState, users};
@@ -35,10 +36,7 @@ pub async fn guard(
 
     let user = match resolve_user(&state, &session).await {
         Ok(user) => user,
-        Err(error) => {
-            tracing::error!(%error, "could not load the signed-in account");
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR);
-        }
+        Err(error) => return error.into_response(),
     };
     if let Some(user) = &user {
         request.extensions_mut().insert(user.clone());
@@ -72,19 +70,20 @@ pub async fn guard(
     response
 }
 
-async fn resolve_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, String> {
-    let id: Option<i64> = session
-        .get(SESSION_USER_KEY)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn resolve_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<CurrentUser>, AppError> {
+    const LOADING: &str = "could not load the signed-in account";
+    let id: Option<i64> = session.get(SESSION_USER_KEY).await.or_internal(LOADING)?;
     let Some(id) = id else { return Ok(None) };
     match users::find_by_id(&state.db, id)
         .await
-        .map_err(|e| e.to_string())?
+        .or_internal(LOADING)?
     {
         Some(account) if account.active => Ok(Some(account.user)),
         _ => {
-            session.flush().await.map_err(|e| e.to_string())?;
+            session.flush().await.or_internal(LOADING)?;
             Ok(None)
         }
     }
@@ -124,24 +123,15 @@ pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// A minimal page for failures below Leptos (the layout can't be rendered there).
-pub fn error_page(status: StatusCode) -> Response {
-    const BODY: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · Latch</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/latch.css\"></head><body><main class=\"status-page\">\
-         <h1>Something went wrong</h1><p>Latch could not complete this request. The details are in the \
-         server log; try again in a moment.</p><p><a href=\"/\">Go to the start page</a></p></main></body></html>";
-    (status, Html(BODY)).into_response()
-}
-
-/// Turns a panic in a handler into the generic 500 page; the panic message goes to the log only.
+/// Turns a panic in a handler into the generic 500 page (with the request id to quote); the panic
+/// message goes to the log only.
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
-    tracing::error!(panic = %detail, "handler panicked");
-    error_page(StatusCode::INTERNAL_SERVER_ERROR)
+    app::error::internal_because(&format!("handler panicked: {detail}")).into_response()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client_address;
 pub mod guard;
 pub mod health;
+pub mod request_id;
 pub mod slack;
 
 use axum::body::Body;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -65,10 +67,12 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
             set_page_policy();
             shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(|options| {
-            set_page_policy();
-            shell(options)
-        }))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            |options| {
+                set_page_policy();
+                shell(options)
+            },
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(Extension(std::sync::Arc::new(edge.trusted_proxies)))
         .layer(session_layer)
@@ -89,17 +93,31 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
         // policy, with the nonce of their inline scripts; everything else gets this one.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&content_security_policy(None)).unwrap_or(HeaderValue::from_static("default-src 'none'")),
+            HeaderValue::from_str(&content_security_policy(None))
+                .unwrap_or(HeaderValue::from_static("default-src 'none'")),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, move |_: &Response| {
-            edge.https.then(|| HeaderValue::from_static(HSTS))
-        }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| edge.https.then(|| HeaderValue::from_static(HSTS)),
+        ))
         .layer(middleware::from_fn(limit_body))
+        .layer(middleware::from_fn(request_id::keep_at_hand))
         // Spans carry the path only: query strings hold one-time secrets (setup tokens, OAuth
         // codes and states) that must not reach the logs.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                tracing::info_span!(
+                    "request",
+                    request_id = %request_id::of(request),
+                    method = %request.method(),
+                    path = %request.uri().path()
+                )
+            }),
+        )
+        // Outermost: every response, even a 413 or a panic's 500, carries the request's id.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
+        .layer(middleware::from_fn(request_id::drop_client_request_id))
         .with_state(state)
 }
 

@@ -20,7 +20,7 @@ pub async fn disconnect_slack(installation_id: i64) -> Result<ActionReport, AppE
                 ),
             }),
             Err(ManageError::NotFound) => Err(AppError::NotFound("The Slack installation".into())),
-            Err(ManageError::NotConnected) => Err(AppError::Conflict("This Slack installation is already disconnected.".into())),
+            Err(ManageError::NotConnected) => Err(AppError::conflict("This Slack installation is already disconnected.")),
             Err(other) => Err(crate::ssr::internal(other)),
         }
     })

@@ -21,8 +21,8 @@ pub async fn send_slack_test_message(installation_id: i64) -> Result<ActionRepor
                 message: format!("Slack did not post the test message: {error}."),
             }),
             Err(ManageError::NotFound) => Err(AppError::NotFound("The Slack installation".into())),
-            Err(ManageError::NotConnected) => Err(AppError::Conflict(
-                "This Slack installation is disconnected.".into(),
+            Err(ManageError::NotConnected) => Err(AppError::conflict(
+                "This Slack installation is disconnected.",
             )),
             Err(other) => Err(crate::ssr::internal(other)),
         }

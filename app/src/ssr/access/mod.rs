@@ -85,12 +85,26 @@ impl From<AccessError> for AppError {
                     // The domain's "forbidden" messages explain the rule, which is more useful
                     // than the generic 403 text; the status stays 403.
                     ErrorKind::Forbidden => AppError::NotAllowed(message),
-                    ErrorKind::Conflict => AppError::Conflict(message),
+                    // The request a conflict names travels as a field, so a page links to it
+                    // without reading the message.
+                    ErrorKind::Conflict => AppError::Conflict {
+                        message,
+                        about: match &d {
+                            DomainError::DuplicateOpenRequest { number }
+                            | DomainError::DuplicateOpenRequestEscalate { number }
+                            | DomainError::RequestClosed { number, .. }
+                            | DomainError::NotAwaitingApproval { number, .. }
+                            | DomainError::AlreadyEmergency { number } => {
+                                domain::RequestNumber::parse(number).ok()
+                            }
+                            _ => None,
+                        },
+                    },
                 }
             }
             AccessError::NotFound(what) => AppError::NotFound(what),
-            AccessError::Stale => AppError::Conflict(
-                "Someone else changed this at the same time. Reload and try again.".into(),
+            AccessError::Stale => AppError::conflict(
+                "Someone else changed this at the same time. Reload and try again.",
             ),
             other => crate::ssr::internal(other),
         }

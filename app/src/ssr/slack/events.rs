@@ -1,10 +1,10 @@
-//! The Events API endpoint's logic: request signing (v0, 5-minute window, constant-time compare),
-//! `url_verification`, and the lifecycle events that end an installation (`app_uninstalled`,
-//! `tokens_revoked`).
+//! The Events API's logic: request signing (v0, 5-minute window, constant-time compare; the
+//! server's `SlackSigned` extractor checks it for every Slack route before the body is parsed),
+//! the payloads as types, and the lifecycle events that end an installation (`app_uninstalled`,
+//! `tokens_revoked`), org-wide installs included.
 
 use hmac::{Hmac, Mac};
-use secrecy::ExposeSecret;
-use serde_json::Value;
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::ssr::AppState;
@@ -58,80 +58,93 @@ pub fn verify_signature(
         .map_err(|_| SignatureError::Mismatch)
 }
 
-/// What the endpoint answers.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EventReply {
-    /// `url_verification`: echo the challenge as text/plain.
-    Challenge(String),
-    /// 200, nothing to say.
-    Ack,
-    /// 401: not signed by Slack with our secret.
-    Unauthorized(SignatureError),
-    /// 400: not JSON we understand.
-    BadRequest,
-    /// 500: our fault; Slack retries.
-    Failed,
+/// What Slack posts to the events URL, told apart by its `type`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventEnvelope {
+    /// Slack checking the URL when it is saved: echo the challenge.
+    UrlVerification {
+        #[serde(default)]
+        challenge: String,
+    },
+    /// An event the app subscribed to (or a lifecycle event, which every app gets).
+    EventCallback(EventCallback),
+    /// Anything else (`app_rate_limited`…): acknowledged, nothing to do.
+    #[serde(other)]
+    Other,
 }
 
-pub async fn handle(
-    state: &AppState,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
-    body: &[u8],
-    now_secs: i64,
-) -> EventReply {
-    let Some(secret) = state.slack.config.signing_secret.as_ref() else {
-        tracing::warn!("Slack event refused: LATCH_SLACK_SIGNING_SECRET is not set");
-        return EventReply::Unauthorized(SignatureError::NotConfigured);
-    };
-    if let Err(error) =
-        verify_signature(secret.expose_secret(), timestamp, signature, body, now_secs)
-    {
-        tracing::warn!(?error, "Slack event refused: bad signature");
-        return EventReply::Unauthorized(error);
-    }
-    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
-        return EventReply::BadRequest;
-    };
-    match payload.get("type").and_then(Value::as_str) {
-        Some("url_verification") => {
-            let challenge = payload
-                .get("challenge")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            EventReply::Challenge(challenge.to_string())
-        }
-        Some("event_callback") => match on_event(state, &payload).await {
-            Ok(()) => EventReply::Ack,
-            Err(error) => {
-                tracing::error!(%error, "handling a Slack event failed");
-                EventReply::Failed
-            }
-        },
-        _ => EventReply::Ack,
-    }
+/// The outer part of an `event_callback`: who it is for and when, plus the event itself.
+#[derive(Debug, Deserialize)]
+pub struct EventCallback {
+    /// The delivery's id: the same on Slack's retries, so an event is processed once.
+    #[serde(default)]
+    pub event_id: Option<String>,
+    /// When the event happened (Unix seconds).
+    #[serde(default)]
+    pub event_time: Option<i64>,
+    /// The workspace; absent or null for some events of org-wide installs.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    #[serde(default)]
+    pub enterprise_id: Option<String>,
+    #[serde(default)]
+    pub is_enterprise_install: Option<bool>,
+    /// The installations the event is delivered for; the first is ours.
+    #[serde(default)]
+    pub authorizations: Option<Vec<Authorization>>,
+    #[serde(default)]
+    pub event: Event,
 }
 
-/// The installation key an event is for: the org for org-wide installs, else the workspace.
-fn event_install_key(payload: &Value) -> Option<String> {
-    let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let auth = payload
-        .get("authorizations")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first());
-    let org_wide = auth
-        .and_then(|a| a.get("is_enterprise_install"))
-        .and_then(Value::as_bool)
-        .or_else(|| {
-            payload
-                .get("is_enterprise_install")
-                .and_then(Value::as_bool)
-        })
-        .unwrap_or(false);
-    let enterprise =
-        str_at(payload, "enterprise_id").or_else(|| auth.and_then(|a| str_at(a, "enterprise_id")));
-    let team = str_at(payload, "team_id");
-    store::install_key(team.as_deref(), enterprise.as_deref(), org_wide)
+/// One installation an event is delivered for.
+#[derive(Debug, Deserialize)]
+pub struct Authorization {
+    #[serde(default)]
+    pub enterprise_id: Option<String>,
+    #[serde(default)]
+    pub team_id: Option<String>,
+    #[serde(default)]
+    pub is_enterprise_install: Option<bool>,
+}
+
+/// The inner event, by its `type`. Only the ones that end an installation matter today.
+#[derive(Debug, Default, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    AppUninstalled,
+    TokensRevoked {
+        #[serde(default)]
+        tokens: RevokedTokens,
+    },
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+/// The user ids whose tokens Slack revoked, by kind of token.
+#[derive(Debug, Default, Deserialize)]
+pub struct RevokedTokens {
+    #[serde(default)]
+    pub oauth: Vec<String>,
+    #[serde(default)]
+    pub bot: Vec<String>,
+}
+
+impl EventCallback {
+    /// The installation key the event is for: the org for org-wide installs, else the workspace.
+    fn install_key(&self) -> Option<String> {
+        let auth = self.authorizations.as_deref().and_then(<[_]>::first);
+        let org_wide = auth
+            .and_then(|a| a.is_enterprise_install)
+            .or(self.is_enterprise_install)
+            .unwrap_or(false);
+        let enterprise = self
+            .enterprise_id
+            .as_deref()
+            .or_else(|| auth.and_then(|a| a.enterprise_id.as_deref()));
+        store::install_key(self.team_id.as_deref(), enterprise, org_wide)
+    }
 }
 
 /// How long a processed `event_id` is remembered: Slack retries for minutes, not days.
@@ -162,21 +175,19 @@ async fn record_processed(state: &AppState, event_id: &str) -> Result<(), sqlx::
     Ok(())
 }
 
-async fn on_event(
+/// Processes an `event_callback` once per `event_id`.
+pub async fn on_event(
     state: &AppState,
-    payload: &Value,
+    callback: &EventCallback,
 ) -> Result<(), crate::ssr::access::AccessError> {
-    let event_id = payload
-        .get("event_id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty());
+    let event_id = callback.event_id.as_deref().filter(|id| !id.is_empty());
     if let Some(event_id) = event_id
         && already_processed(state, event_id).await?
     {
         tracing::debug!(event_id, "Slack event already processed; retry ignored");
         return Ok(());
     }
-    apply_event(state, payload).await?;
+    apply_event(state, callback).await?;
     if let Some(event_id) = event_id {
         record_processed(state, event_id).await?;
     }
@@ -185,19 +196,14 @@ async fn on_event(
 
 async fn apply_event(
     state: &AppState,
-    payload: &Value,
+    callback: &EventCallback,
 ) -> Result<(), crate::ssr::access::AccessError> {
-    let event = payload.get("event").cloned().unwrap_or(Value::Null);
-    let kind = event
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let reason = match kind {
-        "app_uninstalled" => "app_uninstalled",
-        "tokens_revoked" => "tokens_revoked",
-        _ => return Ok(()),
+    let reason = match &callback.event {
+        Event::AppUninstalled => "app_uninstalled",
+        Event::TokensRevoked { .. } => "tokens_revoked",
+        Event::Other => return Ok(()),
     };
-    let Some(key) = event_install_key(payload) else {
+    let Some(key) = callback.install_key() else {
         return Ok(());
     };
     let installs = store::list(&state.db).await?;
@@ -209,26 +215,18 @@ async fn apply_event(
     };
     // An event that happened before this installation was made is about an earlier one: a late
     // retry of an old uninstall must not disconnect a fresh reinstall.
-    let event_time_ms = payload
-        .get("event_time")
-        .and_then(Value::as_i64)
-        .and_then(|secs| secs.checked_mul(1000));
+    let event_time_ms = callback.event_time.and_then(|secs| secs.checked_mul(1000));
     if let Some(event_time_ms) = event_time_ms
         && event_time_ms < install.installed_at - install.installed_at.rem_euclid(1000)
     {
-        tracing::info!(install_key = %key, kind, "Slack event older than the installation; ignored");
+        tracing::info!(install_key = %key, kind = reason, "Slack event older than the installation; ignored");
         return Ok(());
     }
-    if kind == "tokens_revoked" {
+    if let Event::TokensRevoked { tokens } = &callback.event
         // Only the bot token matters to Latch; revoked user tokens leave the install working.
-        let bots: Vec<&str> = event
-            .pointer("/tokens/bot")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if !bots.contains(&install.bot_user_id.as_str()) {
-            return Ok(());
-        }
+        && !tokens.bot.contains(&install.bot_user_id)
+    {
+        return Ok(());
     }
     if store::disconnect(&state.db, &key, reason, crate::domain::AuditActor::System).await? {
         tracing::info!(install_key = %key, reason, "Slack installation disconnected by Slack");
@@ -237,7 +235,7 @@ async fn apply_event(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -301,5 +299,75 @@ mod tests {
             verify_signature("s", Some("0"), sig, b"", i64::MIN),
             Err(SignatureError::Stale)
         );
+    }
+
+    fn parse(json: &str) -> EventEnvelope {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn url_verification_carries_its_challenge_and_unknown_envelopes_are_other() {
+        assert!(matches!(
+            parse(r#"{"type":"url_verification","token":"t","challenge":"abc"}"#),
+            EventEnvelope::UrlVerification { challenge } if challenge == "abc"
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"app_rate_limited","minute_rate_limited":1}"#),
+            EventEnvelope::Other
+        ));
+    }
+
+    #[test]
+    fn a_workspace_uninstall_is_for_the_workspace_key() {
+        let EventEnvelope::EventCallback(callback) = parse(
+            r#"{"type":"event_callback","team_id":"T1","event_id":"Ev1","event_time":1700000000,
+                "event":{"type":"app_uninstalled"},
+                "authorizations":[{"team_id":"T1","is_enterprise_install":false}]}"#,
+        ) else {
+            panic!("not an event_callback");
+        };
+        assert!(matches!(callback.event, Event::AppUninstalled));
+        assert_eq!(callback.event_id.as_deref(), Some("Ev1"));
+        assert_eq!(callback.event_time, Some(1_700_000_000));
+        assert_eq!(callback.install_key().as_deref(), Some("team:T1"));
+    }
+
+    #[test]
+    fn an_org_wide_event_without_a_team_is_for_the_org_key() {
+        for json in [
+            // The org and the flag on the authorization, no team at all.
+            r#"{"type":"event_callback","team_id":null,"enterprise_id":null,
+                "event":{"type":"tokens_revoked","tokens":{"oauth":[],"bot":["UBOT"]}},
+                "authorizations":[{"enterprise_id":"E1","team_id":null,"is_enterprise_install":true}]}"#,
+            // The org and the flag on the envelope, no authorizations.
+            r#"{"type":"event_callback","enterprise_id":"E1","is_enterprise_install":true,
+                "event":{"type":"tokens_revoked","tokens":{"bot":["UBOT"]}}}"#,
+        ] {
+            let EventEnvelope::EventCallback(callback) = parse(json) else {
+                panic!("not an event_callback: {json}");
+            };
+            assert_eq!(
+                callback.install_key().as_deref(),
+                Some("enterprise:E1"),
+                "{json}"
+            );
+            let Event::TokensRevoked { tokens } = &callback.event else {
+                panic!("not tokens_revoked: {json}");
+            };
+            assert_eq!(tokens.bot, ["UBOT"]);
+        }
+    }
+
+    #[test]
+    fn other_inner_events_and_a_missing_event_are_other() {
+        for json in [
+            r#"{"type":"event_callback","team_id":"T1","event":{"type":"app_home_opened","user":"U1"}}"#,
+            r#"{"type":"event_callback","team_id":"T1"}"#,
+        ] {
+            let EventEnvelope::EventCallback(callback) = parse(json) else {
+                panic!("not an event_callback: {json}");
+            };
+            assert!(matches!(callback.event, Event::Other), "{json}");
+        }
     }
 }
