@@ -8,56 +8,80 @@ use sqlx::Row;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
-
-async fn detail(app: &TestApp, who: &Person, number: &str) -> serde_json::Value {
-    ok(app, who, "requests/detail", &[("number", number)]).await
-}
+use app::api::approvals::assigned_to_me::AssignedToMe;
+use app::api::requests::cancel_request::CancelRequest;
+use app::api::requests::escalate_request::EscalateRequest;
+use app::api::requests::my_requests::MyRequests;
+use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
+use app::api::requests::retry_provisioning::RetryProvisioning;
+use app::shapes::RequestDetail;
 
 async fn page(app: &TestApp, who: &Person, path: &str) -> (u16, String) {
     let response = who.client.get(app.url(path)).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-async fn approve(app: &TestApp, who: &Person, id: &str, step: &str) {
-    ok(
-        app,
-        who,
-        "approvals/decide",
-        &[("id", id), ("step", step), ("verdict", "approved")],
-    )
-    .await;
-}
-
 /// The loop's entitlement gets an emergency policy: one approval by the app owners (Carol).
 async fn with_emergency_policy(app: &TestApp, l: &Loop) {
     let emergency = owner_approval_policy(app, &l.admin, "Security on call").await;
-    resave_admin_entitlement(app, l, &[("emergency_policy", &emergency)]).await;
+    l.resave_admin_entitlement(app, |form| form.emergency_policy = Some(emergency))
+        .await;
+}
+
+/// `who` completes the only task they can see with `outcome` and `note`.
+async fn complete_only_task_noting(app: &TestApp, who: &Person, outcome: &str, note: &str) {
+    let id = who.only_task(app).await;
+    who.ok(
+        app,
+        CompleteTask {
+            id,
+            outcome: outcome.into(),
+            note: Some(note.into()),
+        },
+    )
+    .await;
 }
 
 /// Approved by both steps, then Carol's provisioning task errors; returns (id, number).
 async fn failed_provisioning(app: &TestApp, l: &Loop) -> (String, String) {
-    let (id, number) = request_admin(app, l).await;
-    approve(app, &l.bob, &id, "1").await;
-    approve(app, &l.carol, &id, "2").await;
-    let task = only_task(app, &l.carol).await;
-    ok(
-        app,
-        &l.carol,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "errored"),
-            ("note", "API answered 500"),
-        ],
-    )
-    .await;
-    let d = detail(app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["outcome"], "error");
+    let (id, number) = l.request_admin(app).await;
+    l.approve_both_steps(app, &id).await;
+    complete_only_task_noting(app, &l.carol, "errored", "API answered 500").await;
+    let d = l.alice.detail(app, &number).await;
+    assert_eq!(d.summary.outcome.as_deref(), Some("error"));
     (id, number)
 }
 
-fn history(d: &serde_json::Value) -> String {
-    d["history"].to_string()
+/// The request's history, a line per event.
+fn history(d: &RequestDetail) -> String {
+    d.history
+        .iter()
+        .map(|line| line.detail.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn escalation(id: &str) -> EscalateRequest {
+    EscalateRequest { id: id.into() }
+}
+
+fn retry(id: &str) -> RetryProvisioning {
+    RetryProvisioning { id: id.into() }
+}
+
+fn cancellation(id: &str) -> CancelRequest {
+    CancelRequest {
+        id: id.into(),
+        reason: None,
+    }
+}
+
+/// An approval of step `step` of request `id` that changes the length to `length`.
+fn approval_for(id: &str, step: usize, length: &str) -> DecideRequest {
+    DecideRequest {
+        length: Some(length.into()),
+        ..decision(id, step, Verdict::Approved)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,15 +89,12 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     with_emergency_policy(&app, &l).await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
     // Bob approves step 1; step 2 waits for Carol under the normal policy.
-    approve(&app, &l.bob, &id, "1").await;
-    let before = detail(&app, &l.alice, &number).await;
-    assert_eq!(before["summary"]["emergency"], false);
-    assert_eq!(
-        before["actions"]["escalate"], true,
-        "the subject may escalate"
-    );
+    l.bob.approve(&app, &id, 1).await;
+    let before = l.alice.detail(&app, &number).await;
+    assert!(!before.summary.emergency);
+    assert!(before.actions.escalate, "the subject may escalate");
     let carol_notified = format!(
         "SELECT COUNT(*) FROM outbox WHERE kind = 'approval_needed' AND recipient_id = {}",
         l.carol.user.id
@@ -86,20 +107,21 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
         "the button shows"
     );
 
-    ok(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
+    l.alice.ok(&app, escalation(&id)).await;
 
-    let after = detail(&app, &l.alice, &number).await;
-    assert_eq!(after["summary"]["emergency"], true);
-    assert_eq!(after["policy_name"], "Security on call");
+    let after = l.alice.detail(&app, &number).await;
+    assert!(after.summary.emergency);
+    assert_eq!(after.policy_name, "Security on call");
     assert_eq!(
-        after["summary"]["current_step"], 0,
+        after.summary.current_step,
+        Some(0),
         "routing starts again from the emergency policy's first step"
     );
-    assert_eq!(after["assignees"], serde_json::json!(["Carol Owner"]));
-    assert_eq!(after["actions"]["escalate"], false);
+    assert_eq!(after.assignees, ["Carol Owner"]);
+    assert!(!after.actions.escalate);
     assert!(
         history(&after).contains("Escalated to emergency access by Alice Requester"),
-        "{after}"
+        "{after:?}"
     );
     assert_eq!(
         scalar(&app, &carol_notified).await,
@@ -117,10 +139,10 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
     assert_eq!(actor, format!("user:{}", l.alice.user.id));
 
     // Marked everywhere: My requests, Assigned to me, the request page.
-    let mine = ok(&app, &l.alice, "requests/mine", &[]).await;
-    assert_eq!(mine[0]["emergency"], true);
-    let assigned = ok(&app, &l.carol, "approvals/assigned", &[]).await;
-    assert_eq!(assigned[0]["emergency"], true);
+    let mine = l.alice.ok(&app, MyRequests {}).await;
+    assert!(mine[0].emergency);
+    let assigned = l.carol.ok(&app, AssignedToMe {}).await;
+    assert!(assigned[0].emergency);
     for (who, path) in [
         (&l.alice, "/requests".to_string()),
         (&l.carol, "/requests".to_string()),
@@ -134,9 +156,9 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
     assert!(!html.contains("Escalate to emergency access"));
 
     // Carol approves under the emergency policy and provisioning starts.
-    approve(&app, &l.carol, &id, "1").await;
-    let done = detail(&app, &l.alice, &number).await;
-    assert_eq!(done["summary"]["status"], "provisioning");
+    l.carol.approve(&app, &id, 1).await;
+    let done = l.alice.detail(&app, &number).await;
+    assert_eq!(done.summary.status, "provisioning");
     chain_is_intact(&app).await;
 }
 
@@ -145,39 +167,32 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     with_emergency_policy(&app, &l).await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
 
     // The Super Admin sees the request but is neither the subject nor her manager.
-    assert_eq!(
-        detail(&app, &l.admin, &number).await["actions"]["escalate"],
-        false
-    );
+    assert!(!l.admin.detail(&app, &number).await.actions.escalate);
     let (_, html) = page(&app, &l.admin, &format!("/requests/{number}")).await;
     assert!(!html.contains("Escalate to emergency access"));
-    let (status, body) = call(&app, &l.admin, "requests/escalate", &[("id", &id)]).await;
-    assert_eq!(status, 403, "{body}");
+    let refusal = l.admin.call(&app, escalation(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 403, "{refusal:?}");
     assert!(
-        text(&body).contains("subject of the request or their manager"),
-        "{body}"
+        refusal
+            .message
+            .contains("subject of the request or their manager"),
+        "{refusal:?}"
     );
     // Carol is not involved yet (her step is not reached): the request does not exist for her.
-    let (status, body) = call(&app, &l.carol, "requests/escalate", &[("id", &id)]).await;
-    assert_eq!(status, 404, "{body}");
-    assert_eq!(
-        detail(&app, &l.alice, &number).await["summary"]["emergency"],
-        false
-    );
+    let refusal = l.carol.call(&app, escalation(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 404, "{refusal:?}");
+    assert!(!l.alice.detail(&app, &number).await.summary.emergency);
 
-    assert_eq!(
-        detail(&app, &l.bob, &number).await["actions"]["escalate"],
-        true
-    );
-    ok(&app, &l.bob, "requests/escalate", &[("id", &id)]).await;
-    let (status, body) = call(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
-    assert_eq!(status, 409, "{body}");
+    assert!(l.bob.detail(&app, &number).await.actions.escalate);
+    l.bob.ok(&app, escalation(&id)).await;
+    let refusal = l.alice.call(&app, escalation(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
     assert!(
-        body.to_string().contains("already an emergency request"),
-        "{body}"
+        refusal.message.contains("already an emergency request"),
+        "{refusal:?}"
     );
     assert_eq!(
         scalar(
@@ -190,13 +205,13 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
 
     // A closed request cannot be escalated either.
     let (id2, _) = {
-        ok(&app, &l.alice, "requests/cancel", &[("id", &id)]).await;
-        request_admin(&app, &l).await
+        l.alice.ok(&app, cancellation(&id)).await;
+        l.request_admin(&app).await
     };
-    ok(&app, &l.alice, "requests/cancel", &[("id", &id2)]).await;
-    let (status, body) = call(&app, &l.alice, "requests/escalate", &[("id", &id2)]).await;
-    assert_eq!(status, 409);
-    assert!(body.to_string().contains("already closed"), "{body}");
+    l.alice.ok(&app, cancellation(&id2)).await;
+    let refusal = l.alice.call(&app, escalation(&id2)).await.unwrap_err();
+    assert_eq!(refusal.status, 409);
+    assert!(refusal.message.contains("already closed"), "{refusal:?}");
     chain_is_intact(&app).await;
 }
 
@@ -204,20 +219,18 @@ async fn the_subjects_manager_may_escalate_but_nobody_else_and_never_twice() {
 async fn escalation_is_refused_when_the_entitlement_has_no_emergency_policy() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, number) = request_admin(&app, &l).await;
-    assert_eq!(
-        detail(&app, &l.alice, &number).await["actions"]["escalate"],
-        false
-    );
-    let (status, body) = call(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
-    assert_eq!(status, 422, "{body}");
+    let (id, number) = l.request_admin(&app).await;
+    assert!(!l.alice.detail(&app, &number).await.actions.escalate);
+    let refusal = l.alice.call(&app, escalation(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
     assert!(
-        body.to_string()
+        refusal
+            .message
             .contains("mergency access is not enabled for this entitlement"),
-        "{body}"
+        "{refusal:?}"
     );
-    let d = detail(&app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["emergency"], false);
+    let d = l.alice.detail(&app, &number).await;
+    assert!(!d.summary.emergency);
     assert!(!history(&d).contains("scalated"));
 }
 
@@ -226,22 +239,24 @@ async fn an_emergency_request_while_a_normal_one_is_open_names_it_and_suggests_e
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     with_emergency_policy(&app, &l).await;
-    let (_, number) = request_admin(&app, &l).await;
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &l.entitlement_id),
-            ("justification", "prod is down"),
-            ("emergency", "on"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
-    let message = body.to_string();
-    assert!(message.contains(&number), "{message}");
-    assert!(message.contains("escalate that request"), "{message}");
+    let (_, number) = l.request_admin(&app).await;
+    let refusal = l
+        .alice
+        .call(
+            &app,
+            CreateRequest {
+                emergency: Some("on".into()),
+                ..new_request(&l.entitlement_id, "prod is down")
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
+    assert!(refusal.message.contains(&number), "{refusal:?}");
+    assert!(
+        refusal.message.contains("escalate that request"),
+        "{refusal:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,18 +264,9 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let (id, number) = failed_provisioning(&app, &l).await;
-    assert_eq!(
-        detail(&app, &l.carol, &number).await["actions"]["retry"],
-        true
-    );
-    assert_eq!(
-        detail(&app, &l.alice, &number).await["actions"]["retry"],
-        false
-    );
-    assert_eq!(
-        detail(&app, &l.admin, &number).await["actions"]["retry"],
-        true
-    );
+    assert!(l.carol.detail(&app, &number).await.actions.retry);
+    assert!(!l.alice.detail(&app, &number).await.actions.retry);
+    assert!(l.admin.detail(&app, &number).await.actions.retry);
     let (_, html) = page(&app, &l.carol, &format!("/requests/{number}")).await;
     assert!(html.contains("Retry provisioning"));
     let (_, html) = page(&app, &l.alice, &format!("/requests/{number}")).await;
@@ -268,22 +274,25 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
 
     // A plain user (the requester, the approving manager) may not retry.
     for who in [&l.alice, &l.bob] {
-        let (status, body) = call(&app, who, "requests/retry_provisioning", &[("id", &id)]).await;
-        assert_eq!(status, 403, "{body}");
-        assert!(text(&body).contains("can retry provisioning"), "{body}");
+        let refusal = who.call(&app, retry(&id)).await.unwrap_err();
+        assert_eq!(refusal.status, 403, "{refusal:?}");
+        assert!(
+            refusal.message.contains("can retry provisioning"),
+            "{refusal:?}"
+        );
     }
     let open_tasks = "SELECT COUNT(*) FROM provisioning_tasks WHERE open = 1";
     assert_eq!(scalar(&app, open_tasks).await, 0);
 
     // A double click retries once.
-    let form = [("id", id.as_str())];
     let (a, b) = tokio::join!(
-        call(&app, &l.carol, "requests/retry_provisioning", &form),
-        call(&app, &l.carol, "requests/retry_provisioning", &form),
+        l.carol.call(&app, retry(&id)),
+        l.carol.call(&app, retry(&id)),
     );
-    let mut statuses = [a.0, b.0];
-    statuses.sort();
-    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    match (&a, &b) {
+        (Ok(_), Err(loser)) | (Err(loser), Ok(_)) => assert_eq!(loser.status, 409, "{a:?} {b:?}"),
+        _ => panic!("expected one retry and one refusal: {a:?} {b:?}"),
+    }
     assert_eq!(scalar(&app, open_tasks).await, 1, "exactly one new task");
     assert_eq!(
         scalar(
@@ -293,12 +302,12 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
         .await,
         1
     );
-    let d = detail(&app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["status"], "provisioning");
-    assert_eq!(d["actions"]["retry"], false);
+    let d = l.alice.detail(&app, &number).await;
+    assert_eq!(d.summary.status, "provisioning");
+    assert!(!d.actions.retry);
     assert!(
         history(&d).contains("Provisioning retried by Carol Owner"),
-        "{d}"
+        "{d:?}"
     );
     // No approval was asked for again.
     assert_eq!(
@@ -311,10 +320,15 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     );
 
     // This time it works: access is granted from the original approvals.
-    complete_only_task(&app, &l.carol, "done").await;
+    l.carol.complete_only_task(&app, "done").await;
     assert_eq!(
-        detail(&app, &l.alice, &number).await["summary"]["outcome"],
-        "granted"
+        l.alice
+            .detail(&app, &number)
+            .await
+            .summary
+            .outcome
+            .as_deref(),
+        Some("granted")
     );
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'active'").await,
@@ -340,72 +354,34 @@ async fn only_failed_provisioning_can_be_retried() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     // Waiting for approval.
-    let (id, _) = request_admin(&app, &l).await;
-    let (status, body) = call(
-        &app,
-        &l.admin,
-        "requests/retry_provisioning",
-        &[("id", &id)],
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
+    let (id, _) = l.request_admin(&app).await;
+    let refusal = l.admin.call(&app, retry(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 409, "{refusal:?}");
     assert!(
-        body.to_string()
+        refusal
+            .message
             .contains("only approved requests whose provisioning failed")
     );
     // Denied.
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "denied"),
-            ("reason", "no"),
-        ],
-    )
-    .await;
-    let (status, _) = call(
-        &app,
-        &l.admin,
-        "requests/retry_provisioning",
-        &[("id", &id)],
-    )
-    .await;
-    assert_eq!(status, 409);
+    l.bob
+        .ok(
+            &app,
+            DecideRequest {
+                reason: Some("no".into()),
+                ..decision(&id, 1, Verdict::Denied)
+            },
+        )
+        .await;
+    let refusal = l.admin.call(&app, retry(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 409);
     // Provisioning ("won't do" is a decision, not a failure).
-    let (id, _) = request_admin(&app, &l).await;
-    approve(&app, &l.bob, &id, "1").await;
-    approve(&app, &l.carol, &id, "2").await;
-    let (status, _) = call(
-        &app,
-        &l.carol,
-        "requests/retry_provisioning",
-        &[("id", &id)],
-    )
-    .await;
-    assert_eq!(status, 409);
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "wont_do"),
-            ("note", "no licence"),
-        ],
-    )
-    .await;
-    let (status, _) = call(
-        &app,
-        &l.carol,
-        "requests/retry_provisioning",
-        &[("id", &id)],
-    )
-    .await;
-    assert_eq!(status, 409);
+    let (id, _) = l.request_admin(&app).await;
+    l.approve_both_steps(&app, &id).await;
+    let refusal = l.carol.call(&app, retry(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 409);
+    complete_only_task_noting(&app, &l.carol, "wont_do", "no licence").await;
+    let refusal = l.carol.call(&app, retry(&id)).await.unwrap_err();
+    assert_eq!(refusal.status, 409);
     assert_eq!(
         scalar(
             &app,
@@ -448,31 +424,22 @@ async fn a_retry_uses_the_entitlements_current_provisioning_method() {
         listener.local_addr().unwrap().port()
     );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    resave_admin_entitlement(
-        &app,
-        &l,
-        &[("provisioning", "webhook"), ("webhook_url", &url)],
-    )
+    l.resave_admin_entitlement(&app, |form| {
+        form.provisioning = Some("webhook".into());
+        form.webhook_url = Some(url);
+    })
     .await;
 
     // Carol is no longer a named provisioner, but she owns the app.
-    ok(
-        &app,
-        &l.carol,
-        "requests/retry_provisioning",
-        &[("id", &id)],
-    )
-    .await;
+    l.carol.ok(&app, retry(&id)).await;
+    let outcome = || async { l.alice.detail(&app, &number).await.summary.outcome };
     for _ in 0..200 {
-        if detail(&app, &l.alice, &number).await["summary"]["outcome"] == "granted" {
+        if outcome().await.as_deref() == Some("granted") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        detail(&app, &l.alice, &number).await["summary"]["outcome"],
-        "granted"
-    );
+    assert_eq!(outcome().await.as_deref(), Some("granted"));
     assert_eq!(*calls.lock().unwrap(), 1, "one webhook call");
     chain_is_intact(&app).await;
 }
@@ -482,11 +449,11 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     // Alice asks for a day.
-    let (id, number) = request_admin(&app, &l).await;
-    let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
+    let (id, number) = l.request_admin(&app).await;
+    let assigned = l.bob.ok(&app, AssignedToMe {}).await;
     assert_eq!(
-        assigned[0]["shorter_lengths"],
-        serde_json::json!(["1h", "4h", "8h"]),
+        assigned[0].shorter_lengths,
+        ["1h", "4h", "8h"],
         "only presets shorter than a day are offered"
     );
     let (_, html) = page(&app, &l.bob, "/requests").await;
@@ -496,82 +463,47 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
     );
 
     // Lengthening is refused with a clear error, and nothing is recorded.
-    let (status, body) = call(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "approved"),
-            ("length", "2d"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
+    let refusal = l
+        .bob
+        .call(&app, approval_for(&id, 1, "2d"))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
     assert!(
-        body.to_string()
+        refusal
+            .message
             .contains("may shorten the requested length but not extend it"),
-        "{body}"
+        "{refusal:?}"
     );
     assert_eq!(
-        detail(&app, &l.alice, &number).await["summary"]["current_step"],
-        0
+        l.alice.detail(&app, &number).await.summary.current_step,
+        Some(0)
     );
 
     // Bob shortens it to 4 hours while approving step 1.
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "approved"),
-            ("length", "4h"),
-        ],
-    )
-    .await;
-    let d = detail(&app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["length"], "4 hours");
-    assert_eq!(d["summary"]["requested_length"], "1 day");
+    l.bob.ok(&app, approval_for(&id, 1, "4h")).await;
+    let d = l.alice.detail(&app, &number).await;
+    assert_eq!(d.summary.length, "4 hours");
+    assert_eq!(d.summary.requested_length, "1 day");
     assert!(
         history(&d).contains("Length changed from 1 day to 4 hours by Bob Manager"),
-        "{d}"
+        "{d:?}"
     );
     let (_, html) = page(&app, &l.alice, &format!("/requests/{number}")).await;
     assert!(html.contains("4 hours (asked for 1 day)"));
 
     // Carol cannot go back up to 8 hours, but may shorten further with a custom length.
-    let (status, _) = call(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "2"),
-            ("verdict", "approved"),
-            ("length", "8h"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422);
-    ok(
-        &app,
-        &l.carol,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "2"),
-            ("verdict", "approved"),
-            ("length", "2h"),
-        ],
-    )
-    .await;
-    let d = detail(&app, &l.alice, &number).await;
+    let refusal = l
+        .carol
+        .call(&app, approval_for(&id, 2, "8h"))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+    l.carol.ok(&app, approval_for(&id, 2, "2h")).await;
+    let d = l.alice.detail(&app, &number).await;
     assert!(
         history(&d).contains("Length changed from 4 hours to 2 hours by Carol Owner"),
-        "{d}"
+        "{d:?}"
     );
     assert_eq!(
         scalar(
@@ -583,15 +515,15 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
     );
 
     // The grant lasts two hours.
-    complete_only_task(&app, &l.carol, "done").await;
+    l.carol.complete_only_task(&app, "done").await;
     assert_eq!(
         scalar(&app, "SELECT expires_at - created_at FROM grants").await,
         2 * 3_600_000
     );
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
+    let grants = l.alice.grants(&app).await;
     assert!(
-        text(&grants[0]["remaining"]).starts_with("expires in 1 hour"),
-        "{grants}"
+        grants[0].remaining.starts_with("expires in 1 hour"),
+        "{grants:?}"
     );
     chain_is_intact(&app).await;
 }
@@ -600,39 +532,32 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
 async fn a_length_typed_before_denying_is_ignored_and_the_length_stays_as_requested() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let (id, number) = request_admin(&app, &l).await;
-    ok(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "denied"),
-            ("reason", "not on call"),
-            ("length", "1h"),
-        ],
-    )
-    .await;
-    let d = detail(&app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["outcome"], "denied");
-    assert_eq!(d["summary"]["length"], "1 day");
+    let (id, number) = l.request_admin(&app).await;
+    l.bob
+        .ok(
+            &app,
+            DecideRequest {
+                reason: Some("not on call".into()),
+                length: Some("1h".into()),
+                ..decision(&id, 1, Verdict::Denied)
+            },
+        )
+        .await;
+    let d = l.alice.detail(&app, &number).await;
+    assert_eq!(d.summary.outcome.as_deref(), Some("denied"));
+    assert_eq!(d.summary.length, "1 day");
     // A length that is not a length is refused before anything happens.
-    let (id, _) = request_admin(&app, &l).await;
-    let (status, body) = call(
-        &app,
-        &l.bob,
-        "approvals/decide",
-        &[
-            ("id", &id),
-            ("step", "1"),
-            ("verdict", "approved"),
-            ("length", "soon"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body.to_string().contains("not a valid duration"), "{body}");
+    let (id, _) = l.request_admin(&app).await;
+    let refusal = l
+        .bob
+        .call(&app, approval_for(&id, 1, "soon"))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
+    assert!(
+        refusal.message.contains("not a valid duration"),
+        "{refusal:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -646,57 +571,54 @@ async fn a_named_provisioner_sees_a_failed_request_only_to_retry_it() {
         app::session::Role::User,
     )
     .await;
-    resave_admin_entitlement(
-        &app,
-        &l,
-        &[("provisioners", "carol@example.com, dave@example.com")],
-    )
+    l.resave_admin_entitlement(&app, |form| {
+        form.provisioners = Some("carol@example.com, dave@example.com".into())
+    })
     .await;
-    let (id, number) = request_admin(&app, &l).await;
+    let (id, number) = l.request_admin(&app).await;
     // Not involved while it waits for approval: Dave learns nothing.
-    let (status, _) = call(&app, &dave, "requests/detail", &[("number", &number)]).await;
-    assert_eq!(status, 404);
-    approve(&app, &l.bob, &id, "1").await;
-    approve(&app, &l.carol, &id, "2").await;
-    let task = only_task(&app, &dave).await;
-    ok(
-        &app,
-        &dave,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "errored"),
-            ("note", "no such account"),
-        ],
-    )
-    .await;
-    let d = detail(&app, &dave, &number).await;
-    assert_eq!(d["actions"]["retry"], true);
+    let refusal = dave
+        .call(
+            &app,
+            RequestDetailCall {
+                number: number.clone(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 404);
+    l.approve_both_steps(&app, &id).await;
+    complete_only_task_noting(&app, &dave, "errored", "no such account").await;
+    let d = dave.detail(&app, &number).await;
+    assert!(d.actions.retry);
     let (status, html) = page(&app, &dave, &format!("/requests/{number}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Retry provisioning"));
-    ok(&app, &dave, "requests/retry_provisioning", &[("id", &id)]).await;
+    dave.ok(&app, retry(&id)).await;
     assert_eq!(
-        detail(&app, &l.alice, &number).await["summary"]["status"],
+        l.alice.detail(&app, &number).await.summary.status,
         "provisioning"
     );
-    only_task(&app, &dave).await;
+    dave.only_task(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escalating_to_an_auto_approving_emergency_policy_starts_provisioning_at_once() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    resave_admin_entitlement(&app, &l, &[("emergency_policy", "builtin-auto-approval")]).await;
-    let (id, number) = request_admin(&app, &l).await;
-    ok(&app, &l.alice, "requests/escalate", &[("id", &id)]).await;
-    let d = detail(&app, &l.alice, &number).await;
-    assert_eq!(d["summary"]["emergency"], true);
-    assert_eq!(d["summary"]["status"], "provisioning");
+    l.resave_admin_entitlement(&app, |form| {
+        form.emergency_policy = Some("builtin-auto-approval".into())
+    })
+    .await;
+    let (id, number) = l.request_admin(&app).await;
+    l.alice.ok(&app, escalation(&id)).await;
+    let d = l.alice.detail(&app, &number).await;
+    assert!(d.summary.emergency);
+    assert_eq!(d.summary.status, "provisioning");
     // Bob's step is gone from his list; Carol has the provisioning task.
-    let assigned = ok(&app, &l.bob, "approvals/assigned", &[]).await;
-    assert_eq!(assigned, serde_json::json!([]));
-    only_task(&app, &l.carol).await;
+    let assigned = l.bob.ok(&app, AssignedToMe {}).await;
+    assert!(assigned.is_empty(), "{assigned:?}");
+    l.carol.only_task(&app).await;
     assert_eq!(
         scalar(
             &app,
