@@ -120,7 +120,7 @@ mod tests {
                     to: day,
                     by: u("mgr"),
                 },
-                "Length changed from 7d to 1d by Morgan Manager",
+                "Length changed from 1 week to 1 day by Morgan Manager",
             ),
             (RequestEvent::Approved, "approved"),
             (RequestEvent::Denied { step: 1 }, "denied"),

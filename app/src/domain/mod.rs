@@ -43,6 +43,9 @@ pub mod time;
 pub mod visibility;
 pub mod webhook;
 
+#[cfg(test)]
+mod actions_tests;
+
 // `self::` keeps these unambiguous if the enclosing crate also depends on the `time` crate.
 pub use self::audit::{
     AuditActor, AuditEvent, BreakReason, ChainBreak, ChainedEvent, GENESIS_HASH, append, canonical,

@@ -1286,7 +1286,7 @@ pub(crate) mod tests {
     fn only_assignees_may_decide() {
         let f = fixture();
         let r = created(&f);
-        assert!(!r.check_decider(&u("bob"), &f.roles, &f.dir).is_ok());
+        assert!(r.check_decider(&u("bob"), &f.roles, &f.dir).is_err());
         assert!(r.check_decider(&u("mgr"), &f.roles, &f.dir).is_ok());
         let err = r
             .decide(
@@ -1333,7 +1333,7 @@ pub(crate) mod tests {
         let r = created(&f);
         assert_eq!(r.assignees(), &[u("bob")]);
         assert!(
-            !r.check_decider(&u("alice"), &f.roles, &f.dir).is_ok(),
+            r.check_decider(&u("alice"), &f.roles, &f.dir).is_err(),
             "no Approve/Deny buttons for alice"
         );
         let err = r
@@ -1542,7 +1542,11 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(t.request.assignees(), &[u("bob")]);
         assert_eq!(t.request.reassignments.len(), 1);
-        assert!(!t.request.check_decider(&u("mgr"), &f.roles, &f.dir).is_ok());
+        assert!(
+            t.request
+                .check_decider(&u("mgr"), &f.roles, &f.dir)
+                .is_err()
+        );
         assert!(
             t.request
                 .decide(
@@ -1853,9 +1857,9 @@ pub(crate) mod tests {
                 "{who}"
             );
             assert!(
-                !failed
+                failed
                     .check_retry(&u(who), &f.roles, &f.app, &f.ent)
-                    .is_ok()
+                    .is_err()
             );
         }
         let admin = RoleSet::new([Role::SuperAdmin]);
@@ -1909,8 +1913,8 @@ pub(crate) mod tests {
         let mut f = fixture();
         let r = created(&f);
         assert!(
-            !r.check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
-                .is_ok(),
+            r.check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_err(),
             "no emergency policy"
         );
         f.ent.emergency_policy = Some(PolicyId::from("break-glass"));
@@ -1923,12 +1927,12 @@ pub(crate) mod tests {
                 .is_ok()
         );
         assert!(
-            !r.check_escalate(&u("bob"), &f.roles, &f.app, &f.ent, &f.dir)
-                .is_ok()
+            r.check_escalate(&u("bob"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_err()
         );
         assert!(
-            !r.check_escalate(&u("owner"), &f.roles, &f.app, &f.ent, &f.dir)
-                .is_ok()
+            r.check_escalate(&u("owner"), &f.roles, &f.app, &f.ent, &f.dir)
+                .is_err()
         );
         let bg = break_glass();
         let escalated = r
@@ -1944,15 +1948,15 @@ pub(crate) mod tests {
             .unwrap()
             .request;
         assert!(
-            !escalated
+            escalated
                 .check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
-                .is_ok()
+                .is_err()
         );
         let cancelled = r.cancel(&u("alice"), &f.roles, None, T0).unwrap().request;
         assert!(
-            !cancelled
+            cancelled
                 .check_escalate(&u("alice"), &f.roles, &f.app, &f.ent, &f.dir)
-                .is_ok()
+                .is_err()
         );
     }
 
