@@ -94,7 +94,7 @@ async fn main() {
         &db,
         &actor,
         None,
-        catalog::AppInput {
+        app::shapes::AppInput {
             name: "Bench".into(),
             owners: "admin@bench".into(),
             ..Default::default()
@@ -106,7 +106,7 @@ async fn main() {
         &db,
         &actor,
         None,
-        catalog::EntitlementInput {
+        app::shapes::EntitlementInput {
             app_id: app_id.clone(),
             display_name: "Admin".into(),
             max_duration: "90d".into(),
@@ -254,7 +254,7 @@ async fn main() {
             let db = worker_db.clone();
             async move {
                 let started = Instant::now();
-                let revoked = access::grants::expire_all_due(&db)
+                let revoked = app::ssr::flows::sweeps::expire_all_due(&db)
                     .await
                     .map_err(|e| e.to_string())?;
                 if revoked >= 100 {

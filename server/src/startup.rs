@@ -115,25 +115,27 @@ impl Application {
         };
         let expiry_worker = db_job("grant-expiry", EXPIRY_SWEEP_EVERY, |db| {
             Box::pin(async move {
-                background::outcome(app::ssr::access::grants::expire_all_due(&db).await)
+                background::outcome(app::ssr::flows::sweeps::expire_all_due(&db).await)
             })
         });
         // Reminders are days ahead and the pending-request limit is counted in days: a minute
         // late is invisible.
         let reminder_worker = db_job("grant-expiry-reminders", Duration::from_secs(60), |db| {
             Box::pin(async move {
-                background::outcome(app::ssr::access::grants::remind_expiring(&db).await)
+                background::outcome(app::ssr::flows::sweeps::remind_expiring(&db).await)
             })
         });
         // A removal left without an open task (by a version before removals converged) gets one.
         let stuck_removal_worker = db_job("stuck-removals", Duration::from_secs(60), |db| {
             Box::pin(async move {
-                background::outcome(app::ssr::access::grants::reopen_stuck_removals(&db, 100).await)
+                background::outcome(app::ssr::flows::sweeps::reopen_stuck_removals(&db, 100).await)
             })
         });
         let pending_worker = db_job("pending-request-expiry", Duration::from_secs(60), |db| {
             Box::pin(async move {
-                background::outcome(app::ssr::access::pending_expiry::expire_stale(&db, 500).await)
+                background::outcome(
+                    app::ssr::flows::sweeps::expire_pending_requests(&db, 500).await,
+                )
             })
         });
         let webhook_db = db.clone();
@@ -152,7 +154,7 @@ impl Application {
                 async move {
                     let sealer = &state.slack.sealer;
                     background::outcome(
-                        app::ssr::access::webhooks::run_due(&db, sealer, &client, 50).await,
+                        app::ssr::flows::webhooks::run_due(&db, sealer, &client, 50).await,
                     )
                 }
             },

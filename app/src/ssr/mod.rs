@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod db;
+pub mod flows;
 pub mod lease;
 pub mod markdown;
 pub mod passwords;

@@ -264,8 +264,8 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
     backdate_grant(&app, &grant_id).await;
     // Both processes also sweep directly, racing the background workers.
     let (a, b) = tokio::join!(
-        app::ssr::access::grants::expire_due(&app.db, 100),
-        app::ssr::access::grants::expire_due(&second.db, 100),
+        app::ssr::flows::sweeps::expire_due(&app.db, 100),
+        app::ssr::flows::sweeps::expire_due(&second.db, 100),
     );
     a.unwrap();
     b.unwrap();
@@ -605,12 +605,12 @@ async fn the_holder_is_reminded_once_three_business_days_before_expiry() {
         .await
         .unwrap();
     assert_eq!(
-        app::ssr::access::grants::remind_expiring(&app.db)
+        app::ssr::flows::sweeps::remind_expiring(&app.db)
             .await
             .unwrap(),
         1
     );
-    app::ssr::access::grants::remind_expiring(&app.db)
+    app::ssr::flows::sweeps::remind_expiring(&app.db)
         .await
         .unwrap();
     assert_eq!(

@@ -1047,3 +1047,41 @@ async fn a_csv_import_audits_every_manager_and_group_change_with_its_before_and_
     assert_eq!(summary["changes"], 0);
     chain_is_intact(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_alias_is_told_apart_from_other_unique_violations_on_either_engine() {
+    use app::ssr::access::catalog::ENTITLEMENTS_ALIAS;
+    let app = spawn_app().await;
+    let c = catalog(&app).await;
+    ok(
+        &app,
+        &c.l.admin,
+        "catalog/save_entitlement",
+        &[
+            ("app_id", c.app_id.as_str()),
+            ("display_name", "Read only"),
+            ("alias", "prod"),
+            ("max_duration", "7d"),
+        ],
+    )
+    .await;
+    // Written past the save's own check, as a racing save would: only the index stops it.
+    let alias_taken = sqlx::query("UPDATE entitlements SET alias = 'prod' WHERE id = $1")
+        .bind(&c.l.entitlement_id)
+        .execute(&app.db.pool)
+        .await
+        .expect_err("the alias index refuses a second 'prod'");
+    assert!(
+        ENTITLEMENTS_ALIAS.violated_by(&alias_taken),
+        "{alias_taken}"
+    );
+
+    let slug_taken = sqlx::query(
+        "UPDATE entitlements SET slug = (SELECT slug FROM entitlements WHERE alias = 'prod') WHERE id = $1",
+    )
+    .bind(&c.l.entitlement_id)
+    .execute(&app.db.pool)
+    .await
+    .expect_err("the slug is unique per app");
+    assert!(!ENTITLEMENTS_ALIAS.violated_by(&slug_taken), "{slug_taken}");
+}

@@ -7,7 +7,7 @@ use app::api::settings::get_pending_expiry::GetPendingExpiry;
 use app::api::settings::set_pending_expiry::SetPendingExpiry;
 use app::domain::PendingExpiry;
 use app::session::Role;
-use app::ssr::access::pending_expiry::expire_stale;
+use app::ssr::flows::sweeps::expire_pending_requests;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -35,7 +35,7 @@ async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_
     let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 4).await;
 
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 1);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 1);
 
     let detail = l.alice.detail(&app, &number).await;
     assert_eq!(detail.summary.status, "closed");
@@ -72,7 +72,7 @@ async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_
     );
     chain_is_intact(&app).await;
     // A second sweep finds nothing to do.
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +83,7 @@ async fn a_request_within_the_limit_stays_open() {
     let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 2).await;
 
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
     assert_eq!(detail.summary.status, "pending_approval");
 }
@@ -96,9 +96,9 @@ async fn the_default_limit_is_two_weeks() {
     assert_eq!(rule, PendingExpiry::AfterDays { days: 14 });
     let (first, _) = l.request_admin(&app).await;
     created_days_ago(&app, &first, 13).await;
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     created_days_ago(&app, &first, 14).await;
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 1);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +109,7 @@ async fn with_no_limit_requests_wait_until_decided() {
     assert_eq!(rule, PendingExpiry::Never);
     let (id, number) = l.request_admin(&app).await;
     created_days_ago(&app, &id, 400).await;
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
     assert_eq!(detail.summary.status, "pending_approval");
 }
@@ -163,7 +163,7 @@ async fn a_decision_made_before_the_sweep_stands() {
             },
         )
         .await;
-    assert_eq!(expire_stale(&app.db, 100).await.unwrap(), 0);
+    assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
     assert_eq!(detail.summary.outcome.as_deref(), Some("denied"));
 }

@@ -209,7 +209,7 @@ async fn a_removal_left_without_an_open_task_gets_an_escalated_one_again() {
         .unwrap();
     assert_eq!(open_removal_tasks(&app, &grant).await, 0);
 
-    let reopened = app::ssr::access::grants::reopen_stuck_removals(&app.db, 100)
+    let reopened = app::ssr::flows::sweeps::reopen_stuck_removals(&app.db, 100)
         .await
         .unwrap();
     assert_eq!(reopened, 1);
@@ -222,7 +222,7 @@ async fn a_removal_left_without_an_open_task_gets_an_escalated_one_again() {
     assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
     // Nothing left to reopen.
     assert_eq!(
-        app::ssr::access::grants::reopen_stuck_removals(&app.db, 100)
+        app::ssr::flows::sweeps::reopen_stuck_removals(&app.db, 100)
             .await
             .unwrap(),
         0
@@ -428,7 +428,7 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
     let db = app.db.clone();
     let sweep = tokio::spawn(async move {
         for _ in 0..5 {
-            app::ssr::access::grants::expire_all_due(&db).await.unwrap();
+            app::ssr::flows::sweeps::expire_all_due(&db).await.unwrap();
         }
     });
     for c in calls {
@@ -439,7 +439,7 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
         );
     }
     sweep.await.unwrap();
-    app::ssr::access::grants::expire_all_due(&app.db)
+    app::ssr::flows::sweeps::expire_all_due(&app.db)
         .await
         .unwrap();
 

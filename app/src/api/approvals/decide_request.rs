@@ -21,7 +21,7 @@ pub async fn decide_request(
             .checked_sub(1)
             .ok_or_else(|| AppError::Invalid("Steps are numbered from 1.".into()))?;
         let r =
-            crate::ssr::access::requests::decide(&db, &actor, &id, step, verdict, reason, length)
+            crate::ssr::flows::access_loop::decide(&db, &actor, &id, step, verdict, reason, length)
                 .await?;
         Ok(r.number.to_string())
     })

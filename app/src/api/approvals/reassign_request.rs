@@ -13,7 +13,7 @@ pub async fn reassign_request(
     respond(async move {
         let (db, actor) = signed_in()?;
         let r =
-            crate::ssr::access::requests::reassign(&db, &actor, &id, &to_email, &reason).await?;
+            crate::ssr::flows::access_loop::reassign(&db, &actor, &id, &to_email, &reason).await?;
         Ok(r.number.to_string())
     })
     .await

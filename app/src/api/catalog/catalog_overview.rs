@@ -10,7 +10,7 @@ pub async fn catalog_overview() -> Result<crate::shapes::CatalogOverview, AppErr
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        let overview = if actor.user.is_super_admin() {
+        let overview = if actor.is_super_admin() {
             crate::ssr::access::catalog::overview(&db, crate::domain::CatalogViewer::Admin).await?
         } else {
             let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;

@@ -10,7 +10,7 @@ pub async fn list_apps() -> Result<Vec<crate::shapes::AppListing>, AppError> {
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        let listing = if actor.user.is_super_admin() {
+        let listing = if actor.is_super_admin() {
             crate::ssr::access::catalog::list_for(&db, crate::domain::CatalogViewer::Admin).await?
         } else {
             let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;

@@ -14,7 +14,7 @@ pub async fn complete_task(
         let (db, actor) = signed_in()?;
         let outcome = crate::domain::TaskOutcome::parse(outcome.trim())
             .map_err(|e| AppError::Invalid(e.to_string()))?;
-        crate::ssr::access::grants::complete_task(&db, &actor, &id, outcome, note).await?;
+        crate::ssr::flows::access_loop::complete_task(&db, &actor, &id, outcome, note).await?;
         Ok(())
     })
     .await

@@ -8,7 +8,7 @@ pub async fn release_grant(id: String) -> Result<(), AppError> {
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        Ok(crate::ssr::access::grants::release(&db, &actor, &id).await?)
+        Ok(crate::ssr::flows::access_loop::release(&db, &actor, &id).await?)
     })
     .await
 }

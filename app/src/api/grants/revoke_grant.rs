@@ -8,7 +8,7 @@ pub async fn revoke_grant(id: String) -> Result<(), AppError> {
     use crate::api::server::{respond, super_admin};
     respond(async move {
         let (db, actor) = super_admin()?;
-        Ok(crate::ssr::access::grants::revoke(&db, &actor, &id).await?)
+        Ok(crate::ssr::flows::access_loop::revoke(&db, &actor, &id).await?)
     })
     .await
 }

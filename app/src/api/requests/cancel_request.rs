@@ -8,7 +8,7 @@ pub async fn cancel_request(id: String, reason: Option<String>) -> Result<String
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        let r = crate::ssr::access::requests::cancel(&db, &actor, &id, reason).await?;
+        let r = crate::ssr::flows::access_loop::cancel(&db, &actor, &id, reason).await?;
         Ok(r.number.to_string())
     })
     .await

@@ -8,7 +8,7 @@ pub async fn comment_request(id: String, body: String) -> Result<String, AppErro
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
-        let r = crate::ssr::access::requests::comment(&db, &actor, &id, &body).await?;
+        let r = crate::ssr::flows::access_loop::comment(&db, &actor, &id, &body).await?;
         Ok(r.number.to_string())
     })
     .await

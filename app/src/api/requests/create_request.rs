@@ -23,7 +23,7 @@ pub async fn create_request(
             emergency: checked(&emergency),
             extension: checked(&extension),
         };
-        let request = crate::ssr::access::requests::create(&db, &actor, input).await?;
+        let request = crate::ssr::flows::access_loop::create(&db, &actor, input).await?;
         Ok(request.number.to_string())
     })
     .await

@@ -8,36 +8,44 @@ use crate::shapes::{AppInput, AppListing, CatalogOverview, EntitlementInput};
 
 use super::audit::{self, Entry};
 use super::directory::find_by_email;
-use super::{AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_row};
+use super::{
+    AccessError, AccessResult, Actor, BodyRow, Conn, ResultExt, UniqueIndex, from_json, new_id,
+    now, to_json, user_row,
+};
 use crate::domain::{
     self, Alias, App, AppId, CatalogViewer, DomainError, Entitlement, EntitlementId, GrantLength,
     GroupId, PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
 };
 use crate::ssr::db::{Db, Engine};
 
+/// One alias per tenant (migration 0004); settles two saves racing for the same alias.
+pub const ENTITLEMENTS_ALIAS: UniqueIndex = UniqueIndex {
+    name: "entitlements_alias",
+    columns: "entitlements.alias",
+};
+
 /// The tenant settings (grant-length cap).
-pub async fn tenant(db: &Db) -> AccessResult<TenantSettings> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = 'max_grant_days'")
-        .fetch_optional(&db.pool)
-        .await?;
+pub async fn tenant(conn: impl Into<Conn<'_>>) -> AccessResult<TenantSettings> {
+    let mut conn = conn.into().get().await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'max_grant_days'")
+            .fetch_optional(&mut *conn)
+            .await?;
     // Fail closed: a stored cap that does not read as 1–3650 days refuses requests (with a
     // message saying what to fix) instead of silently meaning "no cap".
-    let days: Option<u64> = match row {
-        Some(r) => {
-            let stored = r.try_get::<String, _>("value")?;
-            match stored.trim().parse::<u64>() {
-                Ok(days) if (1..=3_650).contains(&days) => Some(days),
-                _ => {
-                    tracing::error!(stored = %stored, "the stored organisation-wide grant cap is unreadable");
-                    return Err(DomainError::invalid(
-                        "organisation-wide maximum grant length",
-                        &stored,
-                        "the stored setting is unreadable; a Super Admin must set it again",
-                    )
-                    .into());
-                }
+    let days: Option<u64> = match stored {
+        Some(stored) => match stored.trim().parse::<u64>() {
+            Ok(days) if (1..=3_650).contains(&days) => Some(days),
+            _ => {
+                tracing::error!(stored = %stored, "the stored organisation-wide grant cap is unreadable");
+                return Err(DomainError::invalid(
+                    "organisation-wide maximum grant length",
+                    &stored,
+                    "the stored setting is unreadable; a Super Admin must set it again",
+                )
+                .into());
             }
-        }
+        },
         None => None,
     };
     Ok(match days {
@@ -88,38 +96,37 @@ pub async fn set_tenant_cap_days(db: &Db, actor: &Actor, days: u64) -> AccessRes
     Ok(())
 }
 
-pub async fn load_app(db: &Db, id: &str) -> AccessResult<App> {
-    Ok(load_app_versioned(db, id).await?.0)
+pub async fn load_app(conn: impl Into<Conn<'_>>, id: &str) -> AccessResult<App> {
+    Ok(load_app_versioned(conn, id).await?.0)
 }
 
 /// An app with its stored version (the edit form's optimistic-lock token).
-async fn load_app_versioned(db: &Db, id: &str) -> AccessResult<(App, u64)> {
-    let row = sqlx::query("SELECT body, version FROM apps WHERE id = $1")
+async fn load_app_versioned(conn: impl Into<Conn<'_>>, id: &str) -> AccessResult<(App, u64)> {
+    let mut conn = conn.into().get().await?;
+    let row: BodyRow = sqlx::query_as("SELECT body, version FROM apps WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AccessError::NotFound("The app".into()))?;
-    Ok((
-        from_json(&row.try_get::<String, _>("body")?)?,
-        stored_version(&row)?,
-    ))
+    Ok((row.parse()?, row.version()?))
 }
 
-pub async fn load_entitlement(db: &Db, id: &str) -> AccessResult<Entitlement> {
-    Ok(load_entitlement_versioned(db, id).await?.0)
+pub async fn load_entitlement(conn: impl Into<Conn<'_>>, id: &str) -> AccessResult<Entitlement> {
+    Ok(load_entitlement_versioned(conn, id).await?.0)
 }
 
 /// An entitlement with its stored version (the edit form's optimistic-lock token).
-async fn load_entitlement_versioned(db: &Db, id: &str) -> AccessResult<(Entitlement, u64)> {
-    let row = sqlx::query("SELECT body, version FROM entitlements WHERE id = $1")
+async fn load_entitlement_versioned(
+    conn: impl Into<Conn<'_>>,
+    id: &str,
+) -> AccessResult<(Entitlement, u64)> {
+    let mut conn = conn.into().get().await?;
+    let row: BodyRow = sqlx::query_as("SELECT body, version FROM entitlements WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AccessError::NotFound("The entitlement".into()))?;
-    Ok((
-        from_json(&row.try_get::<String, _>("body")?)?,
-        stored_version(&row)?,
-    ))
+    Ok((row.parse()?, row.version()?))
 }
 
 fn stored_version(row: &sqlx::any::AnyRow) -> AccessResult<u64> {
@@ -668,22 +675,19 @@ pub async fn save_entitlement(
     .bind(expected_version(input.version, loaded_version))
     .bind(ent.alias.as_ref().map(|a| a.as_str().to_string()))
     .execute(&mut *tx)
-    .await;
+    .await
+    // Another save took the alias between our check and this write.
+    .on_unique(ENTITLEMENTS_ALIAS, || {
+        DomainError::invalid(
+            "alias",
+            ent.alias.as_ref().map(|a| a.as_str()).unwrap_or_default(),
+            "another entitlement was just given this alias; choose another",
+        )
+        .into()
+    });
     match result {
         Ok(done) if done.rows_affected() == 0 => return Err(edited_meanwhile("entitlement")),
-        // Another save took the alias between our check and this write.
-        Err(sqlx::Error::Database(e))
-            if e.is_unique_violation() && e.message().contains("alias") =>
-        {
-            let alias = ent.alias.as_ref().map(|a| a.as_str()).unwrap_or_default();
-            return Err(DomainError::invalid(
-                "alias",
-                alias,
-                "another entitlement was just given this alias; choose another",
-            )
-            .into());
-        }
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        Err(AccessError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
             return Err(DomainError::invalid(
                 "slug",
                 ent.slug.as_str(),

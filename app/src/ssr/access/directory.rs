@@ -2,80 +2,93 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::shapes::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
 use super::audit::{self, Entry};
-use super::{AccessError, AccessResult, Actor, from_json, new_id, now, user_id, user_row};
+use super::{AccessError, AccessResult, Actor, Conn, from_json, new_id, now, user_id, user_row};
 use crate::domain::{
     self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, User, UserId, UserStatus,
 };
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
 
-async fn group_rows(db: &Db) -> AccessResult<Vec<(String, String, Option<i64>)>> {
-    let rows = sqlx::query(
+/// A group with one of its members (none for an empty group).
+#[derive(sqlx::FromRow)]
+struct GroupMemberRow {
+    id: String,
+    name: String,
+    user_id: Option<i64>,
+}
+
+async fn group_rows(conn: &mut AnyConnection) -> AccessResult<Vec<GroupMemberRow>> {
+    Ok(sqlx::query_as(
         "SELECT g.id, g.name, m.user_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.id ORDER BY g.name",
     )
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("user_id")?)))
-        .collect()
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    manager_id: Option<i64>,
+    department: Option<String>,
+    job_title: Option<String>,
+    status: String,
+    role: String,
 }
 
 /// Everyone, with their groups, by name.
-pub async fn list_users(db: &Db) -> AccessResult<Vec<DirectoryUser>> {
-    let rows = sqlx::query(
+pub async fn list_users(conn: impl Into<Conn<'_>>) -> AccessResult<Vec<DirectoryUser>> {
+    let mut conn = conn.into().get().await?;
+    let rows: Vec<UserRow> = sqlx::query_as(
         "SELECT id, email, display_name, manager_id, department, job_title, status, role FROM users ORDER BY display_name, id",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut groups_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for (_, name, member) in group_rows(db).await? {
-        if let Some(m) = member {
-            groups_of.entry(m).or_default().push(name);
+    for g in group_rows(&mut conn).await? {
+        if let Some(m) = g.user_id {
+            groups_of.entry(m).or_default().push(g.name);
         }
     }
-    rows.iter()
-        .map(|r| {
-            let id: i64 = r.try_get("id")?;
-            let role: String = r.try_get("role")?;
-            Ok(DirectoryUser {
-                id,
-                email: r.try_get("email")?,
-                name: r.try_get("display_name")?,
-                manager_id: r.try_get("manager_id")?,
-                department: r.try_get("department")?,
-                job_title: r.try_get("job_title")?,
-                status: r.try_get("status")?,
-                super_admin: role == "super_admin",
-                groups: groups_of.remove(&id).unwrap_or_default(),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| DirectoryUser {
+            id: r.id,
+            email: r.email,
+            name: r.display_name,
+            manager_id: r.manager_id,
+            department: r.department,
+            job_title: r.job_title,
+            status: r.status,
+            super_admin: r.role == "super_admin",
+            groups: groups_of.remove(&r.id).unwrap_or_default(),
         })
-        .collect()
+        .collect())
 }
 
 /// Display names by user id, for showing people in lists and messages.
-pub async fn names(db: &Db) -> AccessResult<BTreeMap<String, String>> {
-    let rows = sqlx::query("SELECT id, display_name FROM users")
-        .fetch_all(&db.pool)
+pub async fn names(conn: impl Into<Conn<'_>>) -> AccessResult<BTreeMap<String, String>> {
+    let mut conn = conn.into().get().await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, display_name FROM users")
+        .fetch_all(&mut *conn)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<i64, _>("id")?.to_string(),
-                r.try_get("display_name")?,
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect())
 }
 
 /// The directory view the pure rules resolve approvers against.
-pub async fn snapshot(db: &Db) -> AccessResult<DirectorySnapshot> {
+pub async fn snapshot(conn: impl Into<Conn<'_>>) -> AccessResult<DirectorySnapshot> {
+    let mut conn = conn.into().get().await?;
     let mut snap = DirectorySnapshot::default();
-    for u in list_users(db).await? {
+    for u in list_users(&mut *conn).await? {
         // Never drop a person who can sign in (see `directory_email`).
         let email = crate::ssr::users::directory_email(u.id, &u.email);
         let status = UserStatus::parse(&u.status).unwrap_or(UserStatus::Suspended);
@@ -92,60 +105,62 @@ pub async fn snapshot(db: &Db) -> AccessResult<DirectorySnapshot> {
             status,
         });
     }
-    for (id, name, member) in group_rows(db).await? {
+    for g in group_rows(&mut conn).await? {
         let group = snap
             .groups
-            .entry(GroupId::new(id.clone()))
+            .entry(GroupId::new(g.id.clone()))
             .or_insert_with(|| Group {
-                id: GroupId::new(id),
-                name,
+                id: GroupId::new(g.id),
+                name: g.name,
                 members: Vec::new(),
             });
-        if let Some(m) = member {
+        if let Some(m) = g.user_id {
             group.members.push(user_id(m));
         }
     }
-    for r in sqlx::query("SELECT app_id, user_id FROM app_owners")
-        .fetch_all(&db.pool)
-        .await?
-    {
-        let app: String = r.try_get("app_id")?;
+    let app_owners: Vec<(String, i64)> = sqlx::query_as("SELECT app_id, user_id FROM app_owners")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (app, user) in app_owners {
         snap.app_owners
             .entry(app.into())
             .or_default()
-            .push(user_id(r.try_get("user_id")?));
+            .push(user_id(user));
     }
-    for r in sqlx::query("SELECT entitlement_id, user_id FROM entitlement_owners")
-        .fetch_all(&db.pool)
-        .await?
-    {
-        let e: String = r.try_get("entitlement_id")?;
+    let entitlement_owners: Vec<(String, i64)> =
+        sqlx::query_as("SELECT entitlement_id, user_id FROM entitlement_owners")
+            .fetch_all(&mut *conn)
+            .await?;
+    for (entitlement, user) in entitlement_owners {
         snap.entitlement_owners
-            .entry(e.into())
+            .entry(entitlement.into())
             .or_default()
-            .push(user_id(r.try_get("user_id")?));
+            .push(user_id(user));
     }
     Ok(snap)
 }
 
 /// The groups `user` belongs to (for visibility).
-pub async fn groups_of(db: &Db, user: &UserId) -> AccessResult<BTreeSet<GroupId>> {
-    let rows = sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1")
-        .bind(user_row(user)?)
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| Ok(GroupId::new(r.try_get::<String, _>("group_id")?)))
-        .collect()
+pub async fn groups_of(
+    conn: impl Into<Conn<'_>>,
+    user: &UserId,
+) -> AccessResult<BTreeSet<GroupId>> {
+    let mut conn = conn.into().get().await?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT group_id FROM group_members WHERE user_id = $1")
+            .bind(user_row(user)?)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(ids.into_iter().map(GroupId::new).collect())
 }
 
 /// The user with this email, if any.
-pub async fn find_by_email(db: &Db, email: &str) -> AccessResult<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+pub async fn find_by_email(conn: impl Into<Conn<'_>>, email: &str) -> AccessResult<Option<i64>> {
+    let mut conn = conn.into().get().await?;
+    Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email.trim().to_lowercase())
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.map(|r| r.try_get("id")).transpose()?)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 fn blank_to_none(s: &str) -> Option<String> {
@@ -171,7 +186,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
             }
         })?),
     };
-    if id == actor.user.id && !status.is_active() {
+    if actor.id == user_id(id) && !status.is_active() {
         return Err(domain::DomainError::invalid(
             "status",
             status.as_str(),

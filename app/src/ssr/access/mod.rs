@@ -1,8 +1,11 @@
-//! Storage adapters for the access core. One module per aggregate; each operation loads the
-//! object, runs the pure transition from `crate::domain`, and saves it with
-//! `UPDATE … WHERE version = old`, appending the audit events and outbox notifications in the
-//! same transaction. Every transaction starts with a write, so on SQLite it takes the write lock
-//! up front (a deferred read-then-write transaction could fail to upgrade under concurrency).
+//! Repositories of the access core, one module per aggregate: load, save and list, each taking
+//! the connection to use ([`Conn`]: a flow's transaction, or the pool through `&Db`). Saves
+//! are `UPDATE … WHERE version = old` ([`AccessError::Stale`] when someone saved first) and append
+//! their audit events and outbox notifications in the caller's transaction. Workflows that cross
+//! aggregates (the access loop, the background sweeps) live in `crate::ssr::flows`; the
+//! single-aggregate edits of the catalog, directory, policies and settings stay here. Nothing here
+//! knows about Leptos: any door (server functions, Slack, the CLI, background jobs) calls in with
+//! an [`Actor`].
 
 pub mod audit;
 pub mod catalog;
@@ -16,14 +19,143 @@ pub mod settings;
 pub mod webhook_secret;
 pub mod webhooks;
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::domain::{self, DomainError, ErrorKind, Role, RoleSet, Timestamp, UserId};
 use crate::error::AppError;
 use crate::session::CurrentUser;
 use crate::ssr::clock::now_ms;
+use crate::ssr::db::Db;
 
 pub type Tx<'a> = Transaction<'a, Any>;
+
+/// Where a repository reads: a flow's transaction (`&mut *tx`, `&mut **tx`, or a connection), so
+/// every read of a workflow sees (and on SQLite is serialised by) that one transaction; or, for
+/// read models and callers outside a workflow, the `&Db`, which lends a pooled connection for the
+/// call. A concrete enum rather than sqlx's `Acquire`, whose lifetime-generic impls make server
+/// functions' futures fail the `Send` check.
+pub enum Conn<'a> {
+    Pool(&'a sqlx::AnyPool),
+    Borrowed(&'a mut AnyConnection),
+}
+
+impl<'a> From<&'a Db> for Conn<'a> {
+    fn from(db: &'a Db) -> Self {
+        Conn::Pool(&db.pool)
+    }
+}
+
+impl<'a> From<&'a mut AnyConnection> for Conn<'a> {
+    fn from(conn: &'a mut AnyConnection) -> Self {
+        Conn::Borrowed(conn)
+    }
+}
+
+impl<'a, 't> From<&'a mut Tx<'t>> for Conn<'a> {
+    fn from(tx: &'a mut Tx<'t>) -> Self {
+        Conn::Borrowed(tx)
+    }
+}
+
+impl<'a> Conn<'a> {
+    /// The connection to run statements on: the borrowed one, or one from the pool.
+    pub async fn get(self) -> Result<Held<'a>, sqlx::Error> {
+        Ok(match self {
+            Conn::Pool(pool) => Held::Pooled(pool.acquire().await?),
+            Conn::Borrowed(conn) => Held::Borrowed(conn),
+        })
+    }
+}
+
+/// A connection held for one repository call (see [`Conn`]).
+pub enum Held<'a> {
+    Pooled(sqlx::pool::PoolConnection<Any>),
+    Borrowed(&'a mut AnyConnection),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Held::Pooled(c) => c,
+            Held::Borrowed(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Held::Pooled(c) => c,
+            Held::Borrowed(c) => c,
+        }
+    }
+}
+
+/// A row of an aggregate table: its JSON body and stored version.
+#[derive(sqlx::FromRow)]
+pub(crate) struct BodyRow {
+    pub body: String,
+    pub version: i64,
+}
+
+impl BodyRow {
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> AccessResult<T> {
+        from_json(&self.body)
+    }
+
+    pub(crate) fn version(&self) -> AccessResult<u64> {
+        u64::try_from(self.version).map_err(|_| AccessError::Data("negative version".into()))
+    }
+}
+
+/// A row that is only a JSON body.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Body {
+    pub body: String,
+}
+
+impl Body {
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> AccessResult<T> {
+        from_json(&self.body)
+    }
+}
+
+/// A unique index, as each engine names it in a violation: PostgreSQL gives the index name
+/// (`constraint()`), SQLite the indexed columns ("UNIQUE constraint failed: entitlements.alias").
+#[derive(Debug, Clone, Copy)]
+pub struct UniqueIndex {
+    pub name: &'static str,
+    /// `table.column` for each column, comma-separated as SQLite lists them.
+    pub columns: &'static str,
+}
+
+impl UniqueIndex {
+    /// Whether `e` is a unique violation of this index, on either engine.
+    pub fn violated_by(&self, e: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(db) = e else {
+            return false;
+        };
+        db.is_unique_violation()
+            && (db.constraint() == Some(self.name)
+                || db
+                    .message()
+                    .strip_prefix("UNIQUE constraint failed: ")
+                    .is_some_and(|cols| cols == self.columns))
+    }
+}
+
+/// launchbadge's `ResultExt`: `.on_unique(INDEX, || error)` turns a unique violation of that one
+/// index into a meaningful error and passes every other result through.
+pub trait ResultExt<T> {
+    fn on_unique(self, index: UniqueIndex, f: impl FnOnce() -> AccessError) -> AccessResult<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, index: UniqueIndex, f: impl FnOnce() -> AccessError) -> AccessResult<T> {
+        self.map_err(|e| if index.violated_by(&e) { f() } else { e.into() })
+    }
+}
 
 /// Rows per multi-row INSERT. Small on purpose: with SQLite, a statement's cost grows faster than
 /// its number of binds (500-row chunks made a 1,000-grant expiry sweep 5x slower than 50-row
@@ -151,21 +283,28 @@ pub fn roles_of(user: &CurrentUser) -> RoleSet {
     }
 }
 
-/// Who acts, as both the console account and the domain ids.
+/// Who acts: a person by their directory id and roles, whichever door they came in by (a console
+/// session, a linked Slack user, the CLI).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user: CurrentUser,
     pub id: UserId,
     pub roles: RoleSet,
 }
 
 impl Actor {
+    /// The signed-in console account.
     pub fn new(user: CurrentUser) -> Actor {
-        Actor {
-            id: user_id(user.id),
-            roles: roles_of(&user),
-            user,
-        }
+        Actor::for_user(user_id(user.id), roles_of(&user))
+    }
+
+    /// Anyone the caller has identified by other means (a Slack user linked to a directory user,
+    /// a command-line operator), with the roles their account holds.
+    pub fn for_user(id: UserId, roles: RoleSet) -> Actor {
+        Actor { id, roles }
+    }
+
+    pub fn is_super_admin(&self) -> bool {
+        self.roles.is_super_admin()
     }
 
     pub fn audit(&self) -> domain::AuditActor {

@@ -14,7 +14,8 @@ use crate::shapes::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
 use super::audit::{self, Entry};
 use super::catalog::{Referenced, split_list};
 use super::{
-    AccessError, AccessResult, Actor, from_json, new_id, now, to_json, user_id, version_i64,
+    AccessError, AccessResult, Actor, Body, Conn, from_json, new_id, now, to_json, user_id,
+    version_i64,
 };
 use crate::domain::{
     self, App, ApprovalStep, ApproverSource, DomainError, Email, Entitlement, GroupId, Policy,
@@ -34,16 +35,17 @@ pub(crate) fn is_builtin(id: &str) -> bool {
     builtins().iter().any(|p| p.id.as_str() == id)
 }
 
-pub async fn load(db: &Db, id: &str) -> AccessResult<Policy> {
+pub async fn load(conn: impl Into<Conn<'_>>, id: &str) -> AccessResult<Policy> {
     if let Some(p) = builtins().into_iter().find(|p| p.id.as_str() == id) {
         return Ok(p);
     }
-    let row = sqlx::query("SELECT body FROM policies WHERE id = $1")
+    let mut conn = conn.into().get().await?;
+    let row: Body = sqlx::query_as("SELECT body FROM policies WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AccessError::NotFound("The policy".into()))?;
-    from_json(&row.try_get::<String, _>("body")?)
+    row.parse()
 }
 
 /// Built-ins first, then the tenant's policies by name.

@@ -1,18 +1,17 @@
 //! Tenant settings: one row per key in `settings`, the value as text.
 
-use sqlx::Row;
-
-use super::{AccessResult, Tx};
+use super::{AccessResult, Conn, Tx};
 use crate::domain::Timestamp;
-use crate::ssr::db::Db;
 
 /// The stored value of `key`, if it was ever set.
-pub async fn get(db: &Db, key: &str) -> AccessResult<Option<String>> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.map(|r| r.try_get::<String, _>("value")).transpose()?)
+pub async fn get(conn: impl Into<Conn<'_>>, key: &str) -> AccessResult<Option<String>> {
+    let mut conn = conn.into().get().await?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// Sets `key` to `value` inside `tx` (the caller appends the audit event in the same transaction).

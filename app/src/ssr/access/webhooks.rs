@@ -1,7 +1,7 @@
-//! Webhook provisioning: an HMAC-signed JSON POST per due task (`domain::webhook` signs, the
-//! task state machine decides retries). A 2xx answer completes the task like "Provisioned"; any
-//! other answer or a network failure schedules a retry with backoff, and when retries run out the
-//! task falls back to a manual task for the app owners.
+//! Webhook provisioning, the storage and HTTP half: claiming due calls and making one signed
+//! call (an HMAC-signed JSON POST, `domain::webhook` signs). What an answer does (a 2xx completes
+//! the task like "Provisioned"; anything else schedules a retry with backoff, and when retries run
+//! out the task falls back to a manual task for the app owners) is `crate::ssr::flows::webhooks`.
 //!
 //! Each attempt is claimed first by moving the task's `due_at` forward with a compare-and-set, so
 //! several processes never call the same attempt at once. A process that dies mid-call leaves the
@@ -10,76 +10,63 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
-
-use super::webhook_secret;
-use super::{AccessError, AccessResult, catalog, directory, from_json, grants, now, user_row};
-use crate::domain::{
-    self, AuditActor, ProvisioningMethod, ProvisioningTask, TaskOutcome, TaskState,
-};
+use super::{AccessError, AccessResult, catalog, from_json, now, user_row};
+use crate::domain::{self, ProvisioningMethod, ProvisioningTask};
 use crate::ssr::db::Db;
-use crate::ssr::slack::crypto::Sealer;
 
 /// How long a claimed attempt is ours before another process may retry it.
 const CLAIM_MS: i64 = 60_000;
 /// Longest wait for the receiver's answer.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Claims and runs every due webhook call (at most `limit`). Returns how many were attempted.
-pub async fn run_due(
-    db: &Db,
-    sealer: &Sealer,
-    client: &reqwest::Client,
-    limit: i64,
-) -> AccessResult<usize> {
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    body: String,
+    due_at: i64,
+}
+
+/// Claims the webhook calls that are due (at most `limit`), each by moving its `due_at` forward
+/// with a compare-and-set, and returns the claimed tasks: no other process calls them until the
+/// claim lapses.
+pub async fn claim_due(db: &Db, limit: i64) -> AccessResult<Vec<ProvisioningTask>> {
     let at = now().as_unix_millis();
-    let rows = sqlx::query(
+    let rows: Vec<DueRow> = sqlx::query_as(
         "SELECT body, due_at FROM provisioning_tasks WHERE open = 1 AND due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
     )
     .bind(at)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    let mut attempted = 0;
-    // The signing secrets are read (and unsealed) once per round, when the first call is due.
-    let mut secrets: Option<Vec<String>> = None;
+    let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
-        let task: ProvisioningTask = from_json(&row.try_get::<String, _>("body")?)?;
-        let due: i64 = row.try_get("due_at")?;
-        let claimed = sqlx::query(
+        let task: ProvisioningTask = from_json(&row.body)?;
+        let won = sqlx::query(
             "UPDATE provisioning_tasks SET due_at = $1 WHERE id = $2 AND due_at = $3 AND open = 1",
         )
         .bind(at + CLAIM_MS)
         .bind(task.id.as_str())
-        .bind(due)
+        .bind(row.due_at)
         .execute(&db.pool)
         .await?
         .rows_affected()
             == 1;
-        if !claimed {
-            continue;
-        }
-        attempted += 1;
-        let secrets = match &secrets {
-            Some(loaded) => loaded,
-            None => secrets.insert(webhook_secret::signing_secrets(db, sealer, now()).await?),
-        };
-        if let Err(error) = attempt(db, secrets, client, &task).await {
-            tracing::error!(task = %task.id, %error, "webhook provisioning attempt failed to record");
+        if won {
+            claimed.push(task);
         }
     }
-    Ok(attempted)
+    Ok(claimed)
 }
 
-async fn attempt(
+/// Calls the receiver for `task`, signed with every current signing secret. `None` when it
+/// answered 2xx, else what went wrong, in words for the admin (HTTP status and the start of the
+/// body, a timeout, an unreachable host).
+pub async fn call(
     db: &Db,
     secrets: &[String],
     client: &reqwest::Client,
     task: &ProvisioningTask,
-) -> AccessResult<()> {
-    let TaskState::WebhookPending { attempt, .. } = task.state else {
-        return Ok(());
-    };
+    attempt: u32,
+) -> AccessResult<Option<String>> {
     let ProvisioningMethod::Webhook { url } = &task.method else {
         return Err(AccessError::Data(format!(
             "task {} is pending a webhook but has none",
@@ -101,7 +88,7 @@ async fn attempt(
         .body(body)
         .send()
         .await;
-    let failure = match result {
+    Ok(match result {
         Ok(response) if response.status().is_success() => None,
         Ok(response) => {
             let status = response.status().as_u16();
@@ -117,44 +104,17 @@ async fn attempt(
         // No internals of ours here: this is the receiver's failure, recorded for the admin.
         Err(e) if e.is_timeout() => Some(format!("no answer within {} s", CALL_TIMEOUT.as_secs())),
         Err(e) => Some(format!("could not reach the webhook: {e}")),
-    };
-    match failure {
-        None => {
-            let done = task.webhook_succeeded(now())?;
-            grants::finish(
-                db,
-                task,
-                &done,
-                TaskOutcome::Done,
-                None,
-                AuditActor::System,
-                None,
-            )
-            .await
-        }
-        Some(error) => {
-            let dir = directory::snapshot(db).await?;
-            let next = task.webhook_failed(&error, &dir, now())?;
-            let action = if matches!(next.state, TaskState::AwaitingManual { .. }) {
-                "provisioning.webhook_gave_up"
-            } else {
-                "provisioning.webhook_failed"
-            };
-            grants::save_progress(db, task, &next, action).await
-        }
-    }
+    })
 }
 
 /// What the receiver is told: which access to add or remove, for whom, and why.
 async fn payload(db: &Db, task: &ProvisioningTask) -> AccessResult<serde_json::Value> {
     let app = catalog::load_app(db, task.app.as_str()).await?;
     let ent = catalog::load_entitlement(db, task.entitlement.as_str()).await?;
-    let email: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1")
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(user_row(&task.subject)?)
         .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("email"))
-        .transpose()?;
+        .await?;
     Ok(serde_json::json!({
         "delivery": task.id.to_string(),
         "action": task.kind.as_str(),
