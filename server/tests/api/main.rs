@@ -12,6 +12,7 @@ mod audit_integrity;
 mod catalog_admin;
 mod cli;
 mod console;
+mod error_edge;
 mod hardening;
 mod health;
 mod helpers;
