@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{GrantStatus, RemovalReason, TaskKind};
+
 /// A grant as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantRow {
@@ -13,7 +15,8 @@ pub struct GrantRow {
     pub entitlement: String,
     pub granted_at: i64,
     pub expires_at: Option<i64>,
-    pub status: String,
+    pub status: GrantStatus,
+    /// `status` in words ([`GrantStatus::label`]).
     pub status_label: String,
     pub remaining: String,
     pub source_request: String,
@@ -35,7 +38,7 @@ pub struct GrantFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRow {
     pub id: String,
-    pub kind: String,
+    pub kind: TaskKind,
     pub subject: String,
     pub app: String,
     pub entitlement: String,
@@ -53,8 +56,8 @@ pub struct OverdueRemovalRow {
     pub subject: String,
     pub app: String,
     pub entitlement: String,
-    /// expired / released / revoked; "expired" also for a grant the sweep has not reached yet.
-    pub reason: String,
+    /// Expired also for a grant the sweep has not reached yet.
+    pub reason: RemovalReason,
     /// When the access should have ended (Unix ms): its expiry, or the release or revocation.
     pub ended_at: Option<i64>,
     /// "3 hours", "2 days".

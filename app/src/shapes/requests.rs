@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::RequestActions;
+use crate::domain::{Outcome, RequestActions, RequestStatus};
 
 /// Form input for a new request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,8 +28,9 @@ pub struct RequestSummary {
     pub entitlement: String,
     pub requester: String,
     pub subject: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub status: RequestStatus,
+    /// How it ended, once closed.
+    pub outcome: Option<Outcome>,
     pub emergency: bool,
     pub created_at: i64,
     pub current_step: Option<usize>,

@@ -120,7 +120,7 @@ async fn wait_attempt(app: &TestApp, n: usize) {
 pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> String {
     for _ in 0..100 {
         if let Some(outcome) = who.detail(app, number).await.summary.outcome {
-            return outcome;
+            return outcome.to_string();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -152,7 +152,7 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     assert_eq!(json["subject"]["email"], "alice@example.com");
     assert_eq!(json["entitlement"]["slug"], "reader");
     let grants = l.alice.grants(&app).await;
-    assert_eq!(grants[0].status, "active");
+    assert_eq!(grants[0].status.as_str(), "active");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

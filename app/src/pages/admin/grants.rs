@@ -9,6 +9,7 @@ use crate::api::grants::{RevokeGrant, list_grants};
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
 use crate::components::require::RequireSuperAdmin;
+use crate::domain::GrantStatus;
 use crate::shapes::GrantRow;
 
 #[component]
@@ -100,7 +101,7 @@ fn GrantFilters() -> impl IntoView {
 /// One grant, revocable until it is removed.
 #[component]
 fn GrantItem(g: GrantRow, revoke: ServerAction<RevokeGrant>) -> impl IntoView {
-    let removed = g.status == "removed";
+    let removed = g.status == GrantStatus::Removed;
     let gid = g.id.clone();
     view! {
         <tr data-grant=g.id.clone()>

@@ -68,7 +68,7 @@ fn RemovalItem(r: OverdueRemovalRow, revoke: ServerAction<RevokeGrant>) -> impl 
         <tr data-grant=r.grant_id.clone()>
             <td>{r.subject.clone()}</td>
             <td>{format!("{} — {}", r.app, r.entitlement)}</td>
-            <td>{r.reason.clone()}</td>
+            <td>{r.reason.as_str()}</td>
             <td>{r.ended_at.map(utc_minute_ms).unwrap_or_default()}</td>
             <td>{r.overdue_for.clone()}</td>
             <td>{task}</td>

@@ -6,6 +6,7 @@ use super::PageActions;
 use crate::api::grants::my_grants;
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
+use crate::domain::GrantStatus;
 use crate::shapes::GrantRow;
 
 #[component]
@@ -49,7 +50,7 @@ fn GrantItem(g: GrantRow) -> impl IntoView {
     let PageActions {
         create, release, ..
     } = expect_context();
-    let active = g.status == "active";
+    let active = g.status == GrantStatus::Active;
     let gid = g.id.clone();
     let eid = g.entitlement_id.clone();
     view! {

@@ -15,7 +15,7 @@ pub(super) fn emergency_badge(emergency: bool) -> impl IntoView {
 /// Where a request is, in words.
 pub(super) fn status_label(s: &RequestSummary) -> String {
     match (&s.outcome, s.current_step) {
-        (Some(o), _) => o.clone(),
+        (Some(o), _) => o.to_string(),
         (None, Some(step)) => format!("waiting for approval (step {})", step + 1),
         (None, None) => "provisioning".into(),
     }

@@ -7,6 +7,7 @@ use super::PageActions;
 use crate::api::grants::my_tasks;
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
+use crate::domain::TaskKind;
 use crate::shapes::TaskRow;
 
 #[component]
@@ -34,7 +35,10 @@ pub(super) fn MyTasks() -> impl IntoView {
 #[component]
 fn TaskItem(t: TaskRow) -> impl IntoView {
     let PageActions { complete, .. } = expect_context();
-    let provision = t.kind == "provision";
+    let provision = match t.kind {
+        TaskKind::Provision => true,
+        TaskKind::Deprovision => false,
+    };
     let id = t.id.clone();
     view! {
         <li data-task=t.id.clone()>

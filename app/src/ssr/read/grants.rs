@@ -76,7 +76,7 @@ pub async fn list(
             entitlement: ent,
             granted_at: g.granted_at.as_unix_millis(),
             expires_at: g.expires_at.map(|t| t.as_unix_millis()),
-            status: status.to_string(),
+            status,
             status_label: status.label().to_string(),
             remaining: g.remaining_label(at),
             source_request: g.source_request.to_string(),
@@ -128,8 +128,8 @@ pub async fn overdue_removals(db: &Db) -> AccessResult<Vec<OverdueRemovalRow>> {
             .cloned()
             .unwrap_or_default();
         let reason = match &g.state {
-            GrantState::PendingRemoval { reason, .. } => reason.to_string(),
-            _ => domain::RemovalReason::Expired.to_string(),
+            GrantState::PendingRemoval { reason, .. } => *reason,
+            _ => domain::RemovalReason::Expired,
         };
         let ended_at = g.ended_at();
         let last_error = task
@@ -206,7 +206,7 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
             .unwrap_or_default();
         out.push(TaskRow {
             id: t.id.to_string(),
-            kind: t.kind.to_string(),
+            kind: t.kind,
             subject: names
                 .get(t.subject.as_str())
                 .cloned()
