@@ -2,15 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::Row;
-
 use crate::shapes::{AppInput, AppListing, CatalogOverview, EntitlementInput};
 
 use super::audit::{self, Entry};
 use super::directory::find_by_email;
 use super::{
-    AccessError, AccessResult, Actor, BodyRow, Conn, ResultExt, UniqueIndex, from_json, new_id,
-    now, to_json, user_row,
+    AccessError, AccessResult, Actor, Body, BodyRow, Conn, ResultExt, UniqueIndex, from_json,
+    new_id, now, to_json, user_row,
 };
 use crate::domain::{
     self, Alias, App, AppId, CatalogViewer, DomainError, Entitlement, EntitlementId, GrantLength,
@@ -129,11 +127,6 @@ async fn load_entitlement_versioned(
     Ok((row.parse()?, row.version()?))
 }
 
-fn stored_version(row: &sqlx::any::AnyRow) -> AccessResult<u64> {
-    u64::try_from(row.try_get::<i64, _>("version")?)
-        .map_err(|_| AccessError::Data("negative version".into()))
-}
-
 /// The version an edit is checked against: the one the form was opened at, else the one just
 /// loaded (which still catches a save racing this one).
 fn expected_version(form: Option<u64>, loaded: Option<u64>) -> i64 {
@@ -149,22 +142,38 @@ pub(crate) fn edited_meanwhile(what: &str) -> AccessError {
     .into()
 }
 
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    body: String,
+    description: String,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntitlementRow {
+    id: String,
+    #[sqlx(flatten)]
+    stored: BodyRow,
+}
+
 pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
-    let apps = sqlx::query("SELECT body, description, version FROM apps ORDER BY name")
-        .fetch_all(&db.pool)
-        .await?;
-    let ents = sqlx::query("SELECT id, body, version FROM entitlements ORDER BY display_name")
-        .fetch_all(&db.pool)
-        .await?;
+    let apps: Vec<AppRow> =
+        sqlx::query_as("SELECT body, description, version FROM apps ORDER BY name")
+            .fetch_all(&db.pool)
+            .await?;
+    let ents: Vec<EntitlementRow> =
+        sqlx::query_as("SELECT id, body, version FROM entitlements ORDER BY display_name")
+            .fetch_all(&db.pool)
+            .await?;
     let mut entitlements: Vec<Entitlement> = Vec::new();
     let mut versions = std::collections::BTreeMap::new();
-    for r in &ents {
-        entitlements.push(from_json(&r.try_get::<String, _>("body")?)?);
-        versions.insert(r.try_get::<String, _>("id")?, stored_version(r)?);
+    for r in ents {
+        entitlements.push(r.stored.parse()?);
+        versions.insert(r.id, r.stored.version()?);
     }
     let mut out = Vec::new();
-    for r in &apps {
-        let app: App = from_json(&r.try_get::<String, _>("body")?)?;
+    for r in apps {
+        let app: App = from_json(&r.body)?;
         let mine: Vec<Entitlement> = entitlements
             .iter()
             .filter(|e| e.app_id == app.id)
@@ -175,12 +184,13 @@ pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
             .filter_map(|e| versions.get(e.id.as_str()).map(|v| (e.id.to_string(), *v)))
             .collect();
         out.push(AppListing {
-            description: r.try_get("description")?,
+            description: r.description,
             instructions_html: app
                 .instructions
                 .as_deref()
                 .map(crate::ssr::markdown::to_safe_html),
-            version: stored_version(r)?,
+            version: u64::try_from(r.version)
+                .map_err(|_| AccessError::Data("negative version".into()))?,
             app,
             entitlements: mine,
             entitlement_versions,
@@ -237,23 +247,22 @@ pub async fn overview(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Catalo
             .map(|d| d.as_secs() / 86_400),
         ..CatalogOverview::default()
     };
-    for r in sqlx::query("SELECT id, email FROM users")
+    let emails: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM users")
         .fetch_all(&db.pool)
-        .await?
-    {
-        let id = r.try_get::<i64, _>("id")?.to_string();
+        .await?;
+    for (id, email) in emails {
+        let id = id.to_string();
         if people_ids.contains(&id) {
-            out.people.insert(id, r.try_get("email")?);
+            out.people.insert(id, email);
         }
     }
-    for r in sqlx::query("SELECT id, name FROM groups")
+    let groups: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM groups")
         .fetch_all(&db.pool)
-        .await?
-    {
-        let id: String = r.try_get("id")?;
+        .await?;
+    for (id, name) in groups {
         // Admins pick groups by name in the forms; others only need the ones shown.
         if viewer.is_admin() || group_ids.contains(&id) {
-            out.groups.insert(id, r.try_get("name")?);
+            out.groups.insert(id, name);
         }
     }
     for p in super::policies::list(db).await? {
@@ -495,12 +504,12 @@ async fn refresh_provisioning_instructions(
     app: &App,
     at: domain::Timestamp,
 ) -> AccessResult<()> {
-    let rows = sqlx::query("SELECT body FROM entitlements WHERE app_id = $1")
+    let rows: Vec<Body> = sqlx::query_as("SELECT body FROM entitlements WHERE app_id = $1")
         .bind(app.id.as_str())
         .fetch_all(&mut **tx)
         .await?;
     for r in rows {
-        let mut e: Entitlement = from_json(&r.try_get::<String, _>("body")?)?;
+        let mut e: Entitlement = r.parse()?;
         let ProvisioningMethod::Manual { instructions, .. } = &mut e.provisioning else {
             continue;
         };
@@ -521,14 +530,14 @@ async fn refresh_provisioning_instructions(
 async fn groups_by_name(db: &Db, names: &[String]) -> AccessResult<Visibility> {
     let mut set = BTreeSet::new();
     for name in names {
-        let row = sqlx::query("SELECT id FROM groups WHERE name = $1")
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM groups WHERE name = $1")
             .bind(name)
             .fetch_optional(&db.pool)
             .await?;
-        let row = row.ok_or_else(|| {
+        let id = id.ok_or_else(|| {
             DomainError::invalid("visibility group", name, "there is no group with this name")
         })?;
-        set.insert(GroupId::new(row.try_get::<String, _>("id")?));
+        set.insert(GroupId::new(id));
     }
     Ok(Visibility::Groups(set))
 }

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use crate::shapes::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
 use super::audit::{self, Entry};
-use super::{AccessError, AccessResult, Actor, Conn, from_json, new_id, now, user_id, user_row};
+use super::{AccessError, AccessResult, Actor, Body, Conn, new_id, now, user_id, user_row};
 use crate::domain::{
     self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, User, UserId, UserStatus,
 };
@@ -28,6 +28,16 @@ async fn group_rows(conn: &mut AnyConnection) -> AccessResult<Vec<GroupMemberRow
     )
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// The editable profile fields of a user, as the audit event's "before".
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    display_name: String,
+    manager_id: Option<i64>,
+    department: Option<String>,
+    job_title: Option<String>,
+    status: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -202,7 +212,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         )
         .into());
     }
-    let before = sqlx::query(
+    let before: ProfileRow = sqlx::query_as(
         "SELECT display_name, manager_id, department, job_title, status FROM users WHERE id = $1",
     )
     .bind(id)
@@ -210,11 +220,11 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
     .await?
     .ok_or_else(|| AccessError::NotFound("The user".into()))?;
     let before = serde_json::json!({
-        "name": before.try_get::<String, _>("display_name")?,
-        "manager_id": before.try_get::<Option<i64>, _>("manager_id")?,
-        "department": before.try_get::<Option<String>, _>("department")?,
-        "job_title": before.try_get::<Option<String>, _>("job_title")?,
-        "status": before.try_get::<String, _>("status")?,
+        "name": before.display_name,
+        "manager_id": before.manager_id,
+        "department": before.department,
+        "job_title": before.job_title,
+        "status": before.status,
     });
     let at = now();
     let mut tx = db.begin().await?;
@@ -320,82 +330,68 @@ pub async fn create_group(
 /// Every group with its members (by name) and what refers to it.
 pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
     let (entitlements, policies) = referrers(&mut *db.pool.acquire().await?).await?;
-    let groups = sqlx::query("SELECT id, name FROM groups ORDER BY name")
+    let groups: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM groups ORDER BY name")
         .fetch_all(&db.pool)
         .await?;
-    let members = sqlx::query(
+    let members: Vec<(String, i64, String, String)> = sqlx::query_as(
         "SELECT m.group_id, u.id, u.email, u.display_name FROM group_members m \
          JOIN users u ON u.id = m.user_id ORDER BY u.display_name, u.email",
     )
     .fetch_all(&db.pool)
     .await?;
     let mut by_group: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
-    for r in &members {
-        by_group.entry(r.try_get("group_id")?).or_default().push((
-            r.try_get("id")?,
-            r.try_get("email")?,
-            r.try_get("display_name")?,
-        ));
+    for (group, id, email, name) in members {
+        by_group.entry(group).or_default().push((id, email, name));
     }
-    groups
-        .iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            Ok(GroupView {
-                used_by: domain::group_references(
-                    &GroupId::new(id.clone()),
-                    &entitlements,
-                    &policies,
-                ),
-                members: by_group.remove(&id).unwrap_or_default(),
-                name: r.try_get("name")?,
-                id,
-            })
+    Ok(groups
+        .into_iter()
+        .map(|(id, name)| GroupView {
+            used_by: domain::group_references(&GroupId::new(id.clone()), &entitlements, &policies),
+            members: by_group.remove(&id).unwrap_or_default(),
+            name,
+            id,
         })
-        .collect()
+        .collect())
 }
 
 /// The stored entitlements and policies, which may refer to groups.
 async fn referrers(
     conn: &mut sqlx::AnyConnection,
 ) -> AccessResult<(Vec<domain::Entitlement>, Vec<domain::Policy>)> {
-    let mut entitlements = Vec::new();
-    for r in sqlx::query("SELECT body FROM entitlements")
+    let entitlements: Vec<Body> = sqlx::query_as("SELECT body FROM entitlements")
         .fetch_all(&mut *conn)
-        .await?
-    {
-        entitlements.push(from_json(&r.try_get::<String, _>("body")?)?);
-    }
-    let mut policies = Vec::new();
-    for r in sqlx::query("SELECT body FROM policies")
+        .await?;
+    let policies: Vec<Body> = sqlx::query_as("SELECT body FROM policies")
         .fetch_all(&mut *conn)
-        .await?
-    {
-        policies.push(from_json(&r.try_get::<String, _>("body")?)?);
-    }
-    Ok((entitlements, policies))
+        .await?;
+    Ok((
+        entitlements
+            .iter()
+            .map(Body::parse)
+            .collect::<AccessResult<_>>()?,
+        policies
+            .iter()
+            .map(Body::parse)
+            .collect::<AccessResult<_>>()?,
+    ))
 }
 
 async fn group_name(db: &Db, group_id: &str) -> AccessResult<String> {
-    let row = sqlx::query("SELECT name FROM groups WHERE id = $1")
+    sqlx::query_scalar("SELECT name FROM groups WHERE id = $1")
         .bind(group_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AccessError::NotFound("The group".into()))?;
-    Ok(row.try_get("name")?)
+        .ok_or_else(|| AccessError::NotFound("The group".into()))
 }
 
 async fn member_emails(tx: &mut super::Tx<'_>, group_id: &str) -> AccessResult<Vec<String>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT u.email FROM group_members m JOIN users u ON u.id = m.user_id \
          WHERE m.group_id = $1 ORDER BY u.email",
     )
     .bind(group_id)
     .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("email")?))
-        .collect()
+    .await?)
 }
 
 /// Takes `user` out of group `group_id`. The audit event records the members before and after.

@@ -7,15 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::Row;
-
 use crate::shapes::{PolicyInput, PolicyOverview, PolicyRow, StepInput};
 
 use super::audit::{self, Entry};
 use super::catalog::{Referenced, split_list};
 use super::{
-    AccessError, AccessResult, Actor, Body, Conn, from_json, new_id, now, to_json, user_id,
-    version_i64,
+    AccessError, AccessResult, Actor, Body, Conn, new_id, now, to_json, user_id, version_i64,
 };
 use crate::domain::{
     self, App, ApprovalStep, ApproverSource, DomainError, Email, Entitlement, GroupId, Policy,
@@ -51,11 +48,11 @@ pub async fn load(conn: impl Into<Conn<'_>>, id: &str) -> AccessResult<Policy> {
 /// Built-ins first, then the tenant's policies by name.
 pub async fn list(db: &Db) -> AccessResult<Vec<Policy>> {
     let mut out: Vec<Policy> = builtins().into();
-    for r in sqlx::query("SELECT body FROM policies ORDER BY name")
+    let stored: Vec<Body> = sqlx::query_as("SELECT body FROM policies ORDER BY name")
         .fetch_all(&db.pool)
-        .await?
-    {
-        out.push(from_json(&r.try_get::<String, _>("body")?)?);
+        .await?;
+    for r in stored {
+        out.push(r.parse()?);
     }
     Ok(out)
 }
@@ -75,20 +72,17 @@ pub struct Names {
 impl Names {
     pub async fn load(db: &Db) -> AccessResult<Names> {
         let mut names = Names::default();
-        for r in sqlx::query("SELECT id, email FROM users")
+        let users: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM users")
             .fetch_all(&db.pool)
-            .await?
-        {
-            names.add_user(user_id(r.try_get("id")?), &r.try_get::<String, _>("email")?);
+            .await?;
+        for (id, email) in users {
+            names.add_user(user_id(id), &email);
         }
-        for r in sqlx::query("SELECT id, name FROM groups")
+        let groups: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM groups")
             .fetch_all(&db.pool)
-            .await?
-        {
-            names.add_group(
-                GroupId::new(r.try_get::<String, _>("id")?),
-                &r.try_get::<String, _>("name")?,
-            );
+            .await?;
+        for (id, name) in groups {
+            names.add_group(GroupId::new(id), &name);
         }
         Ok(names)
     }
@@ -449,11 +443,11 @@ pub async fn save(
 async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut apps = BTreeMap::new();
-    for r in sqlx::query("SELECT body FROM apps ORDER BY name")
+    let stored_apps: Vec<Body> = sqlx::query_as("SELECT body FROM apps ORDER BY name")
         .fetch_all(&mut *conn)
-        .await?
-    {
-        let a: App = from_json(&r.try_get::<String, _>("body")?)?;
+        .await?;
+    for r in stored_apps {
+        let a: App = r.parse()?;
         if let Some(p) = &a.default_request_policy {
             out.entry(p.to_string())
                 .or_default()
@@ -461,11 +455,12 @@ async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String,
         }
         apps.insert(a.id.clone(), a);
     }
-    for r in sqlx::query("SELECT body FROM entitlements ORDER BY display_name")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let e: Entitlement = from_json(&r.try_get::<String, _>("body")?)?;
+    let stored_entitlements: Vec<Body> =
+        sqlx::query_as("SELECT body FROM entitlements ORDER BY display_name")
+            .fetch_all(&mut *conn)
+            .await?;
+    for r in stored_entitlements {
+        let e: Entitlement = r.parse()?;
         let app = apps.get(&e.app_id);
         let label = format!(
             "entitlement \"{}\"{}",

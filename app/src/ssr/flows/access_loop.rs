@@ -30,10 +30,6 @@ const MAX_RETRIES: usize = 5;
 /// Files a request (an extension request when `input.extension`) as `actor`; approved at once by
 /// an automatic policy, its provisioning task opens in the same transaction.
 pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<Request> {
-    let duration: Option<DurationChoice> = match input.duration.trim() {
-        "" => None,
-        d => Some(d.parse()?),
-    };
     let mut tx = db.begin().await?;
     let number = requests::next_number(&mut tx).await?;
     let ent = catalog::load_entitlement(&mut tx, input.entitlement_id.trim()).await?;
@@ -52,6 +48,10 @@ pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<
     };
     let policy = policies::load(&mut tx, ent.policy_for(&app, input.emergency)?.as_str()).await?;
     let groups = directory::groups_of(&mut tx, &subject).await?;
+    let duration: Option<DurationChoice> = match input.duration.trim() {
+        "" => None,
+        d => Some(d.parse()?),
+    };
     let open = requests::open_for(&mut tx, &subject, ent.id.as_str()).await?;
     let existing = grants::current_for(&mut tx, &subject, ent.id.as_str()).await?;
     let at = now();
