@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::error::AppError;
+
 /// Sets the HTTP status of the server-rendered response (no-op in the browser).
 pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]
@@ -44,14 +46,20 @@ pub fn Forbidden() -> impl IntoView {
     }
 }
 
+/// The 500 page. Given the error that caused it, it shows the request id to quote, the one the
+/// server logged the cause under.
 #[component]
-pub fn ServerError() -> impl IntoView {
+pub fn ServerError(#[prop(optional)] error: Option<AppError>) -> impl IntoView {
     set_status(500);
+    let id = error.and_then(|e| e.internal_id().map(str::to_string));
     view! {
         <Title text="Something went wrong"/>
         <section class="status-page">
             <h1>"Something went wrong"</h1>
             <p>"Latch could not show this page. The details are in the server log; try again in a moment."</p>
+            {id.map(|id| view! {
+                <p>"If it keeps happening, quote this id: "<code class="request-id">{id}</code></p>
+            })}
         </section>
     }
 }

@@ -36,6 +36,10 @@ pub async fn guard(
 
     let user = match resolve_user(&state, &session).await {
         Ok(user) => user,
+        // A server function's caller reads the error as JSON (the console shows its id).
+        Err(error) if request.uri().path().starts_with("/api/") => {
+            return server_fn_error(&error);
+        }
         Err(error) => return error.into_response(),
     };
     if let Some(user) = &user {
@@ -121,6 +125,18 @@ fn same_origin(request: &Request, public_url: &str) -> bool {
 
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// An error answered as a server function answers it: its status and its JSON.
+fn server_fn_error(error: &AppError) -> Response {
+    use leptos::server_fn::error::FromServerFnError;
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        error.ser(),
+    )
+        .into_response()
 }
 
 /// Turns a panic in a handler into the generic 500 page (with the request id to quote); the panic

@@ -224,3 +224,26 @@ async fn a_duplicate_request_is_a_conflict_that_names_the_open_request_in_a_fiel
     );
     assert!(error.to_string().contains(&number), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_function_call_the_guard_cannot_serve_gets_the_json_error_with_its_id() {
+    let app = spawn_app().await;
+    app.sign_in_as("root@example.com", Role::SuperAdmin).await;
+    // The signed-in account can no longer be loaded (the session store keeps working).
+    app.db.pool.close().await;
+
+    let response = post_server_fn(&app, &app.client, &GetPendingExpiry {}).await;
+    assert_eq!(response.status().as_u16(), 500);
+    let id = request_id_header(&response);
+    let error: AppError = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(error.internal_id(), Some(id.as_str()));
+
+    let page = app.get("/").await;
+    assert_eq!(page.status().as_u16(), 500);
+    let id = request_id_header(&page);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&id),
+        "the page shows its own request's id {id}: {html}"
+    );
+}
