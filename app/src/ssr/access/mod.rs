@@ -341,7 +341,27 @@ pub(crate) fn flag(v: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::values_placeholders;
+    use super::{Actor, user_id, values_placeholders};
+    use crate::domain::{Role, RoleSet};
+    use crate::session::{self, CurrentUser};
+
+    #[test]
+    fn an_actor_from_a_session_is_the_actor_of_its_user_id_and_roles() {
+        let account = |role| CurrentUser {
+            id: 7,
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role,
+        };
+        let admin = Actor::new(account(session::Role::SuperAdmin));
+        let same = Actor::for_user(user_id(7), RoleSet::new([Role::SuperAdmin]));
+        assert_eq!((admin.id, admin.roles), (same.id, same.roles));
+        assert!(Actor::for_user(user_id(7), RoleSet::new([Role::SuperAdmin])).is_super_admin());
+
+        let member = Actor::new(account(session::Role::User));
+        assert_eq!(member.roles, RoleSet::new([]));
+        assert!(!member.is_super_admin());
+    }
 
     #[test]
     fn placeholders_number_every_column_of_every_row() {
