@@ -23,7 +23,13 @@ pub async fn create_request(
             emergency: checked(&emergency),
             extension: checked(&extension),
         };
-        let request = crate::ssr::flows::access_loop::create(&db, &actor, input).await?;
+        let request = crate::ssr::flows::access_loop::create(
+            &db,
+            &actor,
+            input,
+            crate::domain::RequestOrigin::Web,
+        )
+        .await?;
         Ok(request.number.to_string())
     })
     .await

@@ -1,6 +1,7 @@
-//! The access loop, one function per thing a person does: file a request (or an extension), decide
-//! a step, cancel, reassign, escalate to emergency access, comment, retry failed provisioning,
-//! complete a provisioning task (done / won't do / errored), release and revoke a grant.
+//! The access loop, one function per thing a person does: file a request (or an extension
+//! request, whose "Provisioned" extends the grant instead of issuing one), decide a step, cancel,
+//! reassign, escalate to emergency access, comment, retry failed provisioning, complete a
+//! provisioning task (done / won't do / errored), release and revoke a grant.
 //!
 //! Each is one transaction (`Db::begin`) in which every read goes through the transaction, and
 //! whose writes follow the lock order (grant, tasks, request, audit head). Request actions that
@@ -27,9 +28,15 @@ use crate::ssr::db::Db;
 /// How often a request action reruns after losing a race before it gives up with `Stale`.
 const MAX_RETRIES: usize = 5;
 
-/// Files a request (an extension request when `input.extension`) as `actor`; approved at once by
-/// an automatic policy, its provisioning task opens in the same transaction.
-pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<Request> {
+/// Files a request (an extension request when `input.extension`) as `actor`, through the door
+/// `origin` names; approved at once by an automatic policy, its provisioning task opens in the
+/// same transaction.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    input: CreateInput,
+    origin: RequestOrigin,
+) -> AccessResult<Request> {
     let mut tx = db.begin().await?;
     let number = requests::next_number(&mut tx).await?;
     let ent = catalog::load_entitlement(&mut tx, input.entitlement_id.trim()).await?;
@@ -70,7 +77,7 @@ pub async fn create(db: &Db, actor: &Actor, input: CreateInput) -> AccessResult<
             duration,
             justification: &input.justification,
             emergency: input.emergency,
-            origin: RequestOrigin::Web,
+            origin,
             extension: input.extension,
             existing_grant: existing.as_ref(),
             open_requests: &open,
