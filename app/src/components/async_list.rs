@@ -33,3 +33,71 @@ pub fn loaded<T, V: IntoView + 'static>(
 pub fn load_error(error: &AppError) -> impl IntoView + use<> {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    /// The server-rendered HTML, without the hydration markers around dynamic text.
+    fn html(view: AnyView) -> String {
+        view.to_html().replace("<!>", "")
+    }
+
+    /// One `<p>` with class `error`, role `alert` and `message` as its text.
+    fn is_alert(html: &str, message: &str) -> bool {
+        html.starts_with("<p ")
+            && html.contains(r#"class="error""#)
+            && html.contains(r#"role="alert""#)
+            && html.ends_with(&format!(">{message}</p>"))
+    }
+
+    #[test]
+    fn an_empty_list_says_the_empty_line_and_renders_no_rows() {
+        let out = html(list_or_empty(
+            Ok(Vec::<u32>::new()),
+            "No grants match.",
+            |_| {
+                view! { <ul class="rows"></ul> }
+            },
+        ));
+        assert!(
+            out.contains(r#"<p class="empty-state">No grants match.</p>"#),
+            "{out}"
+        );
+        assert!(!out.contains("rows"), "{out}");
+    }
+
+    #[test]
+    fn a_list_with_rows_renders_them_and_no_empty_line() {
+        let out = html(list_or_empty(Ok(vec![1, 2]), "No grants match.", |rows| {
+            view! { <ul>{rows.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul> }
+        }));
+        assert!(out.contains("<li>1</li><li>2</li>"), "{out}");
+        assert!(!out.contains("empty-state"), "{out}");
+    }
+
+    #[test]
+    fn a_failed_load_is_an_alert_with_the_error_message() {
+        let error = AppError::NotFound("Request REQ-9".into());
+        let out = html(list_or_empty(
+            Err::<Vec<u32>, _>(error),
+            "No grants match.",
+            |_| (),
+        ));
+        assert!(is_alert(&out, "Request REQ-9 was not found."), "{out}");
+        assert!(!out.contains("empty-state"), "{out}");
+    }
+
+    #[test]
+    fn a_loaded_value_renders_and_a_failed_one_is_an_alert() {
+        let out = html(loaded(Ok(7), |n| view! { <b>{n}</b> }));
+        assert!(out.contains("<b>7</b>"), "{out}");
+        let out = html(loaded(
+            Err::<u32, _>(AppError::Invalid("Bad days".into())),
+            |n| {
+                view! { <b>{n}</b> }
+            },
+        ));
+        assert!(is_alert(&out, "Bad days"), "{out}");
+    }
+}
