@@ -114,7 +114,8 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
                 )
             }),
         )
-        // Outermost: every response, even a 413 or a panic's 500, carries the request's id.
+        // Outside everything else, so every response, even a 413 or a panic's 500, carries the
+        // request's id; a client's own `x-request-id` is dropped before ours is set.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(request_id::RandomRequestId))
         .layer(middleware::from_fn(request_id::drop_client_request_id))
