@@ -20,7 +20,8 @@ use app::api::policies::list_policies::ListPolicies;
 pub use app::api::policies::save_policy::SavePolicy;
 pub use app::api::requests::create_request::CreateRequest;
 use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
-pub use app::domain::Verdict;
+// The domain values tests compare statuses and outcomes with.
+pub use app::domain::{GrantStatus, Outcome, RemovalReason, RequestStatus, TaskOutcome, Verdict};
 use app::error::AppError;
 use app::session::{CurrentUser, Role};
 use app::shapes::{GrantRow, RequestDetail, TaskRow};
@@ -122,19 +123,10 @@ impl Person {
         tasks[0].id.clone()
     }
 
-    /// Completes the only open task this person can see with `outcome` ("done", "wont_do",
-    /// "errored") and no note.
-    pub async fn complete_only_task(&self, app: &TestApp, outcome: &str) {
+    /// Completes the only open task this person can see with `outcome` and no note.
+    pub async fn complete_only_task(&self, app: &TestApp, outcome: TaskOutcome) {
         let id = self.only_task(app).await;
-        self.ok(
-            app,
-            CompleteTask {
-                id,
-                outcome: outcome.into(),
-                note: None,
-            },
-        )
-        .await;
+        self.ok(app, completion(&id, outcome, None)).await;
     }
 }
 
@@ -148,6 +140,15 @@ pub fn new_request(entitlement_id: &str, justification: &str) -> CreateRequest {
         justification: justification.into(),
         emergency: None,
         extension: None,
+    }
+}
+
+/// Completing task `id` with `outcome`, and `note` if any.
+pub fn completion(id: &str, outcome: TaskOutcome, note: Option<&str>) -> CompleteTask {
+    CompleteTask {
+        id: id.into(),
+        outcome: outcome.as_str().into(),
+        note: note.map(str::to_string),
     }
 }
 
@@ -364,7 +365,7 @@ impl Loop {
     pub async fn granted(&self, app: &TestApp) -> String {
         let (id, _) = self.request_admin(app).await;
         self.approve_both_steps(app, &id).await;
-        self.carol.complete_only_task(app, "done").await;
+        self.carol.complete_only_task(app, TaskOutcome::Done).await;
         let grants = self.alice.grants(app).await;
         grants[0].id.clone()
     }
@@ -495,9 +496,10 @@ pub async fn chain_is_intact(app: &TestApp) {
     );
 }
 
-/// `who` completes the only open task they can see with `outcome` ([`Person::complete_only_task`],
-/// for role_matrix.rs).
+/// `who` completes the only open task they can see with `outcome` ("done", "wont_do",
+/// "errored"): [`Person::complete_only_task`] as role_matrix.rs calls it.
 pub async fn complete_only_task(app: &TestApp, who: &Person, outcome: &str) {
+    let outcome = TaskOutcome::parse(outcome).expect("a task outcome");
     who.complete_only_task(app, outcome).await;
 }
 
@@ -508,16 +510,4 @@ pub async fn app_id_of(app: &TestApp, entitlement_id: &str) -> String {
         .fetch_one(&app.db.pool)
         .await
         .expect("the entitlement's app")
-}
-
-/// Runs the loop up to an active grant; returns the grant's id ([`Loop::granted`], in the free
-/// form other test files use).
-pub async fn granted(app: &TestApp, l: &Loop) -> String {
-    l.granted(app).await
-}
-
-/// Approves request `id` at both steps ([`Loop::approve_both_steps`], in the free form other test
-/// files use).
-pub async fn approve_both_steps(app: &TestApp, l: &Loop, id: &str) {
-    l.approve_both_steps(app, id).await;
 }

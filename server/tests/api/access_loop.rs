@@ -55,25 +55,21 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     l.carol.approve(&app, &id, 2).await;
 
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.status.as_str(), "provisioning");
+    assert_eq!(detail.summary.status, RequestStatus::Provisioning);
 
     // Carol provisions by hand; only "Provisioned" gives access.
     let task = l.carol.only_task(&app).await;
     l.carol
         .ok(
             &app,
-            CompleteTask {
-                id: task,
-                outcome: "done".into(),
-                note: Some("added to admins".into()),
-            },
+            completion(&task, TaskOutcome::Done, Some("added to admins")),
         )
         .await;
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.outcome.map(|o| o.as_str()), Some("granted"));
+    assert_eq!(detail.summary.outcome, Some(Outcome::Granted));
     let grants = l.alice.grants(&app).await;
     let grant = &grants[0];
-    assert_eq!(grant.status.as_str(), "active");
+    assert_eq!(grant.status, GrantStatus::Active);
     let grant_id = grant.id.clone();
 
     // Expiry: the worker revokes it and asks Carol to remove the access.
@@ -86,7 +82,7 @@ async fn a_request_goes_through_two_approvals_manual_provisioning_expiry_and_rem
     .await;
     let grants = l.admin.ok(&app, all_grants()).await;
     assert_eq!(grants[0].status_label, "removal overdue");
-    l.carol.complete_only_task(&app, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'removed'").await,
         1
@@ -230,7 +226,7 @@ async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
         )
         .await;
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.outcome.map(|o| o.as_str()), Some("denied"));
+    assert_eq!(detail.summary.outcome, Some(Outcome::Denied));
 
     let (id2, number2) = l.request_admin(&app).await;
     l.alice
@@ -243,10 +239,7 @@ async fn a_deny_ends_the_request_and_the_requester_can_cancel_an_open_one() {
         )
         .await;
     let detail = l.alice.detail(&app, &number2).await;
-    assert_eq!(
-        detail.summary.outcome.map(|o| o.as_str()),
-        Some("cancelled")
-    );
+    assert_eq!(detail.summary.outcome, Some(Outcome::Cancelled));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +249,7 @@ async fn with_two_processes_on_one_database_an_expired_grant_is_revoked_exactly_
     let l = jit_loop(&app).await;
     let (id, _) = l.request_admin(&app).await;
     l.approve_both_steps(&app, &id).await;
-    l.carol.complete_only_task(&app, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     let grant_id: String = sqlx::query("SELECT id FROM grants")
         .fetch_one(&app.db.pool)
         .await
@@ -516,8 +509,8 @@ async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     assert_eq!(refusal.status, 403);
     l.alice.ok(&app, ReleaseGrant { id: grant }).await;
     let grants = l.alice.grants(&app).await;
-    assert_eq!(grants[0].status.as_str(), "pending_removal");
-    l.carol.complete_only_task(&app, "done").await;
+    assert_eq!(grants[0].status, GrantStatus::PendingRemoval);
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
 
     // Access again, then an admin revokes it.
     let grant = l.granted(&app).await;
@@ -535,7 +528,7 @@ async fn the_holder_can_release_access_early_and_only_admins_can_revoke() {
     assert!(
         listed
             .iter()
-            .any(|g| g.id == grant && g.status.as_str() == "pending_removal")
+            .any(|g| g.id == grant && g.status == GrantStatus::PendingRemoval)
     );
     let revoked = scalar(
         &app,
@@ -571,7 +564,7 @@ async fn an_approved_extension_moves_the_expiry_of_the_existing_grant() {
         .await;
     let id = l.alice.detail(&app, &number).await.summary.id;
     l.approve_both_steps(&app, &id).await;
-    l.carol.complete_only_task(&app, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants").await,
         1,

@@ -116,11 +116,11 @@ async fn wait_attempt(app: &TestApp, n: usize) {
     panic!("the task never reached attempt {n}");
 }
 
-/// The outcome of request `number` once it has one ("granted", "denied"…).
-pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> String {
+/// The outcome of request `number` once it has one.
+pub(crate) async fn outcome_of(app: &TestApp, who: &Person, number: &str) -> Outcome {
     for _ in 0..100 {
         if let Some(outcome) = who.detail(app, number).await.summary.outcome {
-            return outcome.to_string();
+            return outcome;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -135,7 +135,7 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     let ent = webhook_entitlement(&app, &l, &url).await;
     let number = request_reader(&app, &l, &ent).await;
 
-    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, Outcome::Granted);
     let (headers, body) = calls.lock().unwrap()[0].clone();
     let secret = l.admin.ok(&app, RevealWebhookSecret {}).await;
     let header = headers.get("latch-signature").unwrap().to_str().unwrap();
@@ -152,7 +152,7 @@ async fn a_webhook_answering_2xx_grants_the_access_and_the_call_is_signed() {
     assert_eq!(json["subject"]["email"], "alice@example.com");
     assert_eq!(json["entitlement"]["slug"], "reader");
     let grants = l.alice.grants(&app).await;
-    assert_eq!(grants[0].status.as_str(), "active");
+    assert_eq!(grants[0].status, GrantStatus::Active);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,14 +208,10 @@ async fn a_failing_webhook_is_retried_with_backoff_then_falls_back_to_a_manual_t
     l.carol
         .ok(
             &app,
-            CompleteTask {
-                id: task,
-                outcome: "done".into(),
-                note: Some("added by hand".into()),
-            },
+            completion(&task, TaskOutcome::Done, Some("added by hand")),
         )
         .await;
-    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, Outcome::Granted);
     let gave_up = sqlx::query(
         "SELECT COUNT(*) FROM audit_events WHERE action = 'provisioning.webhook_gave_up'",
     )

@@ -245,10 +245,24 @@ where
     F: ServerFn<Error = AppError> + Serialize,
     F::Output: DeserializeOwned,
 {
+    call_server_fn_at(&app.address, client, args).await
+}
+
+/// [`call_server_fn`] against the app at `address` ("http://127.0.0.1:port"), for a call made
+/// on a task of its own, which cannot borrow the [`TestApp`].
+pub async fn call_server_fn_at<F>(
+    address: &str,
+    client: &reqwest::Client,
+    args: F,
+) -> Result<F::Output, Refusal>
+where
+    F: ServerFn<Error = AppError> + Serialize,
+    F::Output: DeserializeOwned,
+{
     let response = client
-        .post(app.url(F::PATH))
+        .post(format!("{address}{}", F::PATH))
         .header(reqwest::header::ACCEPT, "application/json")
-        .header(reqwest::header::ORIGIN, &app.address)
+        .header(reqwest::header::ORIGIN, address)
         .form(&args)
         .send()
         .await

@@ -38,8 +38,8 @@ async fn a_request_undecided_past_the_limit_closes_as_expired_and_the_requester_
     assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 1);
 
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.status.as_str(), "closed");
-    assert_eq!(detail.summary.outcome.map(|o| o.as_str()), Some("expired"));
+    assert_eq!(detail.summary.status, RequestStatus::Closed);
+    assert_eq!(detail.summary.outcome, Some(Outcome::Expired));
     assert!(
         detail
             .history
@@ -85,7 +85,7 @@ async fn a_request_within_the_limit_stays_open() {
 
     assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.status.as_str(), "pending_approval");
+    assert_eq!(detail.summary.status, RequestStatus::PendingApproval);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +111,7 @@ async fn with_no_limit_requests_wait_until_decided() {
     created_days_ago(&app, &id, 400).await;
     assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.status.as_str(), "pending_approval");
+    assert_eq!(detail.summary.status, RequestStatus::PendingApproval);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,5 +165,5 @@ async fn a_decision_made_before_the_sweep_stands() {
         .await;
     assert_eq!(expire_pending_requests(&app.db, 100).await.unwrap(), 0);
     let detail = l.alice.detail(&app, &number).await;
-    assert_eq!(detail.summary.outcome.map(|o| o.as_str()), Some("denied"));
+    assert_eq!(detail.summary.outcome, Some(Outcome::Denied));
 }

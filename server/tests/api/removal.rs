@@ -5,19 +5,26 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use app::api::grants::overdue_removals::OverdueRemovals;
+use app::api::grants::release_grant::ReleaseGrant;
+use app::api::grants::revoke_grant::RevokeGrant;
+use app::error::AppError;
+use app::shapes::{GrantRow, OverdueRemovalRow};
+use leptos::server_fn::ServerFn;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::access_fixtures::*;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, call_server_fn_at, spawn_app};
 
 /// `who` completes the only task they see with `outcome` and a note.
-async fn complete_with_note(app: &TestApp, who: &Person, outcome: &str, note: &str) {
-    let task = only_task(app, who).await;
-    ok(
-        app,
-        who,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", outcome), ("note", note)],
-    )
-    .await;
+async fn complete_with_note(app: &TestApp, who: &Person, outcome: TaskOutcome, note: &str) {
+    let id = who.only_task(app).await;
+    who.ok(app, completion(&id, outcome, Some(note))).await;
+}
+
+fn revocation(grant: &str) -> RevokeGrant {
+    RevokeGrant { id: grant.into() }
 }
 
 async fn grant_state(app: &TestApp, grant: &str) -> String {
@@ -59,12 +66,16 @@ async fn removal_assignees(app: &TestApp, grant: &str) -> Vec<String> {
     names
 }
 
-fn row_of<'a>(rows: &'a Value, grant: &str) -> &'a Value {
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["grant_id"] == grant || r["id"] == grant)
-        .unwrap_or_else(|| panic!("grant {grant} not listed: {rows}"))
+fn row_of<'a>(rows: &'a [GrantRow], grant: &str) -> &'a GrantRow {
+    rows.iter()
+        .find(|r| r.id == grant)
+        .unwrap_or_else(|| panic!("grant {grant} not listed: {rows:?}"))
+}
+
+fn overdue_row_of<'a>(rows: &'a [OverdueRemovalRow], grant: &str) -> &'a OverdueRemovalRow {
+    rows.iter()
+        .find(|r| r.grant_id == grant)
+        .unwrap_or_else(|| panic!("grant {grant} not listed: {rows:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,9 +83,15 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
  {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
-    complete_with_note(&app, &l.carol, "errored", "the database API is down").await;
+    let grant = l.granted(&app).await;
+    l.admin.ok(&app, revocation(&grant)).await;
+    complete_with_note(
+        &app,
+        &l.carol,
+        TaskOutcome::Errored,
+        "the database API is down",
+    )
+    .await;
 
     // The person keeps the access, so the removal stays open: a new task, escalated.
     assert_eq!(grant_state(&app, &grant).await, "pending_removal");
@@ -84,29 +101,31 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
         vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
     );
     // Whoever takes it over sees what went wrong before.
-    let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
+    let tasks = l.carol.tasks(&app).await;
     assert!(
-        text(&tasks[0]["state"]).contains("the database API is down"),
-        "{tasks}"
+        tasks[0].state.contains("the database API is down"),
+        "{tasks:?}"
     );
-    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
-    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
-    let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
-    assert_eq!(row_of(&mine, &grant)["status_label"], "removal overdue");
+    let listed = l.admin.ok(&app, all_grants()).await;
+    assert_eq!(row_of(&listed, &grant).status, GrantStatus::RemovalOverdue);
+    let mine = l.alice.grants(&app).await;
+    assert_eq!(row_of(&mine, &grant).status_label, "removal overdue");
 
     // The admin page lists it, with the open task, its assignees and the last error.
-    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
-    let row = row_of(&overdue, &grant);
-    assert_eq!(row["subject"], "Alice Requester");
-    assert_eq!(row["reason"], "revoked");
-    assert_eq!(row["escalation"], 1);
-    assert!(row["open_task"].is_string(), "{row}");
+    let overdue = l.admin.ok(&app, OverdueRemovals {}).await;
+    let row = overdue_row_of(&overdue, &grant);
+    assert_eq!(row.subject, "Alice Requester");
+    assert_eq!(row.reason, RemovalReason::Revoked);
+    assert_eq!(row.escalation, 1);
+    assert!(row.open_task.is_some(), "{row:?}");
     assert!(
-        text(&row["last_error"]).contains("the database API is down"),
-        "{row}"
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("the database API is down")),
+        "{row:?}"
     );
-    let (status, _) = call(&app, &l.alice, "grants/overdue_removals", &[]).await;
-    assert_eq!(status, 403, "the overdue list is for Super Admins");
+    let refusal = l.alice.call(&app, OverdueRemovals {}).await.unwrap_err();
+    assert_eq!(refusal.status, 403, "the overdue list is for Super Admins");
     // And so does the page, rendered on the server.
     let page = l
         .admin
@@ -130,15 +149,15 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
     assert_eq!(page.status().as_u16(), 403);
 
     // Revoke stays possible on a grant whose removal is pending (no second task while one is open).
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    l.admin.ok(&app, revocation(&grant)).await;
     assert_eq!(open_removal_tasks(&app, &grant).await, 1);
 
     // Someone confirms the removal: gone from the overdue list.
-    complete_only_task(&app, &l.carol, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     assert_eq!(grant_state(&app, &grant).await, "removed");
     assert_eq!(open_removal_tasks(&app, &grant).await, 0);
-    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
-    assert_eq!(overdue, serde_json::json!([]));
+    let overdue = l.admin.ok(&app, OverdueRemovals {}).await;
+    assert!(overdue.is_empty(), "{overdue:?}");
     assert_eq!(
         scalar(
             &app,
@@ -154,20 +173,23 @@ async fn an_errored_removal_opens_a_new_task_escalated_to_owners_and_super_admin
 async fn wont_deprovision_cannot_undo_an_admins_revocation_or_keep_expired_access() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
-    complete_with_note(&app, &l.carol, "wont_do", "Alice still needs it").await;
+    let grant = l.granted(&app).await;
+    l.admin.ok(&app, revocation(&grant)).await;
+    complete_with_note(&app, &l.carol, TaskOutcome::WontDo, "Alice still needs it").await;
     assert_eq!(grant_state(&app, &grant).await, "pending_removal");
     assert_eq!(open_removal_tasks(&app, &grant).await, 1);
-    let overdue = ok(&app, &l.admin, "grants/overdue_removals", &[]).await;
+    let overdue = l.admin.ok(&app, OverdueRemovals {}).await;
     assert!(
-        text(&row_of(&overdue, &grant)["last_error"]).contains("Won't deprovision"),
-        "{overdue}"
+        overdue_row_of(&overdue, &grant)
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("Won't deprovision")),
+        "{overdue:?}"
     );
-    complete_only_task(&app, &l.carol, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
 
     // An expired grant: "Won't deprovision" leaves it overdue, with a new task.
-    let grant = granted(&app, &l).await;
+    let grant = l.granted(&app).await;
     backdate_grant(&app, &grant).await;
     for _ in 0..100 {
         if open_removal_tasks(&app, &grant).await == 1 {
@@ -175,21 +197,21 @@ async fn wont_deprovision_cannot_undo_an_admins_revocation_or_keep_expired_acces
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    complete_with_note(&app, &l.carol, "wont_do", "keep it").await;
+    complete_with_note(&app, &l.carol, TaskOutcome::WontDo, "keep it").await;
     assert_eq!(grant_state(&app, &grant).await, "pending_removal");
     assert_eq!(open_removal_tasks(&app, &grant).await, 1);
-    let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
-    assert_eq!(row_of(&mine, &grant)["status"], "removal_overdue");
+    let mine = l.alice.grants(&app).await;
+    assert_eq!(row_of(&mine, &grant).status, GrantStatus::RemovalOverdue);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removal_left_without_an_open_task_gets_an_escalated_one_again() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    let grant = l.granted(&app).await;
+    l.admin.ok(&app, revocation(&grant)).await;
     // As an older Latch left it: the removal task closed "Errored", no task open.
-    let task = only_task(&app, &l.carol).await;
+    let task = l.carol.only_task(&app).await;
     let row = sqlx::query("SELECT body FROM provisioning_tasks WHERE id = $1")
         .bind(&task)
         .fetch_one(&app.db.pool)
@@ -218,8 +240,8 @@ async fn a_removal_left_without_an_open_task_gets_an_escalated_one_again() {
         removal_assignees(&app, &grant).await,
         vec!["Ada Admin".to_string(), "Carol Owner".to_string()]
     );
-    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
-    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
+    let listed = l.admin.ok(&app, all_grants()).await;
+    assert_eq!(row_of(&listed, &grant).status, GrantStatus::RemovalOverdue);
     // Nothing left to reopen.
     assert_eq!(
         app::ssr::flows::sweeps::reopen_stuck_removals(&app.db, 100)
@@ -235,42 +257,41 @@ async fn the_only_named_provisioner_never_gets_or_completes_a_task_for_their_own
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     // Alice is the entitlement's only provisioner, and asks for it herself.
-    resave_admin_entitlement(&app, &l, &[("provisioners", "alice@example.com")]).await;
-    let (id, _) = request_admin(&app, &l).await;
-    approve_both_steps(&app, &l, &id).await;
-    // The task goes to the app owner, not to Alice, and Alice cannot complete it.
-    let alice_tasks = ok(&app, &l.alice, "grants/tasks", &[]).await;
-    assert_eq!(alice_tasks, serde_json::json!([]));
-    let task = only_task(&app, &l.carol).await;
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
+    l.resave_admin_entitlement(&app, |form| {
+        form.provisioners = Some("alice@example.com".into())
+    })
     .await;
-    assert_eq!(status, 403, "{body}");
-    assert!(text(&body).contains("their own access"), "{body}");
-    complete_only_task(&app, &l.carol, "done").await;
+    let (id, _) = l.request_admin(&app).await;
+    l.approve_both_steps(&app, &id).await;
+    // The task goes to the app owner, not to Alice, and Alice cannot complete it.
+    let alice_tasks = l.alice.tasks(&app).await;
+    assert!(alice_tasks.is_empty(), "{alice_tasks:?}");
+    let task = l.carol.only_task(&app).await;
+    let refusal = l
+        .alice
+        .call(&app, completion(&task, TaskOutcome::Done, None))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403, "{refusal:?}");
+    assert!(refusal.message.contains("their own access"), "{refusal:?}");
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
 
     // The removal of her access neither goes to her nor can be blocked by her.
-    let grants = ok(&app, &l.alice, "grants/mine", &[]).await;
-    let grant = text(&grants[0]["id"]);
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    let grants = l.alice.grants(&app).await;
+    let grant = grants[0].id.clone();
+    l.admin.ok(&app, revocation(&grant)).await;
     assert_eq!(
         removal_assignees(&app, &grant).await,
         vec!["Carol Owner".to_string()]
     );
-    let task = only_task(&app, &l.carol).await;
-    for outcome in ["wont_do", "errored", "done"] {
-        let (status, body) = call(
-            &app,
-            &l.alice,
-            "grants/complete_task",
-            &[("id", &task), ("outcome", outcome), ("note", "mine")],
-        )
-        .await;
-        assert_eq!(status, 403, "{outcome}: {body}");
+    let task = l.carol.only_task(&app).await;
+    for outcome in [TaskOutcome::WontDo, TaskOutcome::Errored, TaskOutcome::Done] {
+        let refusal = l
+            .alice
+            .call(&app, completion(&task, outcome, Some("mine")))
+            .await
+            .unwrap_err();
+        assert_eq!(refusal.status, 403, "{outcome}: {refusal:?}");
     }
     assert_eq!(grant_state(&app, &grant).await, "pending_removal");
     assert_eq!(open_removal_tasks(&app, &grant).await, 1);
@@ -280,54 +301,37 @@ async fn the_only_named_provisioner_never_gets_or_completes_a_task_for_their_own
 async fn a_super_admin_cannot_complete_the_removal_of_their_own_access() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let grant = granted(&app, &l).await;
+    let grant = l.granted(&app).await;
     // Alice becomes a Super Admin: she sees every open task but her own, and cannot do hers.
     sqlx::query("UPDATE users SET role = 'super_admin' WHERE id = $1")
         .bind(l.alice.user.id)
         .execute(&app.db.pool)
         .await
         .unwrap();
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
-    let task = only_task(&app, &l.carol).await;
-    assert_eq!(
-        ok(&app, &l.alice, "grants/tasks", &[]).await,
-        serde_json::json!([])
-    );
-    let (status, body) = call(
-        &app,
-        &l.alice,
-        "grants/complete_task",
-        &[("id", &task), ("outcome", "done")],
-    )
-    .await;
-    assert_eq!(status, 403, "{body}");
+    l.admin.ok(&app, revocation(&grant)).await;
+    let task = l.carol.only_task(&app).await;
+    assert!(l.alice.tasks(&app).await.is_empty());
+    let refusal = l
+        .alice
+        .call(&app, completion(&task, TaskOutcome::Done, None))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 403, "{refusal:?}");
     assert_eq!(grant_state(&app, &grant).await, "pending_removal");
 }
 
 /// Starts a server-function call on its own task, so calls really run at the same time.
-fn spawn_call(
+fn spawn_call<F>(
     app: &TestApp,
     who: &Person,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> tokio::task::JoinHandle<(u16, String)> {
-    let client = who.client.clone();
-    let url = app.url(&format!("/api/{endpoint}"));
-    let form: Vec<(String, String)> = form
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::spawn(async move {
-        let response = client
-            .post(url)
-            .header("Accept", "application/json")
-            .form(&form)
-            .send()
-            .await
-            .expect("call server function");
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap_or_default())
-    })
+    args: F,
+) -> tokio::task::JoinHandle<Result<F::Output, Refusal>>
+where
+    F: ServerFn<Error = AppError> + Serialize + 'static,
+    F::Output: DeserializeOwned + 'static,
+{
+    let (address, client) = (app.address.clone(), who.client.clone());
+    tokio::spawn(async move { call_server_fn_at(&address, &client, args).await })
 }
 
 /// Alice holds one grant per entitlement `e0`…`e{n-1}` (auto-approved, provisioned by Carol), and
@@ -342,30 +346,30 @@ async fn grants_with_open_extensions(app: &TestApp, l: &Loop, n: usize) -> Vec<S
     let mut entitlements = Vec::new();
     let mut grants = Vec::new();
     for i in 0..n {
-        let ent = text(
-            &ok(
+        let ent = l
+            .admin
+            .ok(
                 app,
-                &l.admin,
-                "catalog/save_entitlement",
-                &[
-                    ("app_id", &app_id),
-                    ("display_name", &format!("E{i}")),
-                    ("slug", &format!("e{i}")),
-                    ("max_duration", "7d"),
-                    ("request_policy", "builtin-auto-approval"),
-                    ("provisioning", "manual"),
-                    ("provisioners", "carol@example.com"),
-                ],
+                SaveEntitlement {
+                    slug: Some(format!("e{i}")),
+                    max_duration: Some("7d".into()),
+                    request_policy: Some("builtin-auto-approval".into()),
+                    provisioning: Some("manual".into()),
+                    provisioners: Some("carol@example.com".into()),
+                    ..entitlement_form(&app_id, &format!("E{i}"))
+                },
             )
-            .await,
-        );
-        let form = [
-            ("entitlement_id", ent.as_str()),
-            ("duration", "1d"),
-            ("justification", "load test"),
-        ];
-        ok(app, &l.alice, "requests/create", &form).await;
-        complete_only_task(app, &l.carol, "done").await;
+            .await;
+        l.alice
+            .request(
+                app,
+                CreateRequest {
+                    duration: Some("1d".into()),
+                    ..new_request(&ent, "load test")
+                },
+            )
+            .await;
+        l.carol.complete_only_task(app, TaskOutcome::Done).await;
         let grant: String = sqlx::query("SELECT id FROM grants WHERE entitlement_id = $1")
             .bind(&ent)
             .fetch_one(&app.db.pool)
@@ -378,13 +382,16 @@ async fn grants_with_open_extensions(app: &TestApp, l: &Loop, n: usize) -> Vec<S
     }
     // Then an extension of each, approved automatically: its provisioning task stays open.
     for ent in &entitlements {
-        let form = [
-            ("entitlement_id", ent.as_str()),
-            ("duration", "3d"),
-            ("justification", "load test goes on"),
-            ("extension", "on"),
-        ];
-        ok(app, &l.alice, "requests/create", &form).await;
+        l.alice
+            .request(
+                app,
+                CreateRequest {
+                    duration: Some("3d".into()),
+                    extension: Some("on".into()),
+                    ..new_request(ent, "load test goes on")
+                },
+            )
+            .await;
     }
     grants
 }
@@ -394,12 +401,12 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
     let grants = grants_with_open_extensions(&app, &l, 8).await;
-    let tasks = ok(&app, &l.carol, "grants/tasks", &[]).await;
-    let tasks: Vec<String> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| text(&t["id"]))
+    let tasks: Vec<String> = l
+        .carol
+        .tasks(&app)
+        .await
+        .into_iter()
+        .map(|t| t.id)
         .collect();
     assert_eq!(
         tasks.len(),
@@ -417,13 +424,12 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
         calls.push(spawn_call(
             &app,
             &l.carol,
-            "grants/complete_task",
-            &[("id", t), ("outcome", "done")],
+            completion(t, TaskOutcome::Done, None),
         ));
     }
     for g in &grants {
-        calls.push(spawn_call(&app, &l.alice, "grants/release", &[("id", g)]));
-        calls.push(spawn_call(&app, &l.admin, "grants/revoke", &[("id", g)]));
+        calls.push(spawn_call(&app, &l.alice, ReleaseGrant { id: g.clone() }));
+        calls.push(spawn_call(&app, &l.admin, revocation(g)));
     }
     let db = app.db.clone();
     let sweep = tokio::spawn(async move {
@@ -432,10 +438,10 @@ async fn completing_releasing_revoking_and_expiring_at_once_never_deadlocks_and_
         }
     });
     for c in calls {
-        let (status, body) = c.await.unwrap();
+        let answer = c.await.unwrap();
         assert!(
-            status == 200 || status == 409,
-            "every call succeeds or is refused as a conflict, never fails: {status} {body}"
+            matches!(answer, Ok(()) | Err(Refusal { status: 409, .. })),
+            "every call succeeds or is refused as a conflict, never fails: {answer:?}"
         );
     }
     sweep.await.unwrap();
@@ -526,28 +532,17 @@ async fn a_webhook_removal_marked_errored_is_called_again_after_a_backoff_until_
     let l = jit_loop(&app).await;
     let (url, status, calls) = switchable_receiver().await;
     let ent = crate::access_webhooks::webhook_entitlement(&app, &l, &url).await;
-    ok(
-        &app,
-        &l.alice,
-        "requests/create",
-        &[
-            ("entitlement_id", &ent),
-            ("duration", "4h"),
-            ("justification", "read-only look"),
-        ],
-    )
-    .await;
+    crate::access_webhooks::request_reader(&app, &l, &ent).await;
     let grant = loop {
-        let mine = ok(&app, &l.alice, "grants/mine", &[]).await;
-        if let Some(g) = mine.as_array().unwrap().first() {
-            break text(&g["id"]);
+        if let Some(g) = l.alice.grants(&app).await.first() {
+            break g.id.clone();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
 
     // The receiver breaks; the admin revokes; every retry fails; the owners and admins take over.
     status.store(500, Ordering::SeqCst);
-    ok(&app, &l.admin, "grants/revoke", &[("id", &grant)]).await;
+    l.admin.ok(&app, revocation(&grant)).await;
     for n in 2..=app::domain::webhook::MAX_ATTEMPTS {
         let needle = format!("\"attempt\":{n},");
         removal_task_when(&app, &grant, |b| b.contains(&needle)).await;
@@ -565,26 +560,15 @@ async fn a_webhook_removal_marked_errored_is_called_again_after_a_backoff_until_
     );
 
     // Carol cannot fix it today: the removal is not dropped, the webhook is called again later.
-    let task = only_task(&app, &l.carol).await;
-    ok(
-        &app,
-        &l.carol,
-        "grants/complete_task",
-        &[
-            ("id", &task),
-            ("outcome", "errored"),
-            ("note", "receiver down"),
-        ],
-    )
-    .await;
+    complete_with_note(&app, &l.carol, TaskOutcome::Errored, "receiver down").await;
     let (_, due) = removal_task_when(&app, &grant, |b| b.contains("webhook_pending")).await;
     let wait = due.unwrap() - app::ssr::clock::now_ms();
     assert!(
         (25_000..=31_000).contains(&wait),
         "called again after ~30 s, not {wait} ms"
     );
-    let listed = ok(&app, &l.admin, "grants/list", &[]).await;
-    assert_eq!(row_of(&listed, &grant)["status"], "removal_overdue");
+    let listed = l.admin.ok(&app, all_grants()).await;
+    assert_eq!(row_of(&listed, &grant).status, GrantStatus::RemovalOverdue);
 
     // The receiver is back: the next call removes the access.
     status.store(200, Ordering::SeqCst);

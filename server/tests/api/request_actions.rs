@@ -29,26 +29,18 @@ async fn with_emergency_policy(app: &TestApp, l: &Loop) {
 }
 
 /// `who` completes the only task they can see with `outcome` and `note`.
-async fn complete_only_task_noting(app: &TestApp, who: &Person, outcome: &str, note: &str) {
+async fn complete_only_task_noting(app: &TestApp, who: &Person, outcome: TaskOutcome, note: &str) {
     let id = who.only_task(app).await;
-    who.ok(
-        app,
-        CompleteTask {
-            id,
-            outcome: outcome.into(),
-            note: Some(note.into()),
-        },
-    )
-    .await;
+    who.ok(app, completion(&id, outcome, Some(note))).await;
 }
 
 /// Approved by both steps, then Carol's provisioning task errors; returns (id, number).
 async fn failed_provisioning(app: &TestApp, l: &Loop) -> (String, String) {
     let (id, number) = l.request_admin(app).await;
     l.approve_both_steps(app, &id).await;
-    complete_only_task_noting(app, &l.carol, "errored", "API answered 500").await;
+    complete_only_task_noting(app, &l.carol, TaskOutcome::Errored, "API answered 500").await;
     let d = l.alice.detail(app, &number).await;
-    assert_eq!(d.summary.outcome.map(|o| o.as_str()), Some("error"));
+    assert_eq!(d.summary.outcome, Some(Outcome::Error));
     (id, number)
 }
 
@@ -158,7 +150,7 @@ async fn the_subject_escalates_an_open_request_and_routing_restarts_under_the_em
     // Carol approves under the emergency policy and provisioning starts.
     l.carol.approve(&app, &id, 1).await;
     let done = l.alice.detail(&app, &number).await;
-    assert_eq!(done.summary.status.as_str(), "provisioning");
+    assert_eq!(done.summary.status, RequestStatus::Provisioning);
     chain_is_intact(&app).await;
 }
 
@@ -303,7 +295,7 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
         1
     );
     let d = l.alice.detail(&app, &number).await;
-    assert_eq!(d.summary.status.as_str(), "provisioning");
+    assert_eq!(d.summary.status, RequestStatus::Provisioning);
     assert!(!d.actions.retry);
     assert!(
         history(&d).contains("Provisioning retried by Carol Owner"),
@@ -320,15 +312,10 @@ async fn failed_provisioning_is_retried_once_by_a_provisioner_without_collecting
     );
 
     // This time it works: access is granted from the original approvals.
-    l.carol.complete_only_task(&app, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     assert_eq!(
-        l.alice
-            .detail(&app, &number)
-            .await
-            .summary
-            .outcome
-            .map(|o| o.as_str()),
-        Some("granted")
+        l.alice.detail(&app, &number).await.summary.outcome,
+        Some(Outcome::Granted)
     );
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM grants WHERE state = 'active'").await,
@@ -379,7 +366,7 @@ async fn only_failed_provisioning_can_be_retried() {
     l.approve_both_steps(&app, &id).await;
     let refusal = l.carol.call(&app, retry(&id)).await.unwrap_err();
     assert_eq!(refusal.status, 409);
-    complete_only_task_noting(&app, &l.carol, "wont_do", "no licence").await;
+    complete_only_task_noting(&app, &l.carol, TaskOutcome::WontDo, "no licence").await;
     let refusal = l.carol.call(&app, retry(&id)).await.unwrap_err();
     assert_eq!(refusal.status, 409);
     assert_eq!(
@@ -434,12 +421,12 @@ async fn a_retry_uses_the_entitlements_current_provisioning_method() {
     l.carol.ok(&app, retry(&id)).await;
     let outcome = || async { l.alice.detail(&app, &number).await.summary.outcome };
     for _ in 0..200 {
-        if outcome().await.map(|o| o.as_str()) == Some("granted") {
+        if outcome().await == Some(Outcome::Granted) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(outcome().await.map(|o| o.as_str()), Some("granted"));
+    assert_eq!(outcome().await, Some(Outcome::Granted));
     assert_eq!(*calls.lock().unwrap(), 1, "one webhook call");
     chain_is_intact(&app).await;
 }
@@ -515,7 +502,7 @@ async fn an_approver_may_shorten_the_length_but_not_lengthen_it_and_the_grant_us
     );
 
     // The grant lasts two hours.
-    l.carol.complete_only_task(&app, "done").await;
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
     assert_eq!(
         scalar(&app, "SELECT expires_at - created_at FROM grants").await,
         2 * 3_600_000
@@ -544,7 +531,7 @@ async fn a_length_typed_before_denying_is_ignored_and_the_length_stays_as_reques
         )
         .await;
     let d = l.alice.detail(&app, &number).await;
-    assert_eq!(d.summary.outcome.map(|o| o.as_str()), Some("denied"));
+    assert_eq!(d.summary.outcome, Some(Outcome::Denied));
     assert_eq!(d.summary.length, "1 day");
     // A length that is not a length is refused before anything happens.
     let (id, _) = l.request_admin(&app).await;
@@ -588,7 +575,7 @@ async fn a_named_provisioner_sees_a_failed_request_only_to_retry_it() {
         .unwrap_err();
     assert_eq!(refusal.status, 404);
     l.approve_both_steps(&app, &id).await;
-    complete_only_task_noting(&app, &dave, "errored", "no such account").await;
+    complete_only_task_noting(&app, &dave, TaskOutcome::Errored, "no such account").await;
     let d = dave.detail(&app, &number).await;
     assert!(d.actions.retry);
     let (status, html) = page(&app, &dave, &format!("/requests/{number}")).await;
@@ -596,8 +583,8 @@ async fn a_named_provisioner_sees_a_failed_request_only_to_retry_it() {
     assert!(html.contains("Retry provisioning"));
     dave.ok(&app, retry(&id)).await;
     assert_eq!(
-        l.alice.detail(&app, &number).await.summary.status.as_str(),
-        "provisioning"
+        l.alice.detail(&app, &number).await.summary.status,
+        RequestStatus::Provisioning
     );
     dave.only_task(&app).await;
 }
@@ -614,7 +601,7 @@ async fn escalating_to_an_auto_approving_emergency_policy_starts_provisioning_at
     l.alice.ok(&app, escalation(&id)).await;
     let d = l.alice.detail(&app, &number).await;
     assert!(d.summary.emergency);
-    assert_eq!(d.summary.status.as_str(), "provisioning");
+    assert_eq!(d.summary.status, RequestStatus::Provisioning);
     // Bob's step is gone from his list; Carol has the provisioning task.
     let assigned = l.bob.ok(&app, AssignedToMe {}).await;
     assert!(assigned.is_empty(), "{assigned:?}");

@@ -438,7 +438,7 @@ async fn the_provisioner_of_a_request_still_reads_and_comments_on_it_after_compl
     let (id, number) = l.request_admin(&app).await;
     l.approve_both_steps(&app, &id).await;
     pia.ok(&app, comment(&id, "On it")).await;
-    pia.complete_only_task(&app, "done").await;
+    pia.complete_only_task(&app, TaskOutcome::Done).await;
     pia.detail(&app, &number).await;
     pia.ok(&app, comment(&id, "Done: added to the admins role"))
         .await;

@@ -100,7 +100,7 @@ async fn a_receiver_verifies_a_real_call_with_the_documented_recipe() {
 
     let number = request_reader(&app, &l, &entitlement).await;
 
-    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, Outcome::Granted);
     assert_eq!(verdicts.lock().unwrap().as_slice(), &[true]);
 }
 
@@ -149,7 +149,7 @@ async fn the_secret_is_shown_once_and_a_rotation_keeps_the_old_one_signing_for_a
     let (url, verdicts) = verifying_receiver(first).await;
     let entitlement = webhook_entitlement(&app, &l, &url).await;
     let number = request_reader(&app, &l, &entitlement).await;
-    assert_eq!(outcome_of(&app, &l.alice, &number).await, "granted");
+    assert_eq!(outcome_of(&app, &l.alice, &number).await, Outcome::Granted);
     assert_eq!(verdicts.lock().unwrap().as_slice(), &[true]);
 
     let actions: Vec<String> = sqlx::query(
