@@ -1,18 +1,10 @@
 //! Builds what the Notifications page shows from stored installations (never their secrets).
 
+use crate::components::time::utc_minute_ms;
 use crate::shapes::{InstallationView, SlackOverview};
 use crate::ssr::AppState;
 use crate::ssr::slack::store::{self, Installation};
 use crate::ssr::slack::{OAUTH_CALLBACK_PATH, manifest, missing_scopes};
-
-/// Unix milliseconds as `2026-11-27 13:40 UTC`.
-pub fn format_ms(ms: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
 
 fn reason_text(reason: Option<&str>) -> &'static str {
     match reason {
@@ -56,7 +48,7 @@ pub fn installation_view(i: &Installation) -> InstallationView {
         channel: i.channel_name.clone(),
         channel_id: i.channel_id.clone(),
         installed_by,
-        installed_at: format_ms(i.installed_at),
+        installed_at: utc_minute_ms(i.installed_at),
         scopes: i
             .scopes
             .split(',')
@@ -69,7 +61,7 @@ pub fn installation_view(i: &Installation) -> InstallationView {
         disconnected: (!i.connected).then(|| {
             format!(
                 "Disconnected {}: {}.",
-                i.disconnected_at.map(format_ms).unwrap_or_default(),
+                i.disconnected_at.map(utc_minute_ms).unwrap_or_default(),
                 reason_text(i.disconnect_reason.as_deref())
             )
         }),
