@@ -100,6 +100,15 @@ impl Saved {
         self.after_save_when(action, form, |_| true, move |_| Some(message.into()));
     }
 
+    /// [`Saved::after_save`] for a form whose section shows the saved value itself: no message.
+    pub fn reload_after<S>(self, action: ServerAction<S>)
+    where
+        S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+        S::Output: Send + Sync + 'static,
+    {
+        self.after_save_when(action, None, |_| true, |_| None);
+    }
+
     /// [`Saved::after_save`] for actions whose answer says whether it saved (`succeeded`) and
     /// what to say (`notice`).
     pub fn after_save_when<S>(

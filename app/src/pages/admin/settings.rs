@@ -8,7 +8,7 @@ use crate::api::settings::{
     get_webhook_secret_status,
 };
 use crate::components::async_list::loaded;
-use crate::components::forms::ActionError;
+use crate::components::forms::{ActionError, Saved};
 use crate::components::require::RequireSuperAdmin;
 use crate::components::time::utc_minute as utc;
 
@@ -35,8 +35,9 @@ pub fn SettingsPage() -> impl IntoView {
 fn PendingExpirySettings() -> impl IntoView {
     let save = ServerAction::<SetPendingExpiry>::new();
     // Refetch after a successful save only: after a refused one the form keeps what was typed.
-    let saved = Memo::new(move |_| save.value().get().and_then(|r| r.ok()));
-    let rule = Resource::new(move || saved.get(), |_| get_pending_expiry());
+    let saved = Saved::new();
+    saved.reload_after(save);
+    let rule = Resource::new(move || saved.version(), |_| get_pending_expiry());
     view! {
         <section class="card" id="pending-expiry">
             <h2>"Requests waiting for approval"</h2>
