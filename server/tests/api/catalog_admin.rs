@@ -18,6 +18,7 @@ use app::api::directory::save_group::SaveGroup;
 use app::api::requests::requestable_entitlements::RequestableEntitlements;
 use app::session::Role;
 use app::shapes::{ImportOutcome, RequestableEntitlement};
+use leptos::server_fn::ServerFn;
 
 /// The stored JSON body of entitlement or app `id`.
 async fn body(app: &TestApp, table: &str, id: &str) -> Value {
@@ -538,7 +539,7 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
     for who in [&c.l.alice, &c.l.carol] {
         let answers = [
             (
-                "catalog/save_entitlement",
+                SaveEntitlement::PATH,
                 who.call(
                     &app,
                     entitlement_edited(&c, |f| f.max_duration = some("1h")),
@@ -547,13 +548,13 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
                 .map(drop),
             ),
             (
-                "catalog/save_app",
+                SaveApp::PATH,
                 who.call(&app, app_edited(&c, |f| f.name = "Mine now".into()))
                     .await
                     .map(drop),
             ),
             (
-                "directory/remove_member",
+                RemoveGroupMember::PATH,
                 who.call(
                     &app,
                     RemoveGroupMember {
@@ -564,7 +565,7 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
                 .await,
             ),
             (
-                "directory/delete_group",
+                DeleteGroup::PATH,
                 who.call(
                     &app,
                     DeleteGroup {
@@ -574,7 +575,7 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
                 .await,
             ),
             (
-                "directory/groups",
+                ListGroups::PATH,
                 who.call(&app, ListGroups {}).await.map(drop),
             ),
         ];
@@ -1053,18 +1054,16 @@ async fn a_duplicate_alias_is_told_apart_from_other_unique_violations_on_either_
     use app::ssr::access::catalog::ENTITLEMENTS_ALIAS;
     let app = spawn_app().await;
     let c = catalog(&app).await;
-    ok(
-        &app,
-        &c.l.admin,
-        "catalog/save_entitlement",
-        &[
-            ("app_id", c.app_id.as_str()),
-            ("display_name", "Read only"),
-            ("alias", "prod"),
-            ("max_duration", "7d"),
-        ],
-    )
-    .await;
+    c.l.admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                alias: some("prod"),
+                max_duration: some("7d"),
+                ..entitlement_form(&c.app_id, "Read only")
+            },
+        )
+        .await;
     // Written past the save's own check, as a racing save would: only the index stops it.
     let alias_taken = sqlx::query("UPDATE entitlements SET alias = 'prod' WHERE id = $1")
         .bind(&c.l.entitlement_id)
