@@ -396,11 +396,16 @@ impl Entitlement {
                 .clone()
                 .ok_or(DomainError::EmergencyNotEnabled);
         }
-        Ok(self
-            .request_policy
+        Ok(self.request_policy_for(app))
+    }
+
+    /// The policy a normal request must snapshot: the entitlement's, the app's default, or the
+    /// built-in app-owner approval policy.
+    pub fn request_policy_for(&self, app: &App) -> PolicyId {
+        self.request_policy
             .clone()
             .or_else(|| app.default_request_policy.clone())
-            .unwrap_or_else(|| PolicyId::from(BUILTIN_APP_OWNER_APPROVAL_POLICY_ID)))
+            .unwrap_or_else(|| PolicyId::from(BUILTIN_APP_OWNER_APPROVAL_POLICY_ID))
     }
 
     /// Label for pickers: "Engineering Team — admin", so entitlements with the same name in different

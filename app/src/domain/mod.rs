@@ -66,6 +66,6 @@ pub use self::request::*;
 pub use self::roles::*;
 pub use self::time::*;
 pub use self::visibility::{
-    CatalogViewer, RequestInvolvement, entitlement_for, reassignment_refusal, subject_for_request,
+    CatalogViewer, RequestInvolvement, reassignment_refusal, subject_for_request,
 };
 pub use self::webhook::WebhookSecretStatus;

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use super::catalog::{App, Entitlement, ProvisioningMethod, can_see};
+use super::catalog::{App, Entitlement};
 use super::directory::Directory;
 use super::error::{DomainError, DomainResult};
 use super::ids::{GroupId, UserId};
 use super::request::Request;
 use super::roles::RoleSet;
 
-/// Who is looking at the catalog.
+/// Who is looking at the catalog: Super Admins see every entitlement, with what the edit forms
+/// need; everyone else sees the ones visible to their groups (`catalog::can_see`), and no admin
+/// configuration (`ssr::read::catalog` builds the browser shape accordingly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogViewer<'a> {
     /// Super Admins configure the catalog: they see every entitlement as stored.
@@ -23,28 +25,6 @@ pub enum CatalogViewer<'a> {
 impl CatalogViewer<'_> {
     pub fn is_admin(&self) -> bool {
         matches!(self, CatalogViewer::Admin)
-    }
-}
-
-/// The entitlement as `viewer` may see it: `None` when it is hidden from them; for non-admins
-/// with the webhook address removed, because a webhook URL often carries credentials (a token in
-/// its path or query, or userinfo) and says nothing a requester needs.
-pub fn entitlement_for(
-    entitlement: &Entitlement,
-    viewer: CatalogViewer<'_>,
-) -> Option<Entitlement> {
-    match viewer {
-        CatalogViewer::Admin => Some(entitlement.clone()),
-        CatalogViewer::Member { groups } => {
-            if !can_see(entitlement, groups) {
-                return None;
-            }
-            let mut shown = entitlement.clone();
-            if let ProvisioningMethod::Webhook { url } = &mut shown.provisioning {
-                url.clear();
-            }
-            Some(shown)
-        }
     }
 }
 
@@ -148,36 +128,12 @@ pub fn reassignment_refusal(error: DomainError, typed_email: &str) -> DomainErro
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::catalog::Visibility;
     use super::super::catalog::tests::{app, entitlement};
     use super::super::policy::Verdict;
     use super::super::policy::tests::u;
     use super::super::request::tests::{T0, created, fixture};
     use super::super::roles::Role;
     use super::*;
-
-    #[test]
-    fn members_see_only_entitlements_visible_to_their_groups_and_never_a_webhook_url() {
-        let mut e = entitlement();
-        e.provisioning = ProvisioningMethod::Webhook {
-            url: "https://user:token@hooks.example/provision?key=secret".into(),
-        };
-        e.visibility = Visibility::Groups([GroupId::from("eng")].into());
-        let eng: BTreeSet<GroupId> = [GroupId::from("eng")].into();
-        let sales: BTreeSet<GroupId> = [GroupId::from("sales")].into();
-
-        assert_eq!(entitlement_for(&e, CatalogViewer::Admin), Some(e.clone()));
-        assert_eq!(
-            entitlement_for(&e, CatalogViewer::Member { groups: &sales }),
-            None
-        );
-        let shown = entitlement_for(&e, CatalogViewer::Member { groups: &eng }).unwrap();
-        assert_eq!(
-            shown.provisioning,
-            ProvisioningMethod::Webhook { url: String::new() }
-        );
-        assert_eq!(shown.display_name, e.display_name);
-    }
 
     #[test]
     fn a_request_is_visible_to_the_people_involved_and_admins_only() {

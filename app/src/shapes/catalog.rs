@@ -2,23 +2,77 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{App, Entitlement};
+use crate::domain::{
+    Alias, App, Entitlement, EntitlementId, GrantLength, PolicyId, RiskLevel, Slug, UserId,
+    Visibility,
+};
 
-/// An app with its description and entitlements, for listing.
+/// An app with its description and entitlements, as the viewer may see them. Everything here
+/// reaches the browser, so what only the edit forms need (versions, webhook addresses,
+/// provisioners' instructions) is in `admin` parts, filled for Super Admins only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppListing {
     pub app: App,
     pub description: String,
-    pub entitlements: Vec<Entitlement>,
-    /// The app's stored version, carried by its edit form (a save over a newer edit is refused).
-    #[serde(default)]
-    pub version: u64,
-    /// Entitlement id → stored version, likewise.
-    #[serde(default)]
-    pub entitlement_versions: std::collections::BTreeMap<String, u64>,
+    pub entitlements: Vec<CatalogEntitlement>,
     /// The app's Markdown instructions rendered to sanitised HTML (`ssr::markdown`).
     #[serde(default)]
     pub instructions_html: Option<String>,
+    /// Super Admins only.
+    #[serde(default)]
+    pub admin: Option<AppAdmin>,
+}
+
+/// What only a Super Admin's app edit form needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppAdmin {
+    /// The app's stored version, carried by its edit form (a save over a newer edit is refused).
+    pub version: u64,
+}
+
+/// An entitlement as the catalog shows it to whoever may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogEntitlement {
+    pub id: EntitlementId,
+    pub slug: Slug,
+    pub display_name: String,
+    pub description: String,
+    pub alias: Option<Alias>,
+    pub risk: RiskLevel,
+    pub owner_users: Vec<UserId>,
+    pub max_duration: GrantLength,
+    /// Its own request policy, if set.
+    pub request_policy: Option<PolicyId>,
+    /// The policy a normal request for it uses (`Entitlement::policy_for`): its own, else the
+    /// app's default, else the built-in app-owner approval.
+    pub effective_request_policy: PolicyId,
+    pub emergency_policy: Option<PolicyId>,
+    /// How it is provisioned, without the webhook address (it often carries credentials) or
+    /// the provisioners' instructions.
+    pub provisioning: ProvisioningKind,
+    pub visibility: Visibility,
+    /// Super Admins only.
+    #[serde(default)]
+    pub admin: Option<EntitlementAdmin>,
+}
+
+/// How an entitlement is provisioned, as everyone may know it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProvisioningKind {
+    /// By people: these provisioners, or the app's owners when there are none.
+    Manual { provisioners: Vec<UserId> },
+    /// By a webhook call.
+    Webhook,
+}
+
+/// What only a Super Admin's entitlement edit form needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitlementAdmin {
+    /// The entitlement as stored, webhook address and instructions included.
+    pub stored: Entitlement,
+    /// Its stored version, carried by the edit form.
+    pub version: u64,
 }
 
 /// The catalog page's data: apps with their entitlements (only the ones the viewer may see,

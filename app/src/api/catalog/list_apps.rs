@@ -4,17 +4,17 @@ use crate::error::AppError;
 
 /// The catalog: apps with their entitlements. Super Admins get every entitlement as stored (the
 /// grants page filters by them); everyone else gets what the apps page shows them
-/// (`domain::entitlement_for`).
+/// (`ssr::read::catalog`).
 #[server(endpoint = "catalog/apps")]
 pub async fn list_apps() -> Result<Vec<crate::shapes::AppListing>, AppError> {
     use crate::api::server::{respond, signed_in};
     respond(async move {
         let (db, actor) = signed_in()?;
         let listing = if actor.is_super_admin() {
-            crate::ssr::access::catalog::list_for(&db, crate::domain::CatalogViewer::Admin).await?
+            crate::ssr::read::catalog::apps_for(&db, crate::domain::CatalogViewer::Admin).await?
         } else {
             let groups = crate::ssr::access::directory::groups_of(&db, &actor.id).await?;
-            crate::ssr::access::catalog::list_for(
+            crate::ssr::read::catalog::apps_for(
                 &db,
                 crate::domain::CatalogViewer::Member { groups: &groups },
             )

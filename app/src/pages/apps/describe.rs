@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{Entitlement, GrantLength, PolicyId, ProvisioningMethod, UserId, Visibility};
-use crate::shapes::{AppListing, CatalogOverview};
+use crate::domain::{GrantLength, PolicyId, ProvisioningMethod, UserId, Visibility};
+use crate::shapes::{AppListing, CatalogEntitlement, CatalogOverview, ProvisioningKind};
 
 pub(super) fn people(ids: &[UserId], o: &CatalogOverview) -> Vec<String> {
     ids.iter()
@@ -24,8 +24,8 @@ fn policy_name(id: &PolicyId, o: &CatalogOverview) -> String {
         .map_or_else(|| format!("policy {id}"), |(_, n)| n.clone())
 }
 
-pub(super) fn group_names(e: &Entitlement, o: &CatalogOverview) -> Vec<String> {
-    match &e.visibility {
+pub(super) fn group_names(visibility: &Visibility, o: &CatalogOverview) -> Vec<String> {
+    match visibility {
         Visibility::Everyone => Vec::new(),
         Visibility::Groups(gs) => gs
             .iter()
@@ -47,37 +47,43 @@ fn or_dash(list: Vec<String>, empty: &str) -> String {
     }
 }
 
-fn visibility_text(e: &Entitlement, o: &CatalogOverview) -> String {
+fn visibility_text(e: &CatalogEntitlement, o: &CatalogOverview) -> String {
     match &e.visibility {
         Visibility::Everyone => "Everyone".into(),
         Visibility::Groups(gs) if gs.is_empty() => "Nobody (hidden)".into(),
-        Visibility::Groups(_) => format!("Members of {}", group_names(e, o).join(", ")),
+        Visibility::Groups(_) => format!("Members of {}", group_names(&e.visibility, o).join(", ")),
     }
 }
 
-fn provisioning_text(e: &Entitlement, o: &CatalogOverview) -> String {
+fn provisioning_text(e: &CatalogEntitlement, o: &CatalogOverview) -> String {
+    // Only Super Admins get the stored entitlement, with its address.
+    if let Some(ProvisioningMethod::Webhook { url }) =
+        e.admin.as_ref().map(|a| &a.stored.provisioning)
+    {
+        return format!("Webhook to {url}");
+    }
     match &e.provisioning {
-        ProvisioningMethod::Manual { provisioners, .. } if provisioners.is_empty() => {
+        ProvisioningKind::Manual { provisioners } if provisioners.is_empty() => {
             "Manual, by the app owners".into()
         }
-        ProvisioningMethod::Manual { provisioners, .. } => {
+        ProvisioningKind::Manual { provisioners } => {
             format!("Manual, by {}", people(provisioners, o).join(", "))
         }
-        // Non-admins get the entitlement without its address (`domain::entitlement_for`).
-        ProvisioningMethod::Webhook { url } if url.is_empty() => "Webhook".into(),
-        ProvisioningMethod::Webhook { url } => format!("Webhook to {url}"),
+        ProvisioningKind::Webhook => "Webhook".into(),
     }
 }
 
-fn request_policy_text(e: &Entitlement, l: &AppListing, o: &CatalogOverview) -> String {
-    match (&e.request_policy, e.policy_for(&l.app, false)) {
-        (Some(p), _) => policy_name(p, o),
-        (None, Ok(p)) => format!("{} (app default)", policy_name(&p, o)),
-        (None, Err(_)) => "App default".into(),
+fn request_policy_text(e: &CatalogEntitlement, o: &CatalogOverview) -> String {
+    match &e.request_policy {
+        Some(p) => policy_name(p, o),
+        None => format!(
+            "{} (app default)",
+            policy_name(&e.effective_request_policy, o)
+        ),
     }
 }
 
-fn max_text(e: &Entitlement) -> String {
+fn max_text(e: &CatalogEntitlement) -> String {
     match e.max_duration {
         GrantLength::Indefinite => "Indefinite".into(),
         GrantLength::Limited(d) => d.to_string(),
@@ -85,7 +91,7 @@ fn max_text(e: &Entitlement) -> String {
 }
 
 /// One entitlement's configuration, as everyone sees it.
-fn entitlement_facts(e: &Entitlement, l: &AppListing, o: &CatalogOverview) -> impl IntoView {
+fn entitlement_facts(e: &CatalogEntitlement, o: &CatalogOverview) -> impl IntoView {
     view! {
         <li class="entitlement" data-entitlement=e.slug.to_string()>
             <strong>{e.display_name.clone()}</strong>
@@ -96,7 +102,7 @@ fn entitlement_facts(e: &Entitlement, l: &AppListing, o: &CatalogOverview) -> im
                 <dt>"Risk"</dt><dd data-field="risk">{e.risk.as_str()}</dd>
                 <dt>"Owners"</dt><dd data-field="owners">{or_dash(people(&e.owner_users, o), "—")}</dd>
                 <dt>"Maximum length"</dt><dd data-field="max">{max_text(e)}</dd>
-                <dt>"Request policy"</dt><dd data-field="request-policy">{request_policy_text(e, l, o)}</dd>
+                <dt>"Request policy"</dt><dd data-field="request-policy">{request_policy_text(e, o)}</dd>
                 <dt>"Emergency access"</dt><dd data-field="emergency-policy">{e.emergency_policy.as_ref().map_or_else(|| "None".to_string(), |p| policy_name(p, o))}</dd>
                 <dt>"Provisioning"</dt><dd data-field="provisioning">{provisioning_text(e, o)}</dd>
                 <dt>"Visible to"</dt><dd data-field="visibility">{visibility_text(e, o)}</dd>
@@ -133,7 +139,7 @@ pub(super) fn app_card(
             <h3>"Entitlements"</h3>
             {l.entitlements.is_empty().then(|| view! { <p class="muted">"No entitlements yet."</p> })}
             <ul class="entitlements">
-                {l.entitlements.iter().map(|e| entitlement_facts(e, l, o)).collect_view()}
+                {l.entitlements.iter().map(|e| entitlement_facts(e, o)).collect_view()}
             </ul>
             {(admin && link).then(|| view! { <a class="button" href=href>"Edit " {l.app.name.clone()}</a> })}
         </section>

@@ -36,7 +36,10 @@ pub(super) fn AppForm(
         Some(form),
         if editing { "App saved." } else { "App added." },
     );
-    let version = existing.as_ref().map(|l| l.version.to_string());
+    let version = existing
+        .as_ref()
+        .and_then(|l| l.admin)
+        .map(|a| a.version.to_string());
     let (id, name, description, owners, instructions, policy) = match &existing {
         Some(l) => (
             l.app.id.to_string(),
@@ -111,7 +114,7 @@ pub(super) fn EntitlementForm(
     };
     let groups = e
         .as_ref()
-        .map(|e| group_names(e, &overview).join(", "))
+        .map(|e| group_names(&e.visibility, &overview).join(", "))
         .unwrap_or_default();
     let risk = e.as_ref().map_or(RiskLevel::Low, |e| e.risk);
     let request_policy = e.as_ref().and_then(|e| e.request_policy.clone());

@@ -106,10 +106,10 @@ fn AppDetails(l: AppListing, o: CatalogOverview, is_admin: bool, saved: Saved) -
                 <h2>"Edit " {l.app.name.clone()}</h2>
                 <AppForm existing=Some(l.clone()) overview=o.clone() saved=saved/>
             </section>
-            {l.entitlements.iter().map(|e| view! {
+            {l.entitlements.iter().filter_map(|e| e.admin.clone()).map(|a| view! {
                 <EditEntitlement
-                    e=e.clone()
-                    version=l.entitlement_versions.get(e.id.as_str()).copied().unwrap_or_default()
+                    e=a.stored
+                    version=a.version
                     app_id=app_id.clone()
                     o=o.clone()
                     saved

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::shapes::{AppInput, AppListing, CatalogOverview, EntitlementInput};
+use crate::shapes::{AppInput, EntitlementInput};
 
 use super::audit::{self, Entry};
 use super::directory::find_by_email;
@@ -11,8 +11,8 @@ use super::{
     new_id, now, to_json, user_row,
 };
 use crate::domain::{
-    self, Alias, App, AppId, CatalogViewer, DomainError, Entitlement, EntitlementId, GrantLength,
-    GroupId, PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
+    self, Alias, App, AppId, DomainError, Entitlement, EntitlementId, GrantLength, GroupId,
+    PolicyId, ProvisioningMethod, RiskLevel, Slug, TenantSettings, UserId, Visibility,
 };
 use crate::ssr::db::{Db, Engine};
 
@@ -149,124 +149,44 @@ struct AppRow {
     version: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct EntitlementRow {
-    id: String,
-    #[sqlx(flatten)]
-    stored: BodyRow,
+/// An app as stored, with its entitlements, each with the stored version an edit form carries.
+#[derive(Debug, Clone)]
+pub struct StoredApp {
+    pub app: App,
+    pub description: String,
+    pub version: u64,
+    pub entitlements: Vec<(Entitlement, u64)>,
 }
 
-pub async fn list(db: &Db) -> AccessResult<Vec<AppListing>> {
+/// Every app with its entitlements, by name. What a viewer may see of them is the read model's
+/// business (`ssr::read::catalog`).
+pub async fn list(db: &Db) -> AccessResult<Vec<StoredApp>> {
     let apps: Vec<AppRow> =
         sqlx::query_as("SELECT body, description, version FROM apps ORDER BY name")
             .fetch_all(&db.pool)
             .await?;
-    let ents: Vec<EntitlementRow> =
-        sqlx::query_as("SELECT id, body, version FROM entitlements ORDER BY display_name")
+    let ents: Vec<BodyRow> =
+        sqlx::query_as("SELECT body, version FROM entitlements ORDER BY display_name")
             .fetch_all(&db.pool)
             .await?;
-    let mut entitlements: Vec<Entitlement> = Vec::new();
-    let mut versions = std::collections::BTreeMap::new();
+    let mut entitlements: Vec<(Entitlement, u64)> = Vec::new();
     for r in ents {
-        entitlements.push(r.stored.parse()?);
-        versions.insert(r.id, r.stored.version()?);
+        entitlements.push((r.parse()?, r.version()?));
     }
     let mut out = Vec::new();
     for r in apps {
         let app: App = from_json(&r.body)?;
-        let mine: Vec<Entitlement> = entitlements
-            .iter()
-            .filter(|e| e.app_id == app.id)
-            .cloned()
-            .collect();
-        let entitlement_versions = mine
-            .iter()
-            .filter_map(|e| versions.get(e.id.as_str()).map(|v| (e.id.to_string(), *v)))
-            .collect();
-        out.push(AppListing {
+        out.push(StoredApp {
             description: r.description,
-            instructions_html: app
-                .instructions
-                .as_deref()
-                .map(crate::ssr::markdown::to_safe_html),
             version: u64::try_from(r.version)
                 .map_err(|_| AccessError::Data("negative version".into()))?,
-            app,
-            entitlements: mine,
-            entitlement_versions,
-        });
-    }
-    Ok(out)
-}
-
-/// The catalog as `viewer` may see it ([`domain::entitlement_for`]): admins get everything as
-/// stored; everyone else only the entitlements visible to them, without webhook addresses and
-/// without the edit forms' version tokens.
-pub async fn list_for(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Vec<AppListing>> {
-    let mut apps = list(db).await?;
-    if !viewer.is_admin() {
-        for l in &mut apps {
-            l.entitlements = l
-                .entitlements
+            entitlements: entitlements
                 .iter()
-                .filter_map(|e| domain::entitlement_for(e, viewer))
-                .collect();
-            l.version = 0;
-            l.entitlement_versions.clear();
-        }
-    }
-    Ok(apps)
-}
-
-/// The catalog as the apps page shows it to `viewer` ([`list_for`]), with the names behind the
-/// ids it shows.
-pub async fn overview(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<CatalogOverview> {
-    let apps = list_for(db, viewer).await?;
-    let mut people_ids = BTreeSet::new();
-    let mut group_ids = BTreeSet::new();
-    for l in &apps {
-        people_ids.extend(l.app.owners.iter().map(|u| u.to_string()));
-        for e in &l.entitlements {
-            people_ids.extend(e.owner_users.iter().map(|u| u.to_string()));
-            if let ProvisioningMethod::Manual { provisioners, .. } = &e.provisioning {
-                people_ids.extend(provisioners.iter().map(|u| u.to_string()));
-            }
-            if let Visibility::Groups(gs) = &e.visibility {
-                group_ids.extend(gs.iter().map(|g| g.to_string()));
-            }
-        }
-    }
-    let mut out = CatalogOverview {
-        apps,
-        // Shown as unset when unreadable; requests are refused meanwhile (see `tenant`), with a
-        // message telling the admin to set it again here.
-        grant_cap_days: tenant(db)
-            .await
-            .ok()
-            .and_then(|t| t.max_grant_duration)
-            .map(|d| d.as_secs() / 86_400),
-        ..CatalogOverview::default()
-    };
-    let emails: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM users")
-        .fetch_all(&db.pool)
-        .await?;
-    for (id, email) in emails {
-        let id = id.to_string();
-        if people_ids.contains(&id) {
-            out.people.insert(id, email);
-        }
-    }
-    let groups: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM groups")
-        .fetch_all(&db.pool)
-        .await?;
-    for (id, name) in groups {
-        // Admins pick groups by name in the forms; others only need the ones shown.
-        if viewer.is_admin() || group_ids.contains(&id) {
-            out.groups.insert(id, name);
-        }
-    }
-    for p in super::policies::list(db).await? {
-        out.policies.push((p.id.to_string(), p.name));
+                .filter(|(e, _)| e.app_id == app.id)
+                .cloned()
+                .collect(),
+            app,
+        });
     }
     Ok(out)
 }
@@ -634,7 +554,7 @@ pub async fn save_entitlement(
         let all: Vec<Entitlement> = list(db)
             .await?
             .into_iter()
-            .flat_map(|l| l.entitlements)
+            .flat_map(|l| l.entitlements.into_iter().map(|(e, _)| e))
             .collect();
         domain::ensure_alias_free(alias, &id, &all)?;
     }
@@ -763,7 +683,7 @@ pub async fn requestable(
 ) -> AccessResult<Vec<(App, Entitlement)>> {
     let mut out = Vec::new();
     for listing in list(db).await? {
-        for e in listing.entitlements {
+        for (e, _) in listing.entitlements {
             if domain::can_see(&e, user_groups) {
                 out.push((listing.app.clone(), e));
             }

@@ -1,30 +1,12 @@
 //! Grants and provisioning tasks as lists show them: a person's access, the admin grants page,
 //! open tasks, overdue removals. Read only; the writes are in `ssr::access::grants`.
 
-use std::collections::BTreeMap;
-
 use sqlx::Row;
 
 use crate::domain::{self, Grant, GrantState, ProvisioningTask, TaskState, UserId};
 use crate::shapes::{GrantFilter, GrantRow, OverdueRemovalRow, TaskRow};
-use crate::ssr::access::{AccessResult, Actor, catalog, directory, from_json, now, user_row};
+use crate::ssr::access::{AccessResult, Actor, directory, from_json, now, user_row};
 use crate::ssr::db::Db;
-
-/// (app name, entitlement display name) for every entitlement id, for listing rows.
-pub(crate) async fn entitlement_labels(
-    db: &Db,
-) -> AccessResult<BTreeMap<String, (String, String)>> {
-    let mut labels = BTreeMap::new();
-    for l in catalog::list(db).await? {
-        for e in l.entitlements {
-            labels.insert(
-                e.id.to_string(),
-                (l.app.name.clone(), e.display_name.clone()),
-            );
-        }
-    }
-    Ok(labels)
-}
 
 pub async fn list(
     db: &Db,
@@ -55,7 +37,7 @@ pub async fn list(
     .fetch_all(&db.pool)
     .await?;
     let names = directory::names(db).await?;
-    let labels = entitlement_labels(db).await?;
+    let labels = super::catalog::entitlement_labels(db).await?;
     let mut out = Vec::new();
     for r in rows {
         let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
@@ -108,7 +90,7 @@ pub async fn overdue_removals(db: &Db) -> AccessResult<Vec<OverdueRemovalRow>> {
             .cloned()
             .unwrap_or_else(|| u.to_string())
     };
-    let labels = entitlement_labels(db).await?;
+    let labels = super::catalog::entitlement_labels(db).await?;
     let mut out = Vec::new();
     for r in rows {
         let g: Grant = from_json(&r.try_get::<String, _>("body")?)?;
@@ -192,7 +174,7 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
         .await?
     };
     let names = directory::names(db).await?;
-    let labels = entitlement_labels(db).await?;
+    let labels = super::catalog::entitlement_labels(db).await?;
     let mut out = Vec::new();
     for r in rows {
         let t: ProvisioningTask = from_json(&r.try_get::<String, _>("body")?)?;

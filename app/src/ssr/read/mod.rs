@@ -2,5 +2,6 @@
 //! aggregates and the directory. Queries here only read; every write goes through
 //! `ssr::access` (repositories) and `ssr::flows` (the workflows).
 
+pub mod catalog;
 pub mod grants;
 pub mod requests;

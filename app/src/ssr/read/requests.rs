@@ -1,8 +1,6 @@
 //! Requests as pages (and Slack) show them: lists, and the detail with its history. Read only;
 //! the writes are in `ssr::access::requests`, the visibility rule in `domain::visibility`.
 
-use std::collections::BTreeMap;
-
 use sqlx::Row;
 
 use crate::domain::{self, DurationPreset, GrantLength, Request, RequestEvent, UserId, Viewer};
@@ -15,15 +13,7 @@ use crate::ssr::db::Db;
 
 async fn summaries(db: &Db, rows: Vec<sqlx::any::AnyRow>) -> AccessResult<Vec<RequestSummary>> {
     let names = directory::names(db).await?;
-    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for l in catalog::list(db).await? {
-        for e in l.entitlements {
-            labels.insert(
-                e.id.to_string(),
-                (l.app.name.clone(), e.display_name.clone()),
-            );
-        }
-    }
+    let labels = super::catalog::entitlement_labels(db).await?;
     let name = |u: &UserId| {
         names
             .get(u.as_str())
