@@ -17,7 +17,7 @@ use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
 use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
 use app::domain::ProvisioningMethod;
 use app::session::Role;
-use app::shapes::AppListing;
+use app::shapes::{AppListing, ProvisioningKind};
 
 /// A webhook address with credentials in its path and query, as receivers often issue them.
 const WEBHOOK_URL: &str = "https://hooks.example/provision/tok-9f8e7d6c5b?key=hook-key-123";
@@ -196,10 +196,14 @@ async fn catalog_apps_answers_a_plain_user_with_what_the_apps_page_shows_and_pol
             "Retired Root Role"
         ]
     );
-    assert!(admin_view[0].entitlements.iter().any(|e| e.provisioning
-        == ProvisioningMethod::Webhook {
-            url: WEBHOOK_URL.into()
-        }));
+    assert!(admin_view[0].entitlements.iter().any(|e| {
+        e.admin.as_ref().is_some_and(|admin| {
+            admin.stored.provisioning
+                == ProvisioningMethod::Webhook {
+                    url: WEBHOOK_URL.into(),
+                }
+        })
+    }));
 
     // Alice sees the two visible to everyone, the webhook one without its address.
     let alice_view = l.alice.ok(&app, ListApps {}).await;
@@ -209,10 +213,8 @@ async fn catalog_apps_answers_a_plain_user_with_what_the_apps_page_shows_and_pol
         .iter()
         .find(|e| e.display_name == "Read replica")
         .unwrap();
-    assert_eq!(
-        replica.provisioning,
-        ProvisioningMethod::Webhook { url: String::new() }
-    );
+    assert_eq!(replica.provisioning, ProvisioningKind::Webhook);
+    assert!(replica.admin.is_none(), "{replica:?}");
     // Bob, in the Database Team, sees its entitlement too; still no address.
     let bob_view = l.bob.ok(&app, ListApps {}).await;
     assert_eq!(
