@@ -7,30 +7,42 @@ use super::PageActions;
 use crate::api::requests::requestable_entitlements;
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::Notice;
+use crate::domain::RequestNumber;
+use crate::error::AppError;
 use crate::shapes::RequestableEntitlement;
 
-/// An error that names a request ("there is already an open request REQ-7…") links to it.
-fn linked_error(message: String) -> impl IntoView {
-    let linked = message.find("REQ-").map(|start| {
-        let digits = message[start + 4..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .count();
-        let end = start + 4 + digits;
-        (
-            message[..start].to_string(),
-            message[start..end].to_string(),
-            message[end..].to_string(),
-        )
-    });
-    match linked {
-        Some((before, number, after)) if number.len() > 4 => view! {
-            <p class="error" role="alert">
-                {before}<a href=format!("/requests/{number}")>{number.clone()}</a>{after}
-            </p>
+/// A refused request links to the request the refusal is about ("there is already an open
+/// request REQ-7…"): the error names it ([`AppError::about_request`]), and its mention in the
+/// message becomes the link.
+fn linked_error(error: &AppError) -> impl IntoView + use<> {
+    let message = error.to_string();
+    match error.about_request() {
+        Some(number) => {
+            let (before, label, after) = split_at_mention(&message, number);
+            view! {
+                <p class="error" role="alert">
+                    {before}<a href=format!("/requests/{label}")>{label.clone()}</a>{after}
+                </p>
+            }
+            .into_any()
         }
-        .into_any(),
-        _ => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+        None => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+    }
+}
+
+/// `message` around its mention of `number`: what comes before, the mention ("REQ-7"), and what
+/// follows. A message that does not mention it gets the mention after it.
+fn split_at_mention(message: &str, number: RequestNumber) -> (String, String, String) {
+    let label = number.to_string();
+    let mention = message.match_indices(&label).find_map(|(start, _)| {
+        let (before, rest) = message.split_at(start);
+        let after = rest.strip_prefix(label.as_str())?;
+        // "REQ-71" is not a mention of REQ-7.
+        (!after.starts_with(|c: char| c.is_ascii_digit())).then_some((before, after))
+    });
+    match mention {
+        Some((before, after)) => (before.to_string(), label, after.to_string()),
+        None => (format!("{message} "), label, String::new()),
     }
 }
 
@@ -99,7 +111,7 @@ pub(super) fn RequestAccess() -> impl IntoView {
             </ActionForm>
             {created.notice()}
             {move || create.value().with(|last| match last {
-                Some(Err(e)) => Some(linked_error(e.to_string())),
+                Some(Err(e)) => Some(linked_error(e)),
                 _ => None,
             })}
         </section>
@@ -121,5 +133,45 @@ fn EntitlementPicker(
                 }).collect_view()}
             </select>
         </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(before: &str, label: &str, after: &str) -> (String, String, String) {
+        (before.into(), label.into(), after.into())
+    }
+
+    #[test]
+    fn the_mention_of_the_request_a_refusal_is_about_becomes_the_link() {
+        assert_eq!(
+            split_at_mention(
+                "There is already an open request REQ-7 for this access; escalate that request",
+                RequestNumber::new(7)
+            ),
+            parts(
+                "There is already an open request ",
+                "REQ-7",
+                " for this access; escalate that request"
+            )
+        );
+    }
+
+    #[test]
+    fn a_mention_of_a_longer_number_is_not_taken_for_the_request() {
+        assert_eq!(
+            split_at_mention("REQ-71 replaced REQ-7.", RequestNumber::new(7)),
+            parts("REQ-71 replaced ", "REQ-7", ".")
+        );
+    }
+
+    #[test]
+    fn a_message_that_does_not_mention_the_request_gets_the_link_after_it() {
+        assert_eq!(
+            split_at_mention("That request is already closed.", RequestNumber::new(3)),
+            parts("That request is already closed. ", "REQ-3", "")
+        );
     }
 }
