@@ -19,6 +19,7 @@ mod helpers;
 mod keep_alive;
 mod leases;
 mod migrations;
+mod no_leaks;
 mod pending_expiry;
 mod policies;
 mod removal;

@@ -368,7 +368,7 @@ fn plain_handler_table() -> Vec<PlainHandlerCase> {
 }
 
 /// The routes `server/src/http/mod.rs` registers by hand (`.route("…"`).
-fn registered_routes() -> BTreeSet<String> {
+pub(crate) fn registered_routes() -> BTreeSet<String> {
     include_str!("../../src/http/mod.rs")
         .split(".route(\"")
         .skip(1)
@@ -378,7 +378,7 @@ fn registered_routes() -> BTreeSet<String> {
 }
 
 /// Every registered server function path, without the `/api/` prefix.
-fn registered_server_functions() -> BTreeSet<String> {
+pub(crate) fn registered_server_functions() -> BTreeSet<String> {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.trim_start_matches("/api/").to_string())
         .collect()
@@ -477,7 +477,7 @@ async fn every_endpoint_answers_each_role_as_the_table_says_and_no_endpoint_is_m
 }
 
 /// The page routes `app/src/shell.rs` declares (`path!("…")`; the console's root is `""`).
-fn declared_pages() -> BTreeSet<String> {
+pub(crate) fn declared_pages() -> BTreeSet<String> {
     include_str!("../../../app/src/shell.rs")
         .split("path!(\"")
         .skip(1)
