@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::shapes::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
@@ -265,7 +265,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
 
 /// Creates a group (or returns the existing one with that name) inside `tx`.
 async fn ensure_group(tx: &mut super::Tx<'_>, name: &str, at: i64) -> AccessResult<String> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "INSERT INTO groups (id, name, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
     )
@@ -273,8 +273,7 @@ async fn ensure_group(tx: &mut super::Tx<'_>, name: &str, at: i64) -> AccessResu
     .bind(name)
     .bind(at)
     .fetch_one(&mut **tx)
-    .await?;
-    Ok(row.try_get("id")?)
+    .await?)
 }
 
 pub async fn create_group(
@@ -413,12 +412,10 @@ pub async fn remove_member(db: &Db, actor: &Actor, group_id: &str, user: i64) ->
         .into());
     }
     let after = member_emails(&mut tx, group_id).await?;
-    let email: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(user)
         .fetch_optional(&mut *tx)
         .await?
-        .map(|r| r.try_get("email"))
-        .transpose()?
         .unwrap_or_else(|| format!("user:{user}"));
     let mut before = after.clone();
     before.push(email.clone());
@@ -452,17 +449,18 @@ pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResul
     let at = now();
     let mut tx = db.begin().await?;
     // Write first, so SQLite takes the write lock up front.
-    let removed = sqlx::query("DELETE FROM group_members WHERE group_id = $1 RETURNING user_id")
-        .bind(group_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let removed: Vec<i64> =
+        sqlx::query_scalar("DELETE FROM group_members WHERE group_id = $1 RETURNING user_id")
+            .bind(group_id)
+            .fetch_all(&mut *tx)
+            .await?;
     let mut members = Vec::new();
-    for r in &removed {
-        let row = sqlx::query("SELECT email FROM users WHERE id = $1")
-            .bind(r.try_get::<i64, _>("user_id")?)
+    for user in removed {
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user)
             .fetch_one(&mut *tx)
             .await?;
-        members.push(row.try_get::<String, _>("email")?);
+        members.push(email);
     }
     members.sort();
     let done = sqlx::query("DELETE FROM groups WHERE id = $1")
@@ -516,7 +514,7 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
     let (mut created, mut updated) = (0, 0);
     // Upsert everyone first, then managers, so a manager may appear later in the file.
     for row in &rows {
-        let r = sqlx::query(
+        let created_at: i64 = sqlx::query_scalar(
             "INSERT INTO users (email, display_name, department, job_title, role, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'user', 'active', $5, $5) \
              ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, department = excluded.department, \
@@ -530,7 +528,7 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
         .bind(ms)
         .fetch_one(&mut *tx)
         .await?;
-        if r.try_get::<i64, _>("created_at")? == ms {
+        if created_at == ms {
             created += 1;
         } else {
             updated += 1;
@@ -539,24 +537,22 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
     // Managers and group members before this import (the upserts above touch neither), so each
     // change below is audited with its before and after.
     let mut managers_before: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for r in sqlx::query(
+    let managers: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT u.email, m.email AS manager FROM users u LEFT JOIN users m ON m.id = u.manager_id",
     )
     .fetch_all(&mut *tx)
-    .await?
-    {
-        managers_before.insert(r.try_get("email")?, r.try_get("manager")?);
-    }
+    .await?;
+    managers_before.extend(managers);
     let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for r in sqlx::query(
+    let memberships: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT g.name, u.email FROM groups g LEFT JOIN group_members gm ON gm.group_id = g.id \
          LEFT JOIN users u ON u.id = gm.user_id",
     )
     .fetch_all(&mut *tx)
-    .await?
-    {
-        let group = members.entry(r.try_get("name")?).or_default();
-        if let Some(email) = r.try_get::<Option<String>, _>("email")? {
+    .await?;
+    for (name, email) in memberships {
+        let group = members.entry(name).or_default();
+        if let Some(email) = email {
             group.insert(email);
         }
     }
@@ -605,18 +601,16 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> AccessResult<Impo
         }
     }
     for row in &rows {
-        let uid: i64 = sqlx::query("SELECT id FROM users WHERE email = $1")
+        let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(row.email.as_str())
             .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
+            .await?;
         let manager: Option<i64> = match &row.manager_email {
             Some(m) => Some(
-                sqlx::query("SELECT id FROM users WHERE email = $1")
+                sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
                     .bind(m.as_str())
                     .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("id")?,
+                    .await?,
             ),
             None => None,
         };
