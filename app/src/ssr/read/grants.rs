@@ -1,5 +1,5 @@
 //! Grants and provisioning tasks as lists show them: a person's access, the admin grants page,
-//! open tasks, overdue removals. Read only; the writes are in `ssr::access::grants`.
+//! open tasks, overdue removals. Read only; the writes are in `ssr::flows`.
 
 use sqlx::Row;
 

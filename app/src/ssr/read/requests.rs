@@ -1,5 +1,5 @@
 //! Requests as pages (and Slack) show them: lists, and the detail with its history. Read only;
-//! the writes are in `ssr::access::requests`, the visibility rule in `domain::visibility`.
+//! the writes are in `ssr::flows`, the visibility rule in `domain::visibility`.
 
 use sqlx::Row;
 
