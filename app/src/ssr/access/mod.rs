@@ -29,11 +29,12 @@ use crate::ssr::db::Db;
 
 pub type Tx<'a> = Transaction<'a, Any>;
 
-/// Where a repository reads: a flow's transaction (`&mut *tx`, `&mut **tx`, or a connection), so
+/// Where a repository reads: a flow's transaction (`&mut tx`, or any `&mut AnyConnection`), so
 /// every read of a workflow sees (and on SQLite is serialised by) that one transaction; or, for
 /// read models and callers outside a workflow, the `&Db`, which lends a pooled connection for the
-/// call. A concrete enum rather than sqlx's `Acquire`, whose lifetime-generic impls make server
-/// functions' futures fail the `Send` check.
+/// call. Repositories take `impl Into<Conn<'_>>`. A concrete enum rather than sqlx's `Acquire`,
+/// whose lifetime-generic impls make server functions' futures fail the `Send` check ("not
+/// general enough").
 pub enum Conn<'a> {
     Pool(&'a sqlx::AnyPool),
     Borrowed(&'a mut AnyConnection),
