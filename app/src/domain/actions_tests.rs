@@ -1,17 +1,22 @@
-//! "Offered exactly when accepted": for a table of requests in every state and a table of
-//! viewers, each flag of [`Request::actions_for`] equals whether the matching transition
-//! succeeds for that viewer. A button the console shows always works; one it hides always fails.
+//! "Offered exactly when accepted": for tables of requests, grants and provisioning tasks in
+//! every state and tables of viewers, each flag of `actions_for` equals whether the matching
+//! transition succeeds for that viewer. A button the console shows always works; one it hides
+//! always fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use super::catalog::{App, Entitlement};
+use super::catalog::{App, Entitlement, ProvisioningMethod};
 use super::directory::DirectorySnapshot;
-use super::ids::{PolicyId, UserId};
+use super::duration::GrantDuration;
+use super::grant::{Grant, GrantActions};
+use super::ids::{GrantId, PolicyId, ProvisioningTaskId, UserId};
 use super::policy::tests::{approval, u};
 use super::policy::{ApproverSource, Policy, PolicyStep, Verdict};
+use super::provisioning::{NewTask, ProvisioningTask, TaskActions, TaskKind, TaskOutcome};
 use super::request::tests::{T0, fixture, new_request};
 use super::request::{Request, RequestActions, Viewer, create_request};
 use super::roles::{Role, RoleSet};
+use super::time::Timestamp;
 
 /// A request in some state, with the app and entitlement it is for.
 struct Case {
@@ -409,4 +414,211 @@ fn reassign_and_cancel_are_not_offered_where_the_rules_refuse_them() {
         .cancel
     );
     assert!(!offered(case("provisioning"), &u("bob"), &helpdesk, &dir).cancel);
+}
+
+/// A grant in some state, and the moment it is looked at.
+struct GrantCase {
+    name: &'static str,
+    grant: Grant,
+    now: Timestamp,
+}
+
+fn grant_cases() -> Vec<GrantCase> {
+    let f = fixture();
+    let approved = super::request::tests::approved(&f);
+    // Issued at T0 for 7 days; looked at a day later unless said otherwise.
+    let issued = Grant::issue(GrantId::from("g1"), &approved, T0).unwrap();
+    let day_later = T0.plus(GrantDuration::days(1));
+    let released = issued.release(&u("alice"), day_later).unwrap();
+    let mut indefinite = issued.clone();
+    indefinite.expires_at = None;
+    vec![
+        GrantCase {
+            name: "active with an expiry ahead",
+            grant: issued.clone(),
+            now: day_later,
+        },
+        GrantCase {
+            name: "active without expiry",
+            grant: indefinite,
+            now: day_later,
+        },
+        GrantCase {
+            name: "past its expiry, not swept yet",
+            grant: issued.clone(),
+            now: T0.plus(GrantDuration::days(8)),
+        },
+        GrantCase {
+            name: "released, removal pending",
+            grant: released.clone(),
+            now: day_later,
+        },
+        GrantCase {
+            name: "removed",
+            grant: released.confirm_removed(day_later).unwrap(),
+            now: day_later,
+        },
+    ]
+}
+
+fn grant_viewers() -> Vec<(&'static str, UserId, RoleSet)> {
+    let basic = || RoleSet::new([]);
+    vec![
+        ("holder", u("alice"), basic()),
+        (
+            "holder who became a read-only admin",
+            u("alice"),
+            RoleSet::new([Role::ReadOnlyAdmin]),
+        ),
+        ("holder's manager", u("mgr"), basic()),
+        (
+            "helpdesk",
+            u("bob"),
+            RoleSet::new([Role::AccessRequestHelpdesk]),
+        ),
+        (
+            "application admin owning the app",
+            u("app-owner"),
+            RoleSet::new([Role::ApplicationAdmin]),
+        ),
+        ("app owner without the admin role", u("app-owner"), basic()),
+        ("Super Admin", u("admin"), RoleSet::new([Role::SuperAdmin])),
+        (
+            "read-only admin",
+            u("sec1"),
+            RoleSet::new([Role::ReadOnlyAdmin]),
+        ),
+        ("stranger", u("sec2"), basic()),
+    ]
+}
+
+/// What each grant transition says for one viewer: releasing, revoking, and filing an extension
+/// request (as the viewer, for the holder, otherwise a valid request).
+fn grant_accepted(
+    case: &GrantCase,
+    id: &UserId,
+    roles: &RoleSet,
+    dir: &DirectorySnapshot,
+) -> GrantActions {
+    let f = fixture();
+    let g = &case.grant;
+    let mut extension = new_request(&f, id.as_str(), g.subject.as_str());
+    extension.requester_roles = roles;
+    extension.extension = true;
+    extension.existing_grant = Some(g);
+    GrantActions {
+        release: g.release(id, case.now).is_ok(),
+        extend: create_request(extension, dir, case.now).is_ok(),
+        revoke: g.revoke(id, roles, &f.app, case.now).is_ok(),
+    }
+}
+
+#[test]
+fn every_grant_action_is_offered_exactly_when_its_transition_accepts_it() {
+    let dir = super::policy::tests::directory();
+    let app = fixture().app;
+    let (mut offered_any, mut refused_any) = ([false; 3], [false; 3]);
+    for case in grant_cases() {
+        for (who, id, roles) in grant_viewers() {
+            let offered = case.grant.actions_for(
+                &Viewer {
+                    id: &id,
+                    roles: &roles,
+                    directory: &dir,
+                },
+                &app,
+                case.now,
+            );
+            assert_eq!(
+                offered,
+                grant_accepted(&case, &id, &roles, &dir),
+                "{}, seen by the {who}",
+                case.name
+            );
+            for (i, flag) in [offered.release, offered.extend, offered.revoke]
+                .into_iter()
+                .enumerate()
+            {
+                offered_any[i] |= flag;
+                refused_any[i] |= !flag;
+            }
+        }
+    }
+    assert_eq!(
+        offered_any, [true; 3],
+        "release, extend, revoke each offered somewhere"
+    );
+    assert_eq!(refused_any, [true; 3], "and each refused somewhere");
+}
+
+#[test]
+fn every_task_action_is_offered_exactly_when_its_transition_accepts_it() {
+    let dir = super::policy::tests::directory();
+    let open = |method: ProvisioningMethod| {
+        ProvisioningTask::open(
+            NewTask {
+                id: ProvisioningTaskId::from("t1"),
+                kind: TaskKind::Provision,
+                request: Some(super::ids::RequestId::from("r1")),
+                grant: None,
+                subject: u("alice"),
+                app: super::ids::AppId::from("aws"),
+                entitlement: super::ids::EntitlementId::from("ent-1"),
+                method,
+            },
+            &dir,
+            T0,
+        )
+    };
+    let manual = open(ProvisioningMethod::Manual {
+        provisioners: vec![u("sec1")],
+        instructions: None,
+    });
+    let tasks = [
+        ("waiting for a provisioner", manual.clone()),
+        (
+            "waiting for the webhook",
+            open(ProvisioningMethod::Webhook {
+                url: "https://hooks.example/provision".into(),
+            }),
+        ),
+        (
+            "completed",
+            manual
+                .complete(&u("sec1"), &RoleSet::new([]), TaskOutcome::Done, None, T0)
+                .unwrap(),
+        ),
+    ];
+    let basic = || RoleSet::new([]);
+    let viewers = [
+        ("provisioner", u("sec1"), basic()),
+        (
+            "provisioner who is a read-only admin",
+            u("sec1"),
+            RoleSet::new([Role::ReadOnlyAdmin]),
+        ),
+        ("subject", u("alice"), basic()),
+        (
+            "subject who is a Super Admin",
+            u("alice"),
+            RoleSet::new([Role::SuperAdmin]),
+        ),
+        ("Super Admin", u("admin"), RoleSet::new([Role::SuperAdmin])),
+        ("stranger", u("sec2"), basic()),
+    ];
+    let (mut offered_any, mut refused_any) = (false, false);
+    for (name, task) in &tasks {
+        for (who, id, roles) in &viewers {
+            let offered = task.actions_for(id, roles);
+            let accepted = TaskActions {
+                complete: task
+                    .complete(id, roles, TaskOutcome::Done, None, T0)
+                    .is_ok(),
+            };
+            assert_eq!(offered, accepted, "{name}, seen by the {who}");
+            offered_any |= offered.complete;
+            refused_any |= !offered.complete;
+        }
+    }
+    assert!(offered_any && refused_any);
 }

@@ -23,8 +23,8 @@ use super::duration::{GrantDuration, GrantLength, format_secs};
 use super::error::{DomainError, DomainResult};
 use super::ids::{AppId, EntitlementId, GrantId, RequestId, UserId};
 use super::provisioning::TaskOutcome;
-use super::request::{Outcome, Request, RequestState};
-use super::roles::RoleSet;
+use super::request::{Outcome, Request, RequestState, Viewer};
+use super::roles::{RoleSet, check_can_request_for};
 use super::time::{BusinessCalendar, Timestamp};
 
 /// Reminders go out this many business days before expiry, and not for grants this short or shorter.
@@ -104,6 +104,18 @@ impl GrantStatus {
             GrantStatus::Removed => "removed",
         }
     }
+}
+
+/// What a viewer may do to a grant right now ([`Grant::actions_for`]): each flag is the check the
+/// matching transition starts with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantActions {
+    /// Give it up early ([`Grant::release`]).
+    pub release: bool,
+    /// File an extension request for it (`create_request` with `extension`).
+    pub extend: bool,
+    /// Revoke it ([`Grant::revoke`]).
+    pub revoke: bool,
 }
 
 /// The grant after its deprovisioning task ended ([`Grant::after_removal_task`]).
@@ -312,12 +324,62 @@ impl Grant {
         }
     }
 
-    /// The holder gives up their access early ("Remove").
-    pub fn release(&self, actor: &UserId, now: Timestamp) -> DomainResult<Grant> {
+    /// What `viewer` may do to this grant of an entitlement of `app` at `now`: the checks the
+    /// transitions start with, without making them.
+    pub fn actions_for(&self, viewer: &Viewer<'_>, app: &App, now: Timestamp) -> GrantActions {
+        GrantActions {
+            release: self.check_release(viewer.id).is_ok(),
+            extend: check_can_request_for(viewer.roles, viewer.id, &self.subject, viewer.directory)
+                .is_ok()
+                && self
+                    .check_extendable(&self.subject, &self.entitlement, now)
+                    .is_ok(),
+            revoke: self.check_revoke(viewer.id, viewer.roles, app).is_ok(),
+        }
+    }
+
+    /// Whether `actor` may release this grant: only its holder, while it is active.
+    /// [`Self::release`] starts with this check.
+    pub fn check_release(&self, actor: &UserId) -> DomainResult<()> {
         if *actor != self.subject {
             return Err(DomainError::NotGrantHolder);
         }
-        self.require_active("release access")?;
+        self.require_active("release access")
+    }
+
+    /// Whether an extension of this grant may be requested for `subject` and `entitlement`: it
+    /// is theirs, active, and has an expiry still ahead (an indefinite grant has nothing to
+    /// extend; an expired one must be requested again). `create_request` checks an extension
+    /// request with this.
+    pub fn check_extendable(
+        &self,
+        subject: &UserId,
+        entitlement: &EntitlementId,
+        now: Timestamp,
+    ) -> DomainResult<()> {
+        let action = "request an extension";
+        if !self.is_active() || self.subject != *subject || self.entitlement != *entitlement {
+            return Err(DomainError::transition(
+                action,
+                "the grant is no longer active; request the access again instead",
+            ));
+        }
+        match self.expires_at {
+            None => Err(DomainError::transition(
+                action,
+                "it is granted without expiry; there is nothing to extend",
+            )),
+            Some(t) if t <= now => Err(DomainError::transition(
+                action,
+                "it has already expired; request the access again",
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The holder gives up their access early ("Remove").
+    pub fn release(&self, actor: &UserId, now: Timestamp) -> DomainResult<Grant> {
+        self.check_release(actor)?;
         Ok(self.bumped(GrantState::PendingRemoval {
             reason: RemovalReason::Released,
             since: now,
@@ -336,22 +398,10 @@ impl Grant {
         app: &App,
         now: Timestamp,
     ) -> DomainResult<Grant> {
-        roles.check_can_act()?;
-        if app.id != self.app || !roles.can_manage_app(actor, app) {
-            return Err(DomainError::transition(
-                "revoke access",
-                "only a Super Admin or an admin of this app can revoke it",
-            ));
-        }
+        self.check_revoke(actor, roles, app)?;
         let (since, problem) = match &self.state {
-            GrantState::Active => (now, None),
             GrantState::PendingRemoval { since, problem, .. } => (*since, problem.clone()),
-            GrantState::Removed { .. } => {
-                return Err(DomainError::transition(
-                    "revoke access",
-                    "this access was removed",
-                ));
-            }
+            GrantState::Active | GrantState::Removed { .. } => (now, None),
         };
         Ok(self.bumped(GrantState::PendingRemoval {
             reason: RemovalReason::Revoked,
@@ -359,6 +409,25 @@ impl Grant {
             by: Some(actor.clone()),
             problem,
         }))
+    }
+
+    /// Whether `actor` may revoke this grant: a Super Admin or an admin of its app (never a
+    /// read-only admin), until it is removed. [`Self::revoke`] starts with this check.
+    pub fn check_revoke(&self, actor: &UserId, roles: &RoleSet, app: &App) -> DomainResult<()> {
+        roles.check_can_act()?;
+        if app.id != self.app || !roles.can_manage_app(actor, app) {
+            return Err(DomainError::transition(
+                "revoke access",
+                "only a Super Admin or an admin of this app can revoke it",
+            ));
+        }
+        if matches!(self.state, GrantState::Removed { .. }) {
+            return Err(DomainError::transition(
+                "revoke access",
+                "this access was removed",
+            ));
+        }
+        Ok(())
     }
 
     /// Deprovisioning confirmed (task "Deprovisioned" or webhook success): access is gone.

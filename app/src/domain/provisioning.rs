@@ -91,6 +91,13 @@ pub enum TaskState {
 }
 
 /// A failed webhook attempt, kept for the audit log and the task view.
+/// What a viewer may do to a task right now ([`ProvisioningTask::actions_for`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskActions {
+    /// Answer it: Done, Won't do or Errored ([`ProvisioningTask::complete`]).
+    pub complete: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookAttempt {
     pub attempt: u32,
@@ -351,15 +358,17 @@ impl ProvisioningTask {
         t
     }
 
-    /// A provisioner completes a manual task. "Won't do" and "Errored" need a note saying why.
-    pub fn complete(
-        &self,
-        actor: &UserId,
-        roles: &RoleSet,
-        outcome: TaskOutcome,
-        note: Option<&str>,
-        now: Timestamp,
-    ) -> DomainResult<ProvisioningTask> {
+    /// What `actor` may do to this task right now: the check [`Self::complete`] starts with.
+    pub fn actions_for(&self, actor: &UserId, roles: &RoleSet) -> TaskActions {
+        TaskActions {
+            complete: self.check_complete(actor, roles).is_ok(),
+        }
+    }
+
+    /// Whether `actor` may complete this task (Done, Won't do or Errored): it waits for a person,
+    /// and the actor is one of its assignees or a Super Admin, never a read-only admin and
+    /// never the person whose access it is. [`Self::complete`] starts with this check.
+    pub fn check_complete(&self, actor: &UserId, roles: &RoleSet) -> DomainResult<()> {
         if let Some(e) = self.already_completed() {
             return Err(e);
         }
@@ -376,6 +385,19 @@ impl ProvisioningTask {
         if !assignees.contains(actor) && !roles.is_super_admin() {
             return Err(DomainError::NotAProvisioner);
         }
+        Ok(())
+    }
+
+    /// A provisioner completes a manual task. "Won't do" and "Errored" need a note saying why.
+    pub fn complete(
+        &self,
+        actor: &UserId,
+        roles: &RoleSet,
+        outcome: TaskOutcome,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> DomainResult<ProvisioningTask> {
+        self.check_complete(actor, roles)?;
         let note = note
             .map(str::trim)
             .filter(|n| !n.is_empty())

@@ -381,12 +381,7 @@ pub fn create_request(
             ));
         }
         (true, Some(g)) => {
-            if !g.is_active() || g.subject != new.subject || g.entitlement != new.entitlement.id {
-                return Err(DomainError::transition(
-                    "request an extension",
-                    "the grant is no longer active; request the access again instead",
-                ));
-            }
+            g.check_extendable(&new.subject, &new.entitlement.id, now)?;
             Some(g.id.clone())
         }
         (false, Some(g)) if g.is_active() => {
