@@ -2,38 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A console role. Later features add owners, reviewers and auditors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    SuperAdmin,
-    User,
-}
-
-impl Role {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::SuperAdmin => "super_admin",
-            Role::User => "user",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "super_admin" => Some(Role::SuperAdmin),
-            "user" => Some(Role::User),
-            _ => None,
-        }
-    }
-
-    /// How the role is shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::SuperAdmin => "Super Admin",
-            Role::User => "User",
-        }
-    }
-}
+use crate::domain::{Role, RoleSet};
 
 /// The signed-in person, as every page and server function sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,12 +10,19 @@ pub struct CurrentUser {
     pub id: i64,
     pub email: String,
     pub name: String,
+    /// The account's role: `SuperAdmin` or `BasicUser` (the domain's one `Role` type; the
+    /// other roles are added with the features that need them).
     pub role: Role,
 }
 
 impl CurrentUser {
     pub fn is_super_admin(&self) -> bool {
         self.role == Role::SuperAdmin
+    }
+
+    /// The roles the access rules check (`BasicUser` is always among them).
+    pub fn roles(&self) -> RoleSet {
+        RoleSet::new([self.role])
     }
 }
 

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use app::domain::Email;
-use app::session::Role;
+use app::domain::{Email, Role};
 use app::ssr::passwords::{self, MIN_PASSWORD_CHARS};
 use app::ssr::users::{self, CreateAccountError, NewAccount};
 use app::ssr::{Db, setup};

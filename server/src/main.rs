@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use app::session::Role;
+use app::domain::Role;
 
 use latch_server::cli::{self, Cli, CliError, Command};
 use latch_server::config::Settings;
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
             cli::create_account(&settings, &email, &name, Role::SuperAdmin).await
         }
         Command::CreateUser { email, name } => {
-            cli::create_account(&settings, &email, &name, Role::User).await
+            cli::create_account(&settings, &email, &name, Role::BasicUser).await
         }
         Command::Audit { command } => cli::audit(&settings, command).await,
     };

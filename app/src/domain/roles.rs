@@ -31,6 +31,22 @@ string_enum! {
     }
 }
 
+impl Role {
+    /// How the role is shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::BasicUser => "User",
+            Role::AccessRequestHelpdesk => "Access Request Helpdesk",
+            Role::AccessRequestAdmin => "Access Request Admin",
+            Role::ApplicationAdmin => "Application Admin",
+            Role::CampaignAdmin => "Campaign Administrator",
+            Role::ConnectorAdmin => "Connector Admin",
+            Role::ReadOnlyAdmin => "Read-Only Admin",
+            Role::SuperAdmin => "Super Admin",
+        }
+    }
+}
+
 /// The roles one user holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -126,7 +126,7 @@ pub async fn create_first_admin(
         id,
         email,
         name: name.trim().to_string(),
-        role: crate::session::Role::SuperAdmin,
+        role: crate::domain::Role::SuperAdmin,
     };
     users::audit_account_created(&mut tx, &user, "setup link").await?;
     tx.commit().await?;

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use sqlx::Row;
 
-use crate::domain::Email;
-use crate::session::{CurrentUser, Role};
+use crate::domain::{Email, Role};
+use crate::session::CurrentUser;
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
 
@@ -26,11 +26,29 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
             id: row.try_get("id")?,
             email: row.try_get("email")?,
             name: row.try_get("display_name")?,
-            role: Role::parse(&role).unwrap_or(Role::User),
+            role: role_of_column(&role),
         },
         password_hash: row.try_get("password_hash")?,
         active: status == "active",
     })
+}
+
+/// The `users.role` column predates the domain's roles and holds `super_admin` or `user`
+/// (its CHECK constraint); everything but a Super Admin is a Basic User.
+fn role_of_column(value: &str) -> Role {
+    if value == "super_admin" {
+        Role::SuperAdmin
+    } else {
+        Role::BasicUser
+    }
+}
+
+fn column_of_role(role: Role) -> &'static str {
+    if role == Role::SuperAdmin {
+        "super_admin"
+    } else {
+        "user"
+    }
 }
 
 const ACCOUNT_COLUMNS: &str = "id, email, display_name, password_hash, role, status";
@@ -89,7 +107,7 @@ pub async fn audit_account_created(
     let after = serde_json::json!({
         "email": user.email,
         "name": user.name,
-        "role": user.role.as_str(),
+        "role": column_of_role(user.role),
         "via": via,
     });
     audit::append(
@@ -121,7 +139,7 @@ pub async fn create_account(
     .bind(&email)
     .bind(new.name.trim())
     .bind(new.password_hash)
-    .bind(new.role.as_str())
+    .bind(column_of_role(new.role))
     .bind(now)
     .fetch_one(&mut *tx)
     .await;

@@ -23,7 +23,8 @@ use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
 // The domain values tests compare statuses and outcomes with.
 pub use app::domain::{GrantStatus, Outcome, RemovalReason, RequestStatus, TaskOutcome, Verdict};
 use app::error::AppError;
-use app::session::{CurrentUser, Role};
+use app::domain::Role;
+use app::session::CurrentUser;
 use app::shapes::{GrantRow, RequestDetail, TaskRow};
 use leptos::server_fn::ServerFn;
 use serde::Serialize;

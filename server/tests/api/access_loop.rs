@@ -319,7 +319,7 @@ async fn a_csv_import_with_a_bad_row_reports_its_line_and_changes_nothing() {
         &app,
         "admin@example.com",
         "Ada Admin",
-        app::session::Role::SuperAdmin,
+        app::domain::Role::SuperAdmin,
     )
     .await;
     let before = scalar(&app, "SELECT COUNT(*) FROM users").await;

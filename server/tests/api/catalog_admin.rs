@@ -601,8 +601,8 @@ async fn people_who_are_not_super_admins_cannot_edit_the_catalog_or_groups() {
 async fn removing_a_group_member_takes_only_them_out_and_is_audited() {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    let alice = person(&app, "alice@example.com", "Alice", Role::User).await;
-    person(&app, "bob@example.com", "Bob", Role::User).await;
+    let alice = person(&app, "alice@example.com", "Alice", Role::BasicUser).await;
+    person(&app, "bob@example.com", "Bob", Role::BasicUser).await;
     let group = save_group(
         &app,
         &admin,
@@ -977,8 +977,8 @@ async fn audits(app: &TestApp, action: &str) -> Vec<(String, Value, Value)> {
 async fn a_csv_import_audits_every_manager_and_group_change_with_its_before_and_after() {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    person(&app, "alice@example.com", "Alice", Role::User).await;
-    person(&app, "bob@example.com", "Bob", Role::User).await;
+    person(&app, "alice@example.com", "Alice", Role::BasicUser).await;
+    person(&app, "bob@example.com", "Bob", Role::BasicUser).await;
     save_group(&app, &admin, "Oncall", Some("bob@example.com")).await;
     let csv = "email,name,manager_email,department,title,groups\n\
                alice@example.com,Alice,bob@example.com,Eng,SRE,Oncall;Platform\n\

@@ -6,7 +6,7 @@ use crate::helpers::{call_server_fn, spawn_app};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_shows_who_is_signed_in_with_sign_out_and_navigation() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     let html = app.get("/").await.text().await.unwrap();
     assert!(html.contains("Test Person"), "{html}");
     assert!(html.contains(r#"action="/auth/logout""#));
@@ -38,7 +38,7 @@ async fn super_admins_reach_settings_notifications() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_without_the_role_get_a_403_page_inside_the_layout() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     for path in ["/admin/settings", "/admin/settings/notifications"] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 403, "{path}");
@@ -58,7 +58,7 @@ async fn users_without_the_role_get_a_403_page_inside_the_layout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_get_a_404_inside_the_layout() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     let response = app.get("/no/such/page").await;
     assert_eq!(response.status().as_u16(), 404);
     let html = response.text().await.unwrap();
@@ -69,7 +69,7 @@ async fn unknown_pages_get_a_404_inside_the_layout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_without_a_feature_say_what_will_live_there() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     for (path, words) in [("/access-reviews", "access review campaigns")] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 200, "{path}");
@@ -83,7 +83,7 @@ async fn the_current_user_server_function_needs_no_hidden_ui_to_be_safe() {
     let anonymous = call_server_fn(&app, &crate::helpers::client(), GetCurrentUser {}).await;
     assert_eq!(anonymous, Ok(None));
 
-    let user = app.sign_in_as("ada@example.com", Role::User).await;
+    let user = app.sign_in_as("ada@example.com", Role::BasicUser).await;
     let me = app.call(GetCurrentUser {}).await.unwrap();
     assert_eq!(me, Some(user));
 }

@@ -104,7 +104,7 @@ async fn a_signed_out_json_server_function_call_is_401_with_the_error_as_json() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_handler_refusal_is_an_error_page_with_its_status_and_message() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     let response = app.get("/admin/audit/export?format=json").await;
     assert_eq!(response.status().as_u16(), 403);
     assert!(
@@ -125,7 +125,7 @@ async fn a_plain_handler_refusal_is_an_error_page_with_its_status_and_message() 
 async fn a_failing_sign_in_shows_the_500_page_with_the_id_in_the_header_and_the_log() {
     let log = captured_log();
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
     break_table(&app, "login_throttle").await;
 
     let response = app

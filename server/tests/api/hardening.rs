@@ -90,7 +90,7 @@ fn policy_nonce(policy: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_a_content_security_policy_whose_nonce_matches_their_scripts() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     let mut nonces = Vec::new();
     for path in ["/", "/login", "/no-such-page"] {
         let response = if path == "/login" {

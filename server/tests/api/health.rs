@@ -30,7 +30,7 @@ async fn health_check_needs_no_sign_in_and_sets_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_failure_shows_a_generic_500_page_without_internals() {
     let app = spawn_app().await;
-    app.sign_in_as("ada@example.com", app::session::Role::User)
+    app.sign_in_as("ada@example.com", app::domain::Role::BasicUser)
         .await;
     app.db.pool.close().await;
     let response = app.get("/").await;

@@ -5,7 +5,8 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use app::error::AppError;
-use app::session::{CurrentUser, Role};
+use app::domain::Role;
+use app::session::CurrentUser;
 use app::ssr::slack::SlackConfig;
 use app::ssr::users::{NewAccount, create_account};
 use app::ssr::{Db, Engine, PublicUrl};

@@ -9,7 +9,7 @@
 
 use app::api::catalog::catalog_overview::CatalogOverview;
 use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
-use app::session::Role;
+use app::domain::Role;
 use sqlx::Row;
 
 use crate::access_fixtures::*;

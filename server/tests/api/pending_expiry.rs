@@ -137,7 +137,7 @@ async fn a_bad_limit_is_refused_with_a_reason_and_changes_nothing() {
 async fn only_super_admins_see_or_change_the_limit() {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    let user = person(&app, "user@example.com", "Una User", Role::User).await;
+    let user = person(&app, "user@example.com", "Una User", Role::BasicUser).await;
     let refusal = user.call(&app, limit("1")).await.unwrap_err();
     assert_eq!(refusal.status, 403);
     let refusal = user.call(&app, GetPendingExpiry {}).await.unwrap_err();

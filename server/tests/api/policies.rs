@@ -96,8 +96,8 @@ async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_
  {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    let alice = person(&app, "alice@example.com", "Alice", Role::User).await;
-    let bob = person(&app, "bob@example.com", "Bob", Role::User).await;
+    let alice = person(&app, "alice@example.com", "Alice", Role::BasicUser).await;
+    let bob = person(&app, "bob@example.com", "Bob", Role::BasicUser).await;
     let security = save_group(&app, &admin, "Security", "bob@example.com").await;
 
     let id = save(
@@ -178,7 +178,7 @@ async fn a_multi_step_policy_from_the_editor_is_stored_as_the_domain_policy_and_
 async fn invalid_editor_input_is_refused_with_step_numbered_errors_and_stores_nothing() {
     let app = spawn_app().await;
     let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    let _alice = person(&app, "alice@example.com", "Alice", Role::User).await;
+    let _alice = person(&app, "alice@example.com", "Alice", Role::BasicUser).await;
 
     let refusal = save(
         &app,

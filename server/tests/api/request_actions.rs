@@ -555,7 +555,7 @@ async fn a_named_provisioner_sees_a_failed_request_only_to_retry_it() {
         &app,
         "dave@example.com",
         "Dave Provisioner",
-        app::session::Role::User,
+        app::domain::Role::BasicUser,
     )
     .await;
     l.resave_admin_entitlement(&app, |form| {

@@ -52,8 +52,8 @@ struct Cast {
 
 async fn cast(app: &TestApp) -> Cast {
     let l = jit_loop(app).await;
-    let dave = person(app, "dave@example.com", "Dave Plain", Role::User).await;
-    let pia = person(app, "pia@example.com", "Pia Provisioner", Role::User).await;
+    let dave = person(app, "dave@example.com", "Dave Plain", Role::BasicUser).await;
+    let pia = person(app, "pia@example.com", "Pia Provisioner", Role::BasicUser).await;
     resave_admin_entitlement(app, &l, &[("provisioners", "pia@example.com")]).await;
     let (request_id, request_number) = request_admin(app, &l).await;
     for (who, step) in [(&l.bob, "1"), (&l.carol, "2")] {

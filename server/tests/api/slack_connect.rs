@@ -1185,7 +1185,7 @@ async fn no_token_or_webhook_url_reaches_the_browser_the_logs_or_the_database_in
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_admins_get_403_from_every_slack_function_and_handler() {
     let (app, slack) = spawn_app_with_slack().await;
-    app.sign_in_as("ada@example.com", Role::User).await;
+    app.sign_in_as("ada@example.com", Role::BasicUser).await;
     for endpoint in ["slack/overview", "slack/install_url", "slack/manifest"] {
         assert_eq!(
             server_fn_response(&app, endpoint, &[])

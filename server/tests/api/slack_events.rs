@@ -1,7 +1,7 @@
 //! The Events API endpoint against hostile or confused deliveries: absurd timestamps, Slack's
 //! retries of an event already processed, and an old uninstall arriving after a reinstall.
 
-use app::session::Role;
+use app::domain::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{SLACK_SIGNING_SECRET, TestApp, client, spawn_app_with_slack};

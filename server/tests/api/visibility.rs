@@ -257,7 +257,7 @@ fn comment(id: &str, body: &str) -> CommentRequest {
 async fn a_stranger_who_knows_a_request_id_can_neither_read_nor_comment_on_it() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::User).await;
+    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::BasicUser).await;
     let (id, number) = l.request_admin(&app).await;
 
     let refusal = dave
@@ -326,7 +326,7 @@ async fn requesting_for_an_unknown_email_reads_exactly_like_requesting_for_someo
 {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::User).await;
+    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::BasicUser).await;
     let attempt = |email: &'static str| {
         let app = &app;
         let dave = &dave;
@@ -370,7 +370,7 @@ async fn requesting_for_an_unknown_email_reads_exactly_like_requesting_for_someo
 async fn reassigning_to_an_unknown_email_reads_exactly_like_reassigning_to_a_suspended_user() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let sam = person(&app, "sam@example.com", "Sam Suspended", Role::User).await;
+    let sam = person(&app, "sam@example.com", "Sam Suspended", Role::BasicUser).await;
     l.admin
         .ok(
             &app,
@@ -384,7 +384,7 @@ async fn reassigning_to_an_unknown_email_reads_exactly_like_reassigning_to_a_sus
             },
         )
         .await;
-    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::User).await;
+    let dave = person(&app, "dave@example.com", "Dave Stranger", Role::BasicUser).await;
     let (id, _) = l.request_admin(&app).await;
 
     // Bob is the step's approver and may reassign it.
@@ -432,7 +432,7 @@ fn reassignment(id: &str, email: &str) -> ReassignRequest {
 async fn the_provisioner_of_a_request_still_reads_and_comments_on_it_after_completing_the_task() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let pia = person(&app, "pia@example.com", "Pia Provisioner", Role::User).await;
+    let pia = person(&app, "pia@example.com", "Pia Provisioner", Role::BasicUser).await;
     l.resave_admin_entitlement(&app, |form| {
         form.provisioners = Some("pia@example.com".into())
     })

@@ -230,7 +230,7 @@ async fn the_secret_is_sealed_at_rest_and_a_legacy_clear_text_secret_is_sealed_o
 async fn only_super_admins_can_see_or_rotate_the_webhook_secret() {
     let app = spawn_app().await;
     let l = jit_loop(&app).await;
-    let owner = person(&app, "owner2@example.com", "Olga Owner", Role::User).await;
+    let owner = person(&app, "owner2@example.com", "Olga Owner", Role::BasicUser).await;
     for who in [&l.alice, &owner] {
         let status = who.call(&app, GetWebhookSecretStatus {}).await.map(drop);
         let reveal = who.call(&app, RevealWebhookSecret {}).await.map(drop);
