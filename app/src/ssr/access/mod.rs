@@ -21,7 +21,7 @@ pub mod webhooks;
 
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::domain::{self, DomainError, ErrorKind, Role, RoleSet, Timestamp, UserId};
+use crate::domain::{self, DomainError, ErrorKind, RoleSet, Timestamp, UserId};
 use crate::error::AppError;
 use crate::session::CurrentUser;
 use crate::ssr::clock::now_ms;
@@ -275,15 +275,6 @@ pub fn user_row(id: &UserId) -> AccessResult<i64> {
         .map_err(|_| AccessError::Data(format!("user id {id} is not numeric")))
 }
 
-/// The domain roles of a console account.
-pub fn roles_of(user: &CurrentUser) -> RoleSet {
-    if user.is_super_admin() {
-        RoleSet::new([Role::SuperAdmin])
-    } else {
-        RoleSet::new([])
-    }
-}
-
 /// Who acts: a person by their directory id and roles, whichever door they came in by (a console
 /// session, a linked Slack user, the CLI).
 #[derive(Debug, Clone)]
@@ -295,7 +286,7 @@ pub struct Actor {
 impl Actor {
     /// The signed-in console account.
     pub fn new(user: CurrentUser) -> Actor {
-        Actor::for_user(user_id(user.id), roles_of(&user))
+        Actor::for_user(user_id(user.id), user.roles())
     }
 
     /// Anyone the caller has identified by other means (a Slack user linked to a directory user,
@@ -344,7 +335,7 @@ pub(crate) fn flag(v: i64) -> bool {
 mod tests {
     use super::{Actor, user_id, values_placeholders};
     use crate::domain::{Role, RoleSet};
-    use crate::session::{self, CurrentUser};
+    use crate::session::CurrentUser;
 
     #[test]
     fn an_actor_from_a_session_is_the_actor_of_its_user_id_and_roles() {
@@ -354,12 +345,12 @@ mod tests {
             name: "Ada".into(),
             role,
         };
-        let admin = Actor::new(account(session::Role::SuperAdmin));
+        let admin = Actor::new(account(Role::SuperAdmin));
         let same = Actor::for_user(user_id(7), RoleSet::new([Role::SuperAdmin]));
         assert_eq!((admin.id, admin.roles), (same.id, same.roles));
         assert!(Actor::for_user(user_id(7), RoleSet::new([Role::SuperAdmin])).is_super_admin());
 
-        let member = Actor::new(account(session::Role::User));
+        let member = Actor::new(account(Role::BasicUser));
         assert_eq!(member.roles, RoleSet::new([]));
         assert!(!member.is_super_admin());
     }
