@@ -21,9 +21,9 @@ pub use app::api::policies::save_policy::SavePolicy;
 pub use app::api::requests::create_request::CreateRequest;
 use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
 // The domain values tests compare statuses and outcomes with.
+use app::domain::Role;
 pub use app::domain::{GrantStatus, Outcome, RemovalReason, RequestStatus, TaskOutcome, Verdict};
 use app::error::AppError;
-use app::domain::Role;
 use app::session::CurrentUser;
 use app::shapes::{GrantRow, RequestDetail, TaskRow};
 use leptos::server_fn::ServerFn;
@@ -266,9 +266,9 @@ pub const MANAGER_THEN_OWNER: &str = "Manager then owner";
 /// two-step policy (Alice's manager Bob, then the app owners) and manual provisioning by Carol.
 pub async fn jit_loop(app: &TestApp) -> Loop {
     let admin = person(app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
-    let alice = person(app, "alice@example.com", "Alice Requester", Role::User).await;
-    let bob = person(app, "bob@example.com", "Bob Manager", Role::User).await;
-    let carol = person(app, "carol@example.com", "Carol Owner", Role::User).await;
+    let alice = person(app, "alice@example.com", "Alice Requester", Role::BasicUser).await;
+    let bob = person(app, "bob@example.com", "Bob Manager", Role::BasicUser).await;
+    let carol = person(app, "carol@example.com", "Carol Owner", Role::BasicUser).await;
     admin
         .ok(
             app,

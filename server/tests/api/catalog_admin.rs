@@ -16,7 +16,7 @@ use app::api::directory::list_groups::ListGroups;
 use app::api::directory::remove_group_member::RemoveGroupMember;
 use app::api::directory::save_group::SaveGroup;
 use app::api::requests::requestable_entitlements::RequestableEntitlements;
-use app::session::Role;
+use app::domain::Role;
 use app::shapes::{ImportOutcome, RequestableEntitlement};
 use leptos::server_fn::ServerFn;
 

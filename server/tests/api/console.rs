@@ -1,5 +1,5 @@
 use app::api::auth::current_user::GetCurrentUser;
-use app::session::Role;
+use app::domain::Role;
 
 use crate::helpers::{call_server_fn, spawn_app};
 

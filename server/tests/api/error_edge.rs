@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use app::api::requests::create_request::CreateRequest;
 use app::api::settings::get_pending_expiry::GetPendingExpiry;
 use app::domain::RequestNumber;
+use app::domain::Role;
 use app::error::AppError;
-use app::session::Role;
 use leptos::server_fn::ServerFn;
 
 use crate::access_fixtures::{jit_loop, new_request};
@@ -125,7 +125,8 @@ async fn a_plain_handler_refusal_is_an_error_page_with_its_status_and_message() 
 async fn a_failing_sign_in_shows_the_500_page_with_the_id_in_the_header_and_the_log() {
     let log = captured_log();
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     break_table(&app, "login_throttle").await;
 
     let response = app

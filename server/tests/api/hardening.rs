@@ -1,7 +1,7 @@
 //! The HTTP edge and start-up refuse what they should: a second process with another secret key,
 //! pages without a Content-Security-Policy, plain-http downgrades on https, oversized bodies.
 
-use app::session::Role;
+use app::domain::Role;
 use tokio::net::TcpListener;
 
 use crate::helpers::{TEST_SECRET_KEY, spawn_app, spawn_app_with_settings, test_settings};

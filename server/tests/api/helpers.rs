@@ -4,8 +4,8 @@ use reqwest::redirect::Policy;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
-use app::error::AppError;
 use app::domain::Role;
+use app::error::AppError;
 use app::session::CurrentUser;
 use app::ssr::slack::SlackConfig;
 use app::ssr::users::{NewAccount, create_account};

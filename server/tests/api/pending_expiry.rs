@@ -6,7 +6,7 @@ use app::api::approvals::assigned_to_me::AssignedToMe;
 use app::api::settings::get_pending_expiry::GetPendingExpiry;
 use app::api::settings::set_pending_expiry::SetPendingExpiry;
 use app::domain::PendingExpiry;
-use app::session::Role;
+use app::domain::Role;
 use app::ssr::flows::sweeps::expire_pending_requests;
 
 const DAY_MS: i64 = 86_400_000;

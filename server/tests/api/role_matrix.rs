@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, client, spawn_app};
-use app::session::Role;
+use app::domain::Role;
 
 const ROLES: [&str; 6] = [
     "signed out",

@@ -1,11 +1,12 @@
-use app::session::Role;
+use app::domain::Role;
 
 use crate::helpers::{PASSWORD, client, location, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_visitors_are_sent_to_login_and_back_afterwards() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
 
     let response = app.get("/requests?filter=open").await;
     assert_eq!(response.status().as_u16(), 303);
@@ -43,7 +44,8 @@ async fn the_login_page_renders_a_form_that_works_without_javascript() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
 
     let wrong = app
         .post_login(&app.client, "ada@example.com", "not the password", "/")
@@ -61,7 +63,8 @@ async fn wrong_passwords_and_unknown_emails_get_the_same_generic_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_are_matched_without_regard_to_case() {
     let app = spawn_app().await;
-    app.create_user("Ada@Example.com", "Ada", Role::BasicUser).await;
+    app.create_user("Ada@Example.com", "Ada", Role::BasicUser)
+        .await;
     let response = app
         .post_login(&app.client, "ADA@example.COM", PASSWORD, "/")
         .await;
@@ -71,7 +74,8 @@ async fn emails_are_matched_without_regard_to_case() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_slow_down_the_account_even_with_the_right_password() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     for _ in 0..5 {
         let response = app
             .post_login(&app.client, "ada@example.com", "guess", "/")
@@ -94,7 +98,8 @@ async fn repeated_failures_slow_down_the_account_even_with_the_right_password() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_from_one_address_slow_down_every_account() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     for n in 0..20 {
         let response = app
             .post_login(&app.client, &format!("guess{n}@example.com"), "guess", "/")
@@ -110,7 +115,8 @@ async fn repeated_failures_from_one_address_slow_down_every_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_cookies_are_http_only_and_same_site_lax() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     let response = app
         .post_login(&app.client, "ada@example.com", PASSWORD, "/")
         .await;
@@ -175,7 +181,8 @@ async fn a_suspended_account_is_signed_out_on_its_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_never_redirects_off_site() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     let response = app
         .post_login(
             &app.client,
@@ -190,7 +197,8 @@ async fn sign_in_never_redirects_off_site() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_form_posts_are_refused() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     let response = app
         .client
         .post(app.url("/auth/login"))
@@ -221,7 +229,9 @@ async fn audit_events(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
     let app = spawn_app().await;
-    let ada = app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    let ada = app
+        .create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     app.post_login(&app.client, "Ada@Example.com", "not the password", "/")
         .await;
     app.post_login(&app.client, "ada@example.com", PASSWORD, "/")
@@ -265,7 +275,8 @@ async fn sign_ins_failures_and_sign_outs_are_in_the_audit_log() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_next_that_a_browser_reads_as_another_site_is_not_followed() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     for attack in [
         "/\t/evil.example",
         "/\n/evil.example",
@@ -300,7 +311,8 @@ async fn a_next_that_a_browser_reads_as_another_site_is_not_followed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_guesses_get_no_more_password_checks_than_the_throttle_allows() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     let mut guesses = tokio::task::JoinSet::new();
     for n in 0..50 {
         let url = app.url("/auth/login");
@@ -355,7 +367,8 @@ async fn post_login_from(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_forwarded_for_does_not_dodge_the_address_limit() {
     let app = spawn_app().await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     for n in 0..20 {
         let answer = post_login_from(
             &app,
@@ -380,7 +393,8 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_address_limit(
             latch_server::http::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
-    app.create_user("ada@example.com", "Ada", Role::BasicUser).await;
+    app.create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
     for n in 0..20 {
         // The left-most entry is forged by the client; the proxy appended the real address.
         let chain = format!("10.9.9.{n}, 203.0.113.5");

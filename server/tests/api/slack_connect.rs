@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::session::Role;
+use app::domain::Role;
 use serde_json::{Value, json};
 use slack_standin::{Consent, SlackStandin};
 

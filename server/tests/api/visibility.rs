@@ -16,7 +16,7 @@ use app::api::requests::comment_request::CommentRequest;
 use app::api::requests::request_detail::RequestDetail as RequestDetailCall;
 use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
 use app::domain::ProvisioningMethod;
-use app::session::Role;
+use app::domain::Role;
 use app::shapes::{AppListing, ProvisioningKind};
 
 /// A webhook address with credentials in its path and query, as receivers often issue them.

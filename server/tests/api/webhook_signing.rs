@@ -12,7 +12,7 @@ use sqlx::Row;
 use app::api::settings::reveal_webhook_secret::RevealWebhookSecret;
 use app::api::settings::rotate_webhook_secret::RotateWebhookSecret;
 use app::api::settings::webhook_secret_status::GetWebhookSecretStatus;
-use app::session::Role;
+use app::domain::Role;
 
 use crate::access_fixtures::*;
 use crate::access_webhooks::{
