@@ -703,3 +703,66 @@ async fn a_refused_action_says_which_rule_refused_it() {
         "{refusal:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_runs_through_the_flows_for_actors_named_by_user_id_as_slack_will_call_them() {
+    use app::domain::{GrantStatus, Outcome, RequestOrigin, RoleSet, TaskOutcome, Verdict};
+    use app::ssr::access::{AccessError, Actor, user_id};
+    use app::ssr::flows::access_loop;
+
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    // No session anywhere: each person is only their directory id and roles.
+    let as_user = |p: &Person| Actor::for_user(user_id(p.user.id), RoleSet::new([]));
+    let (alice, bob, carol) = (as_user(&l.alice), as_user(&l.bob), as_user(&l.carol));
+
+    let request = access_loop::create(
+        &app.db,
+        &alice,
+        app::shapes::CreateInput {
+            entitlement_id: l.entitlement_id.clone(),
+            subject_email: String::new(),
+            duration: "1d".into(),
+            justification: "Investigating INC-7 from Slack".into(),
+            emergency: false,
+            extension: false,
+        },
+        RequestOrigin::Slack,
+    )
+    .await
+    .unwrap();
+    assert_eq!(request.origin, RequestOrigin::Slack);
+    let id = request.id.to_string();
+
+    // Carol is not involved yet (step 2 waits for step 1), so she is told it does not exist.
+    // (The flows number steps from 0, as the domain does.)
+    let early = access_loop::decide(&app.db, &carol, &id, 1, Verdict::Approved, None, None).await;
+    assert!(matches!(early, Err(AccessError::NotFound(_))), "{early:?}");
+
+    access_loop::decide(&app.db, &bob, &id, 0, Verdict::Approved, None, None)
+        .await
+        .unwrap();
+    access_loop::decide(&app.db, &carol, &id, 1, Verdict::Approved, None, None)
+        .await
+        .unwrap();
+    let task = l.carol.only_task(&app).await;
+    access_loop::complete_task(&app.db, &carol, &task, TaskOutcome::Done, None)
+        .await
+        .unwrap();
+
+    // The console shows what the flows did, as if it had been clicked there.
+    let detail = l.alice.detail(&app, &request.number.to_string()).await;
+    assert_eq!(detail.summary.outcome, Some(Outcome::Granted));
+    let grants = l.alice.grants(&app).await;
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].status, GrantStatus::Active);
+
+    access_loop::release(&app.db, &alice, &grants[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        l.alice.grants(&app).await[0].status,
+        GrantStatus::PendingRemoval
+    );
+    chain_is_intact(&app).await;
+}
