@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{GrantStatus, RemovalReason, TaskKind};
+use crate::domain::{GrantActions, GrantStatus, RemovalReason, TaskActions, TaskKind};
 
 /// A grant as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +20,8 @@ pub struct GrantRow {
     pub status_label: String,
     pub remaining: String,
     pub source_request: String,
+    /// What the viewer may do to it (the domain's permission checks, [`GrantActions`]).
+    pub actions: GrantActions,
 }
 
 /// Filters for the admin grants page; empty means any.
@@ -47,6 +49,8 @@ pub struct TaskRow {
     pub instructions_html: Option<String>,
     pub open: bool,
     pub state: String,
+    /// What the viewer may do to it ([`TaskActions`]).
+    pub actions: TaskActions,
 }
 
 /// A grant whose removal is overdue, with what is (or is not) being done about it.

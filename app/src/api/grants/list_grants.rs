@@ -13,7 +13,7 @@ pub async fn list_grants(
 ) -> Result<Vec<crate::shapes::GrantRow>, AppError> {
     use crate::api::server::{checked, respond, super_admin};
     respond(async move {
-        let (db, _actor) = super_admin()?;
+        let (db, actor) = super_admin()?;
         let filter = crate::shapes::GrantFilter {
             app_id: app_id.unwrap_or_default(),
             entitlement_id: entitlement_id.unwrap_or_default(),
@@ -21,7 +21,7 @@ pub async fn list_grants(
             expiring_within_days: expiring_within_days.unwrap_or(0),
             include_removed: checked(&include_removed),
         };
-        Ok(crate::ssr::read::grants::list(&db, &filter, None).await?)
+        Ok(crate::ssr::read::grants::list(&db, &actor, &filter, None).await?)
     })
     .await
 }

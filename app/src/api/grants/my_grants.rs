@@ -9,7 +9,7 @@ pub async fn my_grants() -> Result<Vec<crate::shapes::GrantRow>, AppError> {
     respond(async move {
         let (db, actor) = signed_in()?;
         let filter = crate::shapes::GrantFilter::default();
-        Ok(crate::ssr::read::grants::list(&db, &filter, Some(&actor.id)).await?)
+        Ok(crate::ssr::read::grants::list(&db, &actor, &filter, Some(&actor.id)).await?)
     })
     .await
 }

@@ -9,7 +9,6 @@ use crate::api::grants::{RevokeGrant, list_grants};
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
 use crate::components::require::RequireSuperAdmin;
-use crate::domain::GrantStatus;
 use crate::shapes::GrantRow;
 
 #[component]
@@ -98,10 +97,9 @@ fn GrantFilters() -> impl IntoView {
     }
 }
 
-/// One grant, revocable until it is removed.
+/// One grant, revocable while the rules allow it (until it is removed).
 #[component]
 fn GrantItem(g: GrantRow, revoke: ServerAction<RevokeGrant>) -> impl IntoView {
-    let removed = g.status == GrantStatus::Removed;
     let gid = g.id.clone();
     view! {
         <tr data-grant=g.id.clone()>
@@ -109,7 +107,7 @@ fn GrantItem(g: GrantRow, revoke: ServerAction<RevokeGrant>) -> impl IntoView {
             <td>{format!("{} — {}", g.app, g.entitlement)}</td>
             <td>{g.status_label.clone()}</td>
             <td>{g.remaining.clone()}</td>
-            <td>{(!removed).then(|| view! {
+            <td>{g.actions.revoke.then(|| view! {
                 <ActionForm action=revoke attr:class="inline">
                     <input type="hidden" name="id" value=gid/>
                     <button type="submit" class="button">"Revoke"</button>

@@ -6,7 +6,6 @@ use super::PageActions;
 use crate::api::grants::my_grants;
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
-use crate::domain::GrantStatus;
 use crate::shapes::GrantRow;
 
 #[component]
@@ -50,19 +49,18 @@ fn GrantItem(g: GrantRow) -> impl IntoView {
     let PageActions {
         create, release, ..
     } = expect_context();
-    let active = g.status == GrantStatus::Active;
     let gid = g.id.clone();
     let eid = g.entitlement_id.clone();
     view! {
         <li data-grant=g.id.clone()>
             {format!("{} — {}: {} ({}) ", g.app, g.entitlement, g.status_label, g.remaining)}
-            {active.then(|| view! {
+            {g.actions.release.then(|| view! {
                 <ActionForm action=release attr:class="inline">
                     <input type="hidden" name="id" value=gid/>
                     <button type="submit" class="button">"I'm done"</button>
                 </ActionForm>
             })}
-            {(active && g.expires_at.is_some()).then(|| view! {
+            {g.actions.extend.then(|| view! {
                 <details class="extend">
                     <summary>"Extend"</summary>
                     <ActionForm action=create attr:class="stacked">

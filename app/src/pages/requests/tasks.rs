@@ -44,13 +44,15 @@ fn TaskItem(t: TaskRow) -> impl IntoView {
         <li data-task=t.id.clone()>
             {format!("{}: {} — {} for {} ({}) ", if provision { "Provision" } else { "Remove" }, t.app, t.entitlement, t.subject, t.state)}
             {t.instructions_html.clone().map(|html| view! { <div class="instructions markdown" inner_html=html></div> })}
-            <ActionForm action=complete attr:class="inline">
-                <input type="hidden" name="id" value=id/>
-                <input name="note" placeholder="Note"/>
-                <button type="submit" name="outcome" value="done" class="button primary">{if provision { "Provisioned" } else { "Deprovisioned" }}</button>
-                <button type="submit" name="outcome" value="wont_do" class="button">{if provision { "Won't do" } else { "Won't deprovision" }}</button>
-                <button type="submit" name="outcome" value="errored" class="button">"Errored"</button>
-            </ActionForm>
+            {t.actions.complete.then(|| view! {
+                <ActionForm action=complete attr:class="inline">
+                    <input type="hidden" name="id" value=id/>
+                    <input name="note" placeholder="Note"/>
+                    <button type="submit" name="outcome" value="done" class="button primary">{if provision { "Provisioned" } else { "Deprovisioned" }}</button>
+                    <button type="submit" name="outcome" value="wont_do" class="button">{if provision { "Won't do" } else { "Won't deprovision" }}</button>
+                    <button type="submit" name="outcome" value="errored" class="button">"Errored"</button>
+                </ActionForm>
+            })}
         </li>
     }
 }

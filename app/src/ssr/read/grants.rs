@@ -1,15 +1,20 @@
 //! Grants and provisioning tasks as lists show them: a person's access, the admin grants page,
 //! open tasks, overdue removals. Read only; the writes are in `ssr::flows`.
 
+use std::collections::BTreeMap;
+
 use sqlx::Row;
 
-use crate::domain::{self, Grant, GrantState, ProvisioningTask, TaskState, UserId};
+use crate::domain::{self, App, Grant, GrantState, ProvisioningTask, TaskState, UserId, Viewer};
 use crate::shapes::{GrantFilter, GrantRow, OverdueRemovalRow, TaskRow};
-use crate::ssr::access::{AccessResult, Actor, directory, from_json, now, user_row};
+use crate::ssr::access::{AccessResult, Actor, catalog, directory, from_json, now, user_row};
 use crate::ssr::db::Db;
 
+/// Grants matching `filter` (only `only_subject`'s, if given), each with what `viewer` may do
+/// to it.
 pub async fn list(
     db: &Db,
+    viewer: &Actor,
     filter: &GrantFilter,
     only_subject: Option<&UserId>,
 ) -> AccessResult<Vec<GrantRow>> {
@@ -19,6 +24,12 @@ pub async fn list(
         (None, email) => directory::find_by_email(db, email).await?.unwrap_or(-1),
     };
     let at = now();
+    let apps: BTreeMap<String, App> = catalog::list(db)
+        .await?
+        .into_iter()
+        .map(|stored| (stored.app.id.to_string(), stored.app))
+        .collect();
+    let dir = directory::snapshot(db).await?;
     let until = if filter.expiring_within_days > 0 {
         at.as_unix_millis() + filter.expiring_within_days * 86_400_000
     } else {
@@ -45,6 +56,17 @@ pub async fn list(
             .get(g.entitlement.as_str())
             .cloned()
             .unwrap_or_default();
+        let actions = apps
+            .get(g.app.as_str())
+            .map(|app| {
+                let seen_by = Viewer {
+                    id: &viewer.id,
+                    roles: &viewer.roles,
+                    directory: &dir,
+                };
+                g.actions_for(&seen_by, app, at)
+            })
+            .unwrap_or_default();
         let status = g.status_at(at);
         out.push(GrantRow {
             id: g.id.to_string(),
@@ -62,6 +84,7 @@ pub async fn list(
             status_label: status.label().to_string(),
             remaining: g.remaining_label(at),
             source_request: g.source_request.to_string(),
+            actions,
         });
     }
     Ok(out)
@@ -202,6 +225,7 @@ pub async fn open_tasks(db: &Db, actor: &Actor) -> AccessResult<Vec<TaskRow>> {
             instructions: t.instructions.clone(),
             open: t.is_open(),
             state: task_state_label(&t),
+            actions: t.actions_for(&actor.id, &actor.roles),
         });
     }
     Ok(out)
