@@ -14,6 +14,22 @@ pub fn describe(event: &RequestEvent, name: impl Fn(&UserId) -> String) -> Strin
             a.step + 1,
             a.assignees.iter().map(&name).collect::<Vec<_>>().join(", ")
         ),
+        RequestEvent::Decided(d) | RequestEvent::AutoDecided(d)
+            if matches!(d.by, super::policy::Decider::External(_)) =>
+        {
+            format!(
+                "Step {} {} by {}{}",
+                d.step + 1,
+                d.verdict,
+                d.by,
+                colon(d.reason.as_ref())
+            )
+        }
+        RequestEvent::DeciderPassed { step, decider, why } => format!(
+            "Step {} passed to people by {}: {why}",
+            step + 1,
+            super::policy::decider_label(decider)
+        ),
         RequestEvent::Decided(d) | RequestEvent::AutoDecided(d) => format!(
             "Step {} {}{}{}",
             d.step + 1,

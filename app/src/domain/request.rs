@@ -7,6 +7,10 @@
 //!               │  expire (SLA / timeout) ───────────────────────────────────────► Closed(expired)
 //!               │  nobody eligible ──────────────────────────────────────────────► Closed(error)
 //!               └─ reassign / comment / escalate-to-emergency stay in PendingApproval
+//! An external decider step waits in PendingApproval with no assignee (tier `external_decider`)
+//! until its decider answers: approve/deny decide the step as above; anything else assigns it to
+//! the step's fallback humans (`decider_answered`). Nobody decides it meanwhile; a Super Admin
+//! may cancel it or hand it to a person (reassign), and the decider's late answer is then ignored.
 //! Provisioning ── provisioned ─► Closed(granted); errored ─► Closed(error) ─ retry ─► Provisioning;
 //!                 won't do ─► Closed(cancelled)
 //! ```
@@ -27,8 +31,9 @@ use super::error::{DomainError, DomainResult};
 use super::grant::Grant;
 use super::ids::{GrantId, GroupId, PolicyId, RequestId, RequestNumber, UserId};
 use super::policy::{
-    ApprovalStep, Evaluation, Next, Policy, PolicyStep, RequestParties, StepAssignment,
-    StepDecision, Verdict, check_may_decide, evaluate,
+    ApprovalStep, AssignmentTier, AutoRule, Decider, DeciderOutcome, Evaluation, Next, Policy,
+    PolicyStep, RequestParties, StepAssignment, StepDecision, Verdict, assign_decider_fallback,
+    check_may_decide, evaluate,
 };
 use super::roles::{RoleSet, check_can_request_for};
 use super::time::Timestamp;
@@ -105,6 +110,14 @@ impl RequestState {
 
     fn describe(&self) -> String {
         match self {
+            RequestState::PendingApproval { assignment }
+                if assignment.tier == AssignmentTier::ExternalDecider =>
+            {
+                format!(
+                    "waiting for the external decider of step {}",
+                    assignment.step + 1
+                )
+            }
             RequestState::PendingApproval { assignment } => {
                 format!("waiting for approval of step {}", assignment.step + 1)
             }
@@ -143,6 +156,13 @@ pub enum RequestEvent {
     AutoDecided(StepDecision),
     /// A step is waiting; these people must be told.
     StepAssigned(StepAssignment),
+    /// An external decider did not decide its step (abstained, no answer in time, an error, an
+    /// unreadable answer): the step goes to its fallback humans. `why` in words.
+    DeciderPassed {
+        step: usize,
+        decider: String,
+        why: String,
+    },
     Decided(StepDecision),
     DurationChanged {
         from: GrantLength,
@@ -188,6 +208,7 @@ impl RequestEvent {
             RequestEvent::AutoDecided(d) if d.verdict == Verdict::Denied => "request.auto_denied",
             RequestEvent::AutoDecided(_) => "request.auto_approved_step",
             RequestEvent::StepAssigned(_) => "request.step_assigned",
+            RequestEvent::DeciderPassed { .. } => "request.decider_passed",
             RequestEvent::Decided(d) if d.verdict == Verdict::Denied => "request.step_denied",
             RequestEvent::Decided(_) => "request.step_approved",
             RequestEvent::DurationChanged { .. } => "request.duration_changed",
@@ -498,6 +519,15 @@ impl Request {
         let assignment = self
             .current_assignment()
             .ok_or_else(|| self.not_pending())?;
+        if assignment.tier == AssignmentTier::ExternalDecider {
+            return Err(DomainError::transition(
+                "decide",
+                format!(
+                    "step {} is waiting for its external decider",
+                    assignment.step + 1
+                ),
+            ));
+        }
         let step = self.policy.approval_step(assignment.step).ok_or_else(|| {
             DomainError::transition("decide", "the current step is not an approval step")
         })?;
@@ -985,6 +1015,92 @@ impl Request {
             request: next,
             events: vec![RequestEvent::ProvisioningRetried { by: actor.clone() }],
         })
+    }
+
+    /// The step waiting for its external decider, if the request is waiting for one.
+    pub fn waiting_for_decider(&self) -> Option<usize> {
+        self.current_assignment()
+            .filter(|a| a.tier == AssignmentTier::ExternalDecider)
+            .map(|a| a.step)
+    }
+
+    /// Records what step `step`'s external decider came to, as Latch. Approve and deny decide the
+    /// step, attributed to the decider with its reason, and the policy runs on; anything else
+    /// assigns the step to its fallback humans, with why (never an approval). Refused when the
+    /// request no longer waits for that decider (cancelled, expired, handed to a person).
+    pub fn decider_answered(
+        &self,
+        step: usize,
+        outcome: &DeciderOutcome,
+        directory: &dyn Directory,
+        now: Timestamp,
+    ) -> DomainResult<Transition> {
+        if self.waiting_for_decider() != Some(step) {
+            return Err(DomainError::transition(
+                "record the external decider's answer",
+                format!(
+                    "request {} is not waiting for the decider of step {}",
+                    self.number,
+                    step + 1
+                ),
+            ));
+        }
+        let decider = self.policy.external_decider_step(step).ok_or_else(|| {
+            DomainError::transition(
+                "record the external decider's answer",
+                "the step is not an external decider step",
+            )
+        })?;
+        let mut next = self.clone();
+        let mut events = Vec::new();
+        let decided = |verdict: Verdict, reason: &str| StepDecision {
+            step,
+            verdict,
+            by: Decider::External(decider.name.clone()),
+            at: now,
+            reason: Some(reason.to_string()),
+            rule: Some(AutoRule::ExternalDecider),
+        };
+        let decision = match outcome {
+            DeciderOutcome::Approve { reason } => decided(Verdict::Approved, reason),
+            DeciderOutcome::Deny { reason } => decided(Verdict::Denied, reason),
+            DeciderOutcome::PassToHumans { why } => {
+                events.push(RequestEvent::DeciderPassed {
+                    step,
+                    decider: decider.name.clone(),
+                    why: why.clone(),
+                });
+                match assign_decider_fallback(
+                    &self.policy,
+                    step,
+                    &self.parties,
+                    &self.decisions,
+                    directory,
+                ) {
+                    Some(Next::AwaitApproval(assignment)) => {
+                        events.push(RequestEvent::StepAssigned(assignment.clone()));
+                        next.state = RequestState::PendingApproval { assignment };
+                    }
+                    _ => {
+                        let reason = format!(
+                            "the external decider of step {} did not decide and no one other than the requester is eligible to; add a fallback approver or another Super Admin",
+                            step + 1
+                        );
+                        next.close(Outcome::Error, now, Some(reason.clone()));
+                        events.push(RequestEvent::Failed { reason });
+                    }
+                }
+                next.version += 1;
+                return Ok(Transition {
+                    request: next,
+                    events,
+                });
+            }
+        };
+        events.push(RequestEvent::Decided(decision.clone()));
+        next.decisions.push(decision);
+        let request = next.advance(directory, now, &mut events);
+        Ok(Transition { request, events })
     }
 
     /// The step kind currently waiting (for display).

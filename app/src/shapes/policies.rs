@@ -16,7 +16,9 @@ pub struct PolicyInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StepInput {
-    /// "approval", "auto_approve" or "deny".
+    /// "approval", "external_decider", "auto_approve" or "deny". An external decider step's
+    /// approver fields (manager, owners, users, groups, flags, fallback users) name the humans it
+    /// falls back to.
     pub kind: String,
     /// Auto-approve and deny: an optional message for the requester.
     pub message: String,
@@ -34,6 +36,12 @@ pub struct StepInput {
     pub allow_reassignment: bool,
     /// Emails, as for `users`.
     pub fallback_users: String,
+    /// External decider: its name in history and audit ("risk-bot").
+    pub decider_name: String,
+    /// External decider: where Latch posts the request's context.
+    pub decider_url: String,
+    /// External decider: seconds to wait for its answer (1–30).
+    pub decider_timeout_secs: u32,
 }
 
 impl Default for StepInput {
@@ -53,6 +61,9 @@ impl Default for StepInput {
             require_distinct_approvers: false,
             allow_reassignment: true,
             fallback_users: String::new(),
+            decider_name: String::new(),
+            decider_url: String::new(),
+            decider_timeout_secs: crate::domain::policy::DEFAULT_DECIDER_TIMEOUT_SECS,
         }
     }
 }

@@ -16,8 +16,9 @@ use crate::components::require::RequireSuperAdmin;
 use crate::domain::MAX_POLICY_STEPS;
 use crate::shapes::{PolicyInput, PolicyRow, StepInput};
 
-const KINDS: [(&str, &str); 3] = [
+const KINDS: [(&str, &str); 4] = [
     ("approval", "Approval"),
+    ("external_decider", "External decider"),
     ("auto_approve", "Auto-approve"),
     ("deny", "Deny"),
 ];
@@ -177,6 +178,10 @@ struct StepState {
     require_distinct_approvers: RwSignal<bool>,
     allow_reassignment: RwSignal<bool>,
     fallback_users: RwSignal<String>,
+    decider_name: RwSignal<String>,
+    decider_url: RwSignal<String>,
+    /// As typed; an empty or unreadable value is sent as 0, which the server refuses.
+    decider_timeout: RwSignal<String>,
 }
 
 impl StepState {
@@ -196,6 +201,9 @@ impl StepState {
             require_distinct_approvers: RwSignal::new(s.require_distinct_approvers),
             allow_reassignment: RwSignal::new(s.allow_reassignment),
             fallback_users: RwSignal::new(s.fallback_users),
+            decider_name: RwSignal::new(s.decider_name),
+            decider_url: RwSignal::new(s.decider_url),
+            decider_timeout: RwSignal::new(s.decider_timeout_secs.to_string()),
         }
     }
 
@@ -214,6 +222,9 @@ impl StepState {
             require_distinct_approvers: self.require_distinct_approvers.get(),
             allow_reassignment: self.allow_reassignment.get(),
             fallback_users: self.fallback_users.get(),
+            decider_name: self.decider_name.get(),
+            decider_url: self.decider_url.get(),
+            decider_timeout_secs: self.decider_timeout.get().trim().parse().unwrap_or(0),
         }
     }
 }
@@ -395,6 +406,8 @@ fn StepEditor(
             </div>
             {move || if step.kind.get() == "approval" {
                 approval_fields(step, groups).into_any()
+            } else if step.kind.get() == "external_decider" {
+                view! { {decider_fields(step)} {approval_fields(step, groups)} }.into_any()
             } else {
                 message_field(step).into_any()
             }}
@@ -487,6 +500,27 @@ fn approval_fields(step: StepState, groups: StoredValue<Vec<String>>) -> impl In
             <p class="hint">
                 "The fallback users get the step when no approver can be found (no manager, no owners, an empty group or one over 128 members) or none may decide. "
                 "With nobody resolvable and no fallback users, the step goes to the Super Admins."
+            </p>
+        </div>
+    }
+}
+
+/// An external decider step's own fields; the approver fields below it name its fallback humans.
+fn decider_fields(step: StepState) -> impl IntoView {
+    view! {
+        <div class="step-body step-decider">
+            <label>"Decider name"
+                <input type="text" bind:value=step.decider_name value=step.decider_name.get_untracked() placeholder="risk-bot"/>
+            </label>
+            <label>"Decider URL"
+                <input type="url" bind:value=step.decider_url value=step.decider_url.get_untracked() placeholder="https://decider.example.com/latch"/>
+            </label>
+            <label>"Timeout (seconds, 1–30)"
+                <input type="number" min="1" max="30" bind:value=step.decider_timeout value=step.decider_timeout.get_untracked()/>
+            </label>
+            <p class="hint">
+                "Latch posts the request's context, signed like provisioning webhooks, and the decider answers approve, deny or abstain with a reason. "
+                "If it abstains, does not answer in time (after 3 attempts), fails or answers something unreadable, the step goes to the people chosen below: never an approval by default."
             </p>
         </div>
     }

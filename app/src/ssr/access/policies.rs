@@ -15,8 +15,8 @@ use super::{
     AccessError, AccessResult, Actor, Body, Conn, new_id, now, to_json, user_id, version_i64,
 };
 use crate::domain::{
-    self, App, ApprovalStep, ApproverSource, DomainError, Email, Entitlement, GroupId, Policy,
-    PolicyId, PolicyProblem, PolicyStep, UserId, policy_problems_error,
+    self, App, ApprovalStep, ApproverSource, DomainError, Email, Entitlement, ExternalDeciderStep,
+    GroupId, Policy, PolicyId, PolicyProblem, PolicyStep, UserId, policy_problems_error,
 };
 use crate::ssr::db::Db;
 
@@ -161,7 +161,36 @@ fn parse_step(
     match s.kind.trim() {
         "auto_approve" => PolicyStep::AutoApprove { message: message() },
         "deny" => PolicyStep::Deny { message: message() },
-        "approval" => {
+        "approval" => PolicyStep::Approval(parse_approval(n, s, names, problems)),
+        "external_decider" => PolicyStep::ExternalDecider(ExternalDeciderStep {
+            name: s.decider_name.trim().to_string(),
+            url: s.decider_url.trim().to_string(),
+            timeout_secs: s.decider_timeout_secs,
+            fallback: parse_approval(n, s, names, problems),
+        }),
+        other => {
+            problems.push(PolicyProblem::step(
+                n,
+                "kind",
+                format!(
+                    "unknown step kind \"{other}\": choose approval, external decider, auto-approve or deny"
+                ),
+            ));
+            // A stand-in that keeps the later steps' numbers; never saved (there is a problem).
+            PolicyStep::Deny { message: None }
+        }
+    }
+}
+
+/// An approval step's approvers and flags (or an external decider's fallback humans).
+fn parse_approval(
+    n: usize,
+    s: &StepInput,
+    names: &Names,
+    problems: &mut Vec<PolicyProblem>,
+) -> ApprovalStep {
+    {
+        {
             let mut approvers: Vec<ApproverSource> = [
                 (s.manager, ApproverSource::Manager),
                 (s.app_owners, ApproverSource::AppOwners),
@@ -195,7 +224,7 @@ fn parse_step(
             }
             let fallback_users =
                 names.resolve_emails(n, "fallback users", &s.fallback_users, problems);
-            PolicyStep::Approval(ApprovalStep {
+            ApprovalStep {
                 approvers,
                 allow_self_approval: s.allow_self_approval,
                 require_approval_reason: s.require_approval_reason,
@@ -203,16 +232,7 @@ fn parse_step(
                 require_distinct_approvers: s.require_distinct_approvers,
                 allow_reassignment: s.allow_reassignment,
                 fallback_users,
-            })
-        }
-        other => {
-            problems.push(PolicyProblem::step(
-                n,
-                "kind",
-                format!("unknown step kind \"{other}\": choose approval, auto-approve or deny"),
-            ));
-            // A stand-in that keeps the later steps' numbers; never saved (there is a problem).
-            PolicyStep::Deny { message: None }
+            }
         }
     }
 }
@@ -252,12 +272,6 @@ pub fn build(
 
 /// A stored policy as the editor shows it: people as emails, groups by name.
 pub fn to_input(policy: &Policy, names: &Names) -> PolicyInput {
-    let emails = |ids: &[UserId]| {
-        ids.iter()
-            .map(|u| names.email(u))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let steps = policy
         .steps
         .iter()
@@ -272,7 +286,33 @@ pub fn to_input(policy: &Policy, names: &Names) -> PolicyInput {
                 message: message.clone().unwrap_or_default(),
                 ..StepInput::default()
             },
-            PolicyStep::Approval(a) => {
+            PolicyStep::ExternalDecider(d) => StepInput {
+                kind: "external_decider".into(),
+                decider_name: d.name.clone(),
+                decider_url: d.url.clone(),
+                decider_timeout_secs: d.timeout_secs,
+                ..approval_input(&d.fallback, names)
+            },
+            PolicyStep::Approval(a) => approval_input(a, names),
+        })
+        .collect();
+    PolicyInput {
+        name: policy.name.clone(),
+        steps,
+    }
+}
+
+/// An approval step (or an external decider's fallback humans) as the editor shows it.
+fn approval_input(a: &ApprovalStep, names: &Names) -> StepInput {
+    let emails = |ids: &[UserId]| {
+        ids.iter()
+            .map(|u| names.email(u))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    {
+        {
+            {
                 let mut s = StepInput {
                     kind: "approval".into(),
                     allow_self_approval: a.allow_self_approval,
@@ -296,11 +336,7 @@ pub fn to_input(policy: &Policy, names: &Names) -> PolicyInput {
                 s.users = emails(&users);
                 s
             }
-        })
-        .collect();
-    PolicyInput {
-        name: policy.name.clone(),
-        steps,
+        }
     }
 }
 
