@@ -7,8 +7,9 @@ use std::str::FromStr;
 
 use super::duration::{DurationLimits, GrantDuration, GrantLength};
 use super::error::{DomainError, DomainResult};
-use super::ids::{AppId, EntitlementId, GroupId, PolicyId, UserId};
-use super::policy::BUILTIN_APP_OWNER_APPROVAL_POLICY_ID;
+use super::ids::{
+    AppId, BUILTIN_APP_OWNER_APPROVAL_POLICY_ID, EntitlementId, GroupId, PolicyId, UserId,
+};
 use super::time::BusinessCalendar;
 
 /// Reference-product limit: an entitlement has at most 32 owner users and 32 owner entitlements.

@@ -8,6 +8,7 @@
 //! Modules:
 //! * [`ids`], [`time`], [`duration`] — identifiers, timestamps/business days, grant lengths;
 //! * [`directory`], [`csv_import`] — users, groups, the `Directory` view, CSV import validation;
+//!   [`references`] — what still uses a group (above the catalog and policies it reads);
 //! * [`catalog`] — apps, entitlements, slugs, visibility, tenant cap;
 //! * [`policy`] — request policies and the routing engine (`evaluate`);
 //! * [`request`], [`grant`], [`provisioning`] — the state machines, and what a viewer may do
@@ -37,6 +38,7 @@ pub mod outbox;
 pub mod pending;
 pub mod policy;
 pub mod provisioning;
+pub mod references;
 pub mod request;
 pub mod roles;
 pub mod time;
@@ -62,6 +64,7 @@ pub use self::outbox::{Notification, NotificationKind};
 pub use self::pending::PendingExpiry;
 pub use self::policy::*;
 pub use self::provisioning::*;
+pub use self::references::{ensure_group_deletable, group_references};
 pub use self::request::*;
 pub use self::roles::*;
 pub use self::time::*;
