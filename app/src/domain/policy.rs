@@ -104,12 +104,120 @@ impl Default for ApprovalStep {
     }
 }
 
+/// Shortest wait for an external decider's answer, in seconds.
+pub const MIN_DECIDER_TIMEOUT_SECS: u32 = 1;
+/// Longest wait for an external decider's answer: a request must not wait on a silent decider.
+pub const MAX_DECIDER_TIMEOUT_SECS: u32 = 30;
+/// The wait when the editor leaves the timeout empty.
+pub const DEFAULT_DECIDER_TIMEOUT_SECS: u32 = 5;
+pub const MAX_DECIDER_NAME_LEN: usize = 60;
+/// Calls made to a decider for one step before it passes to the fallback humans. Only failures
+/// that may pass (no answer in time, unreachable, HTTP 5xx/429) are retried; an abstention or an
+/// unreadable answer passes at once.
+pub const DECIDER_MAX_ATTEMPTS: u32 = 3;
+/// Wait before the second and third attempt (so the three fit in about a minute at most).
+pub const DECIDER_RETRY_DELAYS_SECS: [u64; 2] = [2, 10];
+
+/// An external decider step: Latch posts the request's context (signed like provisioning webhooks)
+/// to `url`, and the decider answers approve, deny or abstain with a reason. Approve and deny
+/// decide the step, attributed to the decider; anything else (abstain, no answer within
+/// `timeout_secs`, an error, an unreadable answer, retries used up) assigns the step to the
+/// `fallback` humans, resolved as an approval step. Never an approval by default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalDeciderStep {
+    /// How the decider is named in history and audit: "External decider (risk-bot)".
+    pub name: String,
+    pub url: String,
+    pub timeout_secs: u32,
+    /// The humans who decide when the decider does not: its approvers, flags and fallback users.
+    pub fallback: ApprovalStep,
+}
+
+impl ExternalDeciderStep {
+    /// "External decider (risk-bot)".
+    pub fn decider_label(&self) -> String {
+        decider_label(&self.name)
+    }
+}
+
+/// How an external decider is named where its decisions show: "External decider (risk-bot)".
+pub fn decider_label(name: &str) -> String {
+    format!("External decider ({name})")
+}
+
+/// What a decider's call came to, for [`crate::domain::Request::decider_answered`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeciderOutcome {
+    Approve {
+        reason: String,
+    },
+    Deny {
+        reason: String,
+    },
+    /// Abstained, did not answer in time, failed or answered garbage: `why` says which, as the
+    /// history shows it ("the decider abstained: …").
+    PassToHumans {
+        why: String,
+    },
+}
+
+/// A decider's answer as it reads it: `{"decision":"approve"|"deny"|"abstain","reason":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeciderAnswer {
+    Approve(String),
+    Deny(String),
+    Abstain(Option<String>),
+}
+
+/// Reads a decider's answer body. Approve and deny need a non-empty reason; anything else (other
+/// decisions, other fields, a reason over 2,000 characters, not JSON) is refused with why, and
+/// the step passes to its fallback humans.
+pub fn parse_decider_answer(body: &str) -> Result<DeciderAnswer, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wire {
+        decision: String,
+        #[serde(default)]
+        reason: Option<String>,
+    }
+    let wire: Wire = serde_json::from_str(body)
+        .map_err(|_| "the answer is not the expected JSON".to_string())?;
+    let reason = wire
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > super::request::MAX_REASON_LEN)
+    {
+        return Err(format!(
+            "the reason is longer than {} characters",
+            super::request::MAX_REASON_LEN
+        ));
+    }
+    match (wire.decision.as_str(), reason) {
+        ("approve", Some(r)) => Ok(DeciderAnswer::Approve(r)),
+        ("deny", Some(r)) => Ok(DeciderAnswer::Deny(r)),
+        ("approve" | "deny", None) => {
+            Err(format!("the decision \"{}\" has no reason", wire.decision))
+        }
+        ("abstain", r) => Ok(DeciderAnswer::Abstain(r)),
+        (other, _) => Err(format!(
+            "unknown decision \"{}\"",
+            other.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
 /// One step of a request policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicyStep {
     /// Wait for one decision from the resolved approvers.
     Approval(ApprovalStep),
+    /// Ask an external decider; its fallback humans decide when it does not.
+    ExternalDecider(ExternalDeciderStep),
     /// Approve the request automatically (terminal: later steps never run).
     AutoApprove { message: Option<String> },
     /// Deny the request automatically (terminal).
@@ -120,19 +228,24 @@ impl PolicyStep {
     pub fn kind_str(&self) -> &'static str {
         match self {
             PolicyStep::Approval(_) => "approval",
+            PolicyStep::ExternalDecider(_) => "external_decider",
             PolicyStep::AutoApprove { .. } => "auto_approve",
             PolicyStep::Deny { .. } => "deny",
         }
     }
 
     fn is_terminal(&self) -> bool {
-        !matches!(self, PolicyStep::Approval(_))
+        !matches!(
+            self,
+            PolicyStep::Approval(_) | PolicyStep::ExternalDecider(_)
+        )
     }
 
     /// The kind as people read it.
     pub fn label(&self) -> &'static str {
         match self {
             PolicyStep::Approval(_) => "approval",
+            PolicyStep::ExternalDecider(_) => "external decider",
             PolicyStep::AutoApprove { .. } => "auto-approve",
             PolicyStep::Deny { .. } => "deny",
         }
@@ -157,6 +270,12 @@ impl PolicyStep {
         match self {
             PolicyStep::AutoApprove { message } => with_message("Auto-approve", message),
             PolicyStep::Deny { message } => with_message("Deny", message),
+            PolicyStep::ExternalDecider(d) => format!(
+                "{} (timeout {} s); if it does not decide: {}",
+                d.decider_label(),
+                d.timeout_secs,
+                PolicyStep::Approval(d.fallback.clone()).summary(user, group)
+            ),
             PolicyStep::Approval(a) => {
                 let people = |ids: &[UserId]| ids.iter().map(user).collect::<Vec<_>>().join(", ");
                 let sources: Vec<String> = a
@@ -261,6 +380,54 @@ impl Policy {
                 ));
             }
             match step {
+                PolicyStep::ExternalDecider(d) => {
+                    let name = d.name.trim();
+                    if name.is_empty() {
+                        out.push(PolicyProblem::step(
+                            n,
+                            "decider name",
+                            "the decider needs a name",
+                        ));
+                    } else if name.chars().count() > MAX_DECIDER_NAME_LEN {
+                        out.push(PolicyProblem::step(
+                            n,
+                            "decider name",
+                            format!("the name is longer than {MAX_DECIDER_NAME_LEN} characters"),
+                        ));
+                    }
+                    if let Err(e) = super::catalog::validate_webhook_url(&d.url) {
+                        out.push(PolicyProblem::step(n, "decider URL", e.to_string()));
+                    }
+                    if !(MIN_DECIDER_TIMEOUT_SECS..=MAX_DECIDER_TIMEOUT_SECS)
+                        .contains(&d.timeout_secs)
+                    {
+                        out.push(PolicyProblem::step(
+                            n,
+                            "timeout",
+                            format!(
+                                "the timeout must be between {MIN_DECIDER_TIMEOUT_SECS} and {MAX_DECIDER_TIMEOUT_SECS} seconds"
+                            ),
+                        ));
+                    }
+                    let a = &d.fallback;
+                    if a.approvers.is_empty() && a.fallback_users.is_empty() {
+                        out.push(PolicyProblem::step(
+                            n,
+                            "approvers",
+                            "the decider needs people to fall back to: choose at least one approver or a fallback user",
+                        ));
+                    }
+                    if a.approvers
+                        .iter()
+                        .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
+                    {
+                        out.push(PolicyProblem::step(
+                            n,
+                            "named users",
+                            "the list of named approvers is empty",
+                        ));
+                    }
+                }
                 PolicyStep::Approval(a) => {
                     if a.approvers.is_empty() && a.fallback_users.is_empty() {
                         out.push(PolicyProblem::step(
@@ -349,9 +516,19 @@ impl Policy {
         self.steps.get(index)
     }
 
+    /// The approval rules people decide step `index` by: an approval step's own, or an
+    /// external decider's fallback (used once the decider passed the step to people).
     pub fn approval_step(&self, index: usize) -> Option<&ApprovalStep> {
         match self.steps.get(index) {
             Some(PolicyStep::Approval(a)) => Some(a),
+            Some(PolicyStep::ExternalDecider(d)) => Some(&d.fallback),
+            _ => None,
+        }
+    }
+
+    pub fn external_decider_step(&self, index: usize) -> Option<&ExternalDeciderStep> {
+        match self.steps.get(index) {
+            Some(PolicyStep::ExternalDecider(d)) => Some(d),
             _ => None,
         }
     }
@@ -474,6 +651,8 @@ string_enum! {
         SelfApproval => "self_approval_allowed",
         /// The requester acts for someone else and is an approver of the step: requesting is approving.
         ImplicitRequesterApproval => "requester_is_approver",
+        /// An external decider step's decider answered approve or deny.
+        ExternalDecider => "external_decider",
     }
 }
 
@@ -489,6 +668,7 @@ impl AutoRule {
             AutoRule::ImplicitRequesterApproval => {
                 "auto-approved: the requester, acting for someone else, is an approver of this step"
             }
+            AutoRule::ExternalDecider => "decided by the external decider",
         }
     }
 }
@@ -499,13 +679,15 @@ impl AutoRule {
 pub enum Decider {
     User(UserId),
     Policy,
+    /// An external decider step's decider, by the name the step gives it.
+    External(String),
 }
 
 impl Decider {
     pub fn user(&self) -> Option<&UserId> {
         match self {
             Decider::User(u) => Some(u),
-            Decider::Policy => None,
+            Decider::Policy | Decider::External(_) => None,
         }
     }
 }
@@ -515,6 +697,7 @@ impl std::fmt::Display for Decider {
         match self {
             Decider::User(u) => u.fmt(f),
             Decider::Policy => f.write_str("policy"),
+            Decider::External(name) => f.write_str(&decider_label(name)),
         }
     }
 }
@@ -541,6 +724,8 @@ string_enum! {
         Fallback => "fallback",
         /// The tenant's Super Admins, the last resort.
         SuperAdmins => "super_admins",
+        /// Nobody yet: the step waits for its external decider (`assignees` is empty).
+        ExternalDecider => "external_decider",
     }
 }
 
@@ -572,7 +757,7 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepAssignment {
     pub step: usize,
-    /// Never empty.
+    /// Never empty, except while the step waits for its external decider.
     pub assignees: Vec<UserId>,
     pub tier: AssignmentTier,
     pub fallback_reason: Option<FallbackReason>,
@@ -661,8 +846,20 @@ pub fn evaluate(
                     next: Next::Denied { step: index },
                 };
             }
+            PolicyStep::ExternalDecider(_) => {
+                return Evaluation {
+                    auto_decisions: auto,
+                    next: Next::AwaitApproval(StepAssignment {
+                        step: index,
+                        assignees: Vec::new(),
+                        tier: AssignmentTier::ExternalDecider,
+                        fallback_reason: None,
+                        excluded: Vec::new(),
+                    }),
+                };
+            }
             PolicyStep::Approval(a) => {
-                match resolve_step(a, index, parties, &approvers_so_far, directory) {
+                match resolve_step(a, index, parties, &approvers_so_far, directory, true) {
                     Resolution::AutoApprove(rule) => {
                         approvers_so_far.push(parties.requester.clone());
                         auto.push(StepDecision {
@@ -790,18 +987,56 @@ fn filter_tier(
     TierResult::Eligible(eligible)
 }
 
+/// Who decides step `index`, an external decider step the decider did not decide: its fallback
+/// humans, resolved like an approval step's approvers (then their fallback users, then the Super
+/// Admins), except that nothing is approved automatically: not even a requester among them.
+/// `NoEligibleApprover` when nobody may decide; `None` when `index` is no external decider step.
+pub fn assign_decider_fallback(
+    policy: &Policy,
+    index: usize,
+    parties: &RequestParties,
+    decisions: &[StepDecision],
+    directory: &dyn Directory,
+) -> Option<Next> {
+    let step = policy.external_decider_step(index)?;
+    let approvers_so_far: Vec<UserId> = decisions
+        .iter()
+        .filter_map(|d| d.by.user().cloned())
+        .collect();
+    Some(
+        match resolve_step(
+            &step.fallback,
+            index,
+            parties,
+            &approvers_so_far,
+            directory,
+            false,
+        ) {
+            Resolution::Assign(assignment) => Next::AwaitApproval(assignment),
+            Resolution::AutoApprove(_) | Resolution::Nobody => {
+                Next::NoEligibleApprover { step: index }
+            }
+        },
+    )
+}
+
 fn resolve_step(
     step: &ApprovalStep,
     index: usize,
     parties: &RequestParties,
     approvers_so_far: &[UserId],
     directory: &dyn Directory,
+    may_auto_approve: bool,
 ) -> Resolution {
     let mut excluded = Vec::new();
     let (raw, group_too_large) = raw_approvers(step, parties, directory);
     let tiers: [(AssignmentTier, Vec<UserId>, bool); 3] = [
-        (AssignmentTier::Approvers, raw.clone(), true),
-        (AssignmentTier::Fallback, step.fallback_users.clone(), true),
+        (AssignmentTier::Approvers, raw.clone(), may_auto_approve),
+        (
+            AssignmentTier::Fallback,
+            step.fallback_users.clone(),
+            may_auto_approve,
+        ),
         (AssignmentTier::SuperAdmins, directory.super_admins(), false),
     ];
     let fallback_reason = if group_too_large && raw.is_empty() {
