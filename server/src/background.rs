@@ -3,6 +3,11 @@
 //! Each job has a lease name (see `app::ssr::lease`). Every process runs the same loop; only the
 //! one holding the lease does the work, renewing the lease each round. When that process stops
 //! or dies, another one takes the lease within one lease lifetime.
+//!
+//! The jobs (started in `startup`): grant expiry, provisioning webhooks, external deciders of
+//! request policies (`app::ssr::flows::decider`, every 500 ms: a request waiting for its decider
+//! is asked within a second, and a call queued before a crash is made by whoever runs next),
+//! expiry reminders, pending-request expiry, stuck removals, session clean-up.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -159,6 +159,29 @@ impl Application {
                 }
             },
         );
+        // External decider steps of request policies: the same client (no redirects); each call
+        // has its step's own timeout.
+        let decider_db = db.clone();
+        let decider_state = state.clone();
+        let decider_client = reqwest_client()?;
+        let decider_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            "external-deciders",
+            Duration::from_millis(500),
+            stop_rx.clone(),
+            move || {
+                let db = decider_db.clone();
+                let client = decider_client.clone();
+                let state = decider_state.clone();
+                async move {
+                    let sealer = &state.slack.sealer;
+                    background::outcome(
+                        app::ssr::flows::decider::run_due(&db, sealer, &client, 20).await,
+                    )
+                }
+            },
+        );
         let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
@@ -172,6 +195,7 @@ impl Application {
         )];
         workers.push(expiry_worker);
         workers.push(webhook_worker);
+        workers.push(decider_worker);
         workers.push(reminder_worker);
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);

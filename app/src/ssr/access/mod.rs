@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod decider_calls;
 pub mod directory;
 pub mod grants;
 pub mod outbox;

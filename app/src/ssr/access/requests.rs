@@ -145,6 +145,8 @@ pub async fn persist(
         .await?;
     }
     outbox::enqueue(tx, at, &domain::outbox::for_request_events(r, &tr.events)).await?;
+    // A request now waiting for an external decider: queue the call in this transaction.
+    super::decider_calls::enqueue_for(tx, r, &tr.events, at).await?;
     Ok(())
 }
 

@@ -15,7 +15,9 @@
 //! - [`sweeps`]: the background jobs' work (grant expiry, expiry reminders, pending-request
 //!   expiry, stuck removals).
 //! - [`webhooks`]: provisioning webhook calls and what their answers do.
+//! - [`decider`]: external decider calls of policy steps and what their answers do.
 
 pub mod access_loop;
+pub mod decider;
 pub mod sweeps;
 pub mod webhooks;
