@@ -73,6 +73,11 @@ impl fmt::Display for RequestNumber {
     }
 }
 
+/// Id of the built-in policy used when neither entitlement nor app names one.
+pub const BUILTIN_APP_OWNER_APPROVAL_POLICY_ID: &str = "builtin-app-owner-approval";
+/// Id of the built-in, non-editable auto-approval policy.
+pub const BUILTIN_AUTO_APPROVAL_POLICY_ID: &str = "builtin-auto-approval";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,8 +94,3 @@ mod tests {
         assert_eq!(RequestNumber::next_after(None).get(), 1);
     }
 }
-
-/// Id of the built-in policy used when neither entitlement nor app names one.
-pub const BUILTIN_APP_OWNER_APPROVAL_POLICY_ID: &str = "builtin-app-owner-approval";
-/// Id of the built-in, non-editable auto-approval policy.
-pub const BUILTIN_AUTO_APPROVAL_POLICY_ID: &str = "builtin-auto-approval";
