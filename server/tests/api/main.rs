@@ -13,6 +13,7 @@ mod catalog_admin;
 mod cli;
 mod console;
 mod error_edge;
+mod external_decider;
 mod hardening;
 mod health;
 mod helpers;
