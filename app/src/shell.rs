@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/grants") view={Lazy::<pages::admin::grants::GrantsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/removals") view={Lazy::<pages::admin::removals::RemovalsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<pages::admin::audit::AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/tokens") view={Lazy::<pages::admin::tokens::TokensRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/policies") view={Lazy::<pages::admin::policies::PoliciesRoute>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("/admin/directory")

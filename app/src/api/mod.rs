@@ -13,3 +13,4 @@ pub mod requests;
 pub mod server;
 pub mod settings;
 pub mod slack;
+pub mod tokens;

@@ -72,6 +72,7 @@ fn NavLinks(is_admin: bool) -> impl IntoView {
                 <NavLink href="/admin/grants" label="Grants"/>
                 <NavLink href="/admin/removals" label="Overdue removals"/>
                 <NavLink href="/admin/audit" label="Audit log"/>
+                <NavLink href="/admin/tokens" label="API tokens"/>
                 <NavLink href="/admin/settings" label="Settings"/>
                 <NavLink href="/admin/settings/notifications" label="Notifications"/>
             </ul>

@@ -25,6 +25,7 @@
 #[macro_use]
 mod macros;
 
+pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod csv_import;

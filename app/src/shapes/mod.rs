@@ -3,6 +3,7 @@
 //! of those imports another for them. Only what a viewer may see goes in: a field that is
 //! admin-only is an `Option` filled for admins, never a domain object sent whole.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod directory;
@@ -11,6 +12,7 @@ pub mod policies;
 pub mod requests;
 pub mod slack;
 
+pub use api_tokens::*;
 pub use audit::*;
 pub use catalog::*;
 pub use directory::*;

@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the browser bundle.
 
 pub mod access;
+pub mod api_tokens;
 pub mod auth;
 pub mod clock;
 pub mod db;

@@ -30,6 +30,12 @@ pub async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The automation API's only credential is its bearer token (`http::api_v1`): no session is
+    // loaded there, so a browser's cookie authorises nothing and a cross-site post has nothing
+    // to ride on.
+    if is_api_v1(request.uri().path()) {
+        return next.run(request).await;
+    }
     if !same_origin(&request, state.public_url.as_str()) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
@@ -72,6 +78,12 @@ pub async fn guard(
         *response.status_mut() = StatusCode::FORBIDDEN;
     }
     response
+}
+
+/// `/api/v1` and everything below it.
+fn is_api_v1(path: &str) -> bool {
+    path.strip_prefix(super::api_v1::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 async fn resolve_user(
@@ -153,6 +165,21 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_versioned_api_is_left_to_its_bearer_tokens() {
+        for path in ["/api/v1", "/api/v1/requests", "/api/v1/openapi.json"] {
+            assert!(is_api_v1(path), "{path}");
+        }
+        for path in [
+            "/api/v10/x",
+            "/api/requests/create",
+            "/api/v",
+            "/admin/api/v1",
+        ] {
+            assert!(!is_api_v1(path), "{path}");
+        }
+    }
 
     #[test]
     fn sign_in_assets_and_health_are_public_and_console_pages_are_not() {

@@ -1,6 +1,7 @@
 //! HTTP adapters: the router, plain axum handlers (sign-in forms, health) and middleware.
 //! Console pages and server functions come from the `app` crate through leptos_axum.
 
+pub mod api_v1;
 pub mod audit_export;
 pub mod auth;
 pub mod client_address;
@@ -63,6 +64,7 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
         .route("/slack/install", get(slack::install))
         .route("/slack/oauth/callback", get(slack::callback))
         .route("/slack/events", post(slack::events))
+        .nest(api_v1::PREFIX, api_v1::router())
         .leptos_routes(&state, routes, move || {
             set_page_policy();
             shell(options.clone())

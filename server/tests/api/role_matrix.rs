@@ -296,6 +296,17 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             admin_only(200),
         ),
         ("settings/webhook_secret_status", vec![], admin_only(200)),
+        (
+            "tokens/create",
+            vec![("name", s("Matrix token")), ("audit_read", s("on"))],
+            admin_only(200),
+        ),
+        ("tokens/list", vec![], admin_only(200)),
+        (
+            "tokens/revoke",
+            vec![("id", s("no-such-token"))],
+            admin_only(404),
+        ),
         // Public: the first-run page asks whether its link is still good (it says no).
         ("setup/check", vec![("token", s("not-a-token"))], [200; 6]),
         (
@@ -522,6 +533,7 @@ async fn every_console_page_answers_each_role_as_the_table_says_and_no_page_is_m
         ("/admin/grants", "/admin/grants", admin_page),
         ("/admin/removals", "/admin/removals", admin_page),
         ("/admin/audit", "/admin/audit", admin_page),
+        ("/admin/tokens", "/admin/tokens", admin_page),
         ("/admin/policies", "/admin/policies", admin_page),
         ("/admin/directory", "/admin/directory", admin_page),
         ("/admin/settings", "/admin/settings", admin_page),

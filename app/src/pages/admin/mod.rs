@@ -7,3 +7,4 @@ pub mod notifications;
 pub mod policies;
 pub mod removals;
 pub mod settings;
+pub mod tokens;

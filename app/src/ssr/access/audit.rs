@@ -220,10 +220,20 @@ const COLUMNS: &str =
 
 /// Newest first, at most `limit`.
 pub async fn list(db: &Db, filter: &AuditFilter, limit: i64) -> AccessResult<Vec<AuditRow>> {
+    list_before(db, filter, None, limit).await
+}
+
+/// As [`list`], only events older than `before` (a `seq`), for paging from the newest back.
+pub async fn list_before(
+    db: &Db,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> AccessResult<Vec<AuditRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_events \
          WHERE ($1 = '' OR action LIKE $2) AND ($3 = '' OR target LIKE $4) AND ($5 = '' OR actor = $5) \
-         ORDER BY seq DESC LIMIT $6"
+         AND seq < $7 ORDER BY seq DESC LIMIT $6"
     );
     let rows = sqlx::query(&sql)
         .bind(filter.action.trim())
@@ -232,6 +242,7 @@ pub async fn list(db: &Db, filter: &AuditFilter, limit: i64) -> AccessResult<Vec
         .bind(format!("%{}%", filter.target.trim()))
         .bind(filter.actor.trim())
         .bind(limit)
+        .bind(before.unwrap_or(i64::MAX))
         .fetch_all(&db.pool)
         .await?;
     rows.iter().map(row_of).collect()

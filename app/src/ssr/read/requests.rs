@@ -70,6 +70,30 @@ pub async fn mine(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
     summaries(db, rows).await
 }
 
+/// Every request matching the filters (empty: any), newest first, at most `limit`, for the
+/// automation API (`/api/v1/requests`, callers with `requests:read`).
+pub async fn all(
+    db: &Db,
+    status: &str,
+    subject_email: &str,
+    limit: i64,
+) -> AccessResult<Vec<RequestSummary>> {
+    let subject = match subject_email.trim() {
+        "" => 0,
+        email => directory::find_by_email(db, email).await?.unwrap_or(-1),
+    };
+    let rows = sqlx::query(
+        "SELECT body FROM requests WHERE ($1 = '' OR status = $1) AND ($2 = 0 OR subject_id = $2) \
+         ORDER BY number DESC LIMIT $3",
+    )
+    .bind(status.trim())
+    .bind(subject)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    summaries(db, rows).await
+}
+
 /// Requests waiting for my decision.
 pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
     let rows = sqlx::query(
