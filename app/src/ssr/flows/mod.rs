@@ -15,9 +15,12 @@
 //! - [`sweeps`]: the background jobs' work (grant expiry, expiry reminders, pending-request
 //!   expiry, stuck removals).
 //! - [`webhooks`]: provisioning webhook calls and what their answers do.
+//! - [`apply`]: catalog and policies as code (`latch apply` / `latch export`, `/api/v1`): a tree
+//!   of files applied in one transaction.
 //! - [`decider`]: external decider calls of policy steps and what their answers do.
 
 pub mod access_loop;
+pub mod apply;
 pub mod decider;
 pub mod sweeps;
 pub mod webhooks;
