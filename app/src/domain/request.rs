@@ -229,7 +229,7 @@ impl RequestEvent {
     /// The automatic rule behind this event, if any (the audit log's `rule` field).
     pub fn rule(&self) -> Option<&'static str> {
         match self {
-            RequestEvent::AutoDecided(d) => d.rule.map(|r| r.as_str()),
+            RequestEvent::AutoDecided(d) | RequestEvent::Decided(d) => d.rule.map(|r| r.as_str()),
             RequestEvent::StepAssigned(a) => a.fallback_reason.map(|r| r.as_str()),
             _ => None,
         }
