@@ -55,6 +55,8 @@ pub fn tier_of(method: &str) -> Tier {
         | "conversations.join"
         | "conversations.invite"
         | "conversations.info"
+        | "conversations.open"
+        | "conversations.history"
         | "users.lookupByEmail"
         | "auth.revoke" => Tier::Tier3,
         "chat.postEphemeral" | "users.info" | "views.open" | "views.publish" | "views.update"

@@ -753,13 +753,16 @@ impl State {
         channel
     }
 
-    /// The app DM between `bot_user` and `user` in `team_id`, created on first use.
-    pub fn im_channel(&mut self, team_id: &str, bot_user: &str, user: &str) -> Channel {
-        if let Some(c) = self
-            .channels
+    /// The DM between `bot_user` and `user`, if one was opened.
+    pub fn find_im(&self, bot_user: &str, user: &str) -> Option<&Channel> {
+        self.channels
             .iter()
             .find(|c| c.is_im && c.im_user.as_deref() == Some(user) && c.has_member(bot_user))
-        {
+    }
+
+    /// The app DM between `bot_user` and `user` in `team_id`, created on first use.
+    pub fn im_channel(&mut self, team_id: &str, bot_user: &str, user: &str) -> Channel {
+        if let Some(c) = self.find_im(bot_user, user) {
             return c.clone();
         }
         let channel = Channel {

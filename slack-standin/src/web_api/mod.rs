@@ -41,6 +41,7 @@ pub const METHODS: &[&str] = &[
     "conversations.info",
     "conversations.list",
     "conversations.archive",
+    "conversations.open",
     "pins.add",
     "users.lookupByEmail",
     "users.info",
@@ -268,6 +269,7 @@ fn dispatch(method: &str, ctx: &mut Ctx<'_>) -> ApiResult {
         "conversations.info" => conversations::info(ctx),
         "conversations.list" => conversations::list(ctx),
         "conversations.archive" => conversations::archive(ctx),
+        "conversations.open" => conversations::open(ctx),
         "pins.add" => pins::add(ctx),
         "users.lookupByEmail" => users::lookup_by_email(ctx),
         "users.info" => users::info(ctx),
@@ -293,6 +295,8 @@ fn accepted_scopes(method: &str) -> &'static str {
             "channels:manage,channels:write.topic,groups:write,groups:write.topic,im:write,im:write.topic,mpim:write,mpim:write.topic"
         }
         "conversations.join" => "channels:join",
+        "conversations.open" => "channels:manage,groups:write,im:write,mpim:write",
+        "conversations.history" => "channels:history,groups:history,im:history,mpim:history",
         "conversations.info" | "conversations.list" => {
             "channels:read,groups:read,im:read,mpim:read"
         }

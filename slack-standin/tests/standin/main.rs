@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod contracts;
+mod dms_and_history;
 mod events;
 mod inspection;
 mod interactivity;
