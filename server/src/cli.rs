@@ -61,6 +61,29 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Make the catalog match a tree of YAML files (apps with their entitlements, request
+    /// policies, groups), in one transaction: all or nothing. Errors name file, line and field.
+    Apply {
+        /// The tree's root directory (every *.yaml / *.yml under it is read).
+        dir: PathBuf,
+        /// Print what would change (create / update with the fields that differ / delete) and
+        /// change nothing.
+        #[arg(long)]
+        plan: bool,
+        /// Also delete objects that came from code and are no longer in the tree (refused, with
+        /// the reason, while still in use). Objects made in the console are never deleted.
+        #[arg(long)]
+        prune: bool,
+        /// Recorded on every audit event and changed object, e.g. the commit id.
+        #[arg(long, value_name = "REF")]
+        source_ref: Option<String>,
+    },
+    /// Write the current catalog (groups, policies, apps with their entitlements) as a tree of
+    /// YAML files in DIR, the format `latch apply` reads. Refuses to overwrite files.
+    Export {
+        /// Where to write (created if missing).
+        dir: PathBuf,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -171,6 +194,79 @@ pub async fn create_account(
         Err(CreateAccountError::Db(e)) => Err(anyhow::Error::from(e).into()),
         Err(CreateAccountError::Storage(e)) => Err(anyhow::Error::from(e).into()),
     }
+}
+
+/// `latch apply DIR [--plan] [--prune] [--source-ref REF]`: prints the plan (or what was
+/// applied); every problem of the tree is printed, one per line, and nothing is applied.
+pub async fn apply(
+    settings: &Settings,
+    dir: &std::path::Path,
+    plan: bool,
+    prune: bool,
+    source_ref: Option<String>,
+) -> Result<(), CliError> {
+    use app::ssr::flows::apply::{self, ApplyActor, ApplyError, ApplyOptions};
+    let tree = crate::catalog_files::read_tree(dir).map_err(|errors| {
+        CliError::Usage(format!(
+            "{}\n{} problem(s) in the tree; nothing was applied.",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            errors.len()
+        ))
+    })?;
+    let db = open_db(settings).await?;
+    let options = ApplyOptions {
+        plan_only: plan,
+        prune,
+        source_ref: source_ref.filter(|r| !r.trim().is_empty()),
+    };
+    match apply::apply(&db, tree, options, ApplyActor::Cli).await {
+        Ok(report) => {
+            print!("{report}");
+            Ok(())
+        }
+        Err(ApplyError::Invalid(errors)) => Err(CliError::Usage(format!(
+            "{}\n{} problem(s); nothing was applied.",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            errors.len()
+        ))),
+        Err(ApplyError::Access(e)) => Err(CliError::Other(anyhow::anyhow!(
+            "apply failed, nothing was applied: {e}"
+        ))),
+    }
+}
+
+/// `latch export DIR`.
+pub async fn export(settings: &Settings, dir: &std::path::Path) -> Result<(), CliError> {
+    let db = open_db(settings).await?;
+    let files = app::ssr::flows::apply::export(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not read the catalog: {e}"))?;
+    let written = crate::catalog_files::write_tree(dir, &files)
+        .map_err(|e| CliError::Usage(format!("cannot write under {}: {e}", dir.display())))?;
+    for path in &written {
+        println!("Wrote {}", path.display());
+    }
+    let webhooks = files
+        .iter()
+        .flat_map(|f| &f.apps)
+        .flat_map(|a| &a.entitlements)
+        .filter(|e| e.get("webhook_url").is_some())
+        .count();
+    if webhooks > 0 {
+        eprintln!(
+            "Note: {webhooks} webhook URL(s) were written as configured; Latch refuses URLs with \
+             credentials, but check none carries a token in its path or query before committing."
+        );
+    }
+    Ok(())
 }
 
 /// `latch audit …`.

@@ -3,6 +3,7 @@
 //! them to the network.
 
 pub mod background;
+pub mod catalog_files;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -35,6 +35,13 @@ async fn main() -> ExitCode {
             cli::create_account(&settings, &email, &name, Role::BasicUser).await
         }
         Command::Audit { command } => cli::audit(&settings, command).await,
+        Command::Apply {
+            dir,
+            plan,
+            prune,
+            source_ref,
+        } => cli::apply(&settings, &dir, plan, prune, source_ref).await,
+        Command::Export { dir } => cli::export(&settings, &dir).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
