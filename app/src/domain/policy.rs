@@ -1676,4 +1676,177 @@ pub(crate) mod tests {
             "1. Approval by the fallback users; fallback: fallback@example.com"
         );
     }
+
+    // External decider steps.
+
+    fn decider_step(fallback: Vec<ApproverSource>) -> ExternalDeciderStep {
+        ExternalDeciderStep {
+            name: "risk-bot".into(),
+            url: "https://decider.example.com/latch".into(),
+            timeout_secs: DEFAULT_DECIDER_TIMEOUT_SECS,
+            fallback: approval(fallback),
+        }
+    }
+
+    #[test]
+    fn an_external_decider_step_needs_a_name_a_safe_url_a_short_timeout_and_humans_to_fall_back_to()
+    {
+        let good = decider_step(vec![ApproverSource::Users(vec![u("sec1")])]);
+        assert!(
+            policy(vec![PolicyStep::ExternalDecider(good.clone())])
+                .validate()
+                .is_ok()
+        );
+        let bad = ExternalDeciderStep {
+            name: " ".into(),
+            url: "http://decider.example.com/latch".into(),
+            timeout_secs: MAX_DECIDER_TIMEOUT_SECS + 1,
+            fallback: ApprovalStep::default(),
+        };
+        let lines: Vec<String> = policy(vec![PolicyStep::ExternalDecider(bad)])
+            .problems()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(lines[0], "Step 1, decider name: the decider needs a name");
+        assert!(lines[1].starts_with("Step 1, decider URL: "), "{lines:?}");
+        assert!(lines[1].contains("https://"), "{lines:?}");
+        assert_eq!(
+            lines[2],
+            "Step 1, timeout: the timeout must be between 1 and 30 seconds"
+        );
+        assert!(
+            lines[3].starts_with("Step 1, approvers: the decider needs people to fall back to")
+        );
+        let zero = ExternalDeciderStep {
+            timeout_secs: 0,
+            ..good.clone()
+        };
+        assert!(
+            policy(vec![PolicyStep::ExternalDecider(zero)])
+                .validate()
+                .is_err()
+        );
+        // A decider step does not end the request: steps may follow it.
+        let then = policy(vec![
+            PolicyStep::ExternalDecider(good),
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+        ]);
+        assert!(then.validate().is_ok());
+        assert_eq!(
+            then.summary(&label_user, &label_group),
+            "1. External decider (risk-bot) (timeout 5 s); if it does not decide: Approval by \
+             sec1@example.com → 2. Approval by manager"
+        );
+    }
+
+    #[test]
+    fn a_request_reaching_an_external_decider_step_waits_for_it_with_nobody_assigned() {
+        let p = policy(vec![
+            PolicyStep::Approval(approval(vec![ApproverSource::Manager])),
+            PolicyStep::ExternalDecider(decider_step(vec![ApproverSource::AppOwners])),
+        ]);
+        let e = evaluate(
+            &p,
+            &parties("alice", "alice"),
+            &[human(0, "mgr", Verdict::Approved)],
+            &directory(),
+            NOW,
+        );
+        let a = assignment(&e);
+        assert_eq!(a.step, 1);
+        assert!(a.assignees.is_empty());
+        assert_eq!(a.tier, AssignmentTier::ExternalDecider);
+        assert!(e.auto_decisions.is_empty());
+    }
+
+    #[test]
+    fn a_decider_that_does_not_decide_passes_the_step_to_its_humans_without_any_auto_approval() {
+        // Bob (not the subject) asks for alice and is a fallback human: on an approval step that
+        // would be an implicit approval; here he is only assigned.
+        let p = policy(vec![PolicyStep::ExternalDecider(decider_step(vec![
+            ApproverSource::Users(vec![u("bob"), u("sec1")]),
+        ]))]);
+        let next =
+            assign_decider_fallback(&p, 0, &parties("bob", "alice"), &[], &directory()).unwrap();
+        match next {
+            Next::AwaitApproval(a) => {
+                assert_eq!(a.assignees, vec![u("bob"), u("sec1")]);
+                assert_eq!(a.tier, AssignmentTier::Approvers);
+            }
+            other => panic!("expected people, got {other:?}"),
+        }
+        // Nobody resolvable: the fallback users, then the Super Admins.
+        let p = policy(vec![PolicyStep::ExternalDecider(decider_step(vec![
+            ApproverSource::Users(vec![u("gone")]),
+        ]))]);
+        match assign_decider_fallback(&p, 0, &parties("alice", "alice"), &[], &directory()) {
+            Some(Next::AwaitApproval(a)) => assert_eq!(a.assignees, vec![u("admin")]),
+            other => panic!("expected the Super Admins, got {other:?}"),
+        }
+        assert_eq!(
+            assign_decider_fallback(
+                &policy(vec![PolicyStep::Deny { message: None }]),
+                0,
+                &parties("alice", "alice"),
+                &[],
+                &directory()
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_deciders_answer_is_read_strictly_and_anything_else_is_refused_with_why() {
+        assert_eq!(
+            parse_decider_answer(r#"{"decision":"approve","reason":" low risk "}"#),
+            Ok(DeciderAnswer::Approve("low risk".into()))
+        );
+        assert_eq!(
+            parse_decider_answer(r#"{"decision":"deny","reason":"no ticket"}"#),
+            Ok(DeciderAnswer::Deny("no ticket".into()))
+        );
+        assert_eq!(
+            parse_decider_answer(r#"{"decision":"abstain"}"#),
+            Ok(DeciderAnswer::Abstain(None))
+        );
+        assert_eq!(
+            parse_decider_answer(r#"{"decision":"abstain","reason":"high risk"}"#),
+            Ok(DeciderAnswer::Abstain(Some("high risk".into())))
+        );
+        for (body, why) in [
+            (r#"{"decision":"approve"}"#, "has no reason"),
+            (r#"{"decision":"approve","reason":"  "}"#, "has no reason"),
+            (
+                r#"{"decision":"yes","reason":"sure"}"#,
+                "unknown decision \"yes\"",
+            ),
+            (
+                r#"{"decision":"approve","reason":"ok","extra":1}"#,
+                "not the expected JSON",
+            ),
+            ("approve", "not the expected JSON"),
+            ("", "not the expected JSON"),
+        ] {
+            let err = parse_decider_answer(body).unwrap_err();
+            assert!(err.contains(why), "{body:?}: {err}");
+        }
+        let long = format!(
+            r#"{{"decision":"approve","reason":"{}"}}"#,
+            "x".repeat(super::super::request::MAX_REASON_LEN + 1)
+        );
+        assert!(
+            parse_decider_answer(&long)
+                .unwrap_err()
+                .contains("longer than")
+        );
+    }
+
+    #[test]
+    fn a_deciders_decision_is_attributed_to_it_by_name() {
+        let by = Decider::External("risk-bot".into());
+        assert_eq!(by.to_string(), "External decider (risk-bot)");
+        assert_eq!(by.user(), None);
+    }
 }

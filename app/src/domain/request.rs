@@ -796,6 +796,10 @@ impl Request {
         let mut next = self.clone();
         let mut new_assignment = assignment.clone();
         new_assignment.assignees = vec![to.clone()];
+        if new_assignment.tier == AssignmentTier::ExternalDecider {
+            // A Super Admin handed a step waiting for its decider to a person: it no longer waits.
+            new_assignment.tier = AssignmentTier::Approvers;
+        }
         next.state = RequestState::PendingApproval {
             assignment: new_assignment.clone(),
         };
@@ -2177,5 +2181,197 @@ pub(crate) mod tests {
         );
         assert_eq!(Outcome::parse("expired"), Ok(Outcome::Expired));
         assert_eq!(RequestStatus::PendingApproval.as_str(), "pending_approval");
+    }
+
+    // External decider steps.
+
+    fn decider_policy(f: &Fixture) -> Policy {
+        Policy {
+            steps: vec![
+                PolicyStep::ExternalDecider(super::super::policy::ExternalDeciderStep {
+                    name: "risk-bot".into(),
+                    url: "https://decider.example.com/latch".into(),
+                    timeout_secs: 5,
+                    fallback: approval(vec![ApproverSource::Users(vec![u("sec1")])]),
+                }),
+                PolicyStep::Approval(approval(vec![ApproverSource::AppOwners])),
+            ],
+            ..f.policy.clone()
+        }
+    }
+
+    fn waiting_for_decider(f: &Fixture) -> Request {
+        let mut nr = new_request(f, "alice", "alice");
+        let policy = decider_policy(f);
+        nr.policy = &policy;
+        create_request(nr, &f.dir, T0).unwrap().request
+    }
+
+    #[test]
+    fn nobody_decides_a_step_waiting_for_its_decider_but_it_can_be_cancelled_or_handed_to_a_person()
+    {
+        let f = fixture();
+        let r = waiting_for_decider(&f);
+        assert_eq!(r.waiting_for_decider(), Some(0));
+        assert!(r.assignees().is_empty());
+        let admin = RoleSet::new([Role::SuperAdmin]);
+        for (who, roles) in [("sec1", &f.roles), ("admin", &admin), ("alice", &f.roles)] {
+            let viewer = Viewer {
+                id: &u(who),
+                roles,
+                directory: &f.dir,
+            };
+            assert!(!r.actions_for(&viewer, &f.app, &f.ent).decide, "{who}");
+            let err = r
+                .decide(0, &u(who), roles, Verdict::Approved, None, None, &f.dir, T0)
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("waiting for its external decider"),
+                "{err}"
+            );
+        }
+        // The requester may cancel; a Super Admin may hand the step to a person, after which the
+        // decider's late answer is refused.
+        assert!(r.check_cancel(&u("alice"), &f.roles).is_ok());
+        let handed = r
+            .reassign(
+                &u("admin"),
+                &admin,
+                &u("sec2"),
+                "decider is down",
+                &f.dir,
+                T0,
+            )
+            .unwrap()
+            .request;
+        assert_eq!(handed.assignees(), &[u("sec2")]);
+        assert_eq!(handed.waiting_for_decider(), None);
+        let late = DeciderOutcome::Approve {
+            reason: "fine".into(),
+        };
+        assert!(handed.decider_answered(0, &late, &f.dir, T0).is_err());
+        assert!(
+            handed
+                .decide(
+                    0,
+                    &u("sec2"),
+                    &f.roles,
+                    Verdict::Approved,
+                    None,
+                    None,
+                    &f.dir,
+                    T0
+                )
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_deciders_approval_decides_the_step_in_its_name_and_the_policy_goes_on() {
+        let f = fixture();
+        let r = waiting_for_decider(&f);
+        let t = r
+            .decider_answered(
+                0,
+                &DeciderOutcome::Approve {
+                    reason: "low risk".into(),
+                },
+                &f.dir,
+                T0,
+            )
+            .unwrap();
+        let d = &t.request.decisions[0];
+        assert_eq!(d.by, Decider::External("risk-bot".into()));
+        assert_eq!(d.verdict, Verdict::Approved);
+        assert_eq!(d.reason.as_deref(), Some("low risk"));
+        assert_eq!(d.rule, Some(AutoRule::ExternalDecider));
+        assert_eq!(t.events[0], RequestEvent::Decided(d.clone()));
+        assert_eq!(t.events[0].rule(), Some("external_decider"));
+        assert_eq!(t.request.assignees(), &[u("owner")]);
+        assert_eq!(t.request.version, r.version + 1);
+        // A second answer for the same step is refused.
+        assert!(
+            t.request
+                .decider_answered(
+                    0,
+                    &DeciderOutcome::Deny {
+                        reason: "again".into()
+                    },
+                    &f.dir,
+                    T0
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_deciders_denial_closes_the_request_with_its_reason() {
+        let f = fixture();
+        let t = waiting_for_decider(&f)
+            .decider_answered(
+                0,
+                &DeciderOutcome::Deny {
+                    reason: "no ticket".into(),
+                },
+                &f.dir,
+                T0,
+            )
+            .unwrap();
+        assert_eq!(
+            t.request.state,
+            RequestState::Closed {
+                outcome: Outcome::Denied,
+                at: T0,
+                note: Some("no ticket".into())
+            }
+        );
+        assert!(t.events.contains(&RequestEvent::Denied { step: 0 }));
+    }
+
+    #[test]
+    fn anything_but_approve_or_deny_assigns_the_fallback_humans_with_why_and_never_approves() {
+        let f = fixture();
+        let r = waiting_for_decider(&f);
+        let t = r
+            .decider_answered(
+                0,
+                &DeciderOutcome::PassToHumans {
+                    why: "the decider did not answer in 5 s".into(),
+                },
+                &f.dir,
+                T0,
+            )
+            .unwrap();
+        assert!(t.request.decisions.is_empty());
+        assert_eq!(t.request.assignees(), &[u("sec1")]);
+        assert_eq!(t.request.waiting_for_decider(), None);
+        assert_eq!(
+            t.events[0],
+            RequestEvent::DeciderPassed {
+                step: 0,
+                decider: "risk-bot".into(),
+                why: "the decider did not answer in 5 s".into()
+            }
+        );
+        assert_eq!(
+            crate::domain::history::describe(&t.events[0], |u| u.to_string()),
+            "Step 1 passed to people by External decider (risk-bot): the decider did not answer in 5 s"
+        );
+        assert!(matches!(t.events[1], RequestEvent::StepAssigned(_)));
+        // The fallback human decides with the fallback's rules; then the next step.
+        let t = t
+            .request
+            .decide(
+                0,
+                &u("sec1"),
+                &f.roles,
+                Verdict::Approved,
+                None,
+                None,
+                &f.dir,
+                T0,
+            )
+            .unwrap();
+        assert_eq!(t.request.assignees(), &[u("owner")]);
     }
 }

@@ -375,6 +375,8 @@ pub async fn save(
     let before = match id {
         Some(id) => {
             let p = load(db, id).await?;
+            super::settings::refuse_if_managed(db, super::settings::Managed::Policy, id, &p.name)
+                .await?;
             if p.is_builtin() {
                 return Err(DomainError::InvalidPolicy {
                     reason: format!("\"{}\" is built in and cannot be edited", p.name),
@@ -556,6 +558,8 @@ pub async fn overview(db: &Db) -> AccessResult<PolicyOverview> {
 /// between the check and the commit; a refused delete rolls back.
 pub async fn delete(db: &Db, actor: &Actor, id: &str) -> AccessResult<()> {
     let policy = load(db, id).await?;
+    super::settings::refuse_if_managed(db, super::settings::Managed::Policy, id, &policy.name)
+        .await?;
     domain::ensure_policy_deletable(&policy, &[])?;
     let at = now();
     let mut tx = db.begin().await?;
@@ -690,7 +694,7 @@ mod tests {
                 "Step 2, named users: \"not-an-email\" is not a valid email address: it has no @".into(),
                 "Step 2, groups: unknown group \"Ops\"".into(),
                 "Step 3, approvers: the step has no approvers: choose at least one approver or a fallback user".into(),
-                "Step 4, kind: unknown step kind \"wait\": choose approval, auto-approve or deny".into(),
+                "Step 4, kind: unknown step kind \"wait\": choose approval, external decider, auto-approve or deny".into(),
             ]
         );
     }
