@@ -1,11 +1,12 @@
-//! Settings: pending-request expiry and the webhook signing secret; Notifications has its own page.
+//! Settings: pending-request expiry, the webhook signing secret and console edits of objects
+//! managed in code; Notifications has its own page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::settings::{
-    RevealWebhookSecret, RotateWebhookSecret, SetPendingExpiry, get_pending_expiry,
-    get_webhook_secret_status,
+    RevealWebhookSecret, RotateWebhookSecret, SetConsoleEditsOfCode, SetPendingExpiry,
+    get_console_edits_of_code, get_pending_expiry, get_webhook_secret_status,
 };
 use crate::components::async_list::loaded;
 use crate::components::forms::{ActionError, Saved};
@@ -26,6 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
             </ul>
             <PendingExpirySettings/>
             <WebhookSecretSettings/>
+            <CodeLockSettings/>
         </RequireSuperAdmin>
     }
 }
@@ -114,6 +116,46 @@ fn WebhookSecretSettings() -> impl IntoView {
                 })}
             </Suspense>
             {shown}
+        </section>
+    }
+}
+
+/// Objects managed in code (`latch apply`) are read-only here unless this is unlocked, so Git
+/// stays the source of truth.
+#[component]
+fn CodeLockSettings() -> impl IntoView {
+    let save = ServerAction::<SetConsoleEditsOfCode>::new();
+    let saved = Saved::new();
+    saved.reload_after(save);
+    let unlocked = Resource::new(move || saved.version(), |_| get_console_edits_of_code());
+    view! {
+        <section class="card" id="console-edits-of-code">
+            <h2>"Objects managed in code"</h2>
+            <p>
+                "Apps, entitlements, policies and groups applied from Git with "
+                <code>"latch apply"</code> " are marked “managed in code” and refused here, "
+                "so the next apply does not undo a console edit."
+            </p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    loaded(unlocked.await, |on| view! {
+                            <p data-testid="console-edits-summary">
+                                {if on {
+                                    "Console edits of objects managed in code are unlocked."
+                                } else {
+                                    "Console edits of objects managed in code are locked."
+                                }}
+                            </p>
+                            <ActionForm action=save attr:class="inline">
+                                <input type="hidden" name="unlocked" value=if on { "off" } else { "on" }/>
+                                <button type="submit" class="button">
+                                    {if on { "Lock console edits" } else { "Unlock console edits" }}
+                                </button>
+                            </ActionForm>
+                    })
+                })}
+            </Suspense>
+            <ActionError action=save/>
         </section>
     }
 }

@@ -326,6 +326,8 @@ pub async fn save_app(
     let (before, loaded_version) = match id {
         Some(id) => {
             let (app, version) = load_app_versioned(db, id).await?;
+            super::settings::refuse_if_managed(db, super::settings::Managed::App, id, &app.name)
+                .await?;
             (Some(app), Some(version))
         }
         None => (None, None),
@@ -471,6 +473,13 @@ pub async fn save_entitlement(
     let (before, loaded_version) = match id {
         Some(id) => {
             let (ent, version) = load_entitlement_versioned(db, id).await?;
+            super::settings::refuse_if_managed(
+                db,
+                super::settings::Managed::Entitlement,
+                id,
+                &ent.display_name,
+            )
+            .await?;
             (Some(ent), Some(version))
         }
         None => (None, None),

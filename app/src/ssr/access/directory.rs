@@ -446,6 +446,8 @@ pub async fn remove_member(db: &Db, actor: &Actor, group_id: &str, user: i64) ->
 /// check and the commit; a refused delete rolls back.
 pub async fn delete_group(db: &Db, actor: &Actor, group_id: &str) -> AccessResult<()> {
     let name = group_name(db, group_id).await?;
+    super::settings::refuse_if_managed(db, super::settings::Managed::Group, group_id, &name)
+        .await?;
     let at = now();
     let mut tx = db.begin().await?;
     // Write first, so SQLite takes the write lock up front.
