@@ -628,6 +628,7 @@ fn apply_command_reply(
             origin: MessageOrigin::CommandReply,
             edits: Vec::new(),
             deleted: false,
+            metadata: None,
         });
     } else {
         let message_ts = st.clock.next_ts();
@@ -1589,6 +1590,7 @@ pub async fn user_writes(
             origin: MessageOrigin::Seed,
             edits: Vec::new(),
             deleted: false,
+            metadata: None,
         });
         let body = message_event(core, &st, &message);
         (message, body, st.events_url.clone())

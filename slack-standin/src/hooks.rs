@@ -166,6 +166,7 @@ pub async fn webhook(
             origin: MessageOrigin::Webhook,
             edits: Vec::new(),
             deleted: false,
+            metadata: None,
         });
         Ok(())
     })();
@@ -306,6 +307,7 @@ fn apply_response(
             origin: MessageOrigin::ResponseUrl,
             edits: Vec::new(),
             deleted: false,
+            metadata: None,
         });
     } else {
         let message_ts = st.clock.next_ts();

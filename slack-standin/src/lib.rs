@@ -251,6 +251,7 @@ impl SlackStandin {
                 origin: MessageOrigin::Seed,
                 edits: Vec::new(),
                 deleted: false,
+                metadata: None,
             }))
         })
     }

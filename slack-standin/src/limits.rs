@@ -29,6 +29,13 @@ pub const PURPOSE_MAX: usize = 250;
 pub const CHANNEL_NAME_MAX: usize = 80;
 /// Maximum users per `conversations.invite` ("Up to 100 users may be listed": DOCS-M).
 pub const INVITE_MAX_USERS: usize = 100;
+/// Serialized size above which message `metadata` is refused (`metadata_too_large`).
+/// Slack documents the error ("Metadata exceeds size limit", DOCS-M
+/// chat.postMessage) but not the number: the stand-in's 8 kB is its own,
+/// chosen low so that an app that fits here is not relying on an unknown ceiling.
+pub const METADATA_MAX_BYTES: usize = 8 * 1024;
+/// Longest history page (DOCS-M conversations.history `limit`: "Maximum of 999").
+pub const HISTORY_MAX_LIMIT: usize = 999;
 
 /// One limit violation.
 #[derive(Debug, Clone, PartialEq, Eq)]

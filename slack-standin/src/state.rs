@@ -224,6 +224,8 @@ pub struct Message {
     pub edits: Vec<MessageRevision>,
     /// Removed via `delete_original`.
     pub deleted: bool,
+    /// Message metadata the app posted, `{"event_type", "event_payload"}`.
+    pub metadata: Option<Value>,
 }
 
 impl Message {
@@ -252,6 +254,9 @@ impl Message {
             if let Some(t) = &self.thread_ts {
                 obj.insert("thread_ts".into(), json!(t));
             }
+            if let Some(meta) = &self.metadata {
+                obj.insert("metadata".into(), metadata_json(meta, false));
+            }
             if let Some(last) = self.edits.last() {
                 let secs = last.replaced_at_micros / 1_000_000;
                 obj.insert(
@@ -262,6 +267,19 @@ impl Message {
         }
         m
     }
+}
+
+/// A message's `metadata` as Slack returns it. Without `include_all_metadata`
+/// only `event_type` comes back: payloads of event types the app did not
+/// declare in its manifest (`metadata_subscriptions`; the stand-in models no
+/// manifest) are stripped (python-slack-sdk#1501, where the poster's own
+/// `chat.postMessage` answer and history lacked `event_payload` until
+/// `conversations.history` was called with `include_all_metadata=true`).
+pub fn metadata_json(metadata: &Value, include_all: bool) -> Value {
+    if include_all {
+        return metadata.clone();
+    }
+    json!({ "event_type": metadata.get("event_type").cloned().unwrap_or(Value::Null) })
 }
 
 /// A message only one user can see.

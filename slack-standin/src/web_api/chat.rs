@@ -76,6 +76,41 @@ pub fn parse_content(params: &Params, text_max: usize) -> Result<Content, ApiErr
     })
 }
 
+/// Parses `metadata` (an object in JSON bodies, a JSON string in forms;
+/// DOCS-M chat.postMessage: "JSON object with event_type and event_payload
+/// fields"). Not JSON or not an object → `invalid_metadata_format`; no string
+/// `event_type` or a non-object `event_payload` → `invalid_metadata_schema`
+/// (the stand-in's reading of the two documented codes); over
+/// [`limits::METADATA_MAX_BYTES`] → `metadata_too_large`. An `event_type`
+/// with characters other than letters, digits, `_` and `-` does not fail the
+/// post: Slack posts the message and drops the metadata (bolt-python#863:
+/// `slack.post-prompt` was dropped, `slack-post-prompt` kept; the metadata
+/// guide allows alphanumerics and `_`).
+pub fn parse_metadata(params: &Params) -> Result<Option<Value>, ApiError> {
+    let metadata = match params.json("metadata") {
+        Ok(None) => return Ok(None),
+        Ok(Some(Value::Object(m))) => m,
+        Ok(Some(_)) | Err(super::InvalidJson) => {
+            return Err(ApiError::new("invalid_metadata_format"));
+        }
+    };
+    let event_type = match metadata.get("event_type") {
+        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        _ => return Err(ApiError::new("invalid_metadata_schema")),
+    };
+    if !matches!(metadata.get("event_payload"), Some(Value::Object(_))) {
+        return Err(ApiError::new("invalid_metadata_schema"));
+    }
+    let size = serde_json::to_string(&metadata).map_or(usize::MAX, |s| s.len());
+    if size > limits::METADATA_MAX_BYTES {
+        return Err(ApiError::new("metadata_too_large"));
+    }
+    let valid_type = event_type
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    Ok(valid_type.then_some(Value::Object(metadata)))
+}
+
 /// Whether the caller may post into `channel` (member, or public channel with `chat:write.public`).
 fn can_post(caller: &Caller, channel: &Channel) -> bool {
     channel.has_member(caller.user_id())
@@ -133,6 +168,7 @@ pub fn post_message(ctx: &mut Ctx<'_>) -> ApiResult {
         return Err(ApiError::new("not_in_channel"));
     }
     let mut content = parse_content(ctx.params, usize::MAX)?;
+    let metadata = parse_metadata(ctx.params)?;
     let truncated = truncate_chars(&mut content.text, limits::POST_TEXT_MAX);
     let is_bot = caller.token.kind == crate::state::TokenKind::Bot;
     let message = ctx.st.push_message(Message {
@@ -150,6 +186,7 @@ pub fn post_message(ctx: &mut Ctx<'_>) -> ApiResult {
         },
         edits: Vec::new(),
         deleted: false,
+        metadata,
     });
     if let Some(event) = crate::driver::message_event(ctx.core, ctx.st, &message) {
         ctx.outbox.push(event);

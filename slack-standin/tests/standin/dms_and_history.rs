@@ -140,3 +140,293 @@ async fn opening_a_dm_with_nobody_a_stranger_a_bot_or_a_deactivated_person_fails
             .all(|c| c.im_user.as_deref() != Some(dave.id.as_str()))
     );
 }
+
+/// The test workspace with the app (re)installed with the history scopes too:
+/// `e.token` / `e.bot_user` are the new install's, returned also as the token.
+async fn env_with_history() -> (Env, String) {
+    let mut e = env().await;
+    let mut scopes = crate::ALL_SCOPES.to_vec();
+    scopes.extend(["im:history", "channels:history", "groups:history"]);
+    let install = e.slack.install(&e.team.id, &scopes).unwrap();
+    e.token = install.bot_token.clone();
+    e.bot_user = install.bot_user_id;
+    (e, install.bot_token)
+}
+
+/// `conversations.history` as slack-morphism calls it: GET with query arguments.
+async fn history(e: &Env, token: &str, args: &[(&str, &str)]) -> serde_json::Value {
+    let resp = e
+        .http
+        .get(format!("{}/conversations.history", e.slack.api_url()))
+        .bearer_auth(token)
+        .query(args)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+async fn post_notification(e: &Env, user: &str, id: &str) -> serde_json::Value {
+    let r = e
+        .call_json(
+            "chat.postMessage",
+            serde_json::json!({
+                "channel": user,
+                "text": format!("Request {id} needs you"),
+                "metadata": {"event_type": "latch_notification", "event_payload": {"id": id}},
+            }),
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    r
+}
+
+/// The crash-recovery path of the notifier: DMs posted with `metadata` are found
+/// again through `conversations.history` with `include_all_metadata=true`
+/// (DOCS-M chat.postMessage `metadata`, conversations.history
+/// `include_all_metadata`). Without the flag only `event_type` comes back, as in
+/// the poster's own `chat.postMessage` answer (python-slack-sdk#1501: payloads of
+/// event types not declared in the manifest are stripped).
+#[tokio::test]
+async fn dms_posted_with_metadata_are_found_again_in_history_with_include_all_metadata() {
+    let (e, token) = env_with_history().await;
+    let first = post_notification(&e, &e.bob.id, "n-1").await;
+    assert_eq!(
+        first["message"]["metadata"],
+        serde_json::json!({"event_type": "latch_notification"}),
+        "{first}"
+    );
+    post_notification(&e, &e.bob.id, "n-2").await;
+    let dm = first["channel"].as_str().unwrap().to_owned();
+    let full = history(
+        &e,
+        &token,
+        &[("channel", &dm), ("include_all_metadata", "true")],
+    )
+    .await;
+    assert_eq!(full["ok"], true, "{full}");
+    let ids: Vec<&str> = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metadata"]["event_payload"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["n-2", "n-1"], "newest first: {full}");
+    assert_eq!(full["has_more"], false);
+    assert!(full.get("response_metadata").is_none(), "last page: {full}");
+    assert_eq!(
+        full["messages"][0]["bot_id"], first["message"]["bot_id"],
+        "{full}"
+    );
+    let plain = history(&e, &token, &[("channel", &dm)]).await;
+    assert_eq!(
+        plain["messages"][0]["metadata"],
+        serde_json::json!({"event_type": "latch_notification"}),
+        "{plain}"
+    );
+    // The stored message keeps the whole metadata for inspection.
+    assert_eq!(
+        e.slack.messages(&dm)[0].metadata.as_ref().unwrap()["event_payload"]["id"],
+        "n-1"
+    );
+}
+
+/// DOCS-M conversations.history: `limit` ("Fewer than the requested number of
+/// items may be returned"), `cursor` from `response_metadata.next_cursor` with
+/// `has_more`, `oldest` / `latest` ("Only messages after/before this Unix
+/// timestamp") and `inclusive` ("Include messages with oldest or latest
+/// timestamps in results"). Thread replies are not part of the history.
+#[tokio::test]
+async fn history_pages_newest_first_and_honours_oldest_latest_and_inclusive() {
+    let (e, token) = env_with_history().await;
+    e.join(&e.general.id).await;
+    let mut ts = Vec::new();
+    for i in 0..5 {
+        let r = e
+            .call(
+                "chat.postMessage",
+                &[("channel", &e.general.id), ("text", &format!("m{i}"))],
+            )
+            .await;
+        ts.push(r["ts"].as_str().unwrap().to_owned());
+    }
+    let reply = e
+        .call(
+            "chat.postMessage",
+            &[
+                ("channel", &e.general.id),
+                ("text", "a reply"),
+                ("thread_ts", &ts[0]),
+            ],
+        )
+        .await;
+    assert_eq!(reply["ok"], true);
+    let texts = |r: &serde_json::Value| -> Vec<String> {
+        r["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page1 = history(&e, &token, &[("channel", &e.general.id), ("limit", "2")]).await;
+    assert_eq!(texts(&page1), ["m4", "m3"]);
+    assert_eq!(page1["has_more"], true);
+    let cursor = page1["response_metadata"]["next_cursor"].as_str().unwrap();
+    let page2 = history(
+        &e,
+        &token,
+        &[
+            ("channel", &e.general.id),
+            ("limit", "2"),
+            ("cursor", cursor),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&page2), ["m2", "m1"]);
+    let cursor = page2["response_metadata"]["next_cursor"].as_str().unwrap();
+    let page3 = history(
+        &e,
+        &token,
+        &[
+            ("channel", &e.general.id),
+            ("limit", "2"),
+            ("cursor", cursor),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&page3), ["m0"], "no thread reply: {page3}");
+    assert_eq!(page3["has_more"], false);
+    let between = history(
+        &e,
+        &token,
+        &[
+            ("channel", &e.general.id),
+            ("oldest", &ts[1]),
+            ("latest", &ts[3]),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&between), ["m2"]);
+    let inclusive = history(
+        &e,
+        &token,
+        &[
+            ("channel", &e.general.id),
+            ("oldest", &ts[1]),
+            ("latest", &ts[3]),
+            ("inclusive", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&inclusive), ["m3", "m2", "m1"]);
+}
+
+/// DOCS-M / OpenAPI conversations.history errors: `channel_not_found` (unknown
+/// id, a name, a private channel the caller is not in), `not_in_channel` ("Only
+/// user tokens can access public channels they are not in"), `missing_scope`
+/// per conversation type, `invalid_ts_oldest`, `invalid_ts_latest`,
+/// `invalid_cursor`. Each is documented for the method.
+#[tokio::test]
+async fn history_refuses_what_slack_refuses() {
+    let (e, token) = env_with_history().await;
+    let general = e.general.id.as_str();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("channel", "C0NOPE0000")], "channel_not_found"),
+        (vec![("channel", "general")], "channel_not_found"),
+        (vec![("channel", general)], "not_in_channel"),
+    ];
+    for (args, code) in &cases {
+        assert_error(&history(&e, &token, args).await, code);
+        assert!(allowed("conversations.history", code), "{code}");
+    }
+    e.join(general).await;
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("channel", general), ("oldest", "yesterday")],
+            "invalid_ts_oldest",
+        ),
+        (
+            vec![("channel", general), ("latest", "1.2.3")],
+            "invalid_ts_latest",
+        ),
+        (
+            vec![("channel", general), ("cursor", "bm9wZQ==")],
+            "invalid_cursor",
+        ),
+    ];
+    for (args, code) in &cases {
+        assert_error(&history(&e, &token, args).await, code);
+        assert!(allowed("conversations.history", code), "{code}");
+    }
+    // A DM needs im:history, which the Beta install lacks.
+    let (beta_token, dora) = other_workspace_token(&e, &["chat:write", "channels:history"]).await;
+    let dm = e
+        .call_with(
+            &beta_token,
+            "chat.postMessage",
+            &[("channel", &dora), ("text", "hi")],
+        )
+        .await["channel"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = history(&e, &beta_token, &[("channel", &dm)]).await;
+    assert_error(&r, "missing_scope");
+    assert_eq!(r["needed"], "im:history");
+    assert!(allowed("conversations.history", "missing_scope"));
+}
+
+/// DOCS-M chat.postMessage `metadata` errors: `invalid_metadata_format`,
+/// `invalid_metadata_schema`, `metadata_too_large`. An `event_type` with a `.`
+/// posts the message without its metadata (bolt-python#863).
+#[tokio::test]
+async fn message_metadata_is_checked_like_slack_checks_it() {
+    let e = env().await;
+    let bob = e.bob.id.as_str();
+    let big = "x".repeat(slack_standin::limits::METADATA_MAX_BYTES);
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".to_owned(), "invalid_metadata_format"),
+        ("[1,2]".to_owned(), "invalid_metadata_format"),
+        (
+            r#"{"event_payload":{"id":"1"}}"#.to_owned(),
+            "invalid_metadata_schema",
+        ),
+        (
+            r#"{"event_type":"latch_notification","event_payload":"id"}"#.to_owned(),
+            "invalid_metadata_schema",
+        ),
+        (
+            format!(r#"{{"event_type":"latch_notification","event_payload":{{"id":"{big}"}}}}"#),
+            "metadata_too_large",
+        ),
+    ];
+    for (metadata, code) in &cases {
+        let r = e
+            .call(
+                "chat.postMessage",
+                &[("channel", bob), ("text", "x"), ("metadata", metadata)],
+            )
+            .await;
+        assert_error(&r, code);
+        assert!(allowed("chat.postMessage", code), "{code}");
+    }
+    let dotted = e
+        .call(
+            "chat.postMessage",
+            &[
+                ("channel", bob),
+                ("text", "x"),
+                (
+                    "metadata",
+                    r#"{"event_type":"latch.notification","event_payload":{"id":"1"}}"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(dotted["ok"], true, "{dotted}");
+    assert!(dotted["message"].get("metadata").is_none(), "{dotted}");
+    let dm = dotted["channel"].as_str().unwrap();
+    assert!(e.slack.messages(dm).iter().all(|m| m.metadata.is_none()));
+}
