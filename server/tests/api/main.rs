@@ -30,6 +30,7 @@ mod role_matrix;
 mod schema_parity;
 mod setup_link;
 mod sign_in;
+mod slack_client;
 mod slack_connect;
 mod slack_events;
 mod visibility;

@@ -1,14 +1,48 @@
-//! The one way Latch talks to Slack's Web API. Every call is bounded by a timeout, follows no
-//! redirects, maps `{"ok":false,"error":…}` to [`SlackError::Api`] with Slack's code, retries once
-//! after a short `429 Retry-After`, and never logs a token, a webhook URL or a response body.
+//! The one way Latch talks to Slack's Web API: a thin typed wrapper over slack-morphism's
+//! `SlackClient`, one method per Web API method Latch calls, each taking and returning the
+//! crate's models (or our own where the crate lacks a method or a field; ARCHITECTURE.md lists
+//! those gaps).
+//!
+//! Every call is bounded by the configured timeout (hyper's client has none of its own), follows
+//! no redirects (hyper never does; a 3xx is an HTTP error), maps `{"ok":false,"error":…}` to
+//! [`SlackError::Api`] with Slack's code, surfaces a 429's `Retry-After` as
+//! [`SlackError::RateLimited`] after retrying once when the wait is short, and never logs a token,
+//! a webhook URL or a response body (slack-morphism's errors carry the body, so they are mapped to
+//! [`SlackError`] and only that is logged).
+//!
+//! One connector type serves production and tests: rustls with Mozilla's roots, HTTPS or plain
+//! HTTP (the stand-in listens on `http://127.0.0.1`), HTTP/1.1 and HTTP/2.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::{
+    SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest,
+    SlackApiChatPostMessageResponse, SlackApiChatUpdateRequest, SlackApiChatUpdateResponse,
+    SlackApiConversationsOpenRequest, SlackApiConversationsOpenResponse, SlackApiUsersInfoRequest,
+    SlackApiUsersInfoResponse, SlackApiUsersLookupByEmailRequest,
+    SlackApiUsersLookupByEmailResponse, SlackApiViewsOpenRequest, SlackApiViewsOpenResponse,
+    SlackApiViewsPublishRequest, SlackApiViewsPublishResponse, SlackApiViewsUpdateRequest,
+    SlackApiViewsUpdateResponse, SlackBasicChannelInfo, SlackClientHyperConnector,
+    SlackClientHyperHttpsConnector,
+};
+use slack_morphism::{SlackApiToken, SlackApiTokenValue, SlackClient, SlackTs};
+
+/// The crate whose models the wrapper's methods take and return, for callers building requests.
+pub use slack_morphism;
 
 /// The longest `Retry-After` we wait out inside an admin's request before giving up.
 const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(3);
+
+/// What a 429 without a usable `Retry-After` is taken to ask for.
+const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
+
+/// The connector behind every Slack call, in production and in tests alike.
+pub type SlackHttpsConnector = SlackClientHyperHttpsConnector;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlackError {
@@ -19,6 +53,7 @@ pub enum SlackError {
     Timeout,
     #[error("Slack could not be reached")]
     Unreachable,
+    /// HTTP 429; the seconds are Slack's `Retry-After`.
     #[error("Slack is rate limiting Latch; try again in {0} seconds")]
     RateLimited(u64),
     #[error("Slack answered with HTTP status {0}")]
@@ -38,6 +73,25 @@ impl SlackError {
             SlackError::Http(status) => format!("http_{status}"),
             SlackError::BadResponse => "bad_response".into(),
         }
+    }
+}
+
+/// Maps slack-morphism's error to ours. The crate's errors carry Slack's response body (an
+/// `oauth.v2.access` body holds tokens), so they are never logged or kept.
+fn from_client_error(error: &SlackClientError) -> SlackError {
+    match error {
+        SlackClientError::ApiError(api) => SlackError::Api(api.code.clone()),
+        SlackClientError::RateLimitError(limit) => SlackError::RateLimited(
+            limit
+                .retry_after
+                .map_or(DEFAULT_RETRY_AFTER_SECS, |wait| wait.as_secs()),
+        ),
+        SlackClientError::HttpError(http) => SlackError::Http(http.status_code.as_u16()),
+        SlackClientError::ProtocolError(_) => SlackError::BadResponse,
+        SlackClientError::HttpProtocolError(_)
+        | SlackClientError::EndOfStream(_)
+        | SlackClientError::SystemError(_)
+        | SlackClientError::SocketModeProtocolError(_) => SlackError::Unreachable,
     }
 }
 
@@ -88,31 +142,79 @@ pub struct IncomingWebhook {
     pub url: String,
 }
 
+/// `auth.revoke`'s arguments (not modelled by slack-morphism). `test: None` revokes for real.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuthRevokeRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<bool>,
+}
+
+/// `auth.revoke`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthRevokeResponse {
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// `chat.postEphemeral`'s answer: slack-morphism's response type is empty and drops `message_ts`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatPostEphemeralResponse {
+    pub message_ts: SlackTs,
+}
+
 #[derive(Clone)]
 pub struct SlackApi {
-    http: reqwest::Client,
+    client: Arc<SlackClient<SlackHttpsConnector>>,
+    /// Only for `oauth.v2.access` (see [`SlackApi::oauth_v2_access`]).
+    oauth_http: reqwest::Client,
     base: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApi")
+            .field("base", &self.base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// rustls on ring (named, so no process-wide provider is guessed), Mozilla's roots, `https://` or
+/// plain `http://`, HTTP/1.1 or HTTP/2 as the server offers.
+fn connector(base: &str) -> Result<SlackHttpsConnector, SlackError> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+        .map_err(|_| SlackError::Unreachable)?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    Ok(SlackClientHyperConnector::with_connector(https).with_slack_api_url(base))
 }
 
 impl SlackApi {
+    /// `base` is the Web API root (`https://slack.com/api`, or the stand-in's).
     pub fn new(base: &str, timeout: Duration) -> Result<SlackApi, SlackError> {
-        let http = reqwest::Client::builder()
+        let base = base.trim_end_matches('/').to_string();
+        let oauth_http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|_| SlackError::Unreachable)?;
         Ok(SlackApi {
-            http,
-            base: base.trim_end_matches('/').to_string(),
+            client: Arc::new(SlackClient::new(connector(&base)?)),
+            oauth_http,
+            base,
+            timeout,
         })
     }
 
-    fn url(&self, method: &str) -> String {
-        format!("{}/{method}", self.base)
-    }
-
-    /// Exchanges an OAuth code (client credentials in HTTP Basic, as Slack prefers).
+    /// Exchanges an OAuth code: a form POST with the client credentials in HTTP Basic, as Slack
+    /// prefers. Not through slack-morphism: its typed `oauth2_access` requires `team` and a
+    /// top-level `access_token` (org-wide installs have `team: null`), and its generic
+    /// client-secret call is a GET carrying the code in a URL the crate logs at debug level.
     pub async fn oauth_v2_access(
         &self,
         client_id: &str,
@@ -121,82 +223,235 @@ impl SlackApi {
         redirect_uri: &str,
     ) -> Result<OAuthAccess, SlackError> {
         let request = self
-            .http
-            .post(self.url("oauth.v2.access"))
+            .oauth_http
+            .post(format!("{}/oauth.v2.access", self.base))
             .basic_auth(client_id, Some(client_secret))
             .form(&[
                 ("code", code),
                 ("redirect_uri", redirect_uri),
                 ("grant_type", "authorization_code"),
             ]);
-        let body = self.send("oauth.v2.access", request).await?;
+        let body = self.send_form("oauth.v2.access", request).await?;
         serde_json::from_value(body).map_err(|_| SlackError::BadResponse)
     }
 
-    /// `auth.revoke` for a bot token.
-    pub async fn auth_revoke(&self, token: &str) -> Result<(), SlackError> {
-        let request = self
-            .http
-            .post(self.url("auth.revoke"))
-            .bearer_auth(token)
-            .form(&[("test", "false")]);
-        self.send("auth.revoke", request).await.map(|_| ())
-    }
-
-    /// `chat.postMessage` with a plain text body; returns the message `ts`.
-    pub async fn post_message(
+    /// `auth.revoke` (not in slack-morphism: through its generic POST).
+    pub async fn auth_revoke(
         &self,
         token: &str,
-        channel: &str,
-        text: &str,
-    ) -> Result<String, SlackError> {
-        let body = serde_json::json!({ "channel": channel, "text": text });
-        let request = self
-            .http
-            .post(self.url("chat.postMessage"))
-            .bearer_auth(token)
-            .json(&body);
-        let answer = self.send("chat.postMessage", request).await?;
-        Ok(answer
-            .get("ts")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string())
+        request: &AuthRevokeRequest,
+    ) -> Result<AuthRevokeResponse, SlackError> {
+        let token = api_token(token);
+        self.call("auth.revoke", || async {
+            self.client
+                .open_session(&token)
+                .http_session_api
+                .http_post("auth.revoke", request, None)
+                .await
+        })
+        .await
     }
 
-    /// Sends a request, retrying once after a short 429, and returns the `ok:true` body.
-    async fn send(
+    /// `chat.postMessage`.
+    pub async fn chat_post_message(
         &self,
-        method: &str,
+        token: &str,
+        request: &SlackApiChatPostMessageRequest,
+    ) -> Result<SlackApiChatPostMessageResponse, SlackError> {
+        let token = api_token(token);
+        self.call("chat.postMessage", || async {
+            self.client
+                .open_session(&token)
+                .chat_post_message(request)
+                .await
+        })
+        .await
+    }
+
+    /// `chat.update`.
+    pub async fn chat_update(
+        &self,
+        token: &str,
+        request: &SlackApiChatUpdateRequest,
+    ) -> Result<SlackApiChatUpdateResponse, SlackError> {
+        let token = api_token(token);
+        self.call("chat.update", || async {
+            self.client.open_session(&token).chat_update(request).await
+        })
+        .await
+    }
+
+    /// `chat.postEphemeral`, through the generic POST for the `message_ts` the crate drops.
+    pub async fn chat_post_ephemeral(
+        &self,
+        token: &str,
+        request: &SlackApiChatPostEphemeralRequest,
+    ) -> Result<ChatPostEphemeralResponse, SlackError> {
+        let token = api_token(token);
+        self.call("chat.postEphemeral", || async {
+            self.client
+                .open_session(&token)
+                .http_session_api
+                .http_post("chat.postEphemeral", request, None)
+                .await
+        })
+        .await
+    }
+
+    /// `views.open`.
+    pub async fn views_open(
+        &self,
+        token: &str,
+        request: &SlackApiViewsOpenRequest,
+    ) -> Result<SlackApiViewsOpenResponse, SlackError> {
+        let token = api_token(token);
+        self.call("views.open", || async {
+            self.client.open_session(&token).views_open(request).await
+        })
+        .await
+    }
+
+    /// `views.update`; pass the view's last `hash` so a concurrent change answers `hash_conflict`.
+    pub async fn views_update(
+        &self,
+        token: &str,
+        request: &SlackApiViewsUpdateRequest,
+    ) -> Result<SlackApiViewsUpdateResponse, SlackError> {
+        let token = api_token(token);
+        self.call("views.update", || async {
+            self.client.open_session(&token).views_update(request).await
+        })
+        .await
+    }
+
+    /// `views.publish` (a person's App Home).
+    pub async fn views_publish(
+        &self,
+        token: &str,
+        request: &SlackApiViewsPublishRequest,
+    ) -> Result<SlackApiViewsPublishResponse, SlackError> {
+        let token = api_token(token);
+        self.call("views.publish", || async {
+            self.client
+                .open_session(&token)
+                .views_publish(request)
+                .await
+        })
+        .await
+    }
+
+    /// `users.lookupByEmail`; an unknown address is `Api("users_not_found")`.
+    pub async fn users_lookup_by_email(
+        &self,
+        token: &str,
+        request: &SlackApiUsersLookupByEmailRequest,
+    ) -> Result<SlackApiUsersLookupByEmailResponse, SlackError> {
+        let token = api_token(token);
+        self.call("users.lookupByEmail", || async {
+            self.client
+                .open_session(&token)
+                .users_lookup_by_email(request)
+                .await
+        })
+        .await
+    }
+
+    /// `users.info`.
+    pub async fn users_info(
+        &self,
+        token: &str,
+        request: &SlackApiUsersInfoRequest,
+    ) -> Result<SlackApiUsersInfoResponse, SlackError> {
+        let token = api_token(token);
+        self.call("users.info", || async {
+            self.client.open_session(&token).users_info(request).await
+        })
+        .await
+    }
+
+    /// `conversations.open` (a DM with one person, or a group DM).
+    pub async fn conversations_open(
+        &self,
+        token: &str,
+        request: &SlackApiConversationsOpenRequest,
+    ) -> Result<SlackApiConversationsOpenResponse<SlackBasicChannelInfo>, SlackError> {
+        let token = api_token(token);
+        self.call("conversations.open", || async {
+            self.client
+                .open_session(&token)
+                .conversations_open(request)
+                .await
+        })
+        .await
+    }
+
+    /// Runs one Web API call under the timeout, retrying once after a 429 whose `Retry-After` is
+    /// short enough to wait out inline. Logs the method and our error code, nothing more.
+    async fn call<T, Attempt, Fut>(
+        &self,
+        method: &'static str,
+        attempt: Attempt,
+    ) -> Result<T, SlackError>
+    where
+        Attempt: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>>,
+    {
+        let mut retried = false;
+        loop {
+            let error = match tokio::time::timeout(self.timeout, attempt()).await {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(error)) => from_client_error(&error),
+                Err(_) => SlackError::Timeout,
+            };
+            match error {
+                SlackError::RateLimited(secs)
+                    if !retried && Duration::from_secs(secs) <= MAX_INLINE_RETRY_AFTER =>
+                {
+                    retried = true;
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                }
+                error => {
+                    log_failure(method, &error);
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// Sends the `oauth.v2.access` form, retrying once after a short 429, and returns the
+    /// `ok:true` body.
+    async fn send_form(
+        &self,
+        method: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, SlackError> {
         let retry = request.try_clone();
-        let response = request.send().await.map_err(|e| self.failed(method, &e))?;
+        let response = request.send().await.map_err(|e| failed(method, &e))?;
         let response = match (response.status().as_u16(), retry) {
             (429, Some(retry)) => {
                 let wait = retry_after(&response);
                 if wait > MAX_INLINE_RETRY_AFTER {
-                    tracing::warn!(
-                        method,
-                        retry_after_s = wait.as_secs(),
-                        "Slack is rate limiting"
-                    );
-                    return Err(SlackError::RateLimited(wait.as_secs()));
+                    let error = SlackError::RateLimited(wait.as_secs());
+                    log_failure(method, &error);
+                    return Err(error);
                 }
                 tokio::time::sleep(wait).await;
-                retry.send().await.map_err(|e| self.failed(method, &e))?
+                retry.send().await.map_err(|e| failed(method, &e))?
             }
             _ => response,
         };
         let status = response.status().as_u16();
         if status == 429 {
-            return Err(SlackError::RateLimited(retry_after(&response).as_secs()));
+            let error = SlackError::RateLimited(retry_after(&response).as_secs());
+            log_failure(method, &error);
+            return Err(error);
         }
         if status != 200 {
-            tracing::warn!(method, status, "Slack answered with an HTTP error");
-            return Err(SlackError::Http(status));
+            let error = SlackError::Http(status);
+            log_failure(method, &error);
+            return Err(error);
         }
-        let body: Value = response.json().await.map_err(|e| self.failed(method, &e))?;
+        let body: Value = response.json().await.map_err(|e| failed(method, &e))?;
         if body.get("ok").and_then(Value::as_bool) == Some(true) {
             Ok(body)
         } else {
@@ -205,17 +460,33 @@ impl SlackApi {
                 .and_then(Value::as_str)
                 .unwrap_or("unknown_error")
                 .to_string();
-            tracing::info!(method, error = %code, "Slack answered ok:false");
-            Err(SlackError::Api(code))
+            let error = SlackError::Api(code);
+            log_failure(method, &error);
+            Err(error)
         }
     }
+}
 
-    fn failed(&self, method: &str, error: &reqwest::Error) -> SlackError {
-        let mapped = from_reqwest(error);
-        // The reqwest error itself is not logged: its text can carry a URL with secrets in it.
-        tracing::warn!(method, error = %mapped, "calling Slack failed");
-        mapped
+/// A bot token as slack-morphism carries it (its `Debug` redacts the value).
+fn api_token(token: &str) -> SlackApiToken {
+    SlackApiToken::new(SlackApiTokenValue::new(token.to_string()))
+}
+
+fn log_failure(method: &str, error: &SlackError) {
+    match error {
+        SlackError::Api(code) => tracing::info!(method, error = %code, "Slack answered ok:false"),
+        SlackError::RateLimited(secs) => {
+            tracing::warn!(method, retry_after_s = secs, "Slack is rate limiting")
+        }
+        other => tracing::warn!(method, error = %other, "calling Slack failed"),
     }
+}
+
+fn failed(method: &str, error: &reqwest::Error) -> SlackError {
+    let mapped = from_reqwest(error);
+    // The reqwest error itself is not logged: its text can carry a URL with secrets in it.
+    log_failure(method, &mapped);
+    mapped
 }
 
 fn retry_after(response: &reqwest::Response) -> Duration {
@@ -224,6 +495,6 @@ fn retry_after(response: &reqwest::Response) -> Duration {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(1);
+        .unwrap_or(DEFAULT_RETRY_AFTER_SECS);
     Duration::from_secs(secs)
 }

@@ -1,7 +1,10 @@
 //! What an admin does to an existing installation: disconnect it, send a test message.
 
+use slack_morphism::prelude::{SlackApiChatPostMessageRequest, SlackMessageContent};
+
 use crate::ssr::AppState;
 use crate::ssr::slack::SlackError;
+use crate::ssr::slack::api::AuthRevokeRequest;
 use crate::ssr::slack::store::{self, Installation};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,8 +64,13 @@ pub async fn disconnect(
     {
         return Err(ManageError::NotConnected);
     }
-    let revoke = match state.slack.api.auth_revoke(&token).await {
-        Ok(()) => None,
+    let revoke = match state
+        .slack
+        .api
+        .auth_revoke(&token, &AuthRevokeRequest::default())
+        .await
+    {
+        Ok(_) => None,
         Err(SlackError::Api(code))
             if matches!(
                 code.as_str(),
@@ -88,7 +96,11 @@ pub async fn send_test_message(
         return Err(SlackError::Api("channel_not_found".into()).into());
     };
     let text = format!("Test message from Latch, sent by {user_name}. Latch will post here.");
-    state.slack.api.post_message(&token, channel, &text).await?;
+    let message = SlackApiChatPostMessageRequest::new(
+        channel.to_string().into(),
+        SlackMessageContent::new().with_text(text),
+    );
+    state.slack.api.chat_post_message(&token, &message).await?;
     tracing::info!(installation_id = id, "Slack test message sent");
     Ok(install.channel_name.unwrap_or_else(|| channel.to_string()))
 }
