@@ -11,6 +11,7 @@ mod account_emails;
 mod api_v1;
 mod audit_integrity;
 mod catalog_admin;
+mod catalog_as_code;
 mod cli;
 mod console;
 mod error_edge;
