@@ -481,7 +481,16 @@ async fn a_call_queued_when_the_job_was_not_running_is_made_by_the_next_holder_a
     assert!(d.seen.lock().unwrap().bodies.is_empty());
     let waiting = l.admin.detail(&app, &number).await;
     assert_eq!(waiting.summary.status, RequestStatus::PendingApproval);
-    assert!(waiting.assignees.is_empty(), "nobody is assigned yet");
+    // Nobody is assigned yet: the page says it waits for the decider.
+    assert_eq!(
+        waiting.assignees,
+        vec!["External decider (risk-bot)".to_string()]
+    );
+    let assigned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_assignees")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(assigned, 0);
     assert!(
         !waiting.actions.decide,
         "nobody decides a step waiting for its decider"

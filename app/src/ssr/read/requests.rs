@@ -162,16 +162,23 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
         summary,
         justification: r.justification.clone(),
         policy_name: r.policy.name.clone(),
-        assignees: r
-            .assignees()
-            .iter()
-            .map(|u| {
-                names
-                    .get(u.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| u.to_string())
-            })
-            .collect(),
+        // A step waiting for its external decider waits for the decider, by name.
+        assignees: match r
+            .waiting_for_decider()
+            .and_then(|step| r.policy.external_decider_step(step))
+        {
+            Some(decider) => vec![decider.decider_label()],
+            None => r
+                .assignees()
+                .iter()
+                .map(|u| {
+                    names
+                        .get(u.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| u.to_string())
+                })
+                .collect(),
+        },
         actions: r.actions_for(
             &Viewer {
                 id: &viewer.id,
