@@ -28,6 +28,7 @@ mod macros;
 pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
+pub mod catalog_code;
 pub mod csv_import;
 pub mod directory;
 pub mod duration;
