@@ -1,8 +1,11 @@
 //! Fault switches: make the next N Web API calls fail the way Slack fails
-//! under load (429 + `Retry-After`, 5xx with an HTML body) or respond slowly.
+//! under load (429 + `Retry-After`, 5xx with an HTML body), make every call
+//! fail for a while (a 429 storm), or respond slowly — before the call takes
+//! effect, or after it (Slack did the work; the answer arrives too late for
+//! the client, which must not do it twice).
 
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which calls a fault applies to.
 fn matches(filter: &Option<String>, method: &str) -> bool {
@@ -54,6 +57,48 @@ pub struct LatencyFault {
     /// Number of calls to slow down (`None` = until cleared).
     #[serde(default)]
     pub count: Option<u32>,
+    /// The call takes effect first and only the answer is late (a message is
+    /// posted even if the client gave up waiting); otherwise the delay comes
+    /// before the call runs.
+    #[serde(default)]
+    pub after_effect: bool,
+}
+
+/// When a delay applies to a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delay {
+    /// How long.
+    pub duration: Duration,
+    /// After the call took effect (see [`LatencyFault::after_effect`]).
+    pub after_effect: bool,
+}
+
+/// A 429 storm: every call (of `method`, or any) answers 429 until the storm
+/// ends, with `Retry-After` = the seconds left (at least 1), so a client that
+/// honours it gets through right after the storm.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RateLimitStorm {
+    /// Only this method (`None` = every method).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// How long the storm lasts, in seconds.
+    pub duration_secs: u64,
+    /// When it started (set when the storm is added).
+    #[serde(skip)]
+    pub started: Option<Instant>,
+}
+
+impl RateLimitStorm {
+    /// Seconds left (rounded up), or `None` once over.
+    fn remaining_secs(&self, now: Instant) -> Option<u64> {
+        let started = self.started?;
+        let left =
+            Duration::from_secs(self.duration_secs).checked_sub(now.duration_since(started))?;
+        if left.is_zero() {
+            return None;
+        }
+        Some(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
 }
 
 /// All active fault switches.
@@ -68,6 +113,9 @@ pub struct Faults {
     /// Active latencies.
     #[serde(default)]
     pub latencies: Vec<LatencyFault>,
+    /// 429 storms (ended ones are dropped when next consulted).
+    #[serde(default)]
+    pub storms: Vec<RateLimitStorm>,
 }
 
 /// The fault chosen for one call.
@@ -81,13 +129,16 @@ pub enum Injected {
 
 impl Faults {
     /// Latency to add to a call of `method` (consumes one use of a counted latency).
-    pub fn take_latency(&mut self, method: &str) -> Option<Duration> {
+    pub fn take_latency(&mut self, method: &str) -> Option<Delay> {
         let idx = self
             .latencies
             .iter()
             .position(|l| matches(&l.method, method))?;
         let fault = self.latencies.get_mut(idx)?;
-        let delay = Duration::from_millis(fault.delay_ms);
+        let delay = Delay {
+            duration: Duration::from_millis(fault.delay_ms),
+            after_effect: fault.after_effect,
+        };
         if let Some(count) = fault.count.as_mut() {
             *count = count.saturating_sub(1);
             if *count == 0 {
@@ -99,6 +150,17 @@ impl Faults {
 
     /// The failure to inject into a call of `method`, if any (consumes one use).
     pub fn take_failure(&mut self, method: &str) -> Option<Injected> {
+        let now = Instant::now();
+        self.storms.retain(|s| s.remaining_secs(now).is_some());
+        if let Some(secs) = self
+            .storms
+            .iter()
+            .filter(|s| matches(&s.method, method))
+            .filter_map(|s| s.remaining_secs(now))
+            .max()
+        {
+            return Some(Injected::RateLimited(secs));
+        }
         if let Some(idx) = self
             .rate_limits
             .iter()

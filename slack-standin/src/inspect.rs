@@ -5,7 +5,7 @@
 use crate::config::ConsentMode;
 use crate::driver::{self, Act, ButtonClick, OptionsLoad, SlashCommand, ViewSubmit};
 use crate::error::StandinError;
-use crate::faults::{LatencyFault, RateLimitFault, ServerErrorFault};
+use crate::faults::{LatencyFault, RateLimitFault, RateLimitStorm, ServerErrorFault};
 use crate::seed::{self, NewUser};
 use crate::server::Core;
 use axum::extract::{Path, Query, State as AxumState};
@@ -66,6 +66,7 @@ pub fn router() -> Router<Arc<Core>> {
         .route("/_standin/faults/rate_limit", post(fault_rate_limit))
         .route("/_standin/faults/server_error", post(fault_server_error))
         .route("/_standin/faults/latency", post(fault_latency))
+        .route("/_standin/faults/rate_limit_storm", post(fault_storm))
         .route("/_standin/settings", post(settings))
         .route("/_standin/driver/slash_command", post(drive_command))
         .route("/_standin/driver/click_button", post(drive_click))
@@ -254,6 +255,12 @@ async fn fault_rate_limit(AxumState(core): Core_, Json(f): Json<RateLimitFault>)
 
 async fn fault_server_error(AxumState(core): Core_, Json(f): Json<ServerErrorFault>) -> Response {
     core.state.lock().faults.server_errors.push(f);
+    reply(Ok(()))
+}
+
+async fn fault_storm(AxumState(core): Core_, Json(mut f): Json<RateLimitStorm>) -> Response {
+    f.started = Some(std::time::Instant::now());
+    core.state.lock().faults.storms.push(f);
     reply(Ok(()))
 }
 

@@ -532,8 +532,34 @@ impl SlackStandin {
             method: method.map(str::to_owned),
             delay_ms,
             count,
+            after_effect: false,
         };
         self.with_state(|st| st.faults.latencies.push(fault));
+    }
+
+    /// Answers calls (of `method`, or any) `delay` late, for `count` calls or
+    /// until cleared, *after* they took effect: a message is posted even when
+    /// the client's timeout gives up first (the crash-between-sent-and-marked case).
+    pub fn add_late_answers(&self, method: Option<&str>, delay: Duration, count: Option<u32>) {
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        let fault = LatencyFault {
+            method: method.map(str::to_owned),
+            delay_ms,
+            count,
+            after_effect: true,
+        };
+        self.with_state(|st| st.faults.latencies.push(fault));
+    }
+
+    /// A 429 storm: every call (of `method`, or any) answers 429 with
+    /// `Retry-After` = the seconds left, for `duration`.
+    pub fn start_rate_limit_storm(&self, method: Option<&str>, duration: Duration) {
+        let storm = faults::RateLimitStorm {
+            method: method.map(str::to_owned),
+            duration_secs: duration.as_secs().max(1),
+            started: Some(std::time::Instant::now()),
+        };
+        self.with_state(|st| st.faults.storms.push(storm));
     }
 
     /// Removes all fault switches.

@@ -498,9 +498,14 @@ pub async fn handle(
 
     // Faults first: they model Slack's edge failing before the method runs.
     let latency = core.state.lock().faults.take_latency(&method);
-    if let Some(delay) = latency {
-        tokio::time::sleep(delay).await;
-    }
+    let late_answer = match latency {
+        Some(delay) if delay.after_effect => Some(delay.duration),
+        Some(delay) => {
+            tokio::time::sleep(delay.duration).await;
+            None
+        }
+        None => None,
+    };
     let mut outbox = Vec::new();
     let response = {
         let mut guard = core.state.lock();
@@ -587,6 +592,10 @@ pub async fn handle(
         tokio::spawn(async move {
             crate::driver::deliver_lifecycle_events(&core, outbox).await;
         });
+    }
+    // The call has taken effect; a client that stops waiting now does not undo it.
+    if let Some(delay) = late_answer {
+        tokio::time::sleep(delay).await;
     }
     response
 }
