@@ -9,6 +9,11 @@ use super::request::RequestEvent;
 pub fn describe(event: &RequestEvent, name: impl Fn(&UserId) -> String) -> String {
     let colon = |text: Option<&String>| text.map(|t| format!(": {t}")).unwrap_or_default();
     match event {
+        RequestEvent::StepAssigned(a)
+            if a.tier == super::policy::AssignmentTier::ExternalDecider =>
+        {
+            format!("Step {} sent to its external decider", a.step + 1)
+        }
         RequestEvent::StepAssigned(a) => format!(
             "Step {} assigned to {}",
             a.step + 1,
@@ -113,6 +118,32 @@ mod tests {
                     excluded: Vec::new(),
                 }),
                 "Step 1 assigned to Morgan Manager, Olive Owner",
+            ),
+            (
+                RequestEvent::StepAssigned(StepAssignment {
+                    step: 0,
+                    assignees: Vec::new(),
+                    tier: AssignmentTier::ExternalDecider,
+                    fallback_reason: None,
+                    excluded: Vec::new(),
+                }),
+                "Step 1 sent to its external decider",
+            ),
+            (
+                RequestEvent::Decided(StepDecision {
+                    by: Decider::External("risk-bot".into()),
+                    rule: Some(AutoRule::ExternalDecider),
+                    ..decision(Verdict::Approved, None, Some("low risk"))
+                }),
+                "Step 2 approved by External decider (risk-bot): low risk",
+            ),
+            (
+                RequestEvent::DeciderPassed {
+                    step: 0,
+                    decider: "risk-bot".into(),
+                    why: "the decider abstained".into(),
+                },
+                "Step 1 passed to people by External decider (risk-bot): the decider abstained",
             ),
             (
                 RequestEvent::Decided(decision(Verdict::Approved, None, None)),
