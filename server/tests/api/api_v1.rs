@@ -18,6 +18,7 @@ use app::api::requests::create_request::CreateRequest;
 use app::api::tokens::create_api_token::CreateApiToken;
 use app::api::tokens::list_api_tokens::ListApiTokens;
 use app::api::tokens::revoke_api_token::RevokeApiToken;
+use app::domain::Role;
 use app::domain::api_tokens::Scope;
 
 /// A token with `scopes`, created by `admin` in the console; its text.
@@ -118,6 +119,13 @@ fn operations() -> Vec<(Method, &'static str, String, Option<Value>, Scope)> {
             "/api/v1/catalog".into(),
             None,
             Scope::CatalogRead,
+        ),
+        (
+            Method::POST,
+            "/api/v1/catalog/apply",
+            "/api/v1/catalog/apply".into(),
+            Some(json!({"tree": {"files": []}, "plan": true})),
+            Scope::CatalogWrite,
         ),
         (
             Method::GET,
@@ -827,4 +835,94 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
             .as_u16(),
         401
     );
+}
+
+#[tokio::test]
+async fn a_catalog_tree_is_planned_and_applied_as_the_tokens_creator() {
+    let app = spawn_app().await;
+    let admin = person(&app, "admin@example.com", "Ada Admin", Role::SuperAdmin).await;
+    let writer = token(
+        &app,
+        &admin,
+        "catalog repo",
+        &[Scope::CatalogWrite, Scope::CatalogRead],
+    )
+    .await;
+    let tree = json!({"files": [{
+        "path": "apps/billing.yaml",
+        "apps": [{
+            "name": "Billing",
+            "owners": ["admin@example.com"],
+            "entitlements": [{"name": "Viewer", "slug": "viewer", "maximum_duration": "7d"}],
+        }],
+    }]});
+    let apps = |answer: &Answer| answer.body["apps"].as_array().unwrap().len();
+
+    // A plan changes nothing.
+    let plan = api(
+        &app,
+        Some(&writer),
+        Method::POST,
+        "/api/v1/catalog/apply",
+        Some(json!({"tree": tree, "plan": true})),
+    )
+    .await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(plan.body["applied"], false);
+    let summary = plan.body["summary"].as_str().unwrap();
+    assert!(summary.contains("Plan: 2 to create"), "{summary}");
+    let catalog = api(&app, Some(&writer), Method::GET, "/api/v1/catalog", None).await;
+    assert_eq!(apps(&catalog), 0);
+
+    // Applied: the app is there, its events are the creator's with the source ref.
+    let applied = api(
+        &app,
+        Some(&writer),
+        Method::POST,
+        "/api/v1/catalog/apply",
+        Some(json!({"tree": tree, "source_ref": "abc123"})),
+    )
+    .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.body["applied"], true);
+    let catalog = api(&app, Some(&writer), Method::GET, "/api/v1/catalog", None).await;
+    assert_eq!(apps(&catalog), 1);
+    assert_eq!(
+        catalog.body["apps"][0]["entitlements"][0]["display_name"],
+        "Viewer"
+    );
+    assert!(
+        scalar(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM audit_events WHERE rule = 'apply source_ref=abc123' AND actor = 'user:{}'",
+                admin.user.id
+            )
+        )
+        .await
+            >= 1
+    );
+
+    // A tree with a problem changes nothing and says what is wrong.
+    let broken = json!({"files": [{
+        "path": "apps/broken.yaml",
+        "apps": [{"name": "Broken", "default_request_policy": "Nope"}],
+    }]});
+    let answer = api(
+        &app,
+        Some(&writer),
+        Method::POST,
+        "/api/v1/catalog/apply",
+        Some(json!({"tree": broken})),
+    )
+    .await;
+    assert_error(&answer, 422, "invalid");
+    assert!(
+        answer.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken.yaml")
+    );
+    let catalog = api(&app, Some(&writer), Method::GET, "/api/v1/catalog", None).await;
+    assert_eq!(apps(&catalog), 1);
 }

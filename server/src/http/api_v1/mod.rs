@@ -74,6 +74,7 @@ impl utoipa::Modify for BearerToken {
 fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalog::read_catalog))
+        .routes(routes!(catalog::apply_catalog))
         .routes(routes!(requests::list_requests, requests::create_request))
         .routes(routes!(grants::list_grants))
         .routes(routes!(grants::revoke_grant))
