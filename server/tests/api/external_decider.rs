@@ -285,9 +285,25 @@ async fn a_low_risk_request_with_a_good_justification_is_approved_by_the_decider
     assert_eq!(step.1.as_deref(), Some("external_decider"));
     assert!(step.2.contains("risk-bot") && step.2.contains("low risk, ticketed justification"));
     assert!(audit.iter().any(|(a, ..)| a == "decider.called"));
-    // What the decider saw: signed, the context it needs, no secret, no webhook URL.
+    // Granted; a second request shows the decider the first one and the grant.
+    l.carol.complete_only_task(&app, TaskOutcome::Done).await;
+    let other = decided_entitlement(&app, &l, "other", "low", &d.url).await;
+    let second = ask(&app, &l, &other, "Investigating INC-43 on the replica").await;
+    wait_history(&app, &l.alice, &second, "approved by External decider").await;
     let seen = d.seen.lock().unwrap();
-    assert_eq!(seen.signed, vec![true]);
+    let later = &seen.bodies[1];
+    assert_eq!(later["recent_requests"][0]["number"], json!(number));
+    assert_eq!(
+        later["recent_requests"][0]["entitlement"],
+        json!("Reader low")
+    );
+    assert_eq!(later["recent_requests"][0]["outcome"], json!("granted"));
+    assert_eq!(
+        later["active_grants"][0]["entitlement"],
+        json!("Reader low")
+    );
+    // What the decider saw: signed, the context it needs, no secret, no webhook URL.
+    assert_eq!(seen.signed, vec![true, true]);
     let body = &seen.bodies[0];
     assert_eq!(body["request"]["number"], json!(number));
     assert_eq!(body["entitlement"]["risk"], json!("low"));
@@ -300,7 +316,8 @@ async fn a_low_risk_request_with_a_good_justification_is_approved_by_the_decider
         json!("bob@example.com")
     );
     assert_eq!(body["requester"]["email"], json!("alice@example.com"));
-    assert!(body["recent_requests"].is_array() && body["active_grants"].is_array());
+    assert_eq!(body["recent_requests"], json!([]));
+    assert_eq!(body["active_grants"], json!([]));
     let raw = &seen.raw[0];
     assert!(!raw.contains(&secret), "the signing secret leaked");
     assert!(!raw.contains("hooks.example.com"), "a webhook URL leaked");
