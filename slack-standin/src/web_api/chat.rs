@@ -221,7 +221,7 @@ fn truncate_chars(text: &mut Option<String>, max: usize) -> bool {
 
 /// `chat.update` (scope `chat:write`): edits a message the caller posted,
 /// keeping the previous version in the message's edit history. Omitted
-/// `blocks` / `attachments` keep their previous value, as on Slack.
+/// `blocks` / `attachments` / `metadata` keep their previous value, as on Slack.
 pub fn update(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     caller.require_any(&["chat:write"])?;
@@ -235,6 +235,7 @@ pub fn update(ctx: &mut Ctx<'_>) -> ApiResult {
         .str("ts")
         .ok_or_else(|| ApiError::new("message_not_found"))?;
     let content = parse_content(ctx.params, limits::UPDATE_TEXT_MAX)?;
+    let metadata = parse_metadata(ctx.params)?;
     if channel.is_archived {
         return Err(ApiError::new("is_inactive"));
     }
@@ -264,6 +265,11 @@ pub fn update(ctx: &mut Ctx<'_>) -> ApiResult {
     }
     if content.attachments.is_some() || ctx.params.0.contains_key("attachments") {
         message.attachments = content.attachments;
+    }
+    // New metadata replaces the old (DOCS-M chat.update `metadata`); without
+    // the argument the message keeps what it was posted with.
+    if metadata.is_some() {
+        message.metadata = metadata;
     }
     let snapshot = message.clone();
     let mut out = Map::new();

@@ -430,3 +430,65 @@ async fn message_metadata_is_checked_like_slack_checks_it() {
     let dm = dotted["channel"].as_str().unwrap();
     assert!(e.slack.messages(dm).iter().all(|m| m.metadata.is_none()));
 }
+
+/// DOCS-M chat.update: `metadata` is an argument with the same errors as on
+/// `chat.postMessage`. New metadata replaces the old; an update without it keeps
+/// what the message was posted with, so the notifier's later edits (approved,
+/// expired) leave the message findable by its id.
+#[tokio::test]
+async fn updating_a_message_keeps_its_metadata_unless_new_metadata_is_given() {
+    let (e, token) = env_with_history().await;
+    let posted = post_notification(&e, &e.bob.id, "n-1").await;
+    let dm = posted["channel"].as_str().unwrap().to_owned();
+    let ts = posted["ts"].as_str().unwrap().to_owned();
+    let payload_id =
+        |h: &serde_json::Value| h["messages"][0]["metadata"]["event_payload"]["id"].clone();
+    let edited = e
+        .call(
+            "chat.update",
+            &[("channel", &dm), ("ts", &ts), ("text", "Approved")],
+        )
+        .await;
+    assert_eq!(edited["ok"], true, "{edited}");
+    let h = history(
+        &e,
+        &token,
+        &[("channel", &dm), ("include_all_metadata", "true")],
+    )
+    .await;
+    assert_eq!(h["messages"][0]["text"], "Approved");
+    assert_eq!(payload_id(&h), "n-1");
+    let replaced = e
+        .call_json(
+            "chat.update",
+            serde_json::json!({
+                "channel": dm, "ts": ts, "text": "Expired",
+                "metadata": {"event_type": "latch_notification", "event_payload": {"id": "n-1", "state": "expired"}},
+            }),
+        )
+        .await;
+    assert_eq!(replaced["ok"], true, "{replaced}");
+    let h = history(
+        &e,
+        &token,
+        &[("channel", &dm), ("include_all_metadata", "true")],
+    )
+    .await;
+    assert_eq!(
+        h["messages"][0]["metadata"]["event_payload"]["state"],
+        "expired"
+    );
+    let bad = e
+        .call(
+            "chat.update",
+            &[
+                ("channel", &dm),
+                ("ts", &ts),
+                ("text", "x"),
+                ("metadata", "{nope"),
+            ],
+        )
+        .await;
+    assert_error(&bad, "invalid_metadata_format");
+    assert!(allowed("chat.update", "invalid_metadata_format"));
+}
