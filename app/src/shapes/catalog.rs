@@ -21,6 +21,10 @@ pub struct AppListing {
     /// Super Admins only.
     #[serde(default)]
     pub admin: Option<AppAdmin>,
+    /// The catalog-as-code file that manages it (`latch apply`), for Super Admins: the console
+    /// marks it "managed in code" and refuses edits unless unlocked in Settings.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 /// What only a Super Admin's app edit form needs.
@@ -54,6 +58,10 @@ pub struct CatalogEntitlement {
     /// Super Admins only.
     #[serde(default)]
     pub admin: Option<EntitlementAdmin>,
+    /// The catalog-as-code file that manages it (`latch apply`), for Super Admins: the console
+    /// marks it "managed in code" and refuses edits unless unlocked in Settings.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 /// How an entitlement is provisioned, as everyone may know it.

@@ -44,4 +44,8 @@ pub struct GroupView {
     pub members: Vec<(i64, String, String)>,
     /// Entitlements and policies that use the group; non-empty means it cannot be deleted.
     pub used_by: Vec<String>,
+    /// The catalog-as-code file that manages it (`latch apply`): the console
+    /// marks it "managed in code" and refuses edits unless unlocked in Settings.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }

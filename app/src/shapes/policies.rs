@@ -81,6 +81,10 @@ pub struct PolicyRow {
     pub used_by: Vec<String>,
     /// The policy as the editor shows it.
     pub input: PolicyInput,
+    /// The catalog-as-code file that manages it (`latch apply`): the console
+    /// marks it "managed in code" and refuses edits unless unlocked in Settings.
+    #[serde(default)]
+    pub managed_by: Option<String>,
 }
 
 /// Everything the policies page needs: the policies and the groups approvers can be picked from.

@@ -464,6 +464,23 @@ async fn the_console_refuses_to_edit_objects_managed_in_code_until_unlocked() {
         owners: Some("owner@example.com".into()),
         ..app_form("Prod DB")
     };
+    // The console marks what is managed in code.
+    for page in ["/apps/prod-db", "/admin/policies"] {
+        let html = admin
+            .client
+            .get(app.url(page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("data-testid=\"managed-in-code\"")
+                && html.contains("Managed in code: catalog/prod-db.yaml"),
+            "{page} shows no mark"
+        );
+    }
     let refusal = admin.call(&app, edit.clone()).await.unwrap_err();
     assert_eq!(refusal.status, 409, "{refusal:?}");
     assert!(
@@ -683,4 +700,23 @@ async fn export_then_apply_plan_shows_no_changes_for_a_catalog_built_in_the_cons
         "{stderr}"
     );
     assert!(stderr.contains("nothing was applied"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_example_tree_applies_and_then_plans_no_changes() {
+    let app = spawn_app().await;
+    for (email, name) in [
+        ("alice@example.com", "Alice"),
+        ("bob@example.com", "Bob"),
+        ("dana@example.com", "Dana"),
+    ] {
+        app.create_user(email, name, Role::BasicUser).await;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/catalog");
+    let example = read_tree(&root).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    let report = run(&app, example.clone(), ApplyOptions::default()).await;
+    assert!(report.applied, "{report}");
+    assert_eq!(catalog_counts(&app).await, [2, 4, 3, 2]);
+    let again = run(&app, example, plan_only()).await;
+    assert!(!again.plan.has_changes(), "{again}");
 }

@@ -143,6 +143,7 @@ fn PolicyItem(policy: PolicyRow, delete: ServerAction<DeletePolicy>) -> impl Int
                 <strong class="policy-name">{policy.name.clone()}</strong>
                 <span class="policy-revision">{format!("revision {}", policy.revision)}</span>
                 {policy.builtin.then(|| view! { <span class="policy-badge">"built in, read-only"</span> })}
+                {policy.managed_by.clone().map(|file| view! { <span class="badge managed" data-testid="managed-in-code" title=format!("Managed in code: {file}. Change it in Git, or unlock console edits in Settings.")>"managed in code"</span> })}
             </div>
             <p class="policy-summary">{policy.summary.clone()}</p>
             <p class="policy-usage">{usage}</p>

@@ -96,6 +96,7 @@ fn entitlement_facts(e: &CatalogEntitlement, o: &CatalogOverview) -> impl IntoVi
         <li class="entitlement" data-entitlement=e.slug.to_string()>
             <strong>{e.display_name.clone()}</strong>
             " " <code>{e.slug.to_string()}</code>
+            " " {e.managed_by.clone().map(|file| view! { <span class="badge managed" data-testid="managed-in-code" title=format!("Managed in code: {file}. Change it in Git, or unlock console edits in Settings.")>"managed in code"</span> })}
             {(!e.description.is_empty()).then(|| view! { <p class="muted">{e.description.clone()}</p> })}
             <dl class="facts">
                 <dt>"Alias"</dt><dd data-field="alias">{e.alias.as_ref().map_or_else(|| "—".to_string(), |a| a.to_string())}</dd>
@@ -123,6 +124,7 @@ pub(super) fn app_card(
         <section class="card catalog-app" data-app=l.app.slug.to_string()>
             // On the app's own page the name is already the page heading.
             {link.then(|| view! { <h2><a href=href.clone()>{l.app.name.clone()}</a></h2> })}
+            {l.managed_by.clone().map(|file| view! { <span class="badge managed" data-testid="managed-in-code" title=format!("Managed in code: {file}. Change it in Git, or unlock console edits in Settings.")>"managed in code"</span> })}
             {(!l.description.is_empty()).then(|| view! { <p>{l.description.clone()}</p> })}
             <dl class="facts">
                 <dt>"Owners"</dt><dd data-field="app-owners">{or_dash(people(&l.app.owners, o), "—")}</dd>

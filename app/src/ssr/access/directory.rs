@@ -329,6 +329,7 @@ pub async fn create_group(
 /// Every group with its members (by name) and what refers to it.
 pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
     let (entitlements, policies) = referrers(&mut *db.pool.acquire().await?).await?;
+    let managed = super::settings::managed_files(db, super::settings::Managed::Group).await?;
     let groups: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM groups ORDER BY name")
         .fetch_all(&db.pool)
         .await?;
@@ -345,6 +346,7 @@ pub async fn list_groups(db: &Db) -> AccessResult<Vec<GroupView>> {
     Ok(groups
         .into_iter()
         .map(|(id, name)| GroupView {
+            managed_by: managed.get(&id).cloned(),
             used_by: domain::group_references(&GroupId::new(id.clone()), &entitlements, &policies),
             members: by_group.remove(&id).unwrap_or_default(),
             name,

@@ -533,6 +533,7 @@ async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String,
 pub async fn overview(db: &Db) -> AccessResult<PolicyOverview> {
     let names = Names::load(db).await?;
     let mut usages = usages(&mut *db.pool.acquire().await?).await?;
+    let managed = super::settings::managed_files(db, super::settings::Managed::Policy).await?;
     let policies = list(db)
         .await?
         .into_iter()
@@ -544,6 +545,7 @@ pub async fn overview(db: &Db) -> AccessResult<PolicyOverview> {
             summary: p.summary(&|u| names.email(u), &|g| names.group_name(g)),
             used_by: usages.remove(p.id.as_str()).unwrap_or_default(),
             input: to_input(&p, &names),
+            managed_by: managed.get(p.id.as_str()).cloned(),
         })
         .collect();
     Ok(PolicyOverview {

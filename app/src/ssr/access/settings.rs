@@ -132,3 +132,18 @@ pub async fn refuse_if_managed(
     )
     .into())
 }
+
+/// The file managing each row of `what` that is managed in code, by id (for the console's mark).
+pub async fn managed_files(
+    conn: impl Into<Conn<'_>>,
+    what: Managed,
+) -> AccessResult<std::collections::BTreeMap<String, String>> {
+    let mut conn = conn.into().get().await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT id, managed_by FROM {} WHERE managed_by IS NOT NULL",
+        what.table()
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::{App, CatalogViewer, Entitlement, UserId, Visibility};
 use crate::shapes::{AppAdmin, AppListing, CatalogEntitlement, CatalogOverview, ProvisioningKind};
+use crate::ssr::access::settings::{self, Managed};
 use crate::ssr::access::{AccessResult, catalog, policies};
 use crate::ssr::db::Db;
 
@@ -26,8 +27,17 @@ pub(crate) async fn entitlement_labels(
 }
 
 /// `stored` as a catalog entry, with its admin part only for an admin viewer.
-fn entry(stored: &Entitlement, version: u64, app: &App, admin: bool) -> CatalogEntitlement {
+fn entry(
+    stored: &Entitlement,
+    version: u64,
+    app: &App,
+    admin: bool,
+    managed: &BTreeMap<String, String>,
+) -> CatalogEntitlement {
     CatalogEntitlement {
+        managed_by: admin
+            .then(|| managed.get(stored.id.as_str()).cloned())
+            .flatten(),
         id: stored.id.clone(),
         slug: stored.slug.clone(),
         display_name: stored.display_name.clone(),
@@ -59,6 +69,8 @@ fn entry(stored: &Entitlement, version: u64, app: &App, admin: bool) -> CatalogE
 /// everyone else only the entitlements visible to their groups (`domain::can_see`), without them.
 pub async fn apps_for(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Vec<AppListing>> {
     let admin = viewer.is_admin();
+    let managed_apps = settings::managed_files(db, Managed::App).await?;
+    let managed_entitlements = settings::managed_files(db, Managed::Entitlement).await?;
     Ok(catalog::list(db)
         .await?
         .into_iter()
@@ -70,7 +82,7 @@ pub async fn apps_for(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Vec<Ap
                     CatalogViewer::Admin => true,
                     CatalogViewer::Member { groups } => crate::domain::can_see(e, groups),
                 })
-                .map(|(e, version)| entry(e, *version, &stored.app, admin))
+                .map(|(e, version)| entry(e, *version, &stored.app, admin, &managed_entitlements))
                 .collect(),
             instructions_html: stored
                 .app
@@ -80,6 +92,9 @@ pub async fn apps_for(db: &Db, viewer: CatalogViewer<'_>) -> AccessResult<Vec<Ap
             admin: admin.then_some(AppAdmin {
                 version: stored.version,
             }),
+            managed_by: admin
+                .then(|| managed_apps.get(stored.app.id.as_str()).cloned())
+                .flatten(),
             description: stored.description,
             app: stored.app,
         })

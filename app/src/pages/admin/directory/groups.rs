@@ -67,7 +67,7 @@ fn GroupCard(group: GroupView) -> impl IntoView {
     let delete_label = format!("Delete group {}", g.name);
     view! {
         <article class="group" data-group=g.name.clone()>
-            <h3>{g.name.clone()} " " <small>{count}</small></h3>
+            <h3>{g.name.clone()} " " <small>{count}</small> " " {g.managed_by.clone().map(|file| view! { <span class="badge managed" data-testid="managed-in-code" title=format!("Managed in code: {file}. Change it in Git, or unlock console edits in Settings.")>"managed in code"</span> })}</h3>
             {g.members.is_empty().then(|| view! { <p class="muted">"No members."</p> })}
             <ul class="members">{members}</ul>
             <ActionForm action=add node_ref=add_form attr:class="inline">
