@@ -539,3 +539,62 @@ async fn a_call_queued_when_the_job_was_not_running_is_made_by_the_next_holder_a
     wait_history(&app, &l.alice, &number, "approved by External decider").await;
     assert_eq!(d.seen.lock().unwrap().bodies.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_editor_refuses_an_unsafe_or_unbacked_decider_and_shows_a_saved_one_back() {
+    use app::api::policies::policy_overview::PolicyOverview as PolicyOverviewCall;
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let save = |steps: Value| SavePolicy {
+        id: None,
+        policy_json: json!({"name": "Risk bot", "steps": steps}).to_string(),
+        version: None,
+    };
+    let refusal = l
+        .admin
+        .call(
+            &app,
+            save(
+                json!([{"kind": "external_decider", "decider_name": "risk-bot",
+                "decider_url": "http://decider.example.com/latch", "decider_timeout_secs": 0}]),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422, "{refusal:?}");
+    for needle in [
+        "Step 1, decider URL: ",
+        "Step 1, timeout: the timeout must be between 1 and 30 seconds",
+        "Step 1, approvers: the decider needs people to fall back to",
+    ] {
+        assert!(refusal.message.contains(needle), "{needle}: {refusal:?}");
+    }
+    l.admin
+        .ok(
+            &app,
+            save(json!([
+                {"kind": "external_decider", "decider_name": "risk-bot",
+                 "decider_url": "https://decider.example.com/latch", "decider_timeout_secs": 7,
+                 "groups": [], "users": "carol@example.com", "require_denial_reason": true},
+            ])),
+        )
+        .await;
+    let overview = l.admin.ok(&app, PolicyOverviewCall {}).await;
+    let row = overview
+        .policies
+        .iter()
+        .find(|p| p.name == "Risk bot")
+        .unwrap();
+    assert_eq!(
+        row.summary,
+        "1. External decider (risk-bot) (timeout 7 s); if it does not decide: Approval by \
+         carol@example.com (reason required to deny)"
+    );
+    let step = &row.input.steps[0];
+    assert_eq!(step.kind, "external_decider");
+    assert_eq!(step.decider_name, "risk-bot");
+    assert_eq!(step.decider_url, "https://decider.example.com/latch");
+    assert_eq!(step.decider_timeout_secs, 7);
+    assert_eq!(step.users, "carol@example.com");
+    assert!(step.require_denial_reason);
+}
