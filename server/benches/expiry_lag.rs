@@ -10,8 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+use app::domain::Role;
 use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Timestamp, UserId};
-use app::session::{CurrentUser, Role};
+use app::session::CurrentUser;
 use app::ssr::Db;
 use app::ssr::access::{self, Actor, catalog};
 use app::ssr::clock::now_ms;
