@@ -172,9 +172,12 @@ mod tests {
 
     #[test]
     fn a_member_gets_neither_the_webhook_address_nor_the_edit_forms_parts() {
-        let shown = entry(&webhook_entitlement(), 7, &app(), false);
+        let stored = webhook_entitlement();
+        let managed = BTreeMap::from([(stored.id.to_string(), "apps/x.yaml".to_string())]);
+        let shown = entry(&stored, 7, &app(), false, &managed);
         assert_eq!(shown.provisioning, ProvisioningKind::Webhook);
         assert_eq!(shown.admin, None);
+        assert_eq!(shown.managed_by, None);
         let wire = serde_json::to_string(&shown).unwrap();
         assert!(
             !wire.contains("s3cret") && !wire.contains("hooks.example"),
@@ -186,7 +189,8 @@ mod tests {
             provisioners: vec![UserId::from("prov")],
             instructions: Some("vault path secret/prod".into()),
         };
-        let wire = serde_json::to_string(&entry(&manual, 1, &app(), false)).unwrap();
+        let wire =
+            serde_json::to_string(&entry(&manual, 1, &app(), false, &BTreeMap::new())).unwrap();
         assert!(
             wire.contains("prov") && !wire.contains("vault path"),
             "{wire}"
@@ -196,7 +200,9 @@ mod tests {
     #[test]
     fn a_super_admin_gets_the_stored_entitlement_and_its_version_for_the_edit_form() {
         let stored = webhook_entitlement();
-        let shown = entry(&stored, 7, &app(), true);
+        let managed = BTreeMap::from([(stored.id.to_string(), "apps/x.yaml".to_string())]);
+        let shown = entry(&stored, 7, &app(), true, &managed);
+        assert_eq!(shown.managed_by.as_deref(), Some("apps/x.yaml"));
         let admin = shown.admin.unwrap();
         assert_eq!(admin.stored, stored);
         assert_eq!(admin.version, 7);
