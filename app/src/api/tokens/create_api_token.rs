@@ -1,3 +1,7 @@
+// One checkbox per scope, so the form works without JavaScript: more arguments than clippy's
+// default, as in save_entitlement.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -6,7 +10,6 @@ use crate::shapes::CreatedApiToken;
 /// Creates an API token with the scopes ticked (one checkbox per scope, named after it with `_`
 /// for `:`), `expires_in_days` empty for a token without expiry. The answer carries the token's
 /// text, shown this once.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "tokens/create")]
 pub async fn create_api_token(
     name: String,
