@@ -334,6 +334,45 @@ async fn missing_unknown_expired_and_revoked_tokens_are_refused_with_401() {
         200
     );
 
+    // An expiry is given in days, within bounds.
+    let with_expiry = |days: &str| CreateApiToken {
+        name: format!("expires in {days}"),
+        catalog_read: None,
+        catalog_write: None,
+        requests_read: Some("on".into()),
+        requests_write: None,
+        grants_revoke: None,
+        audit_read: None,
+        expires_in_days: Some(days.into()),
+    };
+    let created = l.admin.ok(&app, with_expiry("30")).await;
+    let in_30_days = created.row.created_at + 30 * 86_400_000;
+    let expires_at = created.row.expires_at.unwrap();
+    assert!((expires_at - in_30_days).abs() < 60_000, "{created:?}");
+    for days in ["0", "-1", "soon", "3651"] {
+        let refusal = l.admin.call(&app, with_expiry(days)).await.unwrap_err();
+        assert_eq!(refusal.status, 422, "{days}");
+    }
+    // A token without scopes is refused.
+    let refusal = l
+        .admin
+        .call(
+            &app,
+            CreateApiToken {
+                name: "nothing".into(),
+                catalog_read: None,
+                catalog_write: None,
+                requests_read: None,
+                requests_write: None,
+                grants_revoke: None,
+                audit_read: None,
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.status, 422);
+
     // Expired: its expiry has passed.
     let expiring = token(&app, &l.admin, "expiring", &[Scope::RequestsRead]).await;
     assert_eq!(
