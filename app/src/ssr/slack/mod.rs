@@ -3,6 +3,7 @@
 //! server functions in `api::slack` both call into here.
 
 pub mod api;
+pub mod blocks;
 pub mod crypto;
 pub mod events;
 pub mod manage;

@@ -1,0 +1,344 @@
+//! The "Submit a request" modal (product.md §a.4) and the app search behind its first field.
+//!
+//! The modal is rebuilt (with `views.update`) as the person chooses: the app's entitlements appear
+//! once an app is chosen, the length and emergency fields once an entitlement that has them is
+//! chosen, the custom length input once "Custom…" is chosen. The handlers read the submission by
+//! the block and action ids below.
+
+use serde::{Deserialize, Serialize};
+
+use super::{SELECT_OPTIONS_MAX, checkbox_option, clip, option};
+use crate::domain::{DurationLimits, GrantLength};
+use crate::ssr::slack::api::slack_morphism::prelude::{
+    SlackActionId, SlackBlock, SlackBlockCheckboxesElement, SlackBlockChoiceItem,
+    SlackBlockExternalSelectElement, SlackBlockId, SlackBlockOptionGroup,
+    SlackBlockPlainTextInputElement, SlackBlockPlainTextOnly, SlackBlockStaticSelectElement,
+    SlackBlockSuggestionOptionGroups, SlackBlockSuggestionOptions, SlackBlockSuggestionResponse,
+    SlackBlockUsersSelectElement, SlackCallbackId, SlackInputBlock, SlackModalView,
+};
+
+/// The modal's `callback_id` (its `view_submission` is routed by it).
+pub const CALLBACK_ID: &str = "latch_request";
+/// "What app do you need?": an `external_select` served by `/slack/options`.
+pub const APP_BLOCK: &str = "request_app";
+pub const APP_ACTION: &str = "request_app_select";
+/// "What entitlement do you need?".
+pub const ENTITLEMENT_BLOCK: &str = "request_entitlement";
+pub const ENTITLEMENT_ACTION: &str = "request_entitlement_select";
+/// "Length of access?": a preset, or [`CUSTOM_LENGTH_VALUE`].
+pub const LENGTH_BLOCK: &str = "request_length";
+pub const LENGTH_ACTION: &str = "request_length_select";
+pub const CUSTOM_LENGTH_VALUE: &str = "custom";
+/// The custom length, shown once "Custom…" is chosen ("10d 12h").
+pub const CUSTOM_LENGTH_BLOCK: &str = "request_custom_length";
+pub const CUSTOM_LENGTH_ACTION: &str = "request_custom_length_input";
+/// "Why do you need this access?".
+pub const JUSTIFICATION_BLOCK: &str = "request_justification";
+pub const JUSTIFICATION_ACTION: &str = "request_justification_input";
+pub const JUSTIFICATION_MAX: u64 = 3000;
+/// "Emergency access": checked when its [`EMERGENCY_VALUE`] option is selected.
+pub const EMERGENCY_BLOCK: &str = "request_emergency";
+pub const EMERGENCY_ACTION: &str = "request_emergency_check";
+pub const EMERGENCY_VALUE: &str = "emergency";
+/// "Request for": a users select; empty means for myself.
+pub const SUBJECT_BLOCK: &str = "request_subject";
+pub const SUBJECT_ACTION: &str = "request_subject_select";
+
+/// An app in the search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// One requestable entitlement of the chosen app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitlementChoice {
+    pub id: String,
+    /// The app's name ("Engineering Team").
+    pub app: String,
+    /// The entitlement's name ("admin").
+    pub name: String,
+    /// Its slug or alias, shown so people can tell same-named entitlements apart.
+    pub slug: String,
+    /// Its description, or the app's when its own was never edited.
+    pub description: String,
+    /// Its maximum and the tenant cap: the length field shows only when they bound it.
+    pub limits: DurationLimits,
+    /// Whether it may be requested as an emergency.
+    pub emergency: bool,
+}
+
+/// Whom the viewer may request for besides themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFor {
+    /// Only themselves: the field is not shown.
+    Myself,
+    /// Their direct reports (managers).
+    Reports,
+    /// Any active user (Access Request Helpdesk / Admin, Super Admin).
+    Anyone,
+}
+
+/// What the modal shows: the person's choices so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestModal {
+    pub app: Option<AppChoice>,
+    /// The chosen app's requestable entitlements (empty until an app is chosen).
+    pub entitlements: Vec<EntitlementChoice>,
+    pub entitlement_id: Option<String>,
+    /// The chosen length value (a preset such as "1d", or [`CUSTOM_LENGTH_VALUE`]).
+    pub length: Option<String>,
+    pub request_for: RequestFor,
+}
+
+/// What the submission needs that is not in the inputs' state, carried in `private_metadata`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestModalMetadata {
+    pub app_id: Option<String>,
+    pub entitlement_id: Option<String>,
+}
+
+impl RequestModalMetadata {
+    pub fn parse(text: &str) -> Option<RequestModalMetadata> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+fn input(
+    block: &str,
+    label: &str,
+    element: impl Into<crate::ssr::slack::api::slack_morphism::prelude::SlackInputBlockElement>,
+) -> SlackInputBlock {
+    SlackInputBlock::new(SlackBlockPlainTextOnly::from(label), element.into())
+        .with_block_id(SlackBlockId(block.into()))
+}
+
+/// The option that shows an entitlement: "App — Entitlement (slug)" and its description.
+pub fn entitlement_option(e: &EntitlementChoice) -> SlackBlockChoiceItem<SlackBlockPlainTextOnly> {
+    let name = if e.slug.is_empty() || e.slug == e.name {
+        format!("{} — {}", e.app, e.name)
+    } else {
+        format!("{} — {} ({})", e.app, e.name, e.slug)
+    };
+    option(&name, &e.id, Some(&e.description))
+}
+
+fn entitlement_select(modal: &RequestModal) -> SlackBlockStaticSelectElement {
+    let options: Vec<_> = modal.entitlements.iter().map(entitlement_option).collect();
+    let select = SlackBlockStaticSelectElement::new()
+        .with_action_id(SlackActionId(ENTITLEMENT_ACTION.into()))
+        .with_placeholder("Choose an entitlement".into());
+    let select = if options.len() <= SELECT_OPTIONS_MAX {
+        select.with_options(options.clone())
+    } else {
+        // More than a select holds: groups of 100 (Slack allows 100 groups of 100).
+        let groups = options
+            .chunks(SELECT_OPTIONS_MAX)
+            .take(SELECT_OPTIONS_MAX)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let first = i * SELECT_OPTIONS_MAX + 1;
+                SlackBlockOptionGroup::new(
+                    format!("Entitlements {first}–{}", first + chunk.len() - 1).into(),
+                    chunk.to_vec(),
+                )
+            })
+            .collect();
+        select.with_option_groups(groups)
+    };
+    match chosen(modal) {
+        Some(e) => select.with_initial_option(entitlement_option(e)),
+        None => select,
+    }
+}
+
+fn chosen(modal: &RequestModal) -> Option<&EntitlementChoice> {
+    let id = modal.entitlement_id.as_deref()?;
+    modal.entitlements.iter().find(|e| e.id == id)
+}
+
+fn length_block(limits: DurationLimits, length: Option<&str>) -> Option<SlackInputBlock> {
+    let GrantLength::Limited(max) = limits.effective_max() else {
+        return None;
+    };
+    let mut options: Vec<_> = limits
+        .presets()
+        .into_iter()
+        .map(|p| option(&p.label(), p.as_str(), None))
+        .collect();
+    options.push(option("Custom…", CUSTOM_LENGTH_VALUE, None));
+    let initial = length
+        .and_then(|v| options.iter().find(|o| o.value == v))
+        .cloned();
+    let select = SlackBlockStaticSelectElement::new()
+        .with_action_id(SlackActionId(LENGTH_ACTION.into()))
+        .with_placeholder("Choose a length".into())
+        .with_options(options);
+    let select = match initial {
+        Some(o) => select.with_initial_option(o),
+        None => select,
+    };
+    Some(
+        input(LENGTH_BLOCK, "Length of access?", select)
+            .with_hint(format!("At most {max}.").into())
+            .with_dispatch_action(true),
+    )
+}
+
+/// The "Submit a request" modal for the choices so far.
+pub fn request_modal(modal: &RequestModal) -> SlackModalView {
+    let metadata = RequestModalMetadata {
+        app_id: modal.app.as_ref().map(|a| a.id.clone()),
+        entitlement_id: chosen(modal).map(|e| e.id.clone()),
+    };
+    let mut blocks: Vec<SlackBlock> = Vec::new();
+
+    let app_select = SlackBlockExternalSelectElement::new()
+        .with_action_id(SlackActionId(APP_ACTION.into()))
+        .with_placeholder("Search apps".into())
+        .with_min_query_length(0);
+    let app_select = match &modal.app {
+        Some(app) => app_select.with_initial_option(option(&app.name, &app.id, None)),
+        None => app_select,
+    };
+    blocks.push(
+        input(APP_BLOCK, "What app do you need?", app_select)
+            .with_dispatch_action(true)
+            .into(),
+    );
+
+    if modal.app.is_some() {
+        if modal.entitlements.is_empty() {
+            blocks.push(
+                crate::ssr::slack::api::slack_morphism::prelude::SlackSectionBlock::new()
+                    .with_text(
+                        crate::ssr::slack::api::slack_morphism::prelude::SlackBlockText::from(
+                            SlackBlockPlainTextOnly::from(
+                                "You cannot request anything in this app. Choose another app.",
+                            ),
+                        ),
+                    )
+                    .into(),
+            );
+        } else {
+            blocks.push(
+                input(
+                    ENTITLEMENT_BLOCK,
+                    "What entitlement do you need?",
+                    entitlement_select(modal),
+                )
+                .with_dispatch_action(true)
+                .into(),
+            );
+        }
+    }
+
+    let entitlement = chosen(modal);
+    if let Some(e) = entitlement
+        && let Some(length) = length_block(e.limits, modal.length.as_deref())
+    {
+        blocks.push(length.into());
+        if modal.length.as_deref() == Some(CUSTOM_LENGTH_VALUE) {
+            blocks.push(
+                input(
+                    CUSTOM_LENGTH_BLOCK,
+                    "Custom length",
+                    SlackBlockPlainTextInputElement::new()
+                        .with_action_id(SlackActionId(CUSTOM_LENGTH_ACTION.into()))
+                        .with_placeholder("e.g. 8h, 3d or 2w".into())
+                        .with_max_length(50),
+                )
+                .into(),
+            );
+        }
+    }
+
+    blocks.push(
+        input(
+            JUSTIFICATION_BLOCK,
+            "Why do you need this access?",
+            SlackBlockPlainTextInputElement::new()
+                .with_action_id(SlackActionId(JUSTIFICATION_ACTION.into()))
+                .with_multiline(true)
+                .with_min_length(1)
+                .with_max_length(JUSTIFICATION_MAX),
+        )
+        .into(),
+    );
+
+    if entitlement.is_some_and(|e| e.emergency) {
+        blocks.push(
+            input(
+                EMERGENCY_BLOCK,
+                "Emergency access",
+                SlackBlockCheckboxesElement::new(vec![checkbox_option(
+                    "This is an emergency",
+                    EMERGENCY_VALUE,
+                )])
+                .with_action_id(SlackActionId(EMERGENCY_ACTION.into())),
+            )
+            .with_optional(true)
+            .into(),
+        );
+    }
+
+    let subject_hint = match modal.request_for {
+        RequestFor::Myself => None,
+        RequestFor::Reports => {
+            Some("Leave empty to request for yourself, or choose one of your reports.")
+        }
+        RequestFor::Anyone => {
+            Some("Leave empty to request for yourself, or choose any active person.")
+        }
+    };
+    if let Some(hint) = subject_hint {
+        blocks.push(
+            input(
+                SUBJECT_BLOCK,
+                "Request for",
+                SlackBlockUsersSelectElement::new()
+                    .with_action_id(SlackActionId(SUBJECT_ACTION.into()))
+                    .with_placeholder("Myself".into()),
+            )
+            .with_optional(true)
+            .with_hint(hint.into())
+            .into(),
+        );
+    }
+
+    SlackModalView::new("Submit a request".into(), blocks)
+        .with_submit("Submit".into())
+        .with_close("Cancel".into())
+        .with_callback_id(SlackCallbackId(CALLBACK_ID.into()))
+        .with_private_metadata(serde_json::to_string(&metadata).unwrap_or_default())
+}
+
+/// The answer to the app search (`block_suggestion` for [`APP_ACTION`]): the apps whose name
+/// contains `query` (case-insensitive), by name. More than 100 matches cannot be shown: the first
+/// 100 come under a group label asking to refine the search.
+pub fn request_options(apps: &[AppChoice], query: &str) -> SlackBlockSuggestionResponse {
+    let needle = query.trim().to_lowercase();
+    let mut matches: Vec<&AppChoice> = apps
+        .iter()
+        .filter(|a| a.name.to_lowercase().contains(&needle))
+        .collect();
+    matches.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    let total = matches.len();
+    let options: Vec<_> = matches
+        .into_iter()
+        .take(SELECT_OPTIONS_MAX)
+        .map(|a| option(&a.name, &a.id, None))
+        .collect();
+    if total <= SELECT_OPTIONS_MAX {
+        SlackBlockSuggestionResponse::Options(SlackBlockSuggestionOptions::new(options))
+    } else {
+        let label = clip(
+            &format!("{total} apps match: type more of the name to narrow them"),
+            super::OPTION_TEXT_MAX,
+        );
+        SlackBlockSuggestionResponse::OptionGroups(SlackBlockSuggestionOptionGroups::new(vec![
+            SlackBlockOptionGroup::new(label.into(), options),
+        ]))
+    }
+}
