@@ -287,7 +287,11 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             [401, 404, 403, 409, 409, 409],
         ),
         ("session/current_user", vec![], [200; 6]),
-        ("settings/get_console_edits_of_code", vec![], admin_only(200)),
+        (
+            "settings/get_console_edits_of_code",
+            vec![],
+            admin_only(200),
+        ),
         ("settings/get_pending_expiry", vec![], admin_only(200)),
         ("settings/reveal_webhook_secret", vec![], admin_only(200)),
         ("settings/rotate_webhook_secret", vec![], admin_only(200)),

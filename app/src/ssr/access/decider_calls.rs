@@ -40,9 +40,9 @@ pub async fn enqueue_for(
     events: &[RequestEvent],
     at: Timestamp,
 ) -> AccessResult<()> {
-    let waits = events.iter().any(|e| {
-        matches!(e, RequestEvent::StepAssigned(a) if a.tier == AssignmentTier::ExternalDecider)
-    });
+    let waits = events.iter().any(
+        |e| matches!(e, RequestEvent::StepAssigned(a) if a.tier == AssignmentTier::ExternalDecider),
+    );
     let Some(step) = request.waiting_for_decider().filter(|_| waits) else {
         return Ok(());
     };

@@ -82,7 +82,9 @@ pub async fn run_due(
             None => secrets.insert(webhook_secret::signing_secrets(db, sealer, now()).await?),
         };
         let outcome = async {
-            let body = payload(db, &request, &decider, call.attempt).await?.to_string();
+            let body = payload(db, &request, &decider, call.attempt)
+                .await?
+                .to_string();
             let result = call_decider(client, secrets, &decider, &call, &request, body).await;
             record(db, &request, &decider, &call, result).await
         }
