@@ -6,6 +6,7 @@ pub mod api;
 pub mod blocks;
 pub mod crypto;
 pub mod events;
+pub mod identity;
 pub mod manage;
 pub mod manifest;
 pub mod oauth;
