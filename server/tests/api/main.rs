@@ -34,5 +34,6 @@ mod sign_in;
 mod slack_client;
 mod slack_connect;
 mod slack_events;
+mod slack_identity;
 mod visibility;
 mod webhook_signing;
