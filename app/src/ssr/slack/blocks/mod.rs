@@ -7,6 +7,8 @@
 //! through the stand-in's validator (`slack_standin::limits`), the one implementation of what
 //! Slack refuses with `invalid_blocks`.
 
+pub mod home;
+pub mod notifications;
 pub mod request_modal;
 
 use super::api::slack_morphism::prelude::{
