@@ -342,3 +342,274 @@ pub fn request_options(apps: &[AppChoice], query: &str) -> SlackBlockSuggestionR
         ]))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::super::check::assert_view_accepted;
+    use super::*;
+    use crate::domain::{GrantDuration, GrantLength};
+    use crate::ssr::slack::api::slack_morphism::prelude::SlackView;
+    use serde_json::Value;
+
+    fn limits(max: GrantLength) -> DurationLimits {
+        DurationLimits {
+            entitlement_max: max,
+            tenant_cap: None,
+        }
+    }
+
+    fn entitlement(i: usize, max: GrantLength, emergency: bool) -> EntitlementChoice {
+        EntitlementChoice {
+            id: format!("ent-{i}"),
+            app: "Engineering Team".into(),
+            name: format!("admin {i}"),
+            slug: format!("eng-admin-{i}"),
+            description: "Full control of the engineering workspace".into(),
+            limits: limits(max),
+            emergency,
+        }
+    }
+
+    fn app() -> AppChoice {
+        AppChoice {
+            id: "app-1".into(),
+            name: "Engineering Team".into(),
+        }
+    }
+
+    fn json(view: &SlackModalView) -> Value {
+        let view = SlackView::Modal(view.clone());
+        assert_view_accepted(&view);
+        serde_json::to_value(&view).unwrap()
+    }
+
+    fn block<'a>(view: &'a Value, block_id: &str) -> Option<&'a Value> {
+        view["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == block_id)
+    }
+
+    fn labels(view: &Value) -> Vec<String> {
+        view["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["label"]["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn blocks_request_modal_before_an_app_is_chosen_asks_only_for_the_app_and_the_reason() {
+        let view = json(&request_modal(&RequestModal {
+            app: None,
+            entitlements: vec![],
+            entitlement_id: None,
+            length: None,
+            request_for: RequestFor::Myself,
+        }));
+        assert_eq!(view["title"]["text"], "Submit a request");
+        assert_eq!(view["submit"]["text"], "Submit");
+        assert_eq!(view["close"]["text"], "Cancel");
+        assert_eq!(view["callback_id"], CALLBACK_ID);
+        assert_eq!(
+            labels(&view),
+            ["What app do you need?", "Why do you need this access?"]
+        );
+        let app = block(&view, APP_BLOCK).unwrap();
+        assert_eq!(app["dispatch_action"], true);
+        assert_eq!(app["element"]["type"], "external_select");
+        assert_eq!(app["element"]["min_query_length"], 0);
+        assert_eq!(app["element"]["action_id"], APP_ACTION);
+        let why = block(&view, JUSTIFICATION_BLOCK).unwrap();
+        assert_eq!(why["element"]["multiline"], true);
+        assert!(why.get("optional").is_none_or(|o| o == false));
+    }
+
+    #[test]
+    fn blocks_request_modal_with_a_bounded_entitlement_offers_presets_under_the_maximum_and_custom()
+    {
+        let e = entitlement(1, GrantLength::Limited(GrantDuration::days(3)), true);
+        let view = json(&request_modal(&RequestModal {
+            app: Some(app()),
+            entitlements: vec![e.clone()],
+            entitlement_id: Some(e.id.clone()),
+            length: Some(CUSTOM_LENGTH_VALUE.into()),
+            request_for: RequestFor::Reports,
+        }));
+        assert_eq!(
+            labels(&view),
+            [
+                "What app do you need?",
+                "What entitlement do you need?",
+                "Length of access?",
+                "Custom length",
+                "Why do you need this access?",
+                "Emergency access",
+                "Request for",
+            ]
+        );
+        let options: Vec<&str> = block(&view, LENGTH_BLOCK).unwrap()["element"]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["text"]["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            options,
+            ["1 hour", "4 hours", "8 hours", "1 day", "3 days", "Custom…"]
+        );
+        let ent = block(&view, ENTITLEMENT_BLOCK).unwrap();
+        assert_eq!(
+            ent["element"]["options"][0]["text"]["text"],
+            "Engineering Team — admin 1 (eng-admin-1)"
+        );
+        assert_eq!(
+            ent["element"]["options"][0]["description"]["text"],
+            "Full control of the engineering workspace"
+        );
+        let metadata = RequestModalMetadata::parse(view["private_metadata"].as_str().unwrap());
+        assert_eq!(
+            metadata,
+            Some(RequestModalMetadata {
+                app_id: Some("app-1".into()),
+                entitlement_id: Some("ent-1".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn blocks_request_modal_for_an_indefinite_entitlement_shows_no_length_and_never_zero_seconds() {
+        let e = entitlement(1, GrantLength::Indefinite, false);
+        let modal = request_modal(&RequestModal {
+            app: Some(app()),
+            entitlements: vec![e.clone()],
+            entitlement_id: Some(e.id.clone()),
+            length: None,
+            request_for: RequestFor::Myself,
+        });
+        let view = json(&modal);
+        assert_eq!(
+            labels(&view),
+            [
+                "What app do you need?",
+                "What entitlement do you need?",
+                "Why do you need this access?",
+            ]
+        );
+        let text = view.to_string();
+        assert!(!text.contains("0 seconds"), "{text}");
+        assert!(!text.contains("Emergency"), "{text}");
+    }
+
+    #[test]
+    fn blocks_request_modal_stays_within_slack_limits_with_long_names_and_many_entitlements() {
+        let long = "Ж".repeat(400);
+        let entitlements: Vec<EntitlementChoice> = (0..250)
+            .map(|i| EntitlementChoice {
+                app: long.clone(),
+                name: long.clone(),
+                slug: long.clone(),
+                description: long.clone(),
+                ..entitlement(i, GrantLength::Limited(GrantDuration::days(90)), true)
+            })
+            .collect();
+        let view = json(&request_modal(&RequestModal {
+            app: Some(AppChoice {
+                id: "app-1".into(),
+                name: long.clone(),
+            }),
+            entitlements: entitlements.clone(),
+            entitlement_id: Some("ent-200".into()),
+            length: Some("1w".into()),
+            request_for: RequestFor::Anyone,
+        }));
+        let groups = block(&view, ENTITLEMENT_BLOCK).unwrap()["element"]["option_groups"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let shown: usize = groups
+            .iter()
+            .map(|g| g["options"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(shown, 250, "every entitlement is offered");
+        let length = block(&view, LENGTH_BLOCK).unwrap();
+        assert_eq!(length["element"]["initial_option"]["value"], "1w");
+        assert_eq!(length["hint"]["text"], "At most 12 weeks 6 days.");
+    }
+
+    #[test]
+    fn blocks_request_modal_for_an_app_without_requestable_entitlements_says_so() {
+        let view = json(&request_modal(&RequestModal {
+            app: Some(app()),
+            entitlements: vec![],
+            entitlement_id: None,
+            length: None,
+            request_for: RequestFor::Myself,
+        }));
+        assert!(block(&view, ENTITLEMENT_BLOCK).is_none());
+        assert!(
+            view.to_string()
+                .contains("You cannot request anything in this app")
+        );
+    }
+
+    fn apps(n: usize, name: &str) -> Vec<AppChoice> {
+        (0..n)
+            .map(|i| AppChoice {
+                id: format!("app-{i}"),
+                name: format!("{name} {i:03}"),
+            })
+            .collect()
+    }
+
+    fn answer(response: &SlackBlockSuggestionResponse) -> Value {
+        let json = serde_json::to_value(response).unwrap();
+        slack_standin::blockkit::check_options_answer(&json)
+            .unwrap_or_else(|e| panic!("Slack would refuse this answer: {e:?}\n{json}"));
+        json
+    }
+
+    #[test]
+    fn blocks_request_options_match_by_name_case_insensitively_in_order() {
+        let mut list = apps(3, "Figma");
+        list.push(AppChoice {
+            id: "gh".into(),
+            name: "GitHub".into(),
+        });
+        let json = answer(&request_options(&list, "  figMA "));
+        let names: Vec<&str> = json["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["text"]["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Figma 000", "Figma 001", "Figma 002"]);
+        let empty = answer(&request_options(&list, "nothing like it"));
+        assert_eq!(empty["options"].as_array().unwrap().len(), 0);
+        let all = answer(&request_options(&list, ""));
+        assert_eq!(all["options"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn blocks_request_options_with_more_than_100_matches_ask_to_refine_the_search() {
+        let exactly = answer(&request_options(&apps(100, "App"), "app"));
+        assert_eq!(exactly["options"].as_array().unwrap().len(), 100);
+        let json = answer(&request_options(&apps(150, "App"), "app"));
+        let group = &json["option_groups"][0];
+        assert_eq!(
+            group["label"]["text"],
+            "150 apps match: type more of the name to narrow them"
+        );
+        assert_eq!(group["options"].as_array().unwrap().len(), 100);
+        let long = answer(&request_options(&apps(3, &"L".repeat(300)), ""));
+        assert!(
+            long["options"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with('…')
+        );
+    }
+}
