@@ -19,7 +19,8 @@ use crate::domain::catalog_code::{
     CurrentEntitlement, CurrentGroup, CurrentPolicy, Object, Plan,
 };
 use crate::domain::{
-    AuditActor, Entitlement, GroupId, Policy, PolicyId, PolicyProblem, Timestamp, UserId,
+    App, AuditActor, Entitlement, GroupId, Policy, PolicyId, PolicyProblem, ProvisioningMethod,
+    Timestamp, UserId,
 };
 use crate::shapes::PolicyInput;
 use crate::ssr::access::audit::{self, Entry};
@@ -434,6 +435,9 @@ async fn write(
             for owner in &app.owners {
                 insert_owner(tx, "app_owners", "app_id", app.id.as_str(), owner).await?;
             }
+            if change.action == Action::Update {
+                refresh_instructions(tx, app, millis).await?;
+            }
             let action = if change.action == Action::Create {
                 "catalog.app_created"
             } else {
@@ -538,6 +542,33 @@ fn write_failed(change: &Change, e: AccessError) -> ApplyError {
         }
         other => ApplyError::Access(other),
     }
+}
+
+/// Manual provisioning tasks carry the app's instructions, copied into each entitlement (as the
+/// console's app save does): an app's new instructions reach its entitlements the tree does not
+/// manage too, in this transaction.
+async fn refresh_instructions(tx: &mut Tx<'_>, app: &App, millis: i64) -> AccessResult<()> {
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM entitlements WHERE app_id = $1")
+        .bind(app.id.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    for body in bodies {
+        let mut ent: Entitlement = from_json(&body)?;
+        let ProvisioningMethod::Manual { instructions, .. } = &mut ent.provisioning else {
+            continue;
+        };
+        if *instructions == app.instructions {
+            continue;
+        }
+        instructions.clone_from(&app.instructions);
+        sqlx::query("UPDATE entitlements SET body = $1, updated_at = $2 WHERE id = $3")
+            .bind(to_json(&ent)?)
+            .bind(millis)
+            .bind(ent.id.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert_owner(
