@@ -18,7 +18,7 @@ use crate::ssr::slack::api::slack_morphism::prelude::{
 
 /// The **Request Access** button: opens the request modal.
 pub const REQUEST_ACCESS_ACTION: &str = "home_request_access";
-/// **Extend**: a select whose option values are `"{grant_id} {preset}"` (preset as in
+/// **Extend**: a select whose option values are `"{preset} {grant_id}"` (preset as in
 /// [`DurationPreset`], e.g. `1w`).
 pub const EXTEND_ACTION: &str = "home_extend_grant";
 /// **Release**: the button's value is the grant id.
@@ -126,7 +126,9 @@ fn task_line(console_url: &str, t: &TaskRow) -> String {
     )
 }
 
-fn grant_blocks(g: &GrantRow) -> Vec<SlackBlock> {
+/// The `n`th expiring grant's blocks. The block id leads with `n` so that it stays unique even
+/// if a long grant id is clipped to 255 characters; handlers read the grant from the values.
+fn grant_blocks(n: usize, g: &GrantRow) -> Vec<SlackBlock> {
     let mut blocks = vec![section(&format!(
         "*{}* expires in {}",
         escape(&format!("{} — {}", g.app, g.entitlement)),
@@ -136,7 +138,7 @@ fn grant_blocks(g: &GrantRow) -> Vec<SlackBlock> {
     if g.actions.extend {
         let options = EXTEND_PRESETS
             .iter()
-            .map(|p| option(&p.label(), &format!("{} {}", g.id, p.as_str()), None))
+            .map(|p| option(&p.label(), &format!("{} {}", p.as_str(), g.id), None))
             .collect();
         elements.push(
             SlackBlockStaticSelectElement::new()
@@ -167,7 +169,7 @@ fn grant_blocks(g: &GrantRow) -> Vec<SlackBlock> {
     if !elements.is_empty() {
         blocks.push(
             SlackActionsBlock::new(elements)
-                .with_block_id(SlackBlockId(id("grant", &g.id)))
+                .with_block_id(SlackBlockId(id(&format!("grant:{n}"), &g.id)))
                 .into(),
         );
     }
@@ -242,8 +244,8 @@ pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
         .filter(|g| g.status == crate::domain::GrantStatus::Active)
         .collect();
     expiring.sort_by_key(|g| g.expires_at);
-    for g in expiring.iter().take(LIST_MAX) {
-        blocks.extend(grant_blocks(g));
+    for (n, g) in expiring.iter().take(LIST_MAX).enumerate() {
+        blocks.extend(grant_blocks(n, g));
     }
     list_tail(
         &mut blocks,
@@ -253,4 +255,175 @@ pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
     );
 
     SlackHomeView::new(blocks)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) mod tests {
+    use super::super::check::assert_view_accepted;
+    use super::*;
+    use crate::domain::{GrantActions, GrantStatus, TaskActions};
+    use crate::ssr::slack::api::slack_morphism::prelude::SlackView;
+    use serde_json::Value;
+
+    pub const NOW: i64 = 1_800_000_000_000;
+    const HOUR: i64 = 3_600_000;
+
+    pub fn request(i: usize, status: RequestStatus, text: &str) -> RequestSummary {
+        RequestSummary {
+            id: format!("req-{i}"),
+            number: format!("R-{i}"),
+            app: format!("{text}App"),
+            entitlement: format!("{text}admin"),
+            requester: "Alice".into(),
+            subject: format!("{text}Bob"),
+            status,
+            outcome: None,
+            emergency: i % 2 == 0,
+            created_at: NOW,
+            current_step: None,
+            length: "1 week".into(),
+            requested_length: "1 week".into(),
+            shorter_lengths: vec![],
+        }
+    }
+
+    fn task(i: usize, text: &str) -> TaskRow {
+        TaskRow {
+            id: format!("task-{i}"),
+            kind: if i % 2 == 0 {
+                TaskKind::Provision
+            } else {
+                TaskKind::Deprovision
+            },
+            subject: format!("{text}Carol"),
+            app: format!("{text}App"),
+            entitlement: format!("{text}viewer"),
+            instructions: None,
+            instructions_html: None,
+            open: true,
+            state: "waiting for a provisioner".into(),
+            actions: TaskActions { complete: true },
+        }
+    }
+
+    pub fn grant(i: usize, expires_in_hours: Option<i64>, text: &str) -> GrantRow {
+        GrantRow {
+            id: format!("grant-{i}"),
+            subject: "Alice".into(),
+            subject_id: "u-alice".into(),
+            entitlement_id: format!("ent-{i}"),
+            app: format!("{text}App {i}"),
+            entitlement: format!("{text}admin"),
+            granted_at: NOW - HOUR,
+            expires_at: expires_in_hours.map(|h| NOW + h * HOUR),
+            status: GrantStatus::Active,
+            status_label: "Active".into(),
+            remaining: expires_in_hours.map_or(String::new(), |h| format!("{h} hours")),
+            source_request: format!("R-{i}"),
+            actions: GrantActions {
+                release: true,
+                extend: true,
+                revoke: false,
+            },
+        }
+    }
+
+    fn json(input: &HomeInput<'_>) -> Value {
+        let view = SlackView::Home(home_view(input));
+        assert_view_accepted(&view);
+        serde_json::to_value(&view).unwrap()
+    }
+
+    fn texts(view: &Value) -> String {
+        view["blocks"].to_string()
+    }
+
+    #[test]
+    fn blocks_home_with_nothing_says_so_in_every_section() {
+        let view = json(&HomeInput {
+            console_url: "https://latch.example.com/",
+            now_ms: NOW,
+            my_requests: &[],
+            approvals: &[],
+            tasks: &[],
+            grants: &[],
+        });
+        let text = texts(&view);
+        assert!(text.contains("Request Access"));
+        assert!(text.contains(REQUEST_ACCESS_ACTION));
+        for empty in [
+            "You have no open requests.",
+            "No approvals wait for you.",
+            "No provisioning tasks wait for you.",
+            "None of your access expires in the next 7 days.",
+        ] {
+            assert!(text.contains(empty), "{empty} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn blocks_home_lists_open_requests_work_and_expiring_access_with_extend_and_release() {
+        let requests = [
+            request(1, RequestStatus::PendingApproval, ""),
+            request(2, RequestStatus::Closed, "Closed"),
+        ];
+        let approvals = [request(3, RequestStatus::PendingApproval, "")];
+        let tasks = [task(4, "")];
+        let grants = [
+            grant(5, Some(30), ""),
+            grant(6, Some(24 * 30), "Later"),
+            grant(7, None, "Forever"),
+        ];
+        let view = json(&HomeInput {
+            console_url: "https://latch.example.com",
+            now_ms: NOW,
+            my_requests: &requests,
+            approvals: &approvals,
+            tasks: &tasks,
+            grants: &grants,
+        });
+        let text = texts(&view);
+        assert!(text.contains("<https://latch.example.com/requests/R-1|R-1>"));
+        assert!(!text.contains("R-2"), "closed requests are not listed");
+        assert!(text.contains("Approve or deny: <https://latch.example.com/requests/R-3|R-3>"));
+        assert!(text.contains("Give"));
+        assert!(text.contains("App 5 — admin* expires in 30 hours"));
+        assert!(!text.contains("Later"), "outside the 7 days");
+        assert!(!text.contains("Forever"), "no expiry");
+        let actions = view["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == "grant:0:grant-5")
+            .unwrap();
+        assert_eq!(actions["elements"][0]["action_id"], EXTEND_ACTION);
+        assert_eq!(actions["elements"][0]["options"][1]["value"], "1w grant-5");
+        assert_eq!(actions["elements"][1]["action_id"], RELEASE_ACTION);
+        assert_eq!(actions["elements"][1]["value"], "grant-5");
+    }
+
+    #[test]
+    fn blocks_home_stays_within_slack_limits_with_long_texts_and_full_lists() {
+        let long = "<&>".repeat(1500);
+        let requests: Vec<_> = (0..120)
+            .map(|i| request(i, RequestStatus::PendingApproval, &long))
+            .collect();
+        let tasks: Vec<_> = (0..120).map(|i| task(i, &long)).collect();
+        let grants: Vec<_> = (0..120)
+            .map(|i| GrantRow {
+                id: "g".repeat(300) + &i.to_string(),
+                ..grant(i, Some(2), &long)
+            })
+            .collect();
+        let view = json(&HomeInput {
+            console_url: "https://latch.example.com",
+            now_ms: NOW,
+            my_requests: &requests,
+            approvals: &requests,
+            tasks: &tasks,
+            grants: &grants,
+        });
+        assert!(texts(&view).contains("and 110 more"));
+    }
 }
