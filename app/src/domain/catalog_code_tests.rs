@@ -360,3 +360,54 @@ fn policy_spec_leaves_out_the_fields_at_their_defaults() {
         vec![serde_json::json!({"kind": "approval", "manager": true})]
     );
 }
+
+#[test]
+fn a_console_object_the_tree_names_unchanged_is_adopted_not_updated() {
+    let mut state = applied(
+        current(),
+        &plan(&sample(), &current(), false, &build, &mut ids()).unwrap(),
+    );
+    for g in &mut state.groups {
+        g.managed_by = None;
+    }
+    let plan = plan(&sample(), &state, false, &build, &mut ids()).unwrap();
+    let group = plan
+        .changes
+        .iter()
+        .find(|c| c.label == "group `DBAs`")
+        .unwrap();
+    assert_eq!(group.action, Action::Adopt);
+    assert_eq!(
+        group.fields,
+        vec![FieldChange {
+            field: "managed_by".into(),
+            before: "console".into(),
+            after: "apps/prod-db.yaml".into()
+        }]
+    );
+    assert!(!plan.has_changes(), "adopting changes no content");
+    assert_eq!(plan.counts(), (0, 0, 0, 1));
+}
+
+#[test]
+fn a_name_defined_twice_and_a_built_in_redefined_are_refused() {
+    let mut tree = sample();
+    let second = file(
+        "other.yaml",
+        serde_json::json!({
+            "groups": [{"name": "dbas"}],
+            "policies": [{"name": "App Owner Approval", "steps": []}]
+        }),
+        &[("/groups/0/name", 2), ("/policies/0/name", 4)],
+    );
+    tree.files.push(second);
+    let errors = plan(&tree, &current(), false, &build, &mut ids()).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        vec![
+            "other.yaml:2: group `dbas`: name: this group is also defined in apps/prod-db.yaml",
+            "other.yaml:4: policy `App Owner Approval`: name: this policy is built in; refer to it by name without defining it",
+        ]
+    );
+}
