@@ -44,7 +44,8 @@ pub fn checked(value: &Option<String>) -> bool {
         .is_some_and(|v| !v.is_empty() && v != "false")
 }
 
-fn is_html_form_post() -> bool {
+/// A plain HTML form post (JavaScript off): the answer will be a redirect back to the page.
+pub fn is_html_form_post() -> bool {
     leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
         p.headers
             .get(http::header::ACCEPT)

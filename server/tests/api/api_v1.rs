@@ -965,3 +965,32 @@ async fn a_catalog_tree_is_planned_and_applied_as_the_tokens_creator() {
     let catalog = api(&app, Some(&writer), Method::GET, "/api/v1/catalog", None).await;
     assert_eq!(apps(&catalog), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_token_without_javascript_is_refused_before_anything_is_made() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    // The page's own form, posted by a browser without JavaScript: the answer is a redirect back
+    // to the page, which could not show the token's text, so none may be created.
+    let response = l
+        .admin
+        .client
+        .post(app.url("/api/tokens/create"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/admin/tokens"))
+        .header("Origin", app.address.as_str())
+        .form(&[("name", "no-js"), ("audit_read", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let location = crate::helpers::location(&response);
+    assert!(location.contains("__err="), "{location}");
+    let made: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(made, 0);
+    // With JavaScript (a server-function call) the same form makes the token.
+    token(&app, &l.admin, "with-js", &[Scope::AuditRead]).await;
+}

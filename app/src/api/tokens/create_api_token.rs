@@ -21,10 +21,19 @@ pub async fn create_api_token(
     audit_read: Option<String>,
     expires_in_days: Option<String>,
 ) -> Result<CreatedApiToken, AppError> {
-    use crate::api::server::{checked, respond, super_admin};
+    use crate::api::server::{checked, is_html_form_post, respond, super_admin};
     use crate::domain::api_tokens::Scope;
     respond(async move {
         let (db, actor) = super_admin()?;
+        // Without JavaScript the answer is a redirect back to the page, which could not carry
+        // the token's text: a token made then would be lost at once, so none is made.
+        if is_html_form_post() {
+            return Err(AppError::Invalid(
+                "Creating a token needs JavaScript: its text is shown once, on this page. \
+                 Nothing was created."
+                    .into(),
+            ));
+        }
         let ticked = [
             (Scope::CatalogRead, catalog_read),
             (Scope::CatalogWrite, catalog_write),
