@@ -279,7 +279,7 @@ pub(crate) mod tests {
             subject: format!("{text}Bob"),
             status,
             outcome: None,
-            emergency: i % 2 == 0,
+            emergency: i.is_multiple_of(2),
             created_at: NOW,
             current_step: None,
             length: "1 week".into(),
@@ -291,7 +291,7 @@ pub(crate) mod tests {
     fn task(i: usize, text: &str) -> TaskRow {
         TaskRow {
             id: format!("task-{i}"),
-            kind: if i % 2 == 0 {
+            kind: if i.is_multiple_of(2) {
                 TaskKind::Provision
             } else {
                 TaskKind::Deprovision

@@ -9,6 +9,8 @@ use crate::ssr::slack::api::slack_morphism::prelude::{
     SlackContextBlockElement, SlackMessageContent, SlackSectionBlock,
 };
 
+/// `text` is plain words: it is escaped here, as Slack reads a message's `text` as mrkdwn too
+/// (a name such as `<!channel>` would otherwise ping everyone).
 fn message(text: &str, body: &str, context: &str) -> SlackMessageContent {
     let blocks: Vec<SlackBlock> = vec![
         SlackSectionBlock::new()
@@ -23,7 +25,7 @@ fn message(text: &str, body: &str, context: &str) -> SlackMessageContent {
         .into(),
     ];
     SlackMessageContent::new()
-        .with_text(clip(text, super::MESSAGE_TEXT_MAX))
+        .with_text(clip(&escape(text), super::MESSAGE_TEXT_MAX))
         .with_blocks(blocks)
 }
 
@@ -113,4 +115,107 @@ pub fn grant_message(
         &body,
         &mrkdwn_link(&url, "Open in the console"),
     ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::super::check::assert_message_accepted;
+    use super::super::home::tests::{grant, request};
+    use super::*;
+    use crate::domain::RequestStatus;
+
+    const CONSOLE: &str = "https://latch.example.com/";
+
+    fn text_of(m: &SlackMessageContent) -> String {
+        assert_message_accepted(m);
+        serde_json::to_string(m).unwrap()
+    }
+
+    #[test]
+    fn blocks_notifications_for_each_request_kind_name_the_access_and_link_the_request() {
+        let mut r = request(1, RequestStatus::PendingApproval, "");
+        let created = request_message(NotificationKind::RequestCreated, &r, CONSOLE).unwrap();
+        assert_eq!(
+            created.text.as_deref(),
+            Some("You have created a new access request: R-1 App — admin for Bob")
+        );
+        assert!(
+            text_of(&created).contains("<https://latch.example.com/requests/R-1|R-1 App — admin>")
+        );
+
+        r.status = RequestStatus::Closed;
+        for (kind, outcome, headline) in [
+            (
+                NotificationKind::RequestDecided,
+                Some(Outcome::Denied),
+                "was denied",
+            ),
+            (NotificationKind::RequestDecided, None, "was approved"),
+            (
+                NotificationKind::RequestClosed,
+                Some(Outcome::Cancelled),
+                "was cancelled",
+            ),
+            (
+                NotificationKind::RequestClosed,
+                Some(Outcome::Expired),
+                "expired before a decision",
+            ),
+            (
+                NotificationKind::RequestClosed,
+                Some(Outcome::Error),
+                "could not be completed",
+            ),
+            (
+                NotificationKind::AccessGranted,
+                Some(Outcome::Granted),
+                "Your access is ready",
+            ),
+        ] {
+            r.outcome = outcome;
+            let m = request_message(kind, &r, CONSOLE).unwrap();
+            assert!(m.text.as_deref().unwrap().contains(headline), "{kind}");
+            assert!(text_of(&m).contains("/requests/R-1"), "{kind}");
+        }
+        assert!(request_message(NotificationKind::ApprovalNeeded, &r, CONSOLE).is_none());
+        assert!(request_message(NotificationKind::AccessExpiring, &r, CONSOLE).is_none());
+    }
+
+    #[test]
+    fn blocks_notifications_for_expiring_and_expired_access_say_what_and_when() {
+        let g = grant(3, Some(72), "");
+        let expiring = grant_message(NotificationKind::AccessExpiring, &g, CONSOLE).unwrap();
+        assert_eq!(
+            expiring.text.as_deref(),
+            Some("Your access expires in 72 hours: App 3 — admin")
+        );
+        assert!(text_of(&expiring).contains("<https://latch.example.com/|Open in the console>"));
+        let expired = grant_message(NotificationKind::AccessExpired, &g, CONSOLE).unwrap();
+        assert!(text_of(&expired).contains("has expired"));
+        assert!(grant_message(NotificationKind::RequestCreated, &g, CONSOLE).is_none());
+    }
+
+    #[test]
+    fn blocks_notifications_stay_within_slack_limits_with_long_and_markup_laden_names() {
+        let long = "<!channel>&|".repeat(800);
+        let r = request(1, RequestStatus::Closed, &long);
+        for kind in [
+            NotificationKind::RequestCreated,
+            NotificationKind::RequestDecided,
+            NotificationKind::RequestClosed,
+            NotificationKind::AccessGranted,
+        ] {
+            let m = request_message(kind, &r, CONSOLE).unwrap();
+            let json = text_of(&m);
+            assert!(!json.contains("<!channel>"), "markup is escaped");
+        }
+        let g = grant(1, Some(1), &long);
+        for kind in [
+            NotificationKind::AccessExpiring,
+            NotificationKind::AccessExpired,
+        ] {
+            text_of(&grant_message(kind, &g, CONSOLE).unwrap());
+        }
+    }
 }

@@ -323,7 +323,7 @@ pub fn request_options(apps: &[AppChoice], query: &str) -> SlackBlockSuggestionR
         .iter()
         .filter(|a| a.name.to_lowercase().contains(&needle))
         .collect();
-    matches.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    matches.sort_by_key(|a| a.name.to_lowercase());
     let total = matches.len();
     let options: Vec<_> = matches
         .into_iter()
