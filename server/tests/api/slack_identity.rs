@@ -460,3 +460,27 @@ async fn a_latch_user_is_found_in_slack_for_direct_messages_and_the_link_is_kept
     it.set_status(ada.id, "suspended").await;
     assert_eq!(it.linker().slack_user_for(ada.id).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn concurrent_first_resolves_of_one_person_all_link_them_once() {
+    let it = connected().await;
+    let ada = it
+        .app
+        .create_user("ada@example.com", "Ada", Role::BasicUser)
+        .await;
+    let ada_slack = it.slack_user("ada", Some("ada@example.com"));
+    let (a, b, c, d) = tokio::join!(
+        async { it.linker().resolve(&ada_slack).await.unwrap() },
+        async { it.linker().resolve(&ada_slack).await.unwrap() },
+        async { it.linker().slack_user_for(ada.id).await.unwrap() },
+        async { it.linker().resolve(&ada_slack).await.unwrap() },
+    );
+    for identity in [a, b, d] {
+        assert_eq!(linked_user_id(&identity), ada.id);
+    }
+    assert_eq!(c, Some(ada_slack.clone()));
+    assert_eq!(
+        it.links().await,
+        vec![(ada_slack, ada.id, "ada@example.com".to_string())]
+    );
+}

@@ -400,7 +400,11 @@ impl<'a> Linker<'a> {
     }
 
     /// Stores `slack_user_id` ↔ `latch_user_id`, replacing any link either had in this
-    /// installation (one Slack user per Latch user per installation, and the reverse).
+    /// installation (one Slack user per Latch user per installation, and the reverse). Requests
+    /// of one person race to store the same link (a double click, several events at once): the
+    /// insert is an upsert on the Slack user, so the later one waits and overwrites; a race on the
+    /// Latch user's side (two Slack users claiming one email) breaks its unique index, and
+    /// storing again settles it.
     async fn store_link(
         &self,
         slack_user_id: &str,
@@ -408,7 +412,26 @@ impl<'a> Linker<'a> {
         email: &Email,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.db.pool.begin().await?;
+        match self
+            .try_store_link(slack_user_id, latch_user_id, email, now)
+            .await
+        {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                self.try_store_link(slack_user_id, latch_user_id, email, now)
+                    .await
+            }
+            done => done,
+        }
+    }
+
+    async fn try_store_link(
+        &self,
+        slack_user_id: &str,
+        latch_user_id: i64,
+        email: &Email,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "DELETE FROM slack_user_links WHERE install_key = $1 AND (slack_user_id = $2 OR user_id = $3)",
         )
@@ -419,7 +442,9 @@ impl<'a> Linker<'a> {
         .await?;
         sqlx::query(
             "INSERT INTO slack_user_links (install_key, slack_user_id, user_id, slack_email, checked_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (install_key, slack_user_id) DO UPDATE SET user_id = excluded.user_id, \
+                slack_email = excluded.slack_email, checked_at = excluded.checked_at",
         )
         .bind(&self.install_key)
         .bind(slack_user_id)
