@@ -131,8 +131,8 @@ pub fn explain(why: &Why) -> String {
              you ({email}) to the directory."
         ),
         Why::Suspended(name) => format!(
-            "The Latch account of {name} is suspended, so Latch can't act for you. Ask a Latch \
-             admin to reactivate it if you should have access."
+            "Your Latch account ({name}) is suspended, so Latch can't act for you. Ask a Latch \
+             admin to reactivate it if you still need access."
         ),
         Why::Deleted => "Your Latch account was deleted, so Latch can't act for you. Ask a Latch \
             admin to add you to the directory again if you should have access."
@@ -159,6 +159,30 @@ pub enum IdentityError {
     Seal(#[from] crate::ssr::slack::crypto::SealError),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+/// Who `slack_user_id` is in Latch, for a handler holding the app state: [`Linker::resolve`]
+/// with the default [`Freshness`].
+pub async fn resolve(
+    state: &crate::ssr::AppState,
+    install: &Installation,
+    slack_user_id: &str,
+) -> Result<SlackIdentity, IdentityError> {
+    Linker::new(&state.db, &state.slack, install)?
+        .resolve(slack_user_id)
+        .await
+}
+
+/// The Slack user to direct-message Latch user `latch_user_id` at in `install`:
+/// [`Linker::slack_user_for`] with the default [`Freshness`].
+pub async fn slack_user_for(
+    state: &crate::ssr::AppState,
+    install: &Installation,
+    latch_user_id: i64,
+) -> Result<Option<String>, IdentityError> {
+    Linker::new(&state.db, &state.slack, install)?
+        .slack_user_for(latch_user_id)
+        .await
 }
 
 /// A stored link.
