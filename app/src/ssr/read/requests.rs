@@ -106,19 +106,52 @@ pub async fn assigned(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary
     summaries(db, rows).await
 }
 
+/// How often [`detail`] re-reads a request that changed while its history was being read.
+const CONSISTENT_READ_ATTEMPTS: usize = 5;
+
+/// The request `number` (its stored row) and its history, as of one version of the request: the
+/// history rows are written in the same transaction that bumps the version, so reading the row,
+/// then the history, then finding the version unchanged means both describe the same moment.
+/// Without this a decision landing between the two reads showed, say, "passed to people" in the
+/// history beside a request still waiting for its decider. (Plain reads, not a transaction:
+/// PostgreSQL's READ COMMITTED would not give a snapshot anyway.)
+async fn request_with_history(
+    db: &Db,
+    number: &str,
+) -> AccessResult<(Request, sqlx::any::AnyRow, Vec<sqlx::any::AnyRow>)> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let r = load_by_number(db, number).await?;
+        let row = sqlx::query("SELECT body FROM requests WHERE id = $1")
+            .bind(r.id.as_str())
+            .fetch_one(&db.pool)
+            .await?;
+        let stored: Request = from_json(&row.try_get::<String, _>("body")?)?;
+        let history = sqlx::query(
+            "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(r.id.as_str())
+        .fetch_all(&db.pool)
+        .await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM requests WHERE id = $1")
+            .bind(r.id.as_str())
+            .fetch_one(&db.pool)
+            .await?;
+        let unchanged = u64::try_from(version).is_ok_and(|v| v == stored.version);
+        if unchanged || attempt >= CONSISTENT_READ_ATTEMPTS {
+            return Ok((stored, row, history));
+        }
+    }
+}
+
 pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<RequestDetail> {
-    let r = load_by_number(db, number).await?;
+    let (r, row, rows) = request_with_history(db, number).await?;
     let dir = directory::snapshot(db).await?;
     ensure_visible(db, viewer, &r, &dir).await?;
     let ent = catalog::load_entitlement(db, r.parties.entitlement.as_str()).await?;
     let app = catalog::load_app(db, ent.app_id.as_str()).await?;
     let names = directory::names(db).await?;
-    let rows = sqlx::query(
-        "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(r.id.as_str())
-    .fetch_all(&db.pool)
-    .await?;
     let mut history = Vec::new();
     let mut comments = Vec::new();
     for row in rows {
@@ -145,19 +178,11 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
         }
         history.push(line);
     }
-    let summary = summaries(
-        db,
-        vec![
-            sqlx::query("SELECT body FROM requests WHERE id = $1")
-                .bind(r.id.as_str())
-                .fetch_one(&db.pool)
-                .await?,
-        ],
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or_else(|| AccessError::NotFound("The request".into()))?;
+    let summary = summaries(db, vec![row])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AccessError::NotFound("The request".into()))?;
     Ok(RequestDetail {
         summary,
         justification: r.justification.clone(),
