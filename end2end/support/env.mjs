@@ -11,7 +11,9 @@ export const STANDIN_URL = `http://127.0.0.1:${STANDIN_PORT}`;
 export const TARGET_DIR = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
 export const LATCH_BIN = path.join(TARGET_DIR, 'debug', 'latch');
 export const STANDIN_BIN = path.join(TARGET_DIR, 'debug', 'slack-standin');
-export const SITE_ROOT = process.env.E2E_SITE_ROOT || path.join(TARGET_DIR, 'site');
+// cargo-leptos writes the site under the workspace's `site-root` (target/site), whatever
+// CARGO_TARGET_DIR says; only the binaries follow CARGO_TARGET_DIR.
+export const SITE_ROOT = process.env.E2E_SITE_ROOT || path.join(ROOT, 'target', 'site');
 export const DATA_DIR = path.join(here, '..', '.latch-e2e');
 
 export const SLACK = {
