@@ -327,6 +327,24 @@ pub struct Policy {
     pub steps: Vec<PolicyStep>,
 }
 
+/// What is wrong with the people of step `n` (1-based): an approval step's, or the humans an
+/// external decider falls back to. `no_people` says what is missing when nobody is named.
+fn approver_problems(n: usize, a: &ApprovalStep, no_people: &str, out: &mut Vec<PolicyProblem>) {
+    if a.approvers.is_empty() && a.fallback_users.is_empty() {
+        out.push(PolicyProblem::step(n, "approvers", no_people));
+    }
+    if a.approvers
+        .iter()
+        .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
+    {
+        out.push(PolicyProblem::step(
+            n,
+            "named users",
+            "the list of named approvers is empty",
+        ));
+    }
+}
+
 impl Policy {
     /// Checks a policy before it is saved: the first of [`Policy::problems`], or all of them, one
     /// per line.
@@ -409,44 +427,19 @@ impl Policy {
                             ),
                         ));
                     }
-                    let a = &d.fallback;
-                    if a.approvers.is_empty() && a.fallback_users.is_empty() {
-                        out.push(PolicyProblem::step(
-                            n,
-                            "approvers",
-                            "the decider needs people to fall back to: choose at least one approver or a fallback user",
-                        ));
-                    }
-                    if a.approvers
-                        .iter()
-                        .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
-                    {
-                        out.push(PolicyProblem::step(
-                            n,
-                            "named users",
-                            "the list of named approvers is empty",
-                        ));
-                    }
+                    approver_problems(
+                        n,
+                        &d.fallback,
+                        "the decider needs people to fall back to: choose at least one approver or a fallback user",
+                        &mut out,
+                    );
                 }
-                PolicyStep::Approval(a) => {
-                    if a.approvers.is_empty() && a.fallback_users.is_empty() {
-                        out.push(PolicyProblem::step(
-                            n,
-                            "approvers",
-                            "the step has no approvers: choose at least one approver or a fallback user",
-                        ));
-                    }
-                    if a.approvers
-                        .iter()
-                        .any(|s| matches!(s, ApproverSource::Users(u) if u.is_empty()))
-                    {
-                        out.push(PolicyProblem::step(
-                            n,
-                            "named users",
-                            "the list of named approvers is empty",
-                        ));
-                    }
-                }
+                PolicyStep::Approval(a) => approver_problems(
+                    n,
+                    a,
+                    "the step has no approvers: choose at least one approver or a fallback user",
+                    &mut out,
+                ),
                 PolicyStep::AutoApprove { message } | PolicyStep::Deny { message } => {
                     if message
                         .as_ref()
