@@ -3,11 +3,13 @@
 
 use sqlx::Row;
 
-use crate::domain::{self, DurationPreset, GrantLength, Request, RequestEvent, UserId, Viewer};
+use crate::domain::{
+    self, DurationPreset, GrantLength, Request, RequestEvent, RequestNumber, UserId, Viewer,
+};
 use crate::shapes::{HistoryLine, RequestDetail, RequestSummary};
-use crate::ssr::access::requests::{ensure_visible, load_by_number};
+use crate::ssr::access::requests::ensure_visible;
 use crate::ssr::access::{
-    AccessError, AccessResult, Actor, catalog, directory, from_json, user_row,
+    AccessError, AccessResult, Actor, catalog, directory, from_json, user_row, version_i64,
 };
 use crate::ssr::db::Db;
 
@@ -119,23 +121,24 @@ async fn request_with_history(
     db: &Db,
     number: &str,
 ) -> AccessResult<(Request, sqlx::any::AnyRow, Vec<sqlx::any::AnyRow>)> {
+    let n = RequestNumber::parse(number)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let r = load_by_number(db, number).await?;
-        let row = sqlx::query("SELECT body FROM requests WHERE id = $1")
-            .bind(r.id.as_str())
-            .fetch_one(&db.pool)
-            .await?;
+        let row = sqlx::query("SELECT body FROM requests WHERE number = $1")
+            .bind(version_i64(n.get()))
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| AccessError::NotFound(format!("Request {n}")))?;
         let stored: Request = from_json(&row.try_get::<String, _>("body")?)?;
         let history = sqlx::query(
             "SELECT at, actor_id, body FROM request_events WHERE request_id = $1 ORDER BY id",
         )
-        .bind(r.id.as_str())
+        .bind(stored.id.as_str())
         .fetch_all(&db.pool)
         .await?;
         let version: i64 = sqlx::query_scalar("SELECT version FROM requests WHERE id = $1")
-            .bind(r.id.as_str())
+            .bind(stored.id.as_str())
             .fetch_one(&db.pool)
             .await?;
         let unchanged = u64::try_from(version).is_ok_and(|v| v == stored.version);
