@@ -6,6 +6,7 @@ pub mod api;
 pub mod blocks;
 pub mod crypto;
 pub mod events;
+pub mod front_door;
 pub mod identity;
 pub mod manage;
 pub mod manifest;
@@ -25,6 +26,9 @@ pub const BOT_SCOPES: &[&str] = &[
     "commands",
     "chat:write",
     "im:write",
+    // conversations.history of Latch's own DMs: after a crash or a timed-out post, delivery
+    // looks there for the message before posting it again (no duplicates).
+    "im:history",
     "users:read",
     "users:read.email",
     "channels:read",
