@@ -62,6 +62,16 @@ fn shorter_presets(r: &Request) -> Vec<String> {
         .collect()
 }
 
+/// One request as lists show it, by id (`None` if there is no such request): what a Slack
+/// notification about it says.
+pub async fn summary(db: &Db, id: &str) -> AccessResult<Option<RequestSummary>> {
+    let rows = sqlx::query("SELECT body FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(summaries(db, rows).await?.into_iter().next())
+}
+
 /// Requests I made or that are for me, newest first.
 pub async fn mine(db: &Db, user: &UserId) -> AccessResult<Vec<RequestSummary>> {
     let id = user_row(user)?;

@@ -162,6 +162,36 @@ pub struct ChatPostEphemeralResponse {
     pub message_ts: SlackTs,
 }
 
+/// `conversations.history`'s answer, as far as delivery reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConversationsHistory {
+    #[serde(default)]
+    pub messages: Vec<HistoryMessage>,
+    #[serde(default)]
+    pub has_more: bool,
+    pub response_metadata: Option<HistoryPaging>,
+}
+
+/// One message of a history page: its `ts` and its metadata, if any.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryMessage {
+    pub ts: String,
+    pub metadata: Option<HistoryMetadata>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryMetadata {
+    #[serde(default)]
+    pub event_type: String,
+    pub event_payload: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryPaging {
+    #[serde(default)]
+    pub next_cursor: String,
+}
+
 #[derive(Clone)]
 pub struct SlackApi {
     client: Arc<SlackClient<SlackHttpsConnector>>,
@@ -380,6 +410,37 @@ impl SlackApi {
             self.client
                 .open_session(&token)
                 .conversations_open(request)
+                .await
+        })
+        .await
+    }
+
+    /// `conversations.history` of one conversation, with every message's metadata
+    /// (`include_all_metadata`); `oldest` bounds it (exclusive), `cursor` pages. Through the
+    /// generic GET with our own answer type: only `ts` and `metadata` are read, so a message
+    /// shape slack-morphism's strict `SlackHistoryMessage` does not know cannot fail the call.
+    pub async fn conversations_history(
+        &self,
+        token: &str,
+        channel: &str,
+        oldest: Option<&str>,
+        cursor: Option<&str>,
+        limit: u16,
+    ) -> Result<ConversationsHistory, SlackError> {
+        let token = api_token(token);
+        let limit = limit.to_string();
+        let params = vec![
+            ("channel", Some(channel)),
+            ("oldest", oldest),
+            ("cursor", cursor),
+            ("limit", Some(limit.as_str())),
+            ("include_all_metadata", Some("true")),
+        ];
+        self.call("conversations.history", || async {
+            self.client
+                .open_session(&token)
+                .http_session_api
+                .http_get("conversations.history", &params, None)
                 .await
         })
         .await
