@@ -145,6 +145,18 @@ pub enum DomainError {
     #[error("a note is required when marking a task \"{outcome}\"")]
     NoteRequired { outcome: String },
 
+    // ----- access reviews -----
+    #[error("only Campaign Administrators and Super Admins can create access review campaigns")]
+    CannotCreateCampaign,
+    #[error("only this campaign's owners (Campaign Administrators) and Super Admins can manage it")]
+    NotCampaignManager,
+    #[error("{user} cannot own a campaign: owners must be Campaign Administrators or Super Admins")]
+    CampaignOwnerRole { user: String },
+    #[error("you are not a reviewer of this access review")]
+    NotAReviewer,
+    #[error("this access review was already {outcome} by {by}")]
+    ReviewAlreadyDecided { outcome: String, by: String },
+
     // ----- audit / webhook -----
     #[error("invalid webhook signature: {reason}")]
     InvalidSignature { reason: String },
@@ -168,6 +180,9 @@ impl DomainError {
             | NotAProvisioner
             | OwnAccessTask
             | CannotRetryProvisioning
+            | CannotCreateCampaign
+            | NotCampaignManager
+            | NotAReviewer
             | InvalidSignature { .. } => ErrorKind::Forbidden,
             DuplicateOpenRequest { .. }
             | DuplicateOpenRequestEscalate { .. }
@@ -177,7 +192,8 @@ impl DomainError {
             | StepNotReached { .. }
             | AlreadyEmergency { .. }
             | InvalidTransition { .. }
-            | TaskAlreadyCompleted { .. } => ErrorKind::Conflict,
+            | TaskAlreadyCompleted { .. }
+            | ReviewAlreadyDecided { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Invalid,
         }
     }

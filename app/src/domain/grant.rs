@@ -399,16 +399,34 @@ impl Grant {
         now: Timestamp,
     ) -> DomainResult<Grant> {
         self.check_revoke(actor, roles, app)?;
+        Ok(self.revoked(Some(actor), now))
+    }
+
+    /// An access review removes the grant: its reviewer denied it, or the campaign ended with open
+    /// reviews revoked (`by` is who ended it, `None` when it ended on its due date). The review
+    /// carries the authority, so the reviewer need not administer the app; otherwise it is
+    /// [`Self::revoke`]: allowed while removal is pending, refused once removed.
+    pub fn revoke_after_review(&self, by: Option<&UserId>, now: Timestamp) -> DomainResult<Grant> {
+        if matches!(self.state, GrantState::Removed { .. }) {
+            return Err(DomainError::transition(
+                "revoke access",
+                "this access was removed",
+            ));
+        }
+        Ok(self.revoked(by, now))
+    }
+
+    fn revoked(&self, by: Option<&UserId>, now: Timestamp) -> Grant {
         let (since, problem) = match &self.state {
             GrantState::PendingRemoval { since, problem, .. } => (*since, problem.clone()),
             GrantState::Active | GrantState::Removed { .. } => (now, None),
         };
-        Ok(self.bumped(GrantState::PendingRemoval {
+        self.bumped(GrantState::PendingRemoval {
             reason: RemovalReason::Revoked,
             since,
-            by: Some(actor.clone()),
+            by: by.cloned(),
             problem,
-        }))
+        })
     }
 
     /// Whether `actor` may revoke this grant: a Super Admin or an admin of its app (never a

@@ -1013,6 +1013,22 @@ pub fn assign_decider_fallback(
     )
 }
 
+/// Who decides `step` for `parties` when nothing may be approved automatically: its approvers,
+/// else its fallback users, else the Super Admins, with the same eligibility rules as a request's
+/// step (inactive people and, without self-approval, the subject are left out). Access reviews
+/// resolve their reviewers with it (`domain::campaign`, the campaign owners as the fallback).
+/// `None` when nobody at all may decide.
+pub fn assign_without_auto_approval(
+    step: &ApprovalStep,
+    parties: &RequestParties,
+    directory: &dyn Directory,
+) -> Option<StepAssignment> {
+    match resolve_step(step, 0, parties, &[], directory, false) {
+        Resolution::Assign(assignment) => Some(assignment),
+        Resolution::AutoApprove(_) | Resolution::Nobody => None,
+    }
+}
+
 fn resolve_step(
     step: &ApprovalStep,
     index: usize,
