@@ -23,12 +23,13 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::{
     SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest,
     SlackApiChatPostMessageResponse, SlackApiChatUpdateRequest, SlackApiChatUpdateResponse,
-    SlackApiConversationsOpenRequest, SlackApiConversationsOpenResponse, SlackApiUsersInfoRequest,
-    SlackApiUsersInfoResponse, SlackApiUsersLookupByEmailRequest,
-    SlackApiUsersLookupByEmailResponse, SlackApiViewsOpenRequest, SlackApiViewsOpenResponse,
-    SlackApiViewsPublishRequest, SlackApiViewsPublishResponse, SlackApiViewsUpdateRequest,
-    SlackApiViewsUpdateResponse, SlackBasicChannelInfo, SlackClientHyperConnector,
-    SlackClientHyperHttpsConnector,
+    SlackApiConversationsOpenRequest, SlackApiConversationsOpenResponse,
+    SlackApiPostWebhookMessageRequest, SlackApiUsersInfoRequest, SlackApiUsersInfoResponse,
+    SlackApiUsersLookupByEmailRequest, SlackApiUsersLookupByEmailResponse,
+    SlackApiViewsOpenRequest, SlackApiViewsOpenResponse, SlackApiViewsPublishRequest,
+    SlackApiViewsPublishResponse, SlackApiViewsUpdateRequest, SlackApiViewsUpdateResponse,
+    SlackBasicChannelInfo, SlackClientHyperConnector, SlackClientHyperHttpsConnector,
+    SlackResponseUrl,
 };
 use slack_morphism::{SlackApiToken, SlackApiTokenValue, SlackClient, SlackTs};
 
@@ -326,6 +327,24 @@ impl SlackApi {
                 .await
         })
         .await
+    }
+
+    /// Answers through a `response_url` (slash commands, message actions): slack-morphism's
+    /// `respond_to_event`, under the same timeout. The URL authorises posting by itself, so it is
+    /// never logged (the crate marks it sensitive too); a URL that does not parse is
+    /// `BadResponse`.
+    pub async fn respond(
+        &self,
+        response_url: &str,
+        request: &SlackApiPostWebhookMessageRequest,
+    ) -> Result<(), SlackError> {
+        let url = url::Url::parse(response_url).map_err(|_| SlackError::BadResponse)?;
+        let url = SlackResponseUrl::new(url);
+        self.call("response_url", || async {
+            self.client.respond_to_event(&url, request).await
+        })
+        .await
+        .map(|_| ())
     }
 
     /// `views.open`.
