@@ -66,7 +66,8 @@ pub async fn save_grant(
             .await?;
         }
     }
-    Ok(())
+    // The holder's Home lists the grant (expiring access, Extend and Release).
+    super::home_marks::mark(tx, &[&g.subject], at).await
 }
 
 /// Inserts (`old_version` None) or updates a task guarded by its version, with its assignees and
@@ -92,11 +93,14 @@ pub async fn save_task(
     .bind(version_i64(old))
     .execute(&mut **tx)
     .await?)?;
+    // Who was assigned sees it leave their Home ("Waiting for me"); the new ones are marked
+    // by `insert_assignees`.
+    super::home_marks::mark_task_assignees(tx, t.id.as_str(), at).await?;
     sqlx::query("DELETE FROM task_assignees WHERE task_id = $1")
         .bind(t.id.as_str())
         .execute(&mut **tx)
         .await?;
-    insert_assignees(tx, std::slice::from_ref(t)).await?;
+    insert_assignees(tx, std::slice::from_ref(t), at).await?;
     outbox::enqueue(tx, at, &domain::outbox::for_task(t)).await
 }
 
@@ -136,17 +140,29 @@ pub async fn insert_tasks(
         }
         q.execute(&mut **tx).await?;
     }
-    insert_assignees(tx, tasks).await?;
+    insert_assignees(tx, tasks, at).await?;
     let notifications: Vec<_> = tasks.iter().flat_map(domain::outbox::for_task).collect();
     outbox::enqueue(tx, at, &notifications).await
 }
 
-async fn insert_assignees(tx: &mut Tx<'_>, tasks: &[ProvisioningTask]) -> AccessResult<()> {
+/// Stores the tasks' assignees and marks their Homes (and the Super Admins', who see every open
+/// task) stale.
+async fn insert_assignees(
+    tx: &mut Tx<'_>,
+    tasks: &[ProvisioningTask],
+    at: Timestamp,
+) -> AccessResult<()> {
     let mut pairs = Vec::new();
+    let mut shown_to = Vec::new();
     for t in tasks {
         for a in t.assignees() {
             pairs.push((t.id.as_str(), user_row(a)?));
+            shown_to.push(a);
         }
+    }
+    if !tasks.is_empty() {
+        super::home_marks::mark(tx, &shown_to, at).await?;
+        super::home_marks::mark_super_admins(tx, at).await?;
     }
     for chunk in pairs.chunks(super::INSERT_CHUNK) {
         let sql = format!(

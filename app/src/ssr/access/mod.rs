@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod decider_calls;
 pub mod directory;
 pub mod grants;
+pub mod home_marks;
 pub mod outbox;
 pub mod pending_expiry;
 pub mod policies;

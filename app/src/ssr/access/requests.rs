@@ -109,11 +109,17 @@ pub async fn persist(
             .await?;
         }
     }
+    // The Homes of who waited for it, who waits now, and its requester and subject change.
+    super::home_marks::mark_request_assignees(tx, r.id.as_str(), at).await?;
     sqlx::query("DELETE FROM request_assignees WHERE request_id = $1")
         .bind(r.id.as_str())
         .execute(&mut **tx)
         .await?;
-    for a in r.assignees() {
+    let assignees = r.assignees();
+    let mut shown_to = vec![&r.parties.requester, &r.parties.subject];
+    shown_to.extend(assignees.iter());
+    super::home_marks::mark(tx, &shown_to, at).await?;
+    for a in assignees {
         sqlx::query("INSERT INTO request_assignees (request_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(r.id.as_str())
             .bind(user_row(a)?)

@@ -121,10 +121,19 @@ pub struct Authorization {
     pub is_enterprise_install: Option<bool>,
 }
 
-/// The inner event, by its `type`. Only the ones that end an installation matter today.
+/// The inner event, by its `type`: the ones that end an installation, and a person opening the
+/// App Home.
 #[derive(Debug, Default, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
+    /// A person opened the app's Home (`tab: "home"`) or Messages tab.
+    AppHomeOpened {
+        /// The Slack user who opened it.
+        #[serde(default)]
+        user: String,
+        #[serde(default)]
+        tab: String,
+    },
     AppUninstalled,
     TokensRevoked {
         #[serde(default)]
@@ -145,6 +154,23 @@ pub struct RevokedTokens {
 }
 
 impl EventCallback {
+    /// Where a person's event comes from, for the front door's routing: the event's workspace
+    /// and org (from the first authorization when the envelope names none).
+    pub fn origin(&self, slack_user_id: &str) -> crate::ssr::slack::front_door::Origin {
+        let auth = self.authorizations.as_deref().and_then(<[_]>::first);
+        crate::ssr::slack::front_door::Origin {
+            team_id: self
+                .team_id
+                .clone()
+                .or_else(|| auth.and_then(|a| a.team_id.clone())),
+            enterprise_id: self
+                .enterprise_id
+                .clone()
+                .or_else(|| auth.and_then(|a| a.enterprise_id.clone())),
+            slack_user_id: slack_user_id.to_owned(),
+        }
+    }
+
     /// The installation key the event is for: the org for org-wide installs, else the workspace.
     fn install_key(&self) -> Option<String> {
         let auth = self.authorizations.as_deref().and_then(<[_]>::first);
@@ -212,6 +238,12 @@ async fn apply_event(
     callback: &EventCallback,
 ) -> Result<(), crate::ssr::access::AccessError> {
     let reason = match &callback.event {
+        Event::AppHomeOpened { user, tab } => {
+            if tab == "home" && !user.is_empty() {
+                crate::ssr::slack::home::on_app_home_opened(state, callback.origin(user)).await;
+            }
+            return Ok(());
+        }
         Event::AppUninstalled => "app_uninstalled",
         Event::TokensRevoked { .. } => "tokens_revoked",
         Event::Other => return Ok(()),
@@ -372,9 +404,28 @@ mod tests {
     }
 
     #[test]
+    fn app_home_opened_carries_the_user_and_tab_and_routes_by_its_workspace() {
+        let EventEnvelope::EventCallback(callback) = parse(
+            r#"{"type":"event_callback","team_id":"T1","enterprise_id":"E1","event_id":"Ev9",
+                "event":{"type":"app_home_opened","user":"U1","channel":"D1","tab":"home",
+                         "event_ts":"1700000000.000100"}}"#,
+        ) else {
+            panic!("not an event_callback");
+        };
+        let Event::AppHomeOpened { user, tab } = &callback.event else {
+            panic!("not app_home_opened: {:?}", callback.event);
+        };
+        assert_eq!((user.as_str(), tab.as_str()), ("U1", "home"));
+        let origin = callback.origin(user);
+        assert_eq!(origin.team_id.as_deref(), Some("T1"));
+        assert_eq!(origin.enterprise_id.as_deref(), Some("E1"));
+        assert_eq!(origin.slack_user_id, "U1");
+    }
+
+    #[test]
     fn other_inner_events_and_a_missing_event_are_other() {
         for json in [
-            r#"{"type":"event_callback","team_id":"T1","event":{"type":"app_home_opened","user":"U1"}}"#,
+            r#"{"type":"event_callback","team_id":"T1","event":{"type":"member_joined_channel","user":"U1"}}"#,
             r#"{"type":"event_callback","team_id":"T1"}"#,
         ] {
             let EventEnvelope::EventCallback(callback) = parse(json) else {

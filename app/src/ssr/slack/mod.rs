@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod crypto;
 pub mod events;
 pub mod front_door;
+pub mod home;
 pub mod identity;
 pub mod manage;
 pub mod manifest;

@@ -1,7 +1,8 @@
 //! The App Home: a **Request Access** button, my open requests, what waits for me (approvals and
 //! provisioning tasks) and my access that expires in the next 7 days, with **Extend** and
 //! **Release**. Each list is capped so the view stays within Slack's 100 blocks; the rest is one
-//! click away in the console.
+//! click away in the console. Also the Home of someone Latch will not act for (it says why and
+//! what to do), and the modals behind **Extend**: the length and justification, then the answer.
 
 use super::{
     BUTTON_TEXT_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, console_link, escape, id,
@@ -11,30 +12,45 @@ use crate::domain::{DurationPreset, RequestStatus, TaskKind};
 use crate::shapes::{GrantRow, RequestSummary, TaskRow};
 use crate::ssr::slack::api::slack_morphism::prelude::{
     SlackActionId, SlackActionsBlock, SlackBlock, SlackBlockButtonElement, SlackBlockButtonStyle,
-    SlackBlockConfirmItem, SlackBlockId, SlackBlockMarkDownText, SlackBlockPlainTextOnly,
-    SlackBlockStaticSelectElement, SlackBlockText, SlackContextBlock, SlackContextBlockElement,
-    SlackDividerBlock, SlackHeaderBlock, SlackHomeView, SlackSectionBlock,
+    SlackBlockConfirmItem, SlackBlockId, SlackBlockMarkDownText, SlackBlockPlainTextInputElement,
+    SlackBlockPlainTextOnly, SlackBlockStaticSelectElement, SlackBlockText, SlackCallbackId,
+    SlackContextBlock, SlackContextBlockElement, SlackDividerBlock, SlackHeaderBlock,
+    SlackHomeView, SlackInputBlock, SlackModalView, SlackSectionBlock,
 };
 
 /// The **Request Access** button: opens the request modal.
 pub const REQUEST_ACCESS_ACTION: &str = "home_request_access";
 /// **Extend**: a select whose option values are `"{preset} {grant_id}"` (preset as in
-/// [`DurationPreset`], e.g. `1w`).
+/// [`DurationPreset`], e.g. `1w`); choosing one opens the [`extend_modal`].
 pub const EXTEND_ACTION: &str = "home_extend_grant";
 /// **Release**: the button's value is the grant id.
 pub const RELEASE_ACTION: &str = "home_release_grant";
+
+/// The `callback_id` of the modals the Home opens; their `view_submission`s are the Home's.
+pub const CALLBACK_PREFIX: &str = "latch_home";
+/// The **Extend** modal (its `private_metadata` is the grant id).
+pub const EXTEND_CALLBACK_ID: &str = "latch_home_extend";
+/// "New length": a select of presets (values as in [`DurationPreset`]).
+pub const EXTEND_LENGTH_BLOCK: &str = "home_extend_length";
+pub const EXTEND_LENGTH_ACTION: &str = "home_extend_length_select";
+/// "Why do you need it longer?".
+pub const EXTEND_JUSTIFICATION_BLOCK: &str = "home_extend_justification";
+pub const EXTEND_JUSTIFICATION_ACTION: &str = "home_extend_justification_input";
 
 /// How many rows each list shows before pointing to the console.
 pub const LIST_MAX: usize = 10;
 /// Access expiring within this window is listed.
 pub const EXPIRING_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
-/// The lengths offered by **Extend**; the request that follows checks them against the limits.
-pub const EXTEND_PRESETS: [DurationPreset; 4] = [
-    DurationPreset::OneDay,
-    DurationPreset::OneWeek,
-    DurationPreset::TwoWeeks,
-    DurationPreset::ThirtyDays,
-];
+/// The same window in days, for the grants filter.
+pub const EXPIRING_WINDOW_DAYS: i64 = 7;
+
+/// One of my grants, with the lengths **Extend** may offer for it: the presets within its
+/// entitlement's maximum and the tenant cap (`DurationLimits::presets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeGrant {
+    pub grant: GrantRow,
+    pub extend_lengths: Vec<DurationPreset>,
+}
 
 /// What the Home shows for one person.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +59,8 @@ pub struct HomeInput<'a> {
     pub console_url: &'a str,
     /// Now, Unix ms (what "the next 7 days" is counted from).
     pub now_ms: i64,
+    /// The outcome of what the person just did on the Home ("Released …"), shown on top.
+    pub notice: Option<&'a str>,
     /// My requests (closed ones are left out).
     pub my_requests: &'a [RequestSummary],
     /// Requests waiting for my approval.
@@ -50,7 +68,7 @@ pub struct HomeInput<'a> {
     /// Provisioning tasks waiting for me.
     pub tasks: &'a [TaskRow],
     /// My grants (those expiring in the next 7 days are listed).
-    pub grants: &'a [GrantRow],
+    pub grants: &'a [HomeGrant],
 }
 
 fn section(text: &str) -> SlackBlock {
@@ -128,15 +146,17 @@ fn task_line(console_url: &str, t: &TaskRow) -> String {
 
 /// The `n`th expiring grant's blocks. The block id leads with `n` so that it stays unique even
 /// if a long grant id is clipped to 255 characters; handlers read the grant from the values.
-fn grant_blocks(n: usize, g: &GrantRow) -> Vec<SlackBlock> {
+fn grant_blocks(n: usize, home_grant: &HomeGrant) -> Vec<SlackBlock> {
+    let g = &home_grant.grant;
     let mut blocks = vec![section(&format!(
         "*{}* expires in {}",
         escape(&format!("{} — {}", g.app, g.entitlement)),
         escape(&g.remaining)
     ))];
     let mut elements = Vec::new();
-    if g.actions.extend {
-        let options = EXTEND_PRESETS
+    if g.actions.extend && !home_grant.extend_lengths.is_empty() {
+        let options = home_grant
+            .extend_lengths
             .iter()
             .map(|p| option(&p.label(), &format!("{} {}", p.as_str(), g.id), None))
             .collect();
@@ -180,8 +200,11 @@ fn grant_blocks(n: usize, g: &GrantRow) -> Vec<SlackBlock> {
 pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
     let console = input.console_url;
     let requests_url = console_link(console, "/requests");
-    let mut blocks: Vec<SlackBlock> = vec![
-        header("Latch"),
+    let mut blocks: Vec<SlackBlock> = vec![header("Latch")];
+    if let Some(notice) = input.notice {
+        blocks.push(section(&escape(notice)));
+    }
+    blocks.extend([
         SlackActionsBlock::new(vec![
             SlackBlockButtonElement::new("Request Access".into())
                 .with_action_id(SlackActionId(REQUEST_ACCESS_ACTION.into()))
@@ -191,7 +214,7 @@ pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
         .with_block_id(SlackBlockId("home_actions".into()))
         .into(),
         SlackDividerBlock::new().into(),
-    ];
+    ]);
 
     blocks.push(header("My open requests"));
     let open: Vec<&RequestSummary> = input
@@ -237,13 +260,13 @@ pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
 
     blocks.push(header("My access expiring in the next 7 days"));
     let horizon = input.now_ms.saturating_add(EXPIRING_WINDOW_MS);
-    let mut expiring: Vec<&GrantRow> = input
+    let mut expiring: Vec<&HomeGrant> = input
         .grants
         .iter()
-        .filter(|g| g.expires_at.is_some_and(|t| t <= horizon))
-        .filter(|g| g.status == crate::domain::GrantStatus::Active)
+        .filter(|g| g.grant.expires_at.is_some_and(|t| t <= horizon))
+        .filter(|g| g.grant.status == crate::domain::GrantStatus::Active)
         .collect();
-    expiring.sort_by_key(|g| g.expires_at);
+    expiring.sort_by_key(|g| g.grant.expires_at);
     for (n, g) in expiring.iter().take(LIST_MAX).enumerate() {
         blocks.extend(grant_blocks(n, g));
     }
@@ -255,6 +278,96 @@ pub fn home_view(input: &HomeInput<'_>) -> SlackHomeView {
     );
 
     SlackHomeView::new(blocks)
+}
+
+/// The Home of someone Latch will not act for (not linked, suspended…): `reason` says why and
+/// what to do (`identity::explain`), so the tab is never blank.
+pub fn not_linked_home(console_url: &str, reason: &str) -> SlackHomeView {
+    SlackHomeView::new(vec![
+        header("Latch"),
+        section(&escape(reason)),
+        note(&format!(
+            "Latch grants and reviews just-in-time access. Once a Latch admin has sorted this out, \
+             open this tab again. The console: {}",
+            mrkdwn_link(&console_link(console_url, "/"), "Latch")
+        )),
+    ])
+}
+
+/// What the **Extend** modal is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendModal {
+    pub grant_id: String,
+    /// "App — Entitlement".
+    pub access: String,
+    /// "2 days" (how long it still lasts).
+    pub remaining: String,
+    /// The lengths that fit under the maximum.
+    pub lengths: Vec<DurationPreset>,
+    /// The length chosen on the Home.
+    pub chosen: Option<DurationPreset>,
+}
+
+/// **Extend**: the new length (counted from now; an extension never shortens the access) and the
+/// justification the policy gets, as for any request. Submitted under [`EXTEND_CALLBACK_ID`].
+pub fn extend_modal(modal: &ExtendModal) -> SlackModalView {
+    let options: Vec<_> = modal
+        .lengths
+        .iter()
+        .map(|p| option(&p.label(), p.as_str(), None))
+        .collect();
+    let initial = modal
+        .chosen
+        .and_then(|c| options.iter().find(|o| o.value == c.as_str()))
+        .cloned();
+    let select = SlackBlockStaticSelectElement::new()
+        .with_action_id(SlackActionId(EXTEND_LENGTH_ACTION.into()))
+        .with_placeholder("Choose a length".into())
+        .with_options(options);
+    let select = match initial {
+        Some(o) => select.with_initial_option(o),
+        None => select,
+    };
+    let blocks: Vec<SlackBlock> = vec![
+        section(&format!(
+            "*{}* expires in {}.",
+            escape(&modal.access),
+            escape(&modal.remaining)
+        )),
+        SlackInputBlock::new("New length".into(), select.into())
+            .with_block_id(SlackBlockId(EXTEND_LENGTH_BLOCK.into()))
+            .with_hint("Counted from now. Your request goes through the access policy.".into())
+            .into(),
+        SlackInputBlock::new(
+            "Why do you need it longer?".into(),
+            SlackBlockPlainTextInputElement::new()
+                .with_action_id(SlackActionId(EXTEND_JUSTIFICATION_ACTION.into()))
+                .with_multiline(true)
+                .with_min_length(1)
+                .with_max_length(super::request_modal::JUSTIFICATION_MAX)
+                .into(),
+        )
+        .with_block_id(SlackBlockId(EXTEND_JUSTIFICATION_BLOCK.into()))
+        .into(),
+    ];
+    SlackModalView::new("Extend access".into(), blocks)
+        .with_submit("Request".into())
+        .with_close("Cancel".into())
+        .with_callback_id(SlackCallbackId(EXTEND_CALLBACK_ID.into()))
+        .with_private_metadata(modal.grant_id.clone())
+}
+
+/// A modal that only tells something (the answer to an extension, or why it cannot be
+/// extended), with a link to the request when there is one.
+pub fn notice_modal(title: &str, text: &str, link: Option<(&str, &str)>) -> SlackModalView {
+    let mut blocks = vec![section(&escape(text))];
+    if let Some((url, label)) = link {
+        blocks.push(note(&mrkdwn_link(url, label)));
+    }
+    // Modal titles are at most 24 characters.
+    SlackModalView::new(clip(title, 24).as_str().into(), blocks)
+        .with_close("Close".into())
+        .with_callback_id(SlackCallbackId(format!("{CALLBACK_PREFIX}_notice")))
 }
 
 #[cfg(test)]
@@ -307,6 +420,13 @@ pub(crate) mod tests {
         }
     }
 
+    fn home_grant(i: usize, expires_in_hours: Option<i64>, text: &str) -> HomeGrant {
+        HomeGrant {
+            grant: grant(i, expires_in_hours, text),
+            extend_lengths: vec![DurationPreset::OneDay, DurationPreset::OneWeek],
+        }
+    }
+
     pub fn grant(i: usize, expires_in_hours: Option<i64>, text: &str) -> GrantRow {
         GrantRow {
             id: format!("grant-{i}"),
@@ -344,6 +464,7 @@ pub(crate) mod tests {
         let view = json(&HomeInput {
             console_url: "https://latch.example.com/",
             now_ms: NOW,
+            notice: None,
             my_requests: &[],
             approvals: &[],
             tasks: &[],
@@ -371,13 +492,14 @@ pub(crate) mod tests {
         let approvals = [request(3, RequestStatus::PendingApproval, "")];
         let tasks = [task(4, "")];
         let grants = [
-            grant(5, Some(30), ""),
-            grant(6, Some(24 * 30), "Later"),
-            grant(7, None, "Forever"),
+            home_grant(5, Some(30), ""),
+            home_grant(6, Some(24 * 30), "Later"),
+            home_grant(7, None, "Forever"),
         ];
         let view = json(&HomeInput {
             console_url: "https://latch.example.com",
             now_ms: NOW,
+            notice: None,
             my_requests: &requests,
             approvals: &approvals,
             tasks: &tasks,
@@ -411,14 +533,18 @@ pub(crate) mod tests {
             .collect();
         let tasks: Vec<_> = (0..120).map(|i| task(i, &long)).collect();
         let grants: Vec<_> = (0..120)
-            .map(|i| GrantRow {
-                id: "g".repeat(300) + &i.to_string(),
-                ..grant(i, Some(2), &long)
+            .map(|i| HomeGrant {
+                grant: GrantRow {
+                    id: "g".repeat(300) + &i.to_string(),
+                    ..grant(i, Some(2), &long)
+                },
+                extend_lengths: DurationPreset::ALL.to_vec(),
             })
             .collect();
         let view = json(&HomeInput {
             console_url: "https://latch.example.com",
             now_ms: NOW,
+            notice: None,
             my_requests: &requests,
             approvals: &requests,
             tasks: &tasks,
