@@ -138,6 +138,20 @@ impl Application {
                 )
             })
         });
+        // Slack App Homes whose content changed (`app::ssr::slack::home`): republished a few per
+        // round, under `views.publish`'s rate limit; the marks wait in the database meanwhile.
+        let home_state = state.clone();
+        let home_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            app::ssr::slack::home::JOB,
+            app::ssr::slack::home::REFRESH_EVERY,
+            stop_rx.clone(),
+            move || {
+                let state = home_state.clone();
+                async move { background::outcome(app::ssr::slack::home::refresh_round(&state).await) }
+            },
+        );
         let webhook_db = db.clone();
         let webhook_state = state.clone();
         let webhook_client = reqwest_client()?;
@@ -182,6 +196,22 @@ impl Application {
                 }
             },
         );
+        // The outbox into Slack DMs (`app::ssr::slack::delivery`): paced per Slack method and
+        // channel, so one round may leave rows for the next; the pacer lives across rounds.
+        let delivery_state = state.clone();
+        let deliverer = std::sync::Arc::new(app::ssr::slack::delivery::Deliverer::default());
+        let delivery_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            app::ssr::slack::delivery::JOB,
+            app::ssr::slack::delivery::EVERY,
+            stop_rx.clone(),
+            move || {
+                let state = delivery_state.clone();
+                let deliverer = deliverer.clone();
+                async move { background::outcome(deliverer.run_round(&state).await) }
+            },
+        );
         let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
@@ -196,9 +226,11 @@ impl Application {
         workers.push(expiry_worker);
         workers.push(webhook_worker);
         workers.push(decider_worker);
+        workers.push(delivery_worker);
         workers.push(reminder_worker);
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);
+        workers.push(home_worker);
 
         let edge = http::EdgeSettings {
             https: settings.public_url.is_https(),

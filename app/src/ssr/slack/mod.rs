@@ -4,14 +4,18 @@
 
 pub mod api;
 pub mod blocks;
+pub mod commands;
 pub mod crypto;
+pub mod delivery;
 pub mod events;
 pub mod front_door;
 pub mod home;
 pub mod identity;
+pub mod interactions;
 pub mod manage;
 pub mod manifest;
 pub mod oauth;
+pub mod request_flow;
 pub mod store;
 pub mod view;
 
