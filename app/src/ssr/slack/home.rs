@@ -50,6 +50,8 @@ use crate::ssr::slack::store::{self, Installation};
 /// How long `app_home_opened` waits for its Home before the event is acknowledged: Slack wants
 /// the ack within 3 seconds, and a slower publish finishes after it.
 pub const ACK_BUDGET: Duration = Duration::from_secs(2);
+/// The refresh job's lease name.
+pub const JOB: &str = "slack-home-refresh";
 /// How often the `slack-home-refresh` job runs.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
 /// Homes published per round: 3 every 2 s is 90 a minute, under `views.publish`'s Tier 4
