@@ -196,6 +196,22 @@ impl Application {
                 }
             },
         );
+        // The outbox into Slack DMs (`app::ssr::slack::delivery`): paced per Slack method and
+        // channel, so one round may leave rows for the next; the pacer lives across rounds.
+        let delivery_state = state.clone();
+        let deliverer = std::sync::Arc::new(app::ssr::slack::delivery::Deliverer::default());
+        let delivery_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            app::ssr::slack::delivery::JOB,
+            app::ssr::slack::delivery::EVERY,
+            stop_rx.clone(),
+            move || {
+                let state = delivery_state.clone();
+                let deliverer = deliverer.clone();
+                async move { background::outcome(deliverer.run_round(&state).await) }
+            },
+        );
         let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
@@ -210,6 +226,7 @@ impl Application {
         workers.push(expiry_worker);
         workers.push(webhook_worker);
         workers.push(decider_worker);
+        workers.push(delivery_worker);
         workers.push(reminder_worker);
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);
