@@ -19,6 +19,7 @@ The signing secret comes from SLACK_SIGNING_SECRET.
 """
 
 import os
+import re
 import sys
 
 from slack_bolt import App
@@ -55,7 +56,8 @@ def build_app() -> App:
         # `/c1`, `/c1 help` and anything unknown answer with usage, as in Latch.
         ack(text=USAGE, response_type="ephemeral")
 
-    @app.action({"type": "block_actions"})
+    # Any `block_actions` (every action_id): ack at once, nothing left to do.
+    @app.action(re.compile(".*"))
     def action(ack):
         ack()
 
