@@ -12,6 +12,14 @@
 //!
 //! Identity ([`SlackCaller::identify`]): the caller's Latch identity through
 //! [`identity::resolve`]; a person Latch will not act for gets [`identity::explain`].
+//!
+//! Time ([`within`]): Slack waits 3 seconds for an answer. Handlers run their work in a task of
+//! its own and answer with its result when it comes within [`ACK_BUDGET`]; when it does not, they
+//! answer without it and the work hands its result to a fallback (a `response_url`, a
+//! `views.update`) when it is done.
+
+use std::future::Future;
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -198,9 +206,81 @@ pub fn identify_failed(error: &IdentityError) -> String {
     NotServed::Failed(error.to_string()).sentence()
 }
 
+/// How long a handler waits for its work before answering Slack without it: Slack gives up at 3
+/// seconds, and the answer still has to cross the network.
+pub const ACK_BUDGET: Duration = Duration::from_millis(2000);
+
+/// Runs `work` in a task of its own and returns its output if it is ready within `budget`. If it
+/// is not, returns `None` at once and the task goes on: when `work` is done its output goes to
+/// `late` instead. Exactly one of the two gets the output (a result ready at the very moment the
+/// budget runs out is still returned, never dropped).
+pub async fn within<T, Work, Late, LateFut>(budget: Duration, work: Work, late: Late) -> Option<T>
+where
+    T: Send + 'static,
+    Work: Future<Output = T> + Send + 'static,
+    Late: FnOnce(T) -> LateFut + Send + 'static,
+    LateFut: Future<Output = ()> + Send + 'static,
+{
+    let (sender, mut receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let output = work.await;
+        if let Err(output) = sender.send(output) {
+            late(output).await;
+        }
+    });
+    match tokio::time::timeout(budget, &mut receiver).await {
+        Ok(Ok(output)) => Some(output),
+        // The task ended without an output (it panicked): nothing will come.
+        Ok(Err(_)) => None,
+        Err(_) => {
+            // Closing first makes the task's send fail from now on, so what is not taken here
+            // goes to `late`.
+            receiver.close();
+            receiver.try_recv().ok()
+        }
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[tokio::test]
+    async fn work_done_in_time_is_answered_and_late_work_goes_to_the_fallback() {
+        let late_outputs = Arc::new(Mutex::new(Vec::new()));
+        let sink = late_outputs.clone();
+        let quick = within(
+            Duration::from_millis(500),
+            async { 1 },
+            move |n| async move { sink.lock().unwrap().push(n) },
+        )
+        .await;
+        assert_eq!(quick, Some(1));
+
+        let sink = late_outputs.clone();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let slow = within(
+            Duration::from_millis(50),
+            async {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                2
+            },
+            move |n| async move {
+                sink.lock().unwrap().push(n);
+                let _ = done.send(());
+            },
+        )
+        .await;
+        assert_eq!(slow, None, "the answer does not wait for slow work");
+        finished.await.unwrap();
+        assert_eq!(
+            *late_outputs.lock().unwrap(),
+            [2],
+            "only the late work reached the fallback"
+        );
+    }
 
     #[test]
     fn every_reason_not_to_serve_tells_the_person_what_to_do() {

@@ -1,0 +1,356 @@
+//! Interactivity (`POST /slack/interactivity`) and options loads (`POST /slack/options`): the
+//! payload parsed once into slack-morphism's [`SlackInteractionEvent`] plus the routing fields
+//! the crate does not model, then dispatched.
+//!
+//! Gaps in slack-morphism 2.31.1 handled here (each listed in ARCHITECTURE.md):
+//! - every interaction model requires `team` (`SlackBasicTeamInfo`), but payloads of org-wide
+//!   installs carry `"team": null`: the workspace is then taken from `user.team_id` (else the
+//!   org) and put in `team` before the crate parses the payload;
+//! - no model carries `enterprise` or `is_enterprise_install`, which Grid routing needs: read by
+//!   our [`Envelope`] from the same JSON.
+//!
+//! Who handles what:
+//! - the request modal ([`request_flow`]): its `block_actions` (app, entitlement and length
+//!   chosen), its `view_submission` (callback [`request_modal::CALLBACK_ID`]), the app search
+//!   (`block_suggestion`), and the App Home's **Request Access** button, which opens it;
+//! - the App Home (`crate::ssr::slack::home`): its **Extend** / **Release** buttons and every
+//!   view whose callback id starts with [`home_blocks::CALLBACK_PREFIX`].
+//!
+//! Every `block_actions` is acknowledged at once and handled after the ack (its work calls Slack
+//! back: `views.open`, `views.update`). Options and view submissions answer with content, so
+//! they run under [`front_door::ACK_BUDGET`].
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ssr::AppState;
+use crate::ssr::slack::api::slack_morphism::prelude::{
+    SlackBlockSuggestionOptions, SlackBlockSuggestionResponse, SlackInteractionActionContainer,
+    SlackInteractionActionInfo, SlackInteractionBlockActionsEvent,
+    SlackInteractionBlockSuggestionEvent, SlackInteractionEvent, SlackInteractionResponse,
+    SlackInteractionViewSubmissionEvent, SlackView, SlackViewState,
+};
+use crate::ssr::slack::blocks::home as home_blocks;
+use crate::ssr::slack::blocks::request_modal;
+use crate::ssr::slack::front_door::{self, Origin, SlackCaller};
+use crate::ssr::slack::{home, request_flow};
+
+/// A signed interactivity or options request, parsed.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    /// Where it comes from (for [`front_door::route`]).
+    pub origin: Origin,
+    pub event: SlackInteractionEvent,
+    /// The acted-on view's id, hash and state, which the crate's `block_actions` model drops.
+    view: Option<EnvelopeView>,
+}
+
+/// Why a signed body is not an interaction we understand (answered 400; Slack does not retry
+/// interactions).
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    #[error("the body has no payload field")]
+    NoPayload,
+    #[error("the payload is not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("the payload is not an interaction slack-morphism knows: {0}")]
+    Unknown(serde_json::Error),
+}
+
+/// The routing fields slack-morphism's interaction models leave out (or require where Slack
+/// sends `null`).
+#[derive(Debug, Default, Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    team: Option<IdOnly>,
+    #[serde(default)]
+    enterprise: Option<IdOnly>,
+    #[serde(default)]
+    user: Option<EnvelopeUser>,
+    #[serde(default)]
+    view: Option<EnvelopeView>,
+}
+
+/// The parts of a view in a `block_actions` payload that slack-morphism's `SlackView` drops.
+#[derive(Debug, Clone, Deserialize)]
+struct EnvelopeView {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    hash: Option<String>,
+    #[serde(default)]
+    state: Option<SlackViewState>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvelopeUser {
+    id: String,
+    #[serde(default)]
+    team_id: Option<String>,
+}
+
+/// Parses a form-encoded `payload=<json>` body (interactivity and options alike).
+pub fn parse(body: &[u8]) -> Result<Interaction, PayloadError> {
+    let payload = url::form_urlencoded::parse(body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, value)| value.into_owned())
+        .ok_or(PayloadError::NoPayload)?;
+    let mut json: Value = serde_json::from_str(&payload).map_err(PayloadError::NotJson)?;
+    let envelope: Envelope = serde_json::from_value(json.clone()).unwrap_or_default();
+    let view = envelope.view;
+    let user = envelope.user.as_ref();
+    let enterprise_id = envelope.enterprise.map(|e| e.id);
+    let team_id = envelope
+        .team
+        .map(|t| t.id)
+        .or_else(|| user.and_then(|u| u.team_id.clone()));
+    // Org-wide installs send `"team": null`; the crate requires a team.
+    if let Some(object) = json.as_object_mut()
+        && object.get("team").is_none_or(Value::is_null)
+        && let Some(id) = team_id.as_ref().or(enterprise_id.as_ref())
+    {
+        object.insert("team".into(), serde_json::json!({ "id": id }));
+    }
+    let event: SlackInteractionEvent =
+        serde_json::from_value(json).map_err(PayloadError::Unknown)?;
+    Ok(Interaction {
+        origin: Origin {
+            team_id,
+            enterprise_id,
+            slack_user_id: user.map(|u| u.id.clone()).unwrap_or_default(),
+        },
+        event,
+        view,
+    })
+}
+
+/// One action of a `block_actions` payload, with what its handler needs from around it.
+#[derive(Debug, Clone)]
+pub struct BlockAction {
+    /// The element acted on (slack-morphism's model: `action_id`, `block_id`, `value`,
+    /// `selected_option`…).
+    pub action: SlackInteractionActionInfo,
+    /// Valid for 3 seconds, once: open a modal with it at once.
+    pub trigger_id: String,
+    /// The view the element is on (a modal or the App Home), with its `hash` for `views.update`.
+    pub view: Option<ActedView>,
+    /// For actions on messages.
+    pub response_url: Option<String>,
+    /// The message's channel, for actions on messages.
+    pub channel_id: Option<String>,
+}
+
+/// The view an action happened on.
+#[derive(Debug, Clone)]
+pub struct ActedView {
+    pub id: String,
+    pub hash: Option<String>,
+    /// The view as Slack sent it: its `state` values and `private_metadata` included.
+    pub view: SlackView,
+    /// `state.values` (block id → action id → value), as Slack sent them.
+    pub state: Option<SlackViewState>,
+}
+
+fn block_actions(
+    event: &SlackInteractionBlockActionsEvent,
+    parts: Option<EnvelopeView>,
+) -> Vec<BlockAction> {
+    let container_view_id = match &event.container {
+        SlackInteractionActionContainer::View(container) => Some(container.view_id.to_string()),
+        _ => None,
+    };
+    let view = event.view.as_ref().map(|view| {
+        let (id, hash, state) = match parts {
+            Some(p) => (p.id, p.hash, p.state),
+            None => (None, None, None),
+        };
+        ActedView {
+            id: container_view_id.or(id).unwrap_or_default(),
+            hash,
+            view: view.clone(),
+            state,
+        }
+    });
+    let channel_id = match &event.container {
+        SlackInteractionActionContainer::Message(m) => m.channel_id.as_ref().map(|c| c.to_string()),
+        SlackInteractionActionContainer::MessageAttachment(m) => {
+            m.channel_id.as_ref().map(|c| c.to_string())
+        }
+        SlackInteractionActionContainer::View(_) => None,
+    }
+    .or_else(|| event.channel.as_ref().map(|c| c.id.to_string()));
+    event
+        .actions
+        .iter()
+        .flatten()
+        .map(|action| BlockAction {
+            action: action.clone(),
+            trigger_id: event.trigger_id.to_string(),
+            view: view.clone(),
+            response_url: event.response_url.as_ref().map(|u| u.0.to_string()),
+            channel_id: channel_id.clone(),
+        })
+        .collect()
+}
+
+/// The `callback_id` of a view, if it has one.
+pub fn callback_id(view: &SlackView) -> Option<String> {
+    match view {
+        SlackView::Modal(modal) => modal.callback_id.as_ref().map(|c| c.to_string()),
+        SlackView::Home(home) => home.callback_id.as_ref().map(|c| c.to_string()),
+    }
+}
+
+/// What the interactivity endpoint answers: an empty 200 ([`SlackInteractionResponse::Empty`]),
+/// options, or a `response_action`.
+pub async fn on_interaction(
+    state: &AppState,
+    interaction: Interaction,
+) -> SlackInteractionResponse {
+    let Interaction {
+        origin,
+        event,
+        view,
+    } = interaction;
+    match event {
+        SlackInteractionEvent::BlockActions(event) => {
+            let state = state.clone();
+            let actions = block_actions(&event, view);
+            // Everything after the ack: the handlers call Slack back.
+            tokio::spawn(async move {
+                for action in actions {
+                    on_block_action(&state, &origin, &event, action).await;
+                }
+            });
+            SlackInteractionResponse::Empty
+        }
+        SlackInteractionEvent::BlockSuggestion(event) => {
+            SlackInteractionResponse::BlockSuggestion(on_options(state, &origin, &event).await)
+        }
+        SlackInteractionEvent::ViewSubmission(event) => {
+            on_view_submission(state, &origin, event).await
+        }
+        // `view_closed` (Latch asks for none), shortcuts, legacy dialogs: nothing to do.
+        _ => SlackInteractionResponse::Empty,
+    }
+}
+
+/// The app search of the request modal (`block_suggestion`): apps the person may request,
+/// filtered by what they typed. Anything that keeps Latch from answering in time or from knowing
+/// the person shows no options (Slack has no way to show a message in a select).
+pub async fn on_options(
+    state: &AppState,
+    origin: &Origin,
+    event: &SlackInteractionBlockSuggestionEvent,
+) -> SlackBlockSuggestionResponse {
+    let none = || SlackBlockSuggestionResponse::Options(SlackBlockSuggestionOptions::new(vec![]));
+    if event.action_id.to_string() != request_modal::APP_ACTION {
+        return none();
+    }
+    let work = {
+        let state = state.clone();
+        let origin = origin.clone();
+        let query = event.value.clone();
+        async move { request_flow::app_options(&state, &origin, &query).await }
+    };
+    front_door::within(front_door::ACK_BUDGET, work, |_| async {})
+        .await
+        .flatten()
+        .unwrap_or_else(none)
+}
+
+async fn on_block_action(
+    state: &AppState,
+    origin: &Origin,
+    event: &SlackInteractionBlockActionsEvent,
+    action: BlockAction,
+) {
+    let action_id = action.action.action_id.to_string();
+    let on_request_modal = action
+        .view
+        .as_ref()
+        .and_then(|v| callback_id(&v.view))
+        .is_some_and(|c| c == request_modal::CALLBACK_ID);
+    let is_home_action =
+        action_id == home_blocks::EXTEND_ACTION || action_id == home_blocks::RELEASE_ACTION;
+    if action_id != home_blocks::REQUEST_ACCESS_ACTION && !on_request_modal && !is_home_action {
+        tracing::debug!(action_id, "Slack action with no handler; acknowledged");
+        return;
+    }
+    let caller = match front_door::route(state, origin).await {
+        Ok(caller) => caller,
+        Err(why) => {
+            request_flow::tell_not_served(state, &action, &why).await;
+            return;
+        }
+    };
+    if action_id == home_blocks::REQUEST_ACCESS_ACTION {
+        request_flow::open_from_home(state, &caller, &action).await;
+    } else if on_request_modal {
+        request_flow::on_modal_action(state, &caller, &action).await;
+    } else if let Err(error) = home::on_block_action(state, &caller, event, &action.action).await {
+        tracing::error!(%error, action_id, "App Home action failed");
+    }
+}
+
+async fn on_view_submission(
+    state: &AppState,
+    origin: &Origin,
+    event: SlackInteractionViewSubmissionEvent,
+) -> SlackInteractionResponse {
+    let callback = callback_id(&event.view.view).unwrap_or_default();
+    let is_request = callback == request_modal::CALLBACK_ID;
+    let is_home = callback.starts_with(home_blocks::CALLBACK_PREFIX);
+    if !is_request && !is_home {
+        tracing::debug!(callback, "view submission with no handler; closed");
+        return SlackInteractionResponse::Empty;
+    }
+    let caller: SlackCaller = match front_door::route(state, origin).await {
+        Ok(caller) => caller,
+        Err(why) => return request_flow::not_served_view(&why),
+    };
+    if is_request {
+        request_flow::on_submit(state, caller, event).await
+    } else {
+        on_home_submission(state, caller, event).await
+    }
+}
+
+/// A view submitted from the App Home (its Extend modal): `home::on_view_submission` under the
+/// ack budget. Too slow, the modal says the outcome will show on the Home (which the refresh job
+/// republishes once the change is made).
+async fn on_home_submission(
+    state: &AppState,
+    caller: SlackCaller,
+    event: SlackInteractionViewSubmissionEvent,
+) -> SlackInteractionResponse {
+    let work = {
+        let state = state.clone();
+        async move { home::on_view_submission(&state, &caller, &event).await }
+    };
+    let late = |outcome: Result<_, home::HomeError>| async move {
+        if let Err(error) = outcome {
+            tracing::error!(%error, "App Home submission failed after its ack");
+        }
+    };
+    match front_door::within(front_door::ACK_BUDGET, work, late).await {
+        Some(Ok(Some(response))) => SlackInteractionResponse::ViewSubmission(response),
+        Some(Ok(None)) => SlackInteractionResponse::Empty,
+        Some(Err(error)) => {
+            tracing::error!(%error, "App Home submission failed");
+            request_flow::update_response(request_flow::notice_view(
+                "Latch",
+                "Latch couldn't do that just now. Please try again in a minute.",
+            ))
+        }
+        None => request_flow::update_response(request_flow::notice_view(
+            "Latch",
+            "Latch is still working on it. Your App Home will show the outcome in a moment.",
+        )),
+    }
+}
