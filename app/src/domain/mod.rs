@@ -14,6 +14,7 @@
 //! * [`request`], [`grant`], [`provisioning`] — the state machines, and what a viewer may do
 //!   (`actions_for`, from the same checks the transitions start with); [`history`] — a request's
 //!   history in words;
+//! * [`campaign`] — access review campaigns: lifecycle, scope, reviewers, review tasks;
 //! * [`roles`] — who may request/act; [`visibility`] — who may see catalog entries and requests;
 //! * [`audit`] — hash-chained audit log; [`outbox`] — notifications; [`webhook`] — signing/backoff;
 //! * [`error`] — the single `DomainError`.
@@ -27,6 +28,7 @@ mod macros;
 
 pub mod api_tokens;
 pub mod audit;
+pub mod campaign;
 pub mod catalog;
 pub mod catalog_code;
 pub mod csv_import;

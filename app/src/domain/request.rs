@@ -334,7 +334,7 @@ pub struct NewRequest<'a> {
     pub open_requests: &'a [OpenRequestRef],
 }
 
-fn clean_text(field: &str, text: &str, max: usize) -> DomainResult<String> {
+pub(crate) fn clean_text(field: &str, text: &str, max: usize) -> DomainResult<String> {
     let t = text.trim();
     if t.is_empty() {
         return Err(DomainError::Required {
@@ -350,7 +350,11 @@ fn clean_text(field: &str, text: &str, max: usize) -> DomainResult<String> {
     Ok(t.to_string())
 }
 
-fn clean_optional(field: &str, text: Option<&str>, max: usize) -> DomainResult<Option<String>> {
+pub(crate) fn clean_optional(
+    field: &str,
+    text: Option<&str>,
+    max: usize,
+) -> DomainResult<Option<String>> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => clean_text(field, t, max).map(Some),

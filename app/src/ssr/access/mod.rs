@@ -8,6 +8,7 @@
 //! an [`Actor`].
 
 pub mod audit;
+pub mod campaigns;
 pub mod catalog;
 pub mod decider_calls;
 pub mod directory;

@@ -18,9 +18,13 @@
 //! - [`apply`]: catalog and policies as code (`latch apply` / `latch export`, `/api/v1`): a tree
 //!   of files applied in one transaction.
 //! - [`decider`]: external decider calls of policy steps and what their answers do.
+//! - [`campaigns`]: access review campaigns (draft, scope preview, stage with its snapshot,
+//!   start, decide and submit reviews, reassign, end with Skip or Revoke, complete) and the
+//!   cancelling of a suspended or deleted subject's open reviews.
 
 pub mod access_loop;
 pub mod apply;
+pub mod campaigns;
 pub mod decider;
 pub mod sweeps;
 pub mod webhooks;
