@@ -64,6 +64,12 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
         .route("/slack/install", get(slack::install))
         .route("/slack/oauth/callback", get(slack::callback))
         .route("/slack/events", post(slack::events))
+        .route("/slack/commands", post(slack::commands::commands))
+        .route(
+            "/slack/interactivity",
+            post(slack::interactivity::interactivity),
+        )
+        .route("/slack/options", post(slack::options::options))
         .nest(api_v1::PREFIX, api_v1::router())
         .leptos_routes(&state, routes, move || {
             set_page_policy();

@@ -7,6 +7,9 @@
 //! OAuth callback is the browser coming back, not Slack calling, and is bound to the admin's
 //! session instead.
 
+pub mod commands;
+pub mod interactivity;
+pub mod options;
 pub mod signed;
 
 use axum::Extension;
