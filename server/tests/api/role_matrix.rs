@@ -333,6 +333,23 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             vec![("installation_id", s("999"))],
             admin_only(404),
         ),
+        ("slack/failed_deliveries", vec![], admin_only(200)),
+        ("slack/notification_settings", vec![], admin_only(200)),
+        (
+            "slack/retry_delivery",
+            vec![("id", s("999"))],
+            admin_only(404),
+        ),
+        (
+            "slack/set_notification_kind",
+            vec![("kind", s("access_expiring")), ("on", s("on"))],
+            admin_only(200),
+        ),
+        (
+            "slack/set_notifications_enabled",
+            vec![("on", s("on"))],
+            admin_only(200),
+        ),
     ]
 }
 

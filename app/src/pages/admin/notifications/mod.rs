@@ -1,7 +1,9 @@
 //! Notifications: the Slack connection. Connecting (and why a connection attempt failed), each
-//! installation with its test message and disconnect ([`installation`]), and the app manifest
-//! to create the Slack app from ([`manifest`]).
+//! installation with its test message and disconnect ([`installation`]), the app manifest
+//! to create the Slack app from ([`manifest`]), and delivery: which notifications go to Slack and
+//! those that failed ([`delivery`]).
 
+mod delivery;
 mod installation;
 mod manifest;
 
@@ -14,6 +16,7 @@ use crate::components::async_list::loaded;
 use crate::components::require::RequireSuperAdmin;
 use crate::error::AppError;
 use crate::shapes::{ActionReport, SlackOverview};
+use delivery::DeliverySection;
 use installation::InstallationItem;
 use manifest::Manifest;
 
@@ -36,6 +39,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 </p>
                 <SlackSection/>
             </section>
+            <DeliverySection/>
         </RequireSuperAdmin>
     }
 }

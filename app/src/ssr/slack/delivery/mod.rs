@@ -20,6 +20,7 @@
 //! `conversations.history` (`include_all_metadata`): found, it is marked delivered with that
 //! message; not found, it is sent. Updates are idempotent and simply redone.
 
+pub mod admin;
 pub mod classify;
 pub mod pacer;
 
