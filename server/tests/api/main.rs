@@ -35,6 +35,7 @@ mod sign_in;
 mod slack_client;
 mod slack_connect;
 mod slack_events;
+mod slack_home;
 mod slack_identity;
 mod visibility;
 mod webhook_signing;
