@@ -97,7 +97,7 @@ pub async fn set_kind(
 /// Deliveries that failed for good, newest first.
 pub async fn failed(db: &Db) -> AccessResult<Vec<FailedDelivery>> {
     let rows = sqlx::query(
-        "SELECT o.id, o.kind, o.failure, o.failed_at, o.attempts, u.name, u.email \
+        "SELECT o.id, o.kind, o.failure, o.failed_at, o.attempts, u.display_name AS name, u.email \
          FROM outbox o JOIN users u ON u.id = o.recipient_id \
          WHERE o.delivery_state = 'failed' ORDER BY o.failed_at DESC, o.id DESC LIMIT $1",
     )
