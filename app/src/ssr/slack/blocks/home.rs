@@ -526,6 +526,111 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn blocks_home_extend_offers_only_the_lengths_given_and_none_when_there_are_none() {
+        let mut fits = home_grant(1, Some(5), "");
+        fits.extend_lengths = vec![DurationPreset::OneHour, DurationPreset::OneDay];
+        let mut none_fit = home_grant(2, Some(6), "");
+        none_fit.extend_lengths.clear();
+        let view = json(&HomeInput {
+            console_url: "https://latch.example.com",
+            now_ms: NOW,
+            notice: Some("You released <GitHub> — admin."),
+            my_requests: &[],
+            approvals: &[],
+            tasks: &[],
+            grants: &[fits, none_fit],
+        });
+        let blocks = view["blocks"].as_array().unwrap();
+        assert!(
+            blocks[1]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("You released &lt;GitHub&gt; — admin."),
+            "the notice comes first, escaped"
+        );
+        let first = blocks
+            .iter()
+            .find(|b| b["block_id"] == "grant:0:grant-1")
+            .unwrap();
+        let values: Vec<&str> = first["elements"][0]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(values, ["1h grant-1", "1d grant-1"]);
+        let second = blocks
+            .iter()
+            .find(|b| b["block_id"] == "grant:1:grant-2")
+            .unwrap();
+        assert_eq!(second["elements"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            second["elements"][0]["action_id"], RELEASE_ACTION,
+            "Release only"
+        );
+    }
+
+    #[test]
+    fn blocks_home_for_someone_not_linked_says_why_and_offers_nothing_to_act_on() {
+        let view = SlackView::Home(not_linked_home(
+            "https://latch.example.com",
+            "Your Slack email (x@y.test) isn't in the Latch directory. Ask a Latch admin.",
+        ));
+        assert_view_accepted(&view);
+        let text = serde_json::to_value(&view).unwrap()["blocks"].to_string();
+        assert!(text.contains("isn't in the Latch directory"));
+        assert!(!text.contains(REQUEST_ACCESS_ACTION));
+    }
+
+    #[test]
+    fn blocks_extend_modal_preselects_the_chosen_length_and_asks_why() {
+        let modal = extend_modal(&ExtendModal {
+            grant_id: "g".repeat(40),
+            access: "Prod DB — admin".into(),
+            remaining: "2 days".into(),
+            lengths: vec![DurationPreset::OneDay, DurationPreset::OneWeek],
+            chosen: Some(DurationPreset::OneWeek),
+        });
+        let view = SlackView::Modal(modal);
+        assert_view_accepted(&view);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["callback_id"], EXTEND_CALLBACK_ID);
+        assert!(EXTEND_CALLBACK_ID.starts_with(CALLBACK_PREFIX));
+        assert_eq!(json["private_metadata"], "g".repeat(40));
+        let length = json["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == EXTEND_LENGTH_BLOCK)
+            .unwrap();
+        assert_eq!(length["element"]["initial_option"]["value"], "1w");
+        assert_eq!(length["element"]["options"].as_array().unwrap().len(), 2);
+        assert!(
+            json["blocks"]
+                .to_string()
+                .contains(EXTEND_JUSTIFICATION_ACTION)
+        );
+    }
+
+    #[test]
+    fn blocks_notice_modal_stays_within_limits_with_a_long_title_and_text() {
+        let long = "<&>".repeat(2000);
+        let view = SlackView::Modal(notice_modal(
+            &long,
+            &long,
+            Some(("https://latch.example.com/requests/REQ-1", "Request REQ-1")),
+        ));
+        assert_view_accepted(&view);
+        let json = serde_json::to_value(&view).unwrap();
+        assert!(
+            json["callback_id"]
+                .as_str()
+                .unwrap()
+                .starts_with(CALLBACK_PREFIX)
+        );
+    }
+
+    #[test]
     fn blocks_home_stays_within_slack_limits_with_long_texts_and_full_lists() {
         let long = "<&>".repeat(1500);
         let requests: Vec<_> = (0..120)
