@@ -17,8 +17,17 @@ use app::shapes::FailedDelivery;
 use slack_standin::{Message, NewUser, SlackStandin};
 use sqlx::Row;
 
+use app::ssr::Db;
+use app::ssr::slack::SlackConfig;
+use secrecy::SecretString;
+use slack_standin::StandinConfig;
+use tokio::net::TcpListener;
+
 use crate::access_fixtures::*;
-use crate::helpers::{TestApp, spawn_app_with_slack};
+use crate::helpers::{
+    SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET, TEST_SECRET_KEY, TestApp,
+    fresh_database_url, spawn_app_with_slack, spawn_on_listener,
+};
 use crate::slack_connect::{connect, workspace};
 
 /// Latch with the JIT loop's cast (Alice requests, Bob approves first, Carol approves second
@@ -177,6 +186,10 @@ pub(crate) async fn assert_each_once(app: &TestApp, slack: &SlackStandin, people
         for m in &messages {
             let id = outbox_id(m).unwrap_or_else(|| panic!("a message without metadata: {m:?}"));
             assert!(seen.insert(id), "outbox row {id} was posted twice");
+            assert!(
+                rows.iter().any(|r| r.id == id),
+                "a message for no row: {id}"
+            );
         }
         let theirs: BTreeSet<&str> = rows
             .iter()
@@ -543,4 +556,262 @@ async fn a_kind_turned_off_is_dropped_not_queued_and_turning_it_on_again_sends_n
     )
     .await;
     assert_eq!(changed, 4);
+}
+
+/// Latch's Slack settings for another process on the same stand-in.
+fn slack_config(slack: &SlackStandin) -> SlackConfig {
+    SlackConfig {
+        client_id: Some(SLACK_CLIENT_ID.into()),
+        client_secret: Some(SecretString::from(SLACK_CLIENT_SECRET)),
+        signing_secret: Some(SecretString::from(SLACK_SIGNING_SECRET)),
+        api_url: slack.api_url(),
+        authorize_url: slack.authorize_url(),
+        timeout: Duration::from_secs(2),
+        ..SlackConfig::default()
+    }
+}
+
+/// Alice asks and cancels `times` times: each round is a new message to her (updated once)
+/// and one to Bob.
+async fn ask_and_cancel(w: &World, times: usize) {
+    for _ in 0..times {
+        let (id, _) = w.l.request_admin(&w.app).await;
+        w.l.alice
+            .ok(&w.app, CancelRequest { id, reason: None })
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_app_instances_on_one_database_send_each_message_once() {
+    let w = world().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _second = spawn_on_listener(
+        w.app.database_url.clone(),
+        tempfile::tempdir().unwrap(),
+        listener,
+        slack_config(&w.slack),
+    )
+    .await;
+    ask_and_cancel(&w, 4).await;
+    w.settled().await;
+
+    assert_eq!(w.dm("alice").len(), 4);
+    assert_eq!(w.dm("bob").len(), 4);
+    assert_eq!(w.calls("chat.postMessage"), 8, "each message posted once");
+    assert_eq!(w.calls("chat.update"), 4);
+    let people = [
+        ("alice@example.com", w.ids["alice"].as_str()),
+        ("bob@example.com", w.ids["bob"].as_str()),
+    ];
+    assert_each_once(&w.app, &w.slack, &people).await;
+}
+
+/// A `latch` server process (the real binary) on `database_url`, talking to `slack`.
+struct LatchProcess {
+    child: std::process::Child,
+    address: String,
+}
+
+impl LatchProcess {
+    async fn start(data_dir: &std::path::Path, database_url: &str, slack: &SlackStandin) -> Self {
+        let address = free_address().await;
+        Self::start_at(data_dir, database_url, slack, &address).await
+    }
+
+    async fn start_at(
+        data_dir: &std::path::Path,
+        database_url: &str,
+        slack: &SlackStandin,
+        address: &str,
+    ) -> Self {
+        let address = address.to_string();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LATCH_DATA_DIR", data_dir)
+            .env("LATCH_DATABASE_URL", database_url)
+            .env("LATCH_LISTEN_ADDR", address.trim_start_matches("http://"))
+            .env("LATCH_PUBLIC_URL", &address)
+            .env("LATCH_SECRET_KEY", TEST_SECRET_KEY)
+            .env("LATCH_SLACK_CLIENT_ID", SLACK_CLIENT_ID)
+            .env("LATCH_SLACK_CLIENT_SECRET", SLACK_CLIENT_SECRET)
+            .env("LATCH_SLACK_SIGNING_SECRET", SLACK_SIGNING_SECRET)
+            .env("LATCH_SLACK_API_URL", slack.api_url())
+            .env("LATCH_SLACK_AUTHORIZE_URL", slack.authorize_url())
+            .env("LATCH_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let health = format!("{address}/healthz");
+        let start = Instant::now();
+        while !reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200)
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "latch did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        LatchProcess { child, address }
+    }
+
+    /// `kill -9`: no shutdown, no lease released, whatever was in flight left as it was.
+    fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for LatchProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn free_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// A row marked `sending` whose message is already in Slack: the moment between "sent" and
+/// "marked sent".
+async fn sent_but_not_marked(db: &Db, slack: &SlackStandin) -> bool {
+    let sending: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM outbox WHERE delivery_state = 'sending'")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    if sending.is_empty() {
+        return false;
+    }
+    slack
+        .channels()
+        .iter()
+        .flat_map(|c| slack.messages(&c.id))
+        .filter_map(|m| outbox_id(&m))
+        .any(|id| sending.contains(&id))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_between_posting_and_marking_posted_sends_no_notification_twice() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(data_dir.path()).await;
+    // The stand-in must know the first process's address for the OAuth redirect.
+    let address = free_address().await;
+    let slack = SlackStandin::start(StandinConfig {
+        redirect_urls: vec![format!("{address}/slack/oauth/callback")],
+        ..StandinConfig::new(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET)
+    })
+    .await
+    .unwrap();
+    let mut first = {
+        // Start on the address given to the stand-in.
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+            .arg("migrate")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LATCH_DATA_DIR", data_dir.path())
+            .env("LATCH_DATABASE_URL", &database_url)
+            .env("LATCH_SECRET_KEY", TEST_SECRET_KEY)
+            .output()
+            .unwrap();
+        assert!(
+            child.status.success(),
+            "{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        LatchProcess::start_at(data_dir.path(), &database_url, &slack, &address).await
+    };
+    let db = Db::connect(&database_url).await.unwrap();
+    let app = TestApp {
+        address: first.address.clone(),
+        client: crate::helpers::client(),
+        db: db.clone(),
+        setup_link: None,
+        database_url: database_url.clone(),
+        _data_dir: tempfile::tempdir().unwrap(),
+    };
+    let l = jit_loop(&app).await;
+    app.sign_in_as("root@example.com", Role::SuperAdmin).await;
+    let (team, channel) = workspace(&slack, "Acme", "acme", "it-access");
+    let bob = slack
+        .add_user(&team, NewUser::new("bob", "bob@example.com"))
+        .unwrap();
+    let mut people = vec![("bob@example.com".to_string(), bob.id.clone())];
+    let mut requesters = Vec::new();
+    for i in 0..8 {
+        let email = format!("dev{i}@example.com");
+        let who = person(&app, &email, &format!("Dev {i}"), Role::BasicUser).await;
+        l.admin
+            .ok(
+                &app,
+                UpdateDirectoryUser {
+                    id: who.user.id.clone(),
+                    name: format!("Dev {i}"),
+                    manager_email: Some("bob@example.com".into()),
+                    department: None,
+                    job_title: None,
+                    status: "active".into(),
+                },
+            )
+            .await;
+        let slack_user = slack
+            .add_user(&team, NewUser::new(format!("dev{i}"), email.clone()))
+            .unwrap();
+        people.push((email, slack_user.id));
+        requesters.push(who);
+    }
+    connect(&app, &slack, &team, &channel).await;
+    // Each answer to chat.postMessage comes 400 ms after the message is posted.
+    slack.add_late_answers(Some("chat.postMessage"), Duration::from_millis(400), None);
+    for who in &requesters {
+        who.request(&app, new_request(&l.entitlement_id, "Deploy"))
+            .await;
+    }
+    let total = scalar(&app, "SELECT COUNT(*) FROM outbox").await;
+    assert_eq!(
+        total, 16,
+        "a request_created each, an approval_needed each for Bob"
+    );
+
+    let start = Instant::now();
+    while !sent_but_not_marked(&db, &slack).await {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never caught mid-post"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.kill_9();
+    let undelivered = scalar(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE delivery_state <> 'delivered'",
+    )
+    .await;
+    assert!(undelivered >= 1, "killed mid-drain");
+    slack.clear_faults();
+
+    let _second = LatchProcess::start(data_dir.path(), &database_url, &slack).await;
+    settled(&app, Duration::from_secs(90)).await;
+    let rows = outbox(&app).await;
+    assert!(rows.iter().all(|r| r.state == "delivered"), "{rows:?}");
+    let people: Vec<(&str, &str)> = people
+        .iter()
+        .map(|(e, s)| (e.as_str(), s.as_str()))
+        .collect();
+    assert_each_once(&app, &slack, &people).await;
+    assert_eq!(
+        dm_messages(&slack, &bob.id).len(),
+        8,
+        "one per request for Bob"
+    );
+    for (_, slack_user) in &people[1..] {
+        assert_eq!(dm_messages(&slack, slack_user).len(), 1);
+    }
 }
