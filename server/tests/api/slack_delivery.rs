@@ -752,7 +752,7 @@ async fn a_kill_9_between_posting_and_marking_posted_sends_no_notification_twice
             .ok(
                 &app,
                 UpdateDirectoryUser {
-                    id: who.user.id.clone(),
+                    id: who.user.id,
                     name: format!("Dev {i}"),
                     manager_email: Some("bob@example.com".into()),
                     department: None,
