@@ -141,11 +141,19 @@ pub async fn persist(
             .bind(&json)
             .execute(&mut **tx)
             .await?;
+        // A new request's audit entry names the door it came through (web, Slack, API).
+        let audited = match e {
+            RequestEvent::Created => to_json(&serde_json::json!({
+                "kind": "created",
+                "origin": r.origin,
+            }))?,
+            _ => json,
+        };
         audit::append(
             tx,
             at,
             Entry::new(actor, e.audit_action(), target.clone())
-                .after(Some(json))
+                .after(Some(audited))
                 .rule(e.rule()),
         )
         .await?;
