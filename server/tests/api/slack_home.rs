@@ -154,6 +154,14 @@ impl World {
         scalar(&self.app, "SELECT COUNT(*) FROM slack_home_marks").await
     }
 
+    async fn marks_of(&self, user_id: i64) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM slack_home_marks WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
+    }
+
     /// Runs the refresh job's rounds until no mark is left (bounded).
     async fn refresh_until_clean(&self) {
         for _ in 0..50 {
@@ -523,4 +531,47 @@ async fn wait_for_modal(w: &World, user: &str) -> slack_standin::state::View {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_outage_or_rate_limit_keeps_the_marks_until_a_home_is_published() {
+    let w = world().await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    w.open_home(&w.bob).await;
+    w.open_home(&w.carol).await;
+    w.refresh_until_clean().await;
+    w.l.bob.approve(&w.app, &id, 1).await;
+    let bobs = w.marks_of(w.l.bob.user.id).await;
+    assert!(bobs > 0);
+
+    // Slack answers 503: the round fails and nothing is lost.
+    w.slack
+        .fail_with_server_error(Some("views.publish"), 1, 503);
+    assert!(home::refresh_round(&w.state).await.is_err());
+    assert_eq!(
+        w.marks_of(w.l.bob.user.id).await,
+        bobs,
+        "Bob's marks wait for the next round"
+    );
+    assert!(
+        w.home_text(&w.bob).contains("Approve or deny"),
+        "still the old Home"
+    );
+    w.refresh_until_clean().await;
+    assert!(
+        w.home_text(&w.bob).contains("No approvals wait for you."),
+        "{}",
+        w.home_text(&w.bob)
+    );
+
+    // Slack asks to wait: the job pauses (no call at all) and keeps the marks.
+    w.l.carol.approve(&w.app, &id, 2).await;
+    let carols = w.marks_of(w.l.carol.user.id).await;
+    assert!(carols > 0, "the task for Carol marked her Home");
+    w.slack.fail_with_rate_limit(Some("views.publish"), 2, 30);
+    assert!(home::refresh_round(&w.state).await.is_err());
+    let calls = w.slack.api_calls_to("views.publish").len();
+    assert_eq!(home::refresh_round(&w.state).await.unwrap(), 0);
+    assert_eq!(w.slack.api_calls_to("views.publish").len(), calls, "paused");
+    assert_eq!(w.marks_of(w.l.carol.user.id).await, carols);
 }

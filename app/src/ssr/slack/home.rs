@@ -94,7 +94,11 @@ impl HomeError {
                 | SlackError::BadResponse => true,
             },
             HomeError::Identity(IdentityError::NotConnected | IdentityError::Seal(_)) => false,
-            HomeError::Identity(IdentityError::Db(_)) | HomeError::Access(_) => true,
+            HomeError::Identity(IdentityError::Db(_)) | HomeError::Access(AccessError::Db(_)) => {
+                true
+            }
+            // Corrupt or vanished data stays so: retrying would hold up everyone behind it.
+            HomeError::Access(_) => false,
         }
     }
 }
@@ -722,5 +726,7 @@ mod tests {
         assert!(!HomeError::Slack(SlackError::Http(404)).transient());
         assert!(!HomeError::Slack(SlackError::Api("invalid_arguments".into())).transient());
         assert!(!HomeError::Identity(IdentityError::NotConnected).transient());
+        assert!(!HomeError::Access(AccessError::Data("bad json".into())).transient());
+        assert!(HomeError::Access(AccessError::Db(sqlx::Error::PoolTimedOut)).transient());
     }
 }
