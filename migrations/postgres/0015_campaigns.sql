@@ -47,7 +47,9 @@ CREATE TABLE review_tasks (
     updated_at     BIGINT  NOT NULL
 );
 CREATE UNIQUE INDEX review_tasks_grant ON review_tasks (campaign_id, grant_id);
-CREATE INDEX review_tasks_state ON review_tasks (campaign_id, state);
+CREATE INDEX review_tasks_state ON review_tasks (campaign_id, state, id);
+-- Ending a campaign walks the reviews whose removal waits, a page at a time in id order.
+CREATE INDEX review_tasks_remediation ON review_tasks (campaign_id, remediation, id);
 CREATE INDEX review_tasks_subject ON review_tasks (subject_id, state);
 
 -- Who reviews each task now; rewritten on reassignment.

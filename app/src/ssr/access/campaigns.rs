@@ -177,9 +177,12 @@ pub async fn active_grants_page(
             in_list(3 + apps.len(), entitlements.len())
         ));
     }
+    // `state || ''` keeps SQLite off the (state, expires_at) index: through it, every page would
+    // read and sort all active grants again (quadratic over a snapshot); on the primary key a page
+    // reads only its own rows. PostgreSQL plans the same way.
     let sql = format!(
         "SELECT id, subject_id, app_id, entitlement_id, state, created_at, expires_at FROM grants \
-         WHERE state = 'active' AND id > $1 AND ({}) ORDER BY id LIMIT $2",
+         WHERE state || '' = 'active' AND id > $1 AND ({}) ORDER BY id LIMIT $2",
         filters.join(" OR ")
     );
     let mut q = sqlx::query_as::<_, GrantFactsRow>(&sql)
