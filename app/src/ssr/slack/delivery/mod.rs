@@ -520,7 +520,7 @@ impl Deliverer {
             }
             Verdict::Retry(code) | Verdict::Uncertain(code) => {
                 let attempts = row.attempts + 1;
-                let at = now + backoff_ms(attempts);
+                let at = now + recheck_after_ms(&code, attempts);
                 let state = if row.sending { "sending" } else { "pending" };
                 let mut tx = db.begin().await?;
                 sqlx::query(
@@ -538,6 +538,21 @@ impl Deliverer {
                 Ok(Step::Retried)
             }
         }
+    }
+}
+
+/// How long a call that got no answer at all (timeout, connection lost) may still be carried
+/// out by Slack: its row is not looked for in the DM before then, so a post still in flight is
+/// not taken for one that never happened.
+pub const IN_FLIGHT_GRACE_MS: i64 = 10_000;
+
+/// When a failed row is tried (or looked for) again: the backoff, and for a call that got no
+/// answer at all, not before [`IN_FLIGHT_GRACE_MS`].
+pub fn recheck_after_ms(code: &str, attempts: i64) -> i64 {
+    let backoff = backoff_ms(attempts);
+    match code {
+        "timeout" | "unreachable" => backoff.max(IN_FLIGHT_GRACE_MS),
+        _ => backoff,
     }
 }
 
@@ -939,4 +954,72 @@ async fn grant_row(db: &crate::ssr::Db, id: &str) -> Result<Option<GrantRow>, De
         source_request: grant.source_request.to_string(),
         actions: Default::default(),
     }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_requesters_kinds_follow_one_message_per_request() {
+        for kind in [
+            NotificationKind::RequestCreated,
+            NotificationKind::RequestDecided,
+            NotificationKind::RequestClosed,
+            NotificationKind::AccessGranted,
+        ] {
+            let p = placement(kind);
+            assert_eq!(
+                (p.object_kind, p.role, p.update_if_shown),
+                ("request", "requester", true)
+            );
+        }
+    }
+
+    #[test]
+    fn approvers_provisioners_and_expiry_notices_have_their_own_messages() {
+        let approver = placement(NotificationKind::ApprovalNeeded);
+        assert_eq!(
+            (approver.object_kind, approver.role),
+            ("request", "approver")
+        );
+        assert!(!approver.update_if_shown);
+        for kind in [
+            NotificationKind::ProvisioningAssigned,
+            NotificationKind::DeprovisioningAssigned,
+        ] {
+            assert_eq!(placement(kind).object_kind, "task");
+            assert!(!placement(kind).update_if_shown);
+        }
+        assert!(!placement(NotificationKind::AccessExpiring).update_if_shown);
+        let expired = placement(NotificationKind::AccessExpired);
+        assert_eq!((expired.object_kind, expired.role), ("grant", "holder"));
+        assert!(
+            expired.update_if_shown,
+            "the expiring notice becomes the expired one"
+        );
+    }
+
+    #[test]
+    fn a_call_without_an_answer_is_not_looked_for_before_slack_could_have_carried_it_out() {
+        assert_eq!(recheck_after_ms("http_503", 1), 2_000);
+        assert_eq!(recheck_after_ms("internal_error", 2), 4_000);
+        assert_eq!(recheck_after_ms("timeout", 1), IN_FLIGHT_GRACE_MS);
+        assert_eq!(recheck_after_ms("unreachable", 1), IN_FLIGHT_GRACE_MS);
+        assert_eq!(recheck_after_ms("timeout", 10), backoff_ms(10));
+    }
+
+    #[test]
+    fn notification_settings_drop_kinds_turned_off_and_everything_under_the_kill_switch() {
+        let mut settings = outbox::NotificationSettings::default();
+        assert!(NotificationKind::ALL.iter().all(|k| settings.allows(*k)));
+        settings.off.push("approval_needed".into());
+        assert!(!settings.allows(NotificationKind::ApprovalNeeded));
+        assert!(settings.allows(NotificationKind::RequestCreated));
+        settings.slack = false;
+        assert!(NotificationKind::ALL.iter().all(|k| !settings.allows(*k)));
+        let stored: outbox::NotificationSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(stored, outbox::NotificationSettings::default());
+    }
 }
