@@ -274,6 +274,11 @@ async fn a_denied_review_is_removed_when_the_campaign_ends_and_skip_leaves_the_r
         GrantState::PendingRemoval { reason: RemovalReason::Revoked, by: Some(ref by), .. } if *by == c.bob.id
     ));
     assert_eq!(open_removal_tasks(&app, &alices).await, 1);
+    let late = campaigns::submit(&app.db, &c.bob, &id).await;
+    assert!(
+        matches!(&late, Err(AccessError::Domain(DomainError::InvalidTransition { reason, .. })) if reason == "the campaign is ended"),
+        "{late:?}"
+    );
     // Skipped: Carol keeps her access.
     assert_eq!(grant_state(&app, &carols).await, GrantState::Active);
     assert_eq!(open_removal_tasks(&app, &carols).await, 0);

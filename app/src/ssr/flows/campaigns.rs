@@ -300,18 +300,21 @@ pub struct Submitted {
 pub async fn submit(db: &Db, actor: &Actor, campaign_id: &str) -> AccessResult<Submitted> {
     let mut tx = db.begin().await?;
     let at = now();
-    let c = campaigns::load(&mut tx, campaign_id).await?;
-    // First the campaign row: this batch and the campaign's end queue behind each other.
-    if campaigns::lock(&mut tx, campaign_id, CampaignStatus::Running)
-        .await
-        .is_err()
-    {
-        return Err(crate::domain::DomainError::InvalidTransition {
-            action: "submit reviews".into(),
-            reason: format!("the campaign is {}", c.status().as_str()),
+    // First the campaign row: this batch and the campaign's end queue behind each other, and
+    // what is read next is read after an end that got there first.
+    match campaigns::lock(&mut tx, campaign_id, CampaignStatus::Running).await {
+        Ok(()) => {}
+        Err(AccessError::Stale) => {
+            let c = campaigns::load(&mut tx, campaign_id).await?;
+            return Err(crate::domain::DomainError::InvalidTransition {
+                action: "submit reviews".into(),
+                reason: format!("the campaign is {}", c.status().as_str()),
+            }
+            .into());
         }
-        .into());
+        Err(e) => return Err(e),
     }
+    let c = campaigns::load(&mut tx, campaign_id).await?;
     let pending = campaigns::pending_decisions(&mut tx, campaign_id, &actor.id).await?;
     let mut tasks = Vec::with_capacity(pending.len());
     for d in &pending {
