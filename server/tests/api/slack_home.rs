@@ -19,7 +19,7 @@ use slack_standin::driver::Surface;
 use slack_standin::{NewUser, SlackStandin};
 
 use crate::access_fixtures::{CreateRequest, Loop, jit_loop, new_request, scalar};
-use crate::helpers::{TEST_SECRET_KEY, TestApp, spawn_app_with_slack};
+use crate::helpers::{TEST_SECRET_KEY, TestApp, location, spawn_app_with_slack};
 use crate::slack_connect::{connect, workspace};
 
 /// Latch connected to a stand-in workspace where the loop's people (Alice the requester, Bob
@@ -37,6 +37,24 @@ struct World {
 }
 
 async fn world() -> World {
+    world_where(|app, slack| {
+        Box::pin(async move {
+            let (team, channel) = workspace(slack, "Acme", "acme", "it-access");
+            connect(app, slack, &team, &channel).await;
+            team
+        })
+    })
+    .await
+}
+
+type Connecting = for<'a> fn(
+    &'a TestApp,
+    &'a SlackStandin,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + 'a>>;
+
+/// The world with Latch connected by `connecting`, which answers the workspace the loop's
+/// people are added to.
+async fn world_where(connecting: Connecting) -> World {
     let (app, slack) = spawn_app_with_slack().await;
     // Subscribe exactly to the manifest's bot events, as the Slack app made from it would be.
     let manifest =
@@ -50,8 +68,7 @@ async fn world() -> World {
     slack.set_event_subscriptions(&events.iter().map(String::as_str).collect::<Vec<_>>());
 
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
-    let (team, channel) = workspace(&slack, "Acme", "acme", "it-access");
-    connect(&app, &slack, &team, &channel).await;
+    let team = connecting(&app, &slack).await;
     hold_refresh_lease(&app).await;
     let l = jit_loop(&app).await;
     let add = |handle: &str, email: &str| {
@@ -580,4 +597,74 @@ async fn a_slack_outage_or_rate_limit_keeps_the_marks_until_a_home_is_published(
     assert_eq!(home::refresh_round(&w.state).await.unwrap(), 0);
     assert_eq!(w.slack.api_calls_to("views.publish").len(), calls, "paused");
     assert_eq!(w.marks_of(w.l.carol.user.id).await, carols);
+}
+
+/// An Enterprise Grid org with two workspaces, Latch installed org-wide from the first; returns
+/// the second (where nobody installed anything).
+fn org_wide<'a>(
+    app: &'a TestApp,
+    slack: &'a SlackStandin,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + 'a>> {
+    Box::pin(async move {
+        let org = slack.add_enterprise("Starship");
+        let bridge = slack.add_workspace_in(&org.id, "Bridge", "bridge").unwrap();
+        let engine = slack
+            .add_workspace_in(&org.id, "Engine Room", "engine")
+            .unwrap();
+        let captain = slack
+            .add_user(
+                &bridge.id,
+                NewUser {
+                    is_admin: true,
+                    ..NewUser::new("kirk", "kirk@starship.test")
+                },
+            )
+            .unwrap();
+        let channel = slack
+            .add_channel(&bridge.id, "access", false, &[captain.id.as_str()])
+            .unwrap();
+        let authorize = location(&app.get("/slack/install").await);
+        let callback = slack
+            .approve_install(
+                &authorize,
+                slack_standin::Consent {
+                    target: Some(org.id.clone()),
+                    org_wide: true,
+                    webhook_channel: Some(channel.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let back = app.client.get(&callback).send().await.unwrap();
+        assert_eq!(back.status().as_u16(), 303);
+        assert!(location(&back).contains("slack=connected"), "installed");
+        engine.id
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_grid_org_the_org_wide_install_serves_the_home_of_any_workspace() {
+    let w = world_where(org_wide).await;
+    let (_, number) = w.l.request_admin(&w.app).await;
+    w.open_home(&w.alice).await;
+    assert!(
+        w.home_text(&w.alice).contains(&format!("|{number}>")),
+        "{}",
+        w.home_text(&w.alice)
+    );
+    let key: String =
+        sqlx::query_scalar("SELECT install_key FROM slack_user_links WHERE slack_user_id = $1")
+            .bind(&w.alice)
+            .fetch_one(&w.app.db.pool)
+            .await
+            .unwrap();
+    assert!(key.starts_with("enterprise:"), "{key}");
+
+    // A console change reaches her Home through the org's installation.
+    w.open_home(&w.bob).await;
+    w.refresh_until_clean().await;
+    let id = w.l.alice.detail(&w.app, &number).await.summary.id;
+    w.l.bob.approve(&w.app, &id, 1).await;
+    w.refresh_until_clean().await;
+    assert!(w.home_text(&w.bob).contains("No approvals wait for you."));
 }
