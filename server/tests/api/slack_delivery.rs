@@ -815,3 +815,83 @@ async fn a_kill_9_between_posting_and_marking_posted_sends_no_notification_twice
         assert_eq!(dm_messages(&slack, slack_user).len(), 1);
     }
 }
+
+/// A form of the settings page posted by a browser without JavaScript.
+async fn html_post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: Vec<(&'static str, String)>,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/admin/settings/notifications"))
+        .header("Origin", app.address.as_str())
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delivery_settings_and_retry_work_without_javascript_and_show_on_the_page() {
+    let mut w = world_with(&["alice"]).await;
+    w.l.request_admin(&w.app).await;
+    w.settled().await;
+    let admin = w.l.admin.client.clone();
+    // A plain HTML form post answers with a redirect back to the page, the change made.
+    let response = html_post(
+        &w.app,
+        &admin,
+        "/api/slack/set_notification_kind",
+        vec![("kind", "access_expiring".into()), ("on", "off".into())],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 302);
+    assert!(!crate::helpers::location(&response).contains("__err="));
+    let page = admin
+        .get(w.app.url("/admin/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"data-kind="access_expiring" data-on="false""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-kind="request_created" data-on="true""#));
+    // Bob's approval notice failed (he has no Slack account): listed, and retried by a form.
+    assert!(page.contains(r#"data-reason="not_linked""#));
+    let failed = failures(&w).await;
+    w.join_slack("bob");
+    let response = html_post(
+        &w.app,
+        &admin,
+        "/api/slack/retry_delivery",
+        vec![("id", failed[0].id.to_string())],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 302);
+    w.settled().await;
+    assert_eq!(w.dm("bob").len(), 1);
+    let response = html_post(
+        &w.app,
+        &admin,
+        "/api/slack/set_notifications_enabled",
+        vec![("on", "off".into())],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 302);
+    let page = admin
+        .get(w.app.url("/admin/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="delivery-kill-switch" data-on="false""#));
+}

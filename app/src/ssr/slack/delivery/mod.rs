@@ -241,7 +241,18 @@ impl Deliverer {
         let rows = due_rows(db, now, self.options.batch).await?;
         self.pacer().forget_idle(self.local_ms());
         for row in rows {
-            let step = self.deliver(state, &workspaces, &row).await?;
+            let step = match self.deliver(state, &workspaces, &row).await {
+                Ok(step) => step,
+                // One row that can't be handled (unreadable data, a failed write) must not hold
+                // up the others: it backs off like a Slack outage. If even that write fails
+                // (the database is down, or this process lost the lease), the round ends.
+                Err(error) => {
+                    tracing::warn!(outbox_id = row.id, %error, "could not deliver a notification");
+                    let verdict = Verdict::Retry("internal_error".into());
+                    self.after_failure(db, &row, Method::PostMessage, verdict)
+                        .await?
+                }
+            };
             match step {
                 Step::Posted => report.posted += 1,
                 Step::Updated => report.updated += 1,
