@@ -39,5 +39,6 @@ mod slack_delivery;
 mod slack_events;
 mod slack_home;
 mod slack_identity;
+mod slack_request_modal;
 mod visibility;
 mod webhook_signing;
