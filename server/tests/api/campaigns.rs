@@ -421,14 +421,20 @@ async fn a_review_decided_by_another_reviewer_first_is_counted_and_reassignment_
 
     // Carol's own access goes to the owner (Ada); Ada hands it to Bob, with a reason.
     let carol_review = task_of(&all, &carols).id.to_string();
-    let no_reason =
-        campaigns::reassign(&app.db, &c.admin, &carol_review, &[c.bob.id.clone()], "").await;
+    let no_reason = campaigns::reassign(
+        &app.db,
+        &c.admin,
+        &carol_review,
+        std::slice::from_ref(&c.bob.id),
+        "",
+    )
+    .await;
     assert!(no_reason.is_err());
     let to_self = campaigns::reassign(
         &app.db,
         &c.admin,
         &carol_review,
-        &[c.carol.id.clone()],
+        std::slice::from_ref(&c.carol.id),
         "hers",
     )
     .await;
@@ -443,7 +449,7 @@ async fn a_review_decided_by_another_reviewer_first_is_counted_and_reassignment_
         &app.db,
         &c.admin,
         &carol_review,
-        &[c.bob.id.clone()],
+        std::slice::from_ref(&c.bob.id),
         "Bob runs the team now",
     )
     .await
