@@ -80,23 +80,7 @@ async fn world_where(connecting: Connecting) -> World {
     let alice = add("alice", "alice@example.com");
     let bob = add("bob", "bob@example.com");
     let carol = add("carol", "carol@example.com");
-    let latch_slack = Slack::new(
-        SlackConfig {
-            api_url: slack.api_url(),
-            timeout: Duration::from_secs(2),
-            ..SlackConfig::default()
-        },
-        TEST_SECRET_KEY,
-    )
-    .unwrap();
-    let state = AppState {
-        leptos_options: leptos::config::LeptosOptions::builder()
-            .output_name("latch")
-            .build(),
-        db: app.db.clone(),
-        public_url: PublicUrl::new(&app.address),
-        slack: std::sync::Arc::new(latch_slack),
-    };
+    let state = state_of(&app, &slack);
     World {
         app,
         slack,
@@ -106,6 +90,27 @@ async fn world_where(connecting: Connecting) -> World {
         bob,
         carol,
         state,
+    }
+}
+
+/// The server's state as its jobs see it: the same database, the same Slack.
+fn state_of(app: &TestApp, slack: &SlackStandin) -> AppState {
+    let latch_slack = Slack::new(
+        SlackConfig {
+            api_url: slack.api_url(),
+            timeout: Duration::from_secs(2),
+            ..SlackConfig::default()
+        },
+        TEST_SECRET_KEY,
+    )
+    .unwrap();
+    AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("latch")
+            .build(),
+        db: app.db.clone(),
+        public_url: PublicUrl::new(&app.address),
+        slack: std::sync::Arc::new(latch_slack),
     }
 }
 
@@ -667,4 +672,21 @@ async fn in_a_grid_org_the_org_wide_install_serves_the_home_of_any_workspace() {
     w.l.bob.approve(&w.app, &id, 1).await;
     w.refresh_until_clean().await;
     assert!(w.home_text(&w.bob).contains("No approvals wait for you."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_slack_connection_a_round_just_clears_the_marks() {
+    let (app, slack) = spawn_app_with_slack().await;
+    hold_refresh_lease(&app).await;
+    let l = jit_loop(&app).await;
+    l.request_admin(&app).await;
+    let marks = || scalar(&app, "SELECT COUNT(*) FROM slack_home_marks");
+    assert!(
+        marks().await > 0,
+        "changes mark Homes whether or not Slack is connected"
+    );
+    let state = state_of(&app, &slack);
+    assert_eq!(home::refresh_round(&state).await.unwrap(), 0);
+    assert_eq!(marks().await, 0);
+    assert!(slack.api_calls().is_empty());
 }

@@ -301,6 +301,17 @@ pub async fn refresh_round(state: &AppState) -> Result<usize, HomeError> {
     if marks.is_empty() {
         return Ok(0);
     }
+    let installs: Vec<Installation> = store::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|i| i.connected)
+        .collect();
+    if installs.is_empty() {
+        // Slack is not connected: there is no Home to refresh, and a new connection starts
+        // with people opening theirs.
+        home_marks::clear(&state.db, &marks).await?;
+        return Ok(0);
+    }
     let mut people: Vec<(i64, Vec<Mark>)> = Vec::new();
     for mark in marks {
         match people.iter_mut().find(|(user, _)| *user == mark.user_id) {
@@ -308,11 +319,6 @@ pub async fn refresh_round(state: &AppState) -> Result<usize, HomeError> {
             None => people.push((mark.user_id, vec![mark])),
         }
     }
-    let installs: Vec<Installation> = store::list(&state.db)
-        .await?
-        .into_iter()
-        .filter(|i| i.connected)
-        .collect();
     let mut published = 0;
     for (user_id, marks) in people {
         if published >= PUBLISHES_PER_ROUND {
