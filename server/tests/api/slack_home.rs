@@ -19,7 +19,9 @@ use slack_standin::driver::Surface;
 use slack_standin::{NewUser, SlackStandin};
 
 use crate::access_fixtures::{CreateRequest, Loop, jit_loop, new_request, scalar};
-use crate::helpers::{TEST_SECRET_KEY, TestApp, location, spawn_app_with_slack};
+use crate::helpers::{
+    TEST_SECRET_KEY, TestApp, location, spawn_app_with_slack, spawn_app_with_slack_config,
+};
 use crate::slack_connect::{connect, workspace};
 
 /// Latch connected to a stand-in workspace where the loop's people (Alice the requester, Bob
@@ -37,14 +39,19 @@ struct World {
 }
 
 async fn world() -> World {
-    world_where(|app, slack| {
-        Box::pin(async move {
-            let (team, channel) = workspace(slack, "Acme", "acme", "it-access");
-            connect(app, slack, &team, &channel).await;
-            team
-        })
+    world_where(one_workspace).await
+}
+
+/// One workspace, "Acme", connected; returns its id.
+fn one_workspace<'a>(
+    app: &'a TestApp,
+    slack: &'a SlackStandin,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + 'a>> {
+    Box::pin(async move {
+        let (team, channel) = workspace(slack, "Acme", "acme", "it-access");
+        connect(app, slack, &team, &channel).await;
+        team
     })
-    .await
 }
 
 type Connecting = for<'a> fn(
@@ -55,7 +62,12 @@ type Connecting = for<'a> fn(
 /// The world with Latch connected by `connecting`, which answers the workspace the loop's
 /// people are added to.
 async fn world_where(connecting: Connecting) -> World {
-    let (app, slack) = spawn_app_with_slack().await;
+    world_with(connecting, Duration::from_secs(2)).await
+}
+
+/// The world, Latch's calls to Slack bounded by `slack_timeout`.
+async fn world_with(connecting: Connecting, slack_timeout: Duration) -> World {
+    let (app, slack) = spawn_app_with_slack_config(|config| config.timeout = slack_timeout).await;
     // Subscribe exactly to the manifest's bot events, as the Slack app made from it would be.
     let manifest =
         app::ssr::slack::manifest::manifest(&SlackConfig::default(), &PublicUrl::new(&app.address));
@@ -689,4 +701,20 @@ async fn without_a_slack_connection_a_round_just_clears_the_marks() {
     assert_eq!(home::refresh_round(&state).await.unwrap(), 0);
     assert_eq!(marks().await, 0);
     assert!(slack.api_calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_slack_does_not_hold_the_ack_of_app_home_opened_and_the_home_still_arrives() {
+    let w = world_with(one_workspace, Duration::from_secs(10)).await;
+    w.slack
+        .add_latency(Some("views.publish"), Duration::from_secs(4), Some(1));
+    let delivery = w.slack.open_app_home(&w.alice, "home").await.unwrap();
+    let first = &delivery.attempts[0];
+    assert!(first.acked, "acked in Slack's window: {first:?}");
+    assert!(first.latency_ms < 3000, "{first:?}");
+    assert_eq!(delivery.attempts.len(), 1, "no retry from Slack");
+    w.home_becomes(&w.alice, "published after the ack", |home| {
+        home.contains(REQUEST_ACCESS)
+    })
+    .await;
 }
