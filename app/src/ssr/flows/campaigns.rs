@@ -34,7 +34,7 @@ use crate::ssr::access::{
     AccessError, AccessResult, Actor, Tx, catalog, directory, grants, new_id, now, to_json,
     user_row,
 };
-use crate::ssr::db::Db;
+use crate::ssr::db::{Db, Engine};
 
 use super::access_loop::{grant_audit, next_removal_task, task_opened_entry};
 
@@ -157,6 +157,13 @@ pub async fn preview_scope(
     check_can_create(&actor.roles)?;
     scope.validate()?;
     let mut tx = db.begin_read().await?;
+    // One snapshot across the pages: REPEATABLE READ on PostgreSQL; a SQLite read transaction
+    // already sees the database as of its first read.
+    if db.engine == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
     let dir = directory::snapshot(&mut *tx).await?;
     let resolved = scope.resolve(&dir, now());
     let mut preview = ScopePreview::default();
