@@ -354,3 +354,128 @@ async fn on_home_submission(
         )),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn form(payload: &serde_json::Value) -> Vec<u8> {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", &payload.to_string())
+            .finish()
+            .into_bytes()
+    }
+
+    /// A `block_actions` on the request modal as Slack sends it for an org-wide install: `team`
+    /// is null, the workspace is the user's.
+    fn org_wide_block_actions() -> serde_json::Value {
+        serde_json::json!({
+            "type": "block_actions",
+            "user": {"id": "U1", "username": "ada", "name": "ada", "team_id": "T9"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "team": null,
+            "enterprise": {"id": "E1", "name": "Org"},
+            "is_enterprise_install": true,
+            "trigger_id": "1.2.abc",
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {
+                "id": "V1", "team_id": "T9", "type": "modal", "hash": "1700000000.abc",
+                "title": {"type": "plain_text", "text": "Submit a request"},
+                "blocks": [], "callback_id": "latch_request", "private_metadata": "{}",
+                "state": {"values": {"request_app": {"request_app_select": {
+                    "type": "external_select",
+                    "selected_option": {"text": {"type": "plain_text", "text": "Prod DB"},
+                                        "value": "app-1"}}}}}
+            },
+            "actions": [{
+                "type": "external_select", "action_id": "request_app_select",
+                "block_id": "request_app", "action_ts": "1700000000.000001",
+                "selected_option": {"text": {"type": "plain_text", "text": "Prod DB"},
+                                    "value": "app-1"}
+            }]
+        })
+    }
+
+    #[test]
+    fn an_org_wide_block_action_is_routed_by_the_users_workspace_and_the_org() {
+        let interaction = parse(&form(&org_wide_block_actions())).unwrap();
+        assert_eq!(
+            interaction.origin,
+            Origin {
+                team_id: Some("T9".into()),
+                enterprise_id: Some("E1".into()),
+                slack_user_id: "U1".into(),
+            }
+        );
+        let SlackInteractionEvent::BlockActions(event) = &interaction.event else {
+            panic!("not block_actions");
+        };
+        let actions = block_actions(event, interaction.view.clone());
+        assert_eq!(actions.len(), 1);
+        let action = &actions[0];
+        assert_eq!(action.action.action_id.to_string(), "request_app_select");
+        assert_eq!(
+            action
+                .action
+                .selected_option
+                .as_ref()
+                .map(|o| o.value.as_str()),
+            Some("app-1")
+        );
+        let view = action.view.as_ref().unwrap();
+        assert_eq!(view.id, "V1");
+        assert_eq!(view.hash.as_deref(), Some("1700000000.abc"));
+        assert_eq!(callback_id(&view.view).as_deref(), Some("latch_request"));
+        let state = view.state.as_ref().unwrap();
+        assert_eq!(
+            state.values.len(),
+            1,
+            "the view's state survives the crate's model"
+        );
+    }
+
+    #[test]
+    fn a_view_submission_carries_its_view_state_and_callback() {
+        let payload = serde_json::json!({
+            "type": "view_submission",
+            "user": {"id": "U1", "team_id": "T1"},
+            "api_app_id": "A1",
+            "team": {"id": "T1", "domain": "acme"},
+            "enterprise": null,
+            "is_enterprise_install": false,
+            "trigger_id": "1.2.abc",
+            "view": {
+                "id": "V2", "team_id": "T1", "type": "modal", "hash": "h",
+                "title": {"type": "plain_text", "text": "Submit a request"},
+                "blocks": [], "callback_id": "latch_request",
+                "state": {"values": {"request_justification": {"request_justification_input": {
+                    "type": "plain_text_input", "value": "INC-1"}}}}
+            },
+            "response_urls": []
+        });
+        let interaction = parse(&form(&payload)).unwrap();
+        assert_eq!(interaction.origin.team_id.as_deref(), Some("T1"));
+        assert_eq!(interaction.origin.enterprise_id, None);
+        let SlackInteractionEvent::ViewSubmission(event) = &interaction.event else {
+            panic!("not view_submission");
+        };
+        assert_eq!(event.view.state_params.id.to_string(), "V2");
+        assert_eq!(
+            callback_id(&event.view.view).as_deref(),
+            Some("latch_request")
+        );
+    }
+
+    #[test]
+    fn a_body_without_a_payload_or_with_an_unknown_type_is_refused() {
+        assert!(matches!(parse(b"text=hello"), Err(PayloadError::NoPayload)));
+        assert!(matches!(
+            parse(b"payload=not-json"),
+            Err(PayloadError::NotJson(_))
+        ));
+        let unknown = form(&serde_json::json!({"type": "something_new", "team": {"id": "T1"}}));
+        assert!(matches!(parse(&unknown), Err(PayloadError::Unknown(_))));
+    }
+}
