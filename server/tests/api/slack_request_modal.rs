@@ -434,3 +434,59 @@ async fn a_slow_database_still_acks_the_submission_in_time_and_the_modal_shows_t
     );
     assert_eq!(f.request_count().await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_access_on_the_app_home_opens_the_same_modal() {
+    let f = front().await;
+    f.slack.set_event_subscriptions(&["app_home_opened"]);
+    f.slack.open_app_home(&f.alice, "home").await.unwrap();
+    let home = eventually("Alice's Home", || f.slack.home_view(&f.alice)).await;
+    let clicked = f
+        .person(&f.alice)
+        .click(
+            Surface::view(&home.id),
+            "",
+            app::ssr::slack::blocks::home::REQUEST_ACCESS_ACTION,
+        )
+        .await
+        .unwrap();
+    let ack = clicked.dispatched.expect("the button dispatches");
+    assert!(ack.acked && ack.latency < Duration::from_secs(3), "{ack:?}");
+    let modal = eventually("the modal", || f.slack.top_modal(&f.alice)).await;
+    assert_eq!(modal.definition["title"]["text"], "Submit a request");
+    assert!(block(&modal.definition, APP_BLOCK).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_submitted_after_the_workspace_was_disconnected_says_so_and_creates_nothing() {
+    let f = front().await;
+    let alice = f.person(&f.alice);
+    let modal = f.open_modal(&f.alice).await;
+    choose_prod_db_admin(&f, &alice, &modal.id).await;
+    alice
+        .select(Surface::view(&modal.id), LENGTH_BLOCK, LENGTH_ACTION, "1d")
+        .await
+        .unwrap();
+    alice
+        .type_text(&modal.id, JUSTIFICATION_BLOCK, JUSTIFICATION_ACTION, "Late")
+        .await
+        .unwrap();
+    app::ssr::slack::store::disconnect(
+        &f.app.db,
+        &format!("team:{}", f.team),
+        "app_uninstalled",
+        app::domain::AuditActor::System,
+    )
+    .await
+    .unwrap();
+    let submitted = alice.submit(&modal.id).await.unwrap();
+    assert_eq!(
+        submitted.response_action.as_deref(),
+        Some("update"),
+        "{submitted:?}"
+    );
+    let shown = f.slack.view(&modal.id).unwrap().definition.to_string();
+    assert!(shown.contains("was disconnected"), "{shown}");
+    assert!(shown.contains("removed from Slack"), "{shown}");
+    assert_eq!(f.request_count().await, 0);
+}
