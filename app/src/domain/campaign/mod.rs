@@ -40,8 +40,8 @@ pub mod scope;
 mod tests;
 
 pub use review::{
-    CancelReason, PendingDecision, Remediation, ReviewAction, ReviewOutcome, ReviewState,
-    ReviewTask, ReviewVerdict, Submission, submit_batch,
+    CancelReason, PendingDecision, Remediation, ReviewAction, ReviewActions, ReviewOutcome,
+    ReviewState, ReviewTask, ReviewVerdict, Submission, submit_batch,
 };
 pub use reviewers::{ReviewPolicy, Reviewers, resolve_reviewers};
 pub use scope::{
@@ -164,6 +164,17 @@ pub struct Campaign {
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub version: u64,
+}
+
+/// What a viewer may do to a campaign right now ([`Campaign::actions_for`]): each flag is the
+/// check the matching transition starts with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignActions {
+    pub edit: bool,
+    pub stage: bool,
+    pub start: bool,
+    pub end: bool,
+    pub complete: bool,
 }
 
 /// A field of [`CampaignFields`], for saying which one may not change.
@@ -371,6 +382,34 @@ impl Campaign {
         }
     }
 
+    /// What `actor` may do to this campaign now (see [`CampaignActions`]).
+    pub fn actions_for(&self, actor: &UserId, roles: &RoleSet) -> CampaignActions {
+        if self.check_can_manage(actor, roles).is_err() {
+            return CampaignActions::default();
+        }
+        let status = self.status();
+        CampaignActions {
+            edit: status != CampaignStatus::Completed,
+            stage: self.check_stageable().is_ok(),
+            start: status == CampaignStatus::Staged,
+            end: status == CampaignStatus::Running,
+            complete: status == CampaignStatus::Ended,
+        }
+    }
+
+    /// A draft with a due date and a valid scope. [`Self::stage`] checks it after who may.
+    fn check_stageable(&self) -> DomainResult<()> {
+        if self.state != CampaignState::Draft {
+            return Err(self.refused("stage the campaign"));
+        }
+        if self.fields.due_at.is_none() {
+            return Err(DomainError::Required {
+                field: "a due date".into(),
+            });
+        }
+        self.fields.scope.validate()
+    }
+
     fn bumped(&self, state: CampaignState) -> Campaign {
         Campaign {
             state,
@@ -432,15 +471,7 @@ impl Campaign {
     /// A due date is needed from here on: reviewers are told when to finish.
     pub fn stage(&self, actor: &UserId, roles: &RoleSet, now: Timestamp) -> DomainResult<Campaign> {
         self.check_can_manage(actor, roles)?;
-        if self.state != CampaignState::Draft {
-            return Err(self.refused("stage the campaign"));
-        }
-        if self.fields.due_at.is_none() {
-            return Err(DomainError::Required {
-                field: "a due date".into(),
-            });
-        }
-        self.fields.scope.validate()?;
+        self.check_stageable()?;
         Ok(self.bumped(CampaignState::Staged {
             staged: Milestone {
                 at: now,

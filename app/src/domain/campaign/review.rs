@@ -134,6 +134,15 @@ pub struct ReviewTask {
     pub version: u64,
 }
 
+/// What a viewer may do to a review ([`ReviewTask::actions_for`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewActions {
+    /// ✓ Certify / ✗ Deny ([`ReviewTask::decide`]).
+    pub decide: bool,
+    /// Reassign ([`ReviewTask::reassign`]).
+    pub reassign: bool,
+}
+
 /// A reviewer's decision, kept until they submit it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingDecision {
@@ -337,18 +346,15 @@ impl ReviewTask {
         Ok(self.bumped(state))
     }
 
-    /// Hands the review to other reviewers, with a reason: its reviewers may when the policy
-    /// allows reassignment, campaign managers always. The new reviewers must be active and not
-    /// the subject.
-    pub fn reassign(
+    /// Whether `actor` may hand this review to someone else: it is open in a staged or running
+    /// campaign, and they review it (when the policy allows reassignment) or manage the campaign.
+    /// [`Self::reassign`] starts with this check.
+    pub fn check_reassign(
         &self,
         campaign: &Campaign,
         actor: &UserId,
         roles: &RoleSet,
-        to: &[UserId],
-        reason: &str,
-        directory: &dyn Directory,
-    ) -> DomainResult<ReviewTask> {
+    ) -> DomainResult<()> {
         roles.check_can_act()?;
         if !matches!(
             campaign.status(),
@@ -365,6 +371,36 @@ impl ReviewTask {
         if !reviewer_may && !campaign.can_manage(actor, roles) {
             return Err(DomainError::CannotReassign);
         }
+        Ok(())
+    }
+
+    /// What `viewer` may do to this review right now: each flag is the check the matching
+    /// transition starts with, so a button that shows never fails on its rule.
+    pub fn actions_for(
+        &self,
+        campaign: &Campaign,
+        viewer: &UserId,
+        roles: &RoleSet,
+    ) -> ReviewActions {
+        ReviewActions {
+            decide: self.check_may_decide(campaign, viewer, roles).is_ok(),
+            reassign: self.check_reassign(campaign, viewer, roles).is_ok(),
+        }
+    }
+
+    /// Hands the review to other reviewers, with a reason: its reviewers may when the policy
+    /// allows reassignment, campaign managers always. The new reviewers must be active and not
+    /// the subject.
+    pub fn reassign(
+        &self,
+        campaign: &Campaign,
+        actor: &UserId,
+        roles: &RoleSet,
+        to: &[UserId],
+        reason: &str,
+        directory: &dyn Directory,
+    ) -> DomainResult<ReviewTask> {
+        self.check_reassign(campaign, actor, roles)?;
         clean_text("a reason for reassigning", reason, MAX_REASON_LEN)?;
         if to.is_empty() {
             return Err(DomainError::Required {

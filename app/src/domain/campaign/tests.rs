@@ -840,3 +840,34 @@ fn a_grant_revoked_by_a_review_keeps_who_revoked_it_without_an_admin_role() {
     let removed = revoked.confirm_removed(later(2)).unwrap();
     assert!(removed.revoke_after_review(None, later(3)).is_err());
 }
+
+#[test]
+fn the_actions_a_viewer_sees_are_the_checks_the_transitions_start_with() {
+    let (owner, roles) = (u("owner"), campaign_admin());
+    let d = draft();
+    let a = d.actions_for(&owner, &roles);
+    assert!(a.edit && a.stage && !a.start && !a.end && !a.complete);
+    assert_eq!(
+        d.actions_for(&u("bob"), &basic()),
+        CampaignActions::default()
+    );
+    let mut no_due = draft();
+    no_due.fields.due_at = None;
+    assert!(!no_due.actions_for(&owner, &roles).stage);
+    let run = running();
+    let a = run.actions_for(&owner, &roles);
+    assert!(a.edit && !a.stage && !a.start && a.end && !a.complete);
+
+    let t = task("t1", "alice", &["mgr"]);
+    let mgr = t.actions_for(&run, &u("mgr"), &basic());
+    assert!(mgr.decide && mgr.reassign);
+    let managing_owner = t.actions_for(&run, &owner, &roles);
+    assert!(!managing_owner.decide && managing_owner.reassign);
+    let stranger = t.actions_for(&run, &u("bob"), &basic());
+    assert!(!stranger.decide && !stranger.reassign);
+    let closed = t.close_at_end(OpenReviews::Skip, NOW).unwrap();
+    assert_eq!(
+        closed.actions_for(&run, &u("mgr"), &basic()),
+        ReviewActions::default()
+    );
+}
