@@ -48,6 +48,13 @@ const CAST: [(&str, &str); 3] = [
 ];
 
 pub(crate) async fn world_with(in_slack: &[&'static str]) -> World {
+    let (world, channel) = world_not_connected(in_slack).await;
+    connect(&world.app, &world.slack, &world.team, &channel).await;
+    world
+}
+
+/// The same, before Slack is connected; the channel to connect with.
+async fn world_not_connected(in_slack: &[&'static str]) -> (World, String) {
     let (app, slack) = spawn_app_with_slack().await;
     let l = jit_loop(&app).await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
@@ -62,8 +69,7 @@ pub(crate) async fn world_with(in_slack: &[&'static str]) -> World {
     for who in in_slack {
         world.join_slack(who);
     }
-    connect(&world.app, &world.slack, &world.team, &channel).await;
-    world
+    (world, channel)
 }
 
 async fn world() -> World {
@@ -894,4 +900,59 @@ async fn the_delivery_settings_and_retry_work_without_javascript_and_show_on_the
         .await
         .unwrap();
     assert!(page.contains(r#"id="delivery-kill-switch" data-on="false""#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_queued_before_slack_was_connected_are_sent_unless_turned_off_or_a_day_old() {
+    let (w, channel) = world_not_connected(&["alice", "bob", "carol"]).await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    w.l.bob.approve(&w.app, &id, 1).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Nothing is sent (nor given up on) while no workspace is connected.
+    let rows = outbox(&w.app).await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == "pending"));
+    // Meanwhile: approval notices are turned off, and Alice's notice is from yesterday.
+    w.app
+        .call(SetNotificationKind {
+            kind: "approval_needed".into(),
+            on: "off".into(),
+        })
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE outbox SET created_at = created_at - 90000000 WHERE kind = 'request_created'",
+    )
+    .execute(&w.app.db.pool)
+    .await
+    .unwrap();
+
+    connect(&w.app, &w.slack, &w.team, &channel).await;
+    w.settled().await;
+    let rows = outbox(&w.app).await;
+    let states: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.kind.as_str(), r.state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("request_created", "dropped"),
+            ("approval_needed", "dropped"),
+            ("approval_needed", "dropped"),
+        ]
+    );
+    let reasons: Vec<String> = sqlx::query_scalar("SELECT failure FROM outbox ORDER BY id")
+        .fetch_all(&w.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(reasons, ["stale", "suppressed", "suppressed"]);
+    assert!(w.dm("alice").is_empty() && w.dm("bob").is_empty() && w.dm("carol").is_empty());
+    assert!(failures(&w).await.is_empty(), "dropped is not failed");
+
+    // What happens from now on is sent.
+    w.l.carol.approve(&w.app, &id, 2).await;
+    w.settled().await;
+    assert_eq!(w.dm("alice").len(), 1);
+    assert_eq!(w.dm("carol").len(), 1, "the provisioning assignment");
 }

@@ -265,6 +265,38 @@ impl Deliverer {
         Ok(report)
     }
 
+    /// Runs rounds every [`EVERY`] until nothing is pending or being sent, or `limit` has
+    /// passed; what they did, summed. For benchmarks and tools that drive delivery without the
+    /// job (run it where no `latch serve` delivers from the same database, or hold the job's
+    /// lease: rounds outside the lease are not fenced).
+    pub async fn drain(
+        &self,
+        state: &AppState,
+        limit: Duration,
+    ) -> Result<RoundReport, DeliveryError> {
+        let start = Instant::now();
+        let mut total = RoundReport::default();
+        loop {
+            let round = self.run_round(state).await?;
+            total.posted += round.posted;
+            total.updated += round.updated;
+            total.recovered += round.recovered;
+            total.deferred += round.deferred;
+            total.retried += round.retried;
+            total.failed += round.failed;
+            total.dropped += round.dropped;
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE delivery_state IN ('pending', 'sending')",
+            )
+            .fetch_one(&state.db.pool)
+            .await?;
+            if open == 0 || start.elapsed() >= limit {
+                return Ok(total);
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    }
+
     async fn deliver(
         &self,
         state: &AppState,
@@ -596,7 +628,8 @@ async fn workspaces(state: &AppState) -> Result<Vec<Workspace>, DeliveryError> {
 }
 
 /// Drops pending rows that may no longer be sent: a kind turned off (or the kill switch) after
-/// they were queued, and rows never tried for [`DeliveryOptions::stale_after`].
+/// they were queued, and rows never tried for [`DeliveryOptions::stale_after`]. Reads first, so
+/// an idle round writes nothing.
 async fn drop_unsendable(
     state: &AppState,
     now: i64,
@@ -605,26 +638,46 @@ async fn drop_unsendable(
     let db = &state.db;
     let settings = outbox::notification_settings(db).await?;
     let stale_ms = i64::try_from(options.stale_after.as_millis()).unwrap_or(i64::MAX);
+    let stale_before = now.saturating_sub(stale_ms);
+    let off: Vec<&'static str> = NotificationKind::ALL
+        .iter()
+        .filter(|k| !settings.allows(**k))
+        .map(|k| k.as_str())
+        .collect();
+    let kinds: Vec<String> = (0..off.len()).map(|i| format!("${}", i + 2)).collect();
+    let suppressed = if kinds.is_empty() {
+        String::new()
+    } else {
+        format!(" OR kind IN ({})", kinds.join(", "))
+    };
+    let sql = format!(
+        "SELECT id FROM outbox WHERE delivery_state = 'pending' \
+         AND ((attempts = 0 AND created_at < $1){suppressed}) LIMIT 1"
+    );
+    let mut any = sqlx::query_scalar::<_, i64>(&sql).bind(stale_before);
+    for kind in &off {
+        any = any.bind(*kind);
+    }
+    if any.fetch_optional(&db.pool).await?.is_none() {
+        return Ok(0);
+    }
     let mut tx = db.begin().await?;
     let mut dropped = sqlx::query(
         "UPDATE outbox SET delivery_state = 'dropped', failure = 'stale', failed_at = $1 \
          WHERE delivery_state = 'pending' AND attempts = 0 AND created_at < $2",
     )
     .bind(now)
-    .bind(now.saturating_sub(stale_ms))
+    .bind(stale_before)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    for kind in NotificationKind::ALL {
-        if settings.allows(*kind) {
-            continue;
-        }
+    for kind in &off {
         dropped += sqlx::query(
             "UPDATE outbox SET delivery_state = 'dropped', failure = 'suppressed', failed_at = $1 \
              WHERE delivery_state = 'pending' AND kind = $2",
         )
         .bind(now)
-        .bind(kind.as_str())
+        .bind(*kind)
         .execute(&mut *tx)
         .await?
         .rows_affected();
