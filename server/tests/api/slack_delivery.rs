@@ -956,3 +956,62 @@ async fn notifications_queued_before_slack_was_connected_are_sent_unless_turned_
     assert_eq!(w.dm("alice").len(), 1);
     assert_eq!(w.dm("carol").len(), 1, "the provisioning assignment");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expiry_reminder_is_posted_to_the_holder_and_becomes_the_expired_notice_in_place() {
+    let w = world().await;
+    let grant_id = w.l.granted(&w.app).await;
+    w.settled().await;
+    // The grant began ten days ago and ends tomorrow: its reminder is due.
+    let row = sqlx::query("SELECT body FROM grants WHERE id = $1")
+        .bind(&grant_id)
+        .fetch_one(&w.app.db.pool)
+        .await
+        .unwrap();
+    let mut body: serde_json::Value = serde_json::from_str(&row.get::<String, _>("body")).unwrap();
+    let now = app::ssr::clock::now_ms();
+    let tomorrow = now + 86_400_000;
+    body["period_start"] = serde_json::Value::from(now - 10 * 86_400_000);
+    body["expires_at"] = serde_json::Value::from(tomorrow);
+    sqlx::query("UPDATE grants SET body = $1, expires_at = $2 WHERE id = $3")
+        .bind(body.to_string())
+        .bind(tomorrow)
+        .bind(&grant_id)
+        .execute(&w.app.db.pool)
+        .await
+        .unwrap();
+    let reminded = app::ssr::flows::sweeps::remind_expiring(&w.app.db)
+        .await
+        .unwrap();
+    assert_eq!(reminded, 1);
+    w.settled().await;
+    let alice = w.dm("alice");
+    assert_eq!(alice.len(), 2, "the request message, then the reminder");
+    assert!(
+        alice[1].text.starts_with("Your access expires in"),
+        "{}",
+        alice[1].text
+    );
+
+    backdate_grant(&w.app, &grant_id).await;
+    let start = Instant::now();
+    while scalar(
+        &w.app,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'access_expired'",
+    )
+    .await
+        == 0
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "no expiry");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    w.settled().await;
+    let alice = w.dm("alice");
+    assert_eq!(
+        alice.len(),
+        2,
+        "the reminder was updated, not followed by a new message"
+    );
+    assert!(alice[1].text.contains("has expired"), "{}", alice[1].text);
+    assert_eq!(alice[1].edits.len(), 1);
+}
