@@ -1339,11 +1339,22 @@ fn apply_view_response(
             }
         }
         Some("errors") => {
-            if !reply
+            let Some(errors) = reply
                 .and_then(|r| r.get("errors"))
-                .is_some_and(Value::is_object)
-            {
+                .and_then(Value::as_object)
+            else {
                 return vec!["response_action errors needs an errors object".to_owned()];
+            };
+            // Slack shows an error under an input block; naming anything else makes the whole
+            // answer unusable (bolt-js#554, slack-go/slack#1013).
+            let inputs = input_block_ids(st, view_id);
+            let strays: Vec<String> = errors
+                .keys()
+                .filter(|k| !inputs.contains(k.as_str()))
+                .map(|k| format!("errors names {k:?}, which is not an input block of the view"))
+                .collect();
+            if !strays.is_empty() {
+                return strays;
             }
         }
         Some("update") => {
@@ -1389,6 +1400,20 @@ fn apply_view_response(
         Some(other) => return vec![format!("unknown response_action {other:?}")],
     }
     Vec::new()
+}
+
+/// The `block_id`s of the input blocks of view `view_id`.
+fn input_block_ids(st: &State, view_id: &str) -> std::collections::BTreeSet<String> {
+    st.views
+        .iter()
+        .find(|v| v.id == view_id)
+        .and_then(|v| v.definition.get("blocks"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("input"))
+        .filter_map(|b| b.get("block_id").and_then(Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 fn close_stack(st: &mut State, view_id: &str) {
@@ -1648,4 +1673,47 @@ pub async fn open_app_home(core: &Core, user_id: &str, tab: &str) -> Result<Deli
         (body, url)
     };
     Ok(deliver_with_retries(core, "event", &url, body).await)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn state_with_modal() -> State {
+        let mut st = State::default();
+        st.views.push(crate::state::View {
+            id: "V1".into(),
+            team_id: "T1".into(),
+            user_id: "U1".into(),
+            kind: "modal".into(),
+            definition: json!({"type": "modal", "blocks": [
+                {"type": "input", "block_id": "why", "label": {"type": "plain_text", "text": "Why"},
+                 "element": {"type": "plain_text_input", "action_id": "reason"}},
+                {"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "Hi"}},
+            ]}),
+            hash: "h".into(),
+            root_view_id: None,
+            previous_view_id: None,
+            install_id: "I1".into(),
+            history: Vec::new(),
+            closed: false,
+            state_values: json!({}),
+            inputs: Inputs::new(),
+        });
+        st
+    }
+
+    #[test]
+    fn errors_on_input_blocks_are_shown_and_errors_on_anything_else_are_refused() {
+        let mut st = state_with_modal();
+        let ok = json!({"response_action": "errors", "errors": {"why": "Say why"}});
+        assert!(apply_view_response(&mut st, "V1", Some("errors"), Some(&ok)).is_empty());
+        for stray in ["intro", "nowhere"] {
+            let reply = json!({"response_action": "errors", "errors": {"why": "x", stray: "y"}});
+            let problems = apply_view_response(&mut st, "V1", Some("errors"), Some(&reply));
+            assert_eq!(problems.len(), 1, "{stray}: {problems:?}");
+            assert!(problems[0].contains(stray), "{problems:?}");
+        }
+    }
 }
