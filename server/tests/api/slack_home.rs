@@ -718,3 +718,62 @@ async fn a_slow_slack_does_not_hold_the_ack_of_app_home_opened_and_the_home_stil
     })
     .await;
 }
+
+/// Moves grant `id`'s expiry to `at_ms` (stored column and domain body alike).
+async fn set_expiry(app: &TestApp, id: &str, at_ms: i64) {
+    let body: String = sqlx::query_scalar("SELECT body FROM grants WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let mut body: Value = serde_json::from_str(&body).unwrap();
+    body["expires_at"] = Value::from(at_ms);
+    sqlx::query("UPDATE grants SET body = $1, expires_at = $2 WHERE id = $3")
+        .bind(body.to_string())
+        .bind(at_ms)
+        .bind(id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_coming_within_seven_days_of_its_end_marks_the_home_for_a_refresh_as_time_passes() {
+    let w = world().await;
+    let grant = w.alice_granted().await;
+    let day = 24 * 3600 * 1000;
+    let now = app::ssr::clock::now_ms();
+    set_expiry(&w.app, &grant, now + 9 * day).await;
+    w.open_home(&w.alice).await;
+    w.refresh_until_clean().await;
+    assert!(
+        w.home_text(&w.alice)
+            .contains("None of your access expires in the next 7 days."),
+        "9 days away is not listed"
+    );
+
+    // Two days later the window's end has passed the expiry: her Home is marked and refreshed.
+    let at = app::domain::Timestamp::from_unix_millis(now);
+    app::ssr::access::home_marks::mark_grants_entering_window(
+        &w.app.db,
+        now + 7 * day,
+        now + 9 * day + 1,
+        at,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.marks_of(w.l.alice.user.id).await, 1);
+    // A window that has not reached it marks nobody.
+    app::ssr::access::home_marks::mark_grants_entering_window(
+        &w.app.db,
+        now + 7 * day,
+        now + 8 * day,
+        at,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.marks_of(w.l.alice.user.id).await, 1);
+    let publishes = w.publishes_to(&w.alice);
+    w.refresh_until_clean().await;
+    assert_eq!(w.publishes_to(&w.alice), publishes + 1);
+}

@@ -86,6 +86,28 @@ pub async fn mark_super_admins(tx: &mut Tx<'_>, at: Timestamp) -> AccessResult<(
     Ok(())
 }
 
+/// Marks the holders of active grants whose expiry entered a Home's "expiring soon" window as it
+/// moved from ending at `after_ms` to ending at `until_ms` (Unix ms): time alone changes that list,
+/// without any save to mark it.
+pub async fn mark_grants_entering_window(
+    db: &Db,
+    after_ms: i64,
+    until_ms: i64,
+    at: Timestamp,
+) -> AccessResult<()> {
+    sqlx::query(
+        "INSERT INTO slack_home_marks (user_id, marked_at) \
+         SELECT DISTINCT subject_id, $1 FROM grants \
+         WHERE state = 'active' AND expires_at > $2 AND expires_at <= $3",
+    )
+    .bind(at.as_unix_millis())
+    .bind(after_ms)
+    .bind(until_ms)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
 /// One stored mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {

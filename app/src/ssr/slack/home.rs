@@ -13,7 +13,9 @@
 //! republishes each marked person who has a Slack link, once however many marks they have, paced
 //! under `views.publish`'s Tier 4 limit. Marks are deleted only after the Home they call for was
 //! published (or when there is nothing to publish to), and only the marks read before the Home's
-//! data was, so a crash or a Slack outage delays a refresh but never loses one.
+//! data was, so a crash or a Slack outage delays a refresh but never loses one. Time alone changes
+//! one list (access coming within the 7-day window): each round marks the holders of grants whose
+//! expiry the window reached since the last round.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -59,6 +61,11 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
 pub const PUBLISHES_PER_ROUND: usize = 3;
 /// Marks read per round (a burst, e.g. an expiry sweep, coalesces into a person each).
 const MARKS_PER_ROUND: i64 = 500;
+
+/// Where the "expiring in the next 7 days" window ended (Unix ms) at the refresh job's last round
+/// in this process; 0 before the first. The job is leased: after a restart or a hand-over the
+/// window is picked up from then on (a Home opened meanwhile is fresh anyway).
+static WINDOW_END_MS: AtomicI64 = AtomicI64::new(0);
 
 /// Until when (Unix ms) Slack asked the refresh job to wait (`Retry-After`). The job is leased,
 /// so one process runs it; a restart simply asks Slack again.
@@ -294,8 +301,21 @@ pub async fn on_app_home_opened(state: &AppState, origin: Origin) {
 /// will not change loses their marks; Slack or the database failing ends the round with the
 /// marks kept, and a 429 pauses the job for its `Retry-After`. Returns the Homes published.
 pub async fn refresh_round(state: &AppState) -> Result<usize, HomeError> {
-    if now_ms() < PAUSED_UNTIL_MS.load(Ordering::Relaxed) {
+    let now = now_ms();
+    if now < PAUSED_UNTIL_MS.load(Ordering::Relaxed) {
         return Ok(0);
+    }
+    // Access whose expiry came within the window since the last round joins the list.
+    let window_end = now.saturating_add(blocks::EXPIRING_WINDOW_MS);
+    let last_end = WINDOW_END_MS.swap(window_end, Ordering::Relaxed);
+    if last_end > 0 && window_end > last_end {
+        let at = crate::domain::Timestamp::from_unix_millis(now);
+        if let Err(error) =
+            home_marks::mark_grants_entering_window(&state.db, last_end, window_end, at).await
+        {
+            WINDOW_END_MS.store(last_end, Ordering::Relaxed);
+            return Err(error.into());
+        }
     }
     let marks = home_marks::oldest(&state.db, MARKS_PER_ROUND).await?;
     if marks.is_empty() {
