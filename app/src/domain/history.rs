@@ -2,7 +2,7 @@
 //! and in a Slack thread.
 
 use super::ids::UserId;
-use super::request::RequestEvent;
+use super::request::{RequestEvent, RequestOrigin};
 
 /// The sentence for `event`. `name` gives a person's display name (callers fall back to the id
 /// for someone no longer in the directory).
@@ -67,6 +67,20 @@ pub fn describe(event: &RequestEvent, name: impl Fn(&UserId) -> String) -> Strin
             .audit_action()
             .trim_start_matches("request.")
             .replace('_', " "),
+    }
+}
+
+/// The sentence for `event` of a request that came through `origin`: its creation names Slack
+/// when it was filed there, so the console shows which door a request came through (the web
+/// console and Slack are two doors to one system).
+pub fn describe_in_request(
+    event: &RequestEvent,
+    origin: RequestOrigin,
+    name: impl Fn(&UserId) -> String,
+) -> String {
+    match (event, origin) {
+        (RequestEvent::Created, RequestOrigin::Slack) => "created in Slack".to_string(),
+        _ => describe(event, name),
     }
 }
 
@@ -235,5 +249,23 @@ mod tests {
         for (event, expected) in cases {
             assert_eq!(describe(&event, name), expected, "{event:?}");
         }
+    }
+
+    #[test]
+    fn a_request_filed_in_slack_says_so_where_it_was_created_and_nowhere_else() {
+        assert_eq!(
+            describe_in_request(&RequestEvent::Created, RequestOrigin::Slack, name),
+            "created in Slack"
+        );
+        for origin in [RequestOrigin::Web, RequestOrigin::Api] {
+            assert_eq!(
+                describe_in_request(&RequestEvent::Created, origin, name),
+                "created"
+            );
+        }
+        assert_eq!(
+            describe_in_request(&RequestEvent::Granted, RequestOrigin::Slack, name),
+            describe(&RequestEvent::Granted, name)
+        );
     }
 }

@@ -179,7 +179,7 @@ pub async fn detail(db: &Db, viewer: &Actor, number: &str) -> AccessResult<Reque
                     .unwrap_or_else(|| a.to_string())
             }),
             action: e.audit_action().to_string(),
-            detail: domain::history::describe(&e, |u| {
+            detail: domain::history::describe_in_request(&e, r.origin, |u| {
                 names
                     .get(u.as_str())
                     .cloned()
