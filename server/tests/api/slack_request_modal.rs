@@ -490,3 +490,62 @@ async fn a_form_submitted_after_the_workspace_was_disconnected_says_so_and_creat
     assert!(shown.contains("removed from Slack"), "{shown}");
     assert_eq!(f.request_count().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_length_over_the_maximum_is_refused_on_the_custom_length_field() {
+    use app::ssr::slack::blocks::request_modal::{CUSTOM_LENGTH_ACTION, CUSTOM_LENGTH_BLOCK};
+    let f = front().await;
+    let alice = f.person(&f.alice);
+    let modal = f.open_modal(&f.alice).await;
+    choose_prod_db_admin(&f, &alice, &modal.id).await;
+    alice
+        .select(
+            Surface::view(&modal.id),
+            LENGTH_BLOCK,
+            LENGTH_ACTION,
+            "custom",
+        )
+        .await
+        .unwrap();
+    f.modal_when(&modal.id, "the custom length field", |v| {
+        block(v, CUSTOM_LENGTH_BLOCK).is_some()
+    })
+    .await;
+    alice
+        .type_text(&modal.id, CUSTOM_LENGTH_BLOCK, CUSTOM_LENGTH_ACTION, "10d")
+        .await
+        .unwrap();
+    alice
+        .type_text(
+            &modal.id,
+            JUSTIFICATION_BLOCK,
+            JUSTIFICATION_ACTION,
+            "Long job",
+        )
+        .await
+        .unwrap();
+    let submitted = alice.submit(&modal.id).await.unwrap();
+    assert_eq!(
+        submitted.response_action.as_deref(),
+        Some("errors"),
+        "{submitted:?}"
+    );
+    let errors = submitted.errors.unwrap();
+    let said = errors[CUSTOM_LENGTH_BLOCK].as_str().unwrap();
+    assert!(said.contains("longer than the maximum"), "{said}");
+    assert_eq!(f.request_count().await, 0);
+
+    alice
+        .type_text(
+            &modal.id,
+            CUSTOM_LENGTH_BLOCK,
+            CUSTOM_LENGTH_ACTION,
+            "3d 12h",
+        )
+        .await
+        .unwrap();
+    let submitted = alice.submit(&modal.id).await.unwrap();
+    assert_eq!(submitted.response_action, None, "{submitted:?}");
+    let alices = answer(&f.command(&f.alice, "requests").await);
+    assert!(alices.contains("Prod DB — Admin"), "{alices}");
+}
