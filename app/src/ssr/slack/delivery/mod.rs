@@ -693,7 +693,8 @@ async fn due_rows(db: &crate::ssr::Db, now: i64, limit: i64) -> Result<Vec<DueRo
         "SELECT o.id, o.kind, o.recipient_id, o.request_id, o.grant_id, o.task_id, \
                 o.delivery_state, o.attempts, o.sending_at, o.install_key, o.slack_channel \
          FROM outbox o \
-         WHERE ((o.delivery_state = 'pending' AND o.next_attempt_at <= $1) \
+         WHERE o.delivery_state IN ('pending', 'sending') \
+           AND ((o.delivery_state = 'pending' AND o.next_attempt_at <= $1) \
              OR (o.delivery_state = 'sending' AND COALESCE(o.claimed_until, 0) < $1)) \
            AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.recipient_id = o.recipient_id \
                AND e.delivery_state IN ('pending', 'sending') AND e.id < o.id) \
