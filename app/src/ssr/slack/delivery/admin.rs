@@ -127,7 +127,8 @@ pub async fn failed(db: &Db) -> AccessResult<Vec<FailedDelivery>> {
 }
 
 /// Sends a failed delivery again (after its cause was fixed): it goes back in the queue, its
-/// attempts reset. Audited. `NotFound` unless it is a failed delivery.
+/// attempts reset and its age restarted (so it is not dropped as stale). Audited. `NotFound`
+/// unless it is a failed delivery.
 pub async fn retry(db: &Db, actor: &Actor, id: i64) -> AccessResult<()> {
     let at = crate::ssr::access::now();
     let mut tx = db.begin().await?;
