@@ -275,6 +275,18 @@ async fn every_slack_route_refuses_a_bad_stale_or_missing_signature_and_does_not
             .unwrap();
         assert_eq!(signed.status().as_u16(), 200, "{route} signed");
     }
+    // A body over the limit is refused before its signature is even looked at.
+    for route in ["/slack/commands", "/slack/interactivity", "/slack/options"] {
+        let huge = format!("payload={}", "x".repeat(2 * 1024 * 1024));
+        let response = client()
+            .post(f.app.url(route))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(huge)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 413, "{route}");
+    }
     // Nor did the signed ones create anything (their trigger and view were made up).
     let requests: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
         .fetch_one(&f.app.db.pool)
