@@ -549,3 +549,60 @@ async fn a_custom_length_over_the_maximum_is_refused_on_the_custom_length_field(
     let alices = answer(&f.command(&f.alice, "requests").await);
     assert!(alices.contains("Prod DB — Admin"), "{alices}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_apps_never_files_the_entitlement_chosen_for_the_previous_app() {
+    let f = front().await;
+    let other_app = f.l.admin.ok(&f.app, app_form("Wiki")).await;
+    f.l.admin
+        .ok(
+            &f.app,
+            SaveEntitlement {
+                max_duration: Some("7d".into()),
+                ..entitlement_form(&other_app, "editor")
+            },
+        )
+        .await;
+    let alice = f.person(&f.alice);
+    let modal = f.open_modal(&f.alice).await;
+    choose_prod_db_admin(&f, &alice, &modal.id).await;
+    alice
+        .type_text(&modal.id, JUSTIFICATION_BLOCK, JUSTIFICATION_ACTION, "Docs")
+        .await
+        .unwrap();
+    // Alice changes her mind: Wiki instead.
+    alice
+        .search(Surface::view(&modal.id), APP_BLOCK, APP_ACTION, "wiki")
+        .await
+        .unwrap();
+    alice
+        .select(Surface::view(&modal.id), APP_BLOCK, APP_ACTION, &other_app)
+        .await
+        .unwrap();
+    f.modal_when(&modal.id, "Wiki's entitlements", |v| {
+        block(v, ENTITLEMENT_BLOCK)
+            .is_some_and(|b| option_texts(&b["element"]) == ["Wiki — editor"])
+    })
+    .await;
+    let submitted = alice.submit(&modal.id).await.unwrap();
+    if submitted.ack.is_some() {
+        // Slack kept the earlier selection in the state: Latch must not file Prod DB.
+        assert_eq!(
+            submitted.response_action.as_deref(),
+            Some("errors"),
+            "{submitted:?}"
+        );
+        assert!(
+            submitted.errors.unwrap()[ENTITLEMENT_BLOCK]
+                .as_str()
+                .unwrap()
+                .contains("Choose an entitlement"),
+        );
+    } else {
+        assert!(
+            submitted.client_errors.contains_key(ENTITLEMENT_BLOCK),
+            "{submitted:?}"
+        );
+    }
+    assert_eq!(f.request_count().await, 0, "nothing was filed for Prod DB");
+}

@@ -716,6 +716,33 @@ async fn submit(
     let Some(entitlement_id) = chosen.entitlement_id.clone() else {
         return refuse(request_modal::ENTITLEMENT_BLOCK, "Choose an entitlement.");
     };
+    // A selection left over from another app (a select keeps its value across an update) is
+    // not what the form shows: the entitlement must be one of the chosen app's.
+    if let Some(app_id) = chosen.app_id.as_deref() {
+        match catalog::list(&state.db).await {
+            Ok(apps) => {
+                let of_app = apps.iter().any(|a| {
+                    a.app.id.as_str() == app_id
+                        && a.entitlements
+                            .iter()
+                            .any(|(e, _)| e.id.as_str() == entitlement_id)
+                });
+                if !of_app {
+                    return refuse(
+                        request_modal::ENTITLEMENT_BLOCK,
+                        "Choose an entitlement of this app.",
+                    );
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not read the catalog for a Slack request");
+                return Outcome::Notice(
+                    "Latch couldn't save your request just now, and nothing was created. Please                      try again in a minute."
+                        .into(),
+                );
+            }
+        }
+    }
     let subject_email = match chosen.subject.as_deref() {
         None => String::new(),
         Some(slack_user) if slack_user == caller.slack_user_id => String::new(),
