@@ -19,6 +19,18 @@ use crate::config::Settings;
 use crate::http;
 use crate::sessions::SessionStoreKind;
 
+/// The leased job that ends running campaigns set to auto-end once their due date has come. A
+/// campaign's due date is a day, not a minute: checked every minute.
+pub const CAMPAIGN_AUTO_END_JOB: &str = "campaign-auto-end";
+pub const CAMPAIGN_AUTO_END_EVERY: Duration = Duration::from_secs(60);
+
+/// One round of [`CAMPAIGN_AUTO_END_JOB`] (a [`background::DbRound`]).
+pub fn campaign_auto_end_round(
+    db: Db,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(async move { background::outcome(app::ssr::flows::campaigns::end_due(&db).await) })
+}
+
 /// How often the expiry sweep runs. Short rounds keep revocation prompt (target p99 <= 1 s after
 /// expiry); an idle round is one indexed query. The per-grant version guard keeps a stale lease
 /// holder harmless.
@@ -138,6 +150,11 @@ impl Application {
                 )
             })
         });
+        let campaign_auto_end_worker = db_job(
+            CAMPAIGN_AUTO_END_JOB,
+            CAMPAIGN_AUTO_END_EVERY,
+            campaign_auto_end_round,
+        );
         // Slack App Homes whose content changed (`app::ssr::slack::home`): republished a few per
         // round, under `views.publish`'s rate limit; the marks wait in the database meanwhile.
         let home_state = state.clone();
@@ -231,6 +248,7 @@ impl Application {
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);
         workers.push(home_worker);
+        workers.push(campaign_auto_end_worker);
 
         let edge = http::EdgeSettings {
             https: settings.public_url.is_https(),
