@@ -10,9 +10,12 @@ pub struct CurrentUser {
     pub id: i64,
     pub email: String,
     pub name: String,
-    /// The account's role: `SuperAdmin` or `BasicUser` (the domain's one `Role` type; the
-    /// other roles are added with the features that need them).
+    /// The account's tier: `SuperAdmin` or `BasicUser` (the domain's one `Role` type).
     pub role: Role,
+    /// Roles granted on top of the tier (today the Campaign Administrator), read with the account
+    /// on every request, so a grant or removal reaches open sessions at once.
+    #[serde(default)]
+    pub granted_roles: Vec<Role>,
 }
 
 impl CurrentUser {
@@ -22,7 +25,16 @@ impl CurrentUser {
 
     /// The roles the access rules check (`BasicUser` is always among them).
     pub fn roles(&self) -> RoleSet {
-        RoleSet::new([self.role])
+        RoleSet::new(std::iter::once(self.role).chain(self.granted_roles.iter().copied()))
+    }
+
+    /// The role shown beside the person's name: the tier, or for a plain user the first role
+    /// granted on top of it.
+    pub fn title(&self) -> Role {
+        match self.granted_roles.first() {
+            Some(granted) if self.role == Role::BasicUser => *granted,
+            _ => self.role,
+        }
     }
 }
 

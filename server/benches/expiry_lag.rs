@@ -90,6 +90,7 @@ async fn main() {
         email: "admin@bench".into(),
         name: "Admin".into(),
         role: Role::SuperAdmin,
+        granted_roles: Vec::new(),
     });
     let app_id = catalog::save_app(
         &db,

@@ -100,7 +100,7 @@ fn SignedInAs(user: CurrentUser) -> impl IntoView {
             <span class="account-name" title=user.email.clone()>
                 {user.name.clone()}
             </span>
-            <span class="account-role">{user.role.label()}</span>
+            <span class="account-role">{user.title().label()}</span>
             <form method="post" action="/auth/logout" class="inline">
                 <button type="submit" class="button-link">
                     "Sign out"

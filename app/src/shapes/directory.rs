@@ -15,6 +15,9 @@ pub struct DirectoryUser {
     pub job_title: Option<String>,
     pub status: String,
     pub super_admin: bool,
+    /// Granted the Campaign Administrator role (a plain user's; a Super Admin needs none).
+    #[serde(default)]
+    pub campaign_admin: bool,
     pub groups: Vec<String>,
 }
 

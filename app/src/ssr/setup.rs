@@ -127,6 +127,7 @@ pub async fn create_first_admin(
         email,
         name: name.trim().to_string(),
         role: crate::domain::Role::SuperAdmin,
+        granted_roles: Vec::new(),
     };
     users::audit_account_created(&mut tx, &user, "setup link").await?;
     tx.commit().await?;

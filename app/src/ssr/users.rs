@@ -18,7 +18,10 @@ pub struct Account {
     pub active: bool,
 }
 
-fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+fn account_from_row(
+    row: &sqlx::any::AnyRow,
+    granted_roles: Vec<Role>,
+) -> Result<Account, sqlx::Error> {
     let role: String = row.try_get("role")?;
     let status: String = row.try_get("status")?;
     Ok(Account {
@@ -27,15 +30,17 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
             email: row.try_get("email")?,
             name: row.try_get("display_name")?,
             role: role_of_column(&role),
+            granted_roles,
         },
         password_hash: row.try_get("password_hash")?,
         active: status == "active",
     })
 }
 
-/// The `users.role` column predates the domain's roles and holds `super_admin` or `user`
-/// (its CHECK constraint); everything but a Super Admin is a Basic User.
-fn role_of_column(value: &str) -> Role {
+/// The `users.role` column holds the account's tier, `super_admin` or `user` (its CHECK
+/// constraint); everything but a Super Admin is a Basic User there. Other roles are granted on
+/// top of it, in `user_roles` ([`GRANTABLE_ROLES`]).
+pub fn role_of_column(value: &str) -> Role {
     if value == "super_admin" {
         Role::SuperAdmin
     } else {
@@ -51,6 +56,40 @@ fn column_of_role(role: Role) -> &'static str {
     }
 }
 
+/// The roles a Super Admin grants to a plain user, one `user_roles` row each (its CHECK
+/// constraint lists the same).
+pub const GRANTABLE_ROLES: [Role; 1] = [Role::CampaignAdmin];
+
+/// The roles granted to the account `id` on top of its tier, in the domain's order. A value this
+/// build does not know (written by a newer one) is ignored: it grants nothing here.
+pub async fn granted_roles<'c, E>(conn: E, id: i64) -> Result<Vec<Role>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    let mut roles: Vec<Role> = stored
+        .iter()
+        .filter_map(|r| Role::parse(r).ok())
+        .filter(|r| GRANTABLE_ROLES.contains(r))
+        .collect();
+    roles.sort();
+    Ok(roles)
+}
+
+async fn account_of(
+    db: &Db,
+    row: Option<sqlx::any::AnyRow>,
+) -> Result<Option<Account>, sqlx::Error> {
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = row.try_get("id")?;
+    let granted = granted_roles(&db.pool, id).await?;
+    account_from_row(&row, granted).map(Some)
+}
+
 const ACCOUNT_COLUMNS: &str = "id, email, display_name, password_hash, role, status";
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
@@ -59,13 +98,13 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx
         .bind(email.trim().to_lowercase())
         .fetch_optional(&db.pool)
         .await?;
-    row.as_ref().map(account_from_row).transpose()
+    account_of(db, row).await
 }
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
-    row.as_ref().map(account_from_row).transpose()
+    account_of(db, row).await
 }
 
 pub async fn super_admin_exists(db: &Db) -> Result<bool, sqlx::Error> {
@@ -78,7 +117,8 @@ pub async fn super_admin_exists(db: &Db) -> Result<bool, sqlx::Error> {
 }
 
 /// A new account to create. Its email went through [`Email::parse`] (the one email parser), so
-/// whoever can sign in can also be found in the directory as an approver.
+/// whoever can sign in can also be found in the directory as an approver. `role` is the tier
+/// (`SuperAdmin` or `BasicUser`), or one of [`GRANTABLE_ROLES`]: a plain user who holds it.
 pub struct NewAccount<'a> {
     pub email: &'a Email,
     pub name: &'a str,
@@ -108,6 +148,7 @@ pub async fn audit_account_created(
         "email": user.email,
         "name": user.name,
         "role": column_of_role(user.role),
+        "granted_roles": user.granted_roles,
         "via": via,
     });
     audit::append(
@@ -131,6 +172,10 @@ pub async fn create_account(
 ) -> Result<CurrentUser, CreateAccountError> {
     let now = now_ms();
     let email = new.email.as_str().to_string();
+    let granted: Vec<Role> = GRANTABLE_ROLES
+        .into_iter()
+        .filter(|r| *r == new.role)
+        .collect();
     let mut tx = db.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (email, display_name, password_hash, role, status, created_at, updated_at) \
@@ -148,13 +193,24 @@ pub async fn create_account(
             id: row.try_get("id")?,
             email,
             name: new.name.trim().to_string(),
-            role: new.role,
+            role: role_of_column(column_of_role(new.role)),
+            granted_roles: granted,
         },
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(CreateAccountError::EmailTaken);
         }
         Err(e) => return Err(e.into()),
     };
+    for role in &user.granted_roles {
+        sqlx::query(
+            "INSERT INTO user_roles (user_id, role, granted_by, granted_at) VALUES ($1, $2, NULL, $3)",
+        )
+        .bind(user.id)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     audit_account_created(&mut tx, &user, "command line").await?;
     tx.commit().await?;
     Ok(user)

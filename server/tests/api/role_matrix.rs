@@ -206,6 +206,15 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             admin_only(200),
         ),
         (
+            "directory/set_role",
+            vec![
+                ("id", c.plain_user_id.clone()),
+                ("role", s("campaign_admin")),
+                ("granted", s("false")),
+            ],
+            admin_only(200),
+        ),
+        (
             "directory/update_user",
             vec![
                 ("id", c.plain_user_id.clone()),

@@ -9,6 +9,7 @@ pub mod list_directory;
 pub mod list_groups;
 pub mod remove_group_member;
 pub mod save_group;
+pub mod set_directory_role;
 pub mod update_directory_user;
 
 pub use delete_group::*;
@@ -17,4 +18,5 @@ pub use list_directory::*;
 pub use list_groups::*;
 pub use remove_group_member::*;
 pub use save_group::*;
+pub use set_directory_role::*;
 pub use update_directory_user::*;

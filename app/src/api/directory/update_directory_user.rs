@@ -22,7 +22,8 @@ pub async fn update_directory_user(
             job_title: job_title.unwrap_or_default(),
             status,
         };
-        Ok(crate::ssr::access::directory::update_user(&db, &actor, id, update).await?)
+        crate::ssr::flows::directory::update_user(&db, &actor, id, update).await?;
+        Ok(())
     })
     .await
 }

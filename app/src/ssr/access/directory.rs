@@ -7,12 +7,14 @@ use sqlx::AnyConnection;
 use crate::shapes::{DirectoryUser, GroupView, ImportOutcome, UserUpdate};
 
 use super::audit::{self, Entry};
-use super::{AccessError, AccessResult, Actor, Body, Conn, new_id, now, user_id, user_row};
+use super::{AccessError, AccessResult, Actor, Body, Conn, Tx, new_id, now, user_id, user_row};
 use crate::domain::{
-    self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, User, UserId, UserStatus,
+    self, DirectorySnapshot, Email, ExistingUsers, Group, GroupId, Role, RoleSet, Timestamp, User,
+    UserId, UserStatus,
 };
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
+use crate::ssr::users;
 
 /// A group with one of its members (none for an empty group).
 #[derive(sqlx::FromRow)]
@@ -60,6 +62,13 @@ pub async fn list_users(conn: impl Into<Conn<'_>>) -> AccessResult<Vec<Directory
     )
     .fetch_all(&mut *conn)
     .await?;
+    let campaign_admins: BTreeSet<i64> =
+        sqlx::query_scalar("SELECT user_id FROM user_roles WHERE role = $1")
+            .bind(Role::CampaignAdmin.as_str())
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
     let mut groups_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for g in group_rows(&mut conn).await? {
         if let Some(m) = g.user_id {
@@ -77,6 +86,7 @@ pub async fn list_users(conn: impl Into<Conn<'_>>) -> AccessResult<Vec<Directory
             job_title: r.job_title,
             status: r.status,
             super_admin: r.role == "super_admin",
+            campaign_admin: campaign_admins.contains(&r.id),
             groups: groups_of.remove(&r.id).unwrap_or_default(),
         })
         .collect())
@@ -178,7 +188,16 @@ fn blank_to_none(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) -> AccessResult<()> {
+/// Saves a user's directory fields inside `tx` (the use case is `flows::directory::update_user`,
+/// which also cancels the open reviews of someone it suspends or deletes), audited as
+/// `directory.user_updated`. Returns the status the user now has.
+pub async fn save_user(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    update: &UserUpdate,
+    at: Timestamp,
+) -> AccessResult<UserStatus> {
     let name = update.name.trim();
     if name.is_empty() {
         return Err(domain::DomainError::Required {
@@ -189,7 +208,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
     let status = UserStatus::parse(update.status.trim())?;
     let manager = match blank_to_none(&update.manager_email) {
         None => None,
-        Some(email) => Some(find_by_email(db, &email).await?.ok_or_else(|| {
+        Some(email) => Some(find_by_email(&mut *tx, &email).await?.ok_or_else(|| {
             domain::DomainError::UnknownValue {
                 what: "manager".into(),
                 value: email.clone(),
@@ -216,7 +235,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         "SELECT display_name, manager_id, department, job_title, status FROM users WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| AccessError::NotFound("The user".into()))?;
     let before = serde_json::json!({
@@ -226,8 +245,6 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         "job_title": before.job_title,
         "status": before.status,
     });
-    let at = now();
-    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE users SET display_name = $1, manager_id = $2, department = $3, job_title = $4, status = $5, updated_at = $6 WHERE id = $7",
     )
@@ -238,7 +255,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
     .bind(status.as_str())
     .bind(at.as_unix_millis())
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(AccessError::NotFound("The user".into()));
@@ -248,7 +265,7 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         "job_title": blank_to_none(&update.job_title), "status": status.as_str(),
     });
     audit::append(
-        &mut tx,
+        tx,
         at,
         Entry::new(
             actor.audit(),
@@ -259,7 +276,102 @@ pub async fn update_user(db: &Db, actor: &Actor, id: i64, update: UserUpdate) ->
         .after(Some(after.to_string())),
     )
     .await?;
-    tx.commit().await?;
+    Ok(status)
+}
+
+/// The roles of each of `people` who is active, from their tier (`users.role`) and the roles
+/// granted on top of it (`user_roles`); a suspended, deleted or unknown person holds none.
+pub async fn roles_of(
+    conn: impl Into<Conn<'_>>,
+    people: &[UserId],
+) -> AccessResult<BTreeMap<UserId, RoleSet>> {
+    let mut conn = conn.into().get().await?;
+    let mut roles = BTreeMap::new();
+    for person in people {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT role, status FROM users WHERE id = $1")
+                .bind(user_row(person)?)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let held = match row {
+            Some((tier, status)) if status == UserStatus::Active.as_str() => {
+                let granted = users::granted_roles(&mut *conn, user_row(person)?).await?;
+                RoleSet::new(std::iter::once(users::role_of_column(&tier)).chain(granted))
+            }
+            _ => RoleSet::new([]),
+        };
+        roles.insert(person.clone(), held);
+    }
+    Ok(roles)
+}
+
+/// Grants (`granted`) or removes one of [`users::GRANTABLE_ROLES`] for the user `id` inside
+/// `tx`, audited as `directory.role_granted` / `directory.role_removed`. Granting a role held
+/// already, or removing one not held, changes nothing and writes nothing. A Super Admin holds
+/// every permission already: granting them a role is refused.
+pub async fn set_granted_role(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: i64,
+    role: Role,
+    granted: bool,
+    at: Timestamp,
+) -> AccessResult<()> {
+    if !users::GRANTABLE_ROLES.contains(&role) {
+        return Err(domain::DomainError::invalid(
+            "role",
+            role.as_str(),
+            "this role cannot be granted in the directory",
+        )
+        .into());
+    }
+    let tier: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| AccessError::NotFound("The user".into()))?;
+    let before = users::granted_roles(&mut **tx, id).await?;
+    if before.contains(&role) == granted {
+        return Ok(());
+    }
+    if granted && users::role_of_column(&tier) == Role::SuperAdmin {
+        return Err(domain::DomainError::invalid(
+            "role",
+            role.label(),
+            "a Super Admin holds every permission already",
+        )
+        .into());
+    }
+    let action = if granted {
+        sqlx::query(
+            "INSERT INTO user_roles (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .bind(user_row(&actor.id)?)
+        .bind(at.as_unix_millis())
+        .execute(&mut **tx)
+        .await?;
+        "directory.role_granted"
+    } else {
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await?;
+        "directory.role_removed"
+    };
+    let after = users::granted_roles(&mut **tx, id).await?;
+    audit::append(
+        tx,
+        at,
+        Entry::new(actor.audit(), action, format!("user:{id}"))
+            .before(Some(serde_json::json!({ "roles": before }).to_string()))
+            .after(Some(
+                serde_json::json!({ "roles": after, "role": role }).to_string(),
+            )),
+    )
+    .await?;
     Ok(())
 }
 

@@ -347,6 +347,7 @@ mod tests {
             email: "ada@example.com".into(),
             name: "Ada".into(),
             role,
+            granted_roles: Vec::new(),
         };
         let admin = Actor::new(account(Role::SuperAdmin));
         let same = Actor::for_user(user_id(7), RoleSet::new([Role::SuperAdmin]));

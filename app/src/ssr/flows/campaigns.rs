@@ -45,21 +45,13 @@ const TASKS_PAGE: i64 = 500;
 /// The audit `rule` of removals an access review caused.
 const REVIEW_RULE: &str = "access_review";
 
-/// The roles of the people named as owners. Roles live in `users.role`, which holds Super Admin
-/// or not (the directory snapshot's `super_admins`, active ones); a Campaign Administrator role is
-/// not stored yet, so today only Super Admins can be owners.
-fn owner_roles(dir: &DirectorySnapshot, owners: &[UserId]) -> BTreeMap<UserId, RoleSet> {
-    owners
-        .iter()
-        .map(|o| {
-            let roles = if dir.super_admins.contains(o) {
-                RoleSet::new([crate::domain::Role::SuperAdmin])
-            } else {
-                RoleSet::new([])
-            };
-            (o.clone(), roles)
-        })
-        .collect()
+/// The roles of the people named as owners, as stored (`users.role` and the roles granted on top
+/// of it): each must be an active Super Admin or Campaign Administrator.
+async fn owner_roles(
+    tx: &mut Tx<'_>,
+    owners: &[UserId],
+) -> AccessResult<BTreeMap<UserId, RoleSet>> {
+    directory::roles_of(&mut *tx, owners).await
 }
 
 fn campaign_entry(
@@ -96,15 +88,15 @@ pub async fn create_draft(
 ) -> AccessResult<Campaign> {
     let mut tx = db.begin().await?;
     let at = now();
-    let dir = directory::snapshot(&mut tx).await?;
     let mut owners = fields.owners.clone();
     owners.push(actor.id.clone());
+    let roles = owner_roles(&mut tx, &owners).await?;
     let c = Campaign::draft(
         CampaignId::new(new_id()),
         fields,
         &actor.id,
         &actor.roles,
-        &owner_roles(&dir, &owners),
+        &roles,
         at,
     )?;
     campaigns::save(&mut tx, None, &c, at).await?;
@@ -133,8 +125,7 @@ pub async fn edit(
     if c.version != version {
         return Err(AccessError::Stale);
     }
-    let dir = directory::snapshot(&mut tx).await?;
-    let roles = owner_roles(&dir, &fields.owners);
+    let roles = owner_roles(&mut tx, &fields.owners).await?;
     let c2 = c.edit(fields, &actor.id, &actor.roles, &roles)?;
     campaigns::save(&mut tx, Some(c.version), &c2, at).await?;
     audit::append(

@@ -21,10 +21,13 @@
 //! - [`campaigns`]: access review campaigns (draft, scope preview, stage with its snapshot,
 //!   start, decide and submit reviews, reassign, end with Skip or Revoke, complete) and the
 //!   cancelling of a suspended or deleted subject's open reviews.
+//! - [`directory`]: a person's directory fields and status (suspending cancels their open
+//!   reviews) and the roles granted on top of an account's tier.
 
 pub mod access_loop;
 pub mod apply;
 pub mod campaigns;
 pub mod decider;
+pub mod directory;
 pub mod sweeps;
 pub mod webhooks;

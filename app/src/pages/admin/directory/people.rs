@@ -20,7 +20,7 @@ pub(super) fn People() -> impl IntoView {
                     let emails: BTreeMap<i64, String> = list.iter().map(|u| (u.id, u.email.clone())).collect();
                     view! {
                         <table class="list">
-                            <thead><tr><th>"Person"</th><th>"Manager"</th><th>"Department"</th><th>"Title"</th><th>"Status"</th><th>"Groups"</th><th></th></tr></thead>
+                            <thead><tr><th>"Person"</th><th>"Manager"</th><th>"Department"</th><th>"Title"</th><th>"Status"</th><th>"Roles"</th><th>"Groups"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| {
                                     let manager = u.manager_id.and_then(|m| emails.get(&m).cloned()).unwrap_or_default();
@@ -56,6 +56,7 @@ fn PersonRow(u: DirectoryUser, manager: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </td>
+            <td><Roles u=u.clone()/></td>
             <td>{u.groups.join(", ")}</td>
             <td>
                 <ActionForm action=update attr:id=form_id.clone() attr:class="inline">
@@ -65,4 +66,29 @@ fn PersonRow(u: DirectoryUser, manager: String) -> impl IntoView {
             </td>
         </tr>
     }
+}
+
+/// A person's roles: a Super Admin holds every permission; a plain user may be made a Campaign
+/// Administrator (or stop being one) with the row's own form, which works without JavaScript.
+#[component]
+fn Roles(u: DirectoryUser) -> impl IntoView {
+    let DirectoryActions { set_role, .. } = expect_context();
+    if u.super_admin {
+        return view! { <span>"Super Admin"</span> }.into_any();
+    }
+    let (held, button) = if u.campaign_admin {
+        ("Campaign Administrator", "Remove Campaign Administrator")
+    } else {
+        ("User", "Make Campaign Administrator")
+    };
+    view! {
+        <span>{held}</span>
+        <ActionForm action=set_role attr:class="inline">
+            <input type="hidden" name="id" value=u.id.to_string()/>
+            <input type="hidden" name="role" value="campaign_admin"/>
+            <input type="hidden" name="granted" value=(!u.campaign_admin).to_string()/>
+            <button type="submit" class="button">{button}</button>
+        </ActionForm>
+    }
+    .into_any()
 }
