@@ -63,7 +63,17 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=path!("/access-reviews")
-                        view=pages::access_reviews::AccessReviewsPage
+                        view={Lazy::<pages::access_reviews::AccessReviewsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/access-reviews/mine")
+                        view={Lazy::<pages::access_reviews::mine::MyReviewsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/access-reviews/:id")
+                        view={Lazy::<pages::access_reviews::detail::CampaignRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} ssr=SsrMode::Async/>

@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod catalog;
 pub mod directory;
 pub mod grants;

@@ -5,6 +5,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod campaigns;
 pub mod catalog;
 pub mod directory;
 pub mod grants;
@@ -15,6 +16,7 @@ pub mod slack;
 
 pub use api_tokens::*;
 pub use audit::*;
+pub use campaigns::*;
 pub use catalog::*;
 pub use directory::*;
 pub use grants::*;

@@ -4,6 +4,7 @@
 pub mod api_v1;
 pub mod audit_export;
 pub mod auth;
+pub mod campaign_report;
 pub mod client_address;
 pub mod guard;
 pub mod health;
@@ -61,6 +62,7 @@ pub fn router(state: AppState, sessions: SessionStoreKind, edge: EdgeSettings) -
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
         .route("/admin/audit/export", get(audit_export::export))
+        .route("/reports/access-review", get(campaign_report::download))
         .route("/slack/install", get(slack::install))
         .route("/slack/oauth/callback", get(slack::callback))
         .route("/slack/events", post(slack::events))

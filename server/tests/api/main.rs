@@ -12,6 +12,7 @@ mod api_v1;
 mod audit_integrity;
 mod campaign_roles;
 mod campaigns;
+mod campaigns_console;
 mod catalog_admin;
 mod catalog_as_code;
 mod cli;

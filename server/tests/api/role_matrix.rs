@@ -162,6 +162,60 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             [401, 404, 403, 404, 200, 422],
         ),
         ("audit/list", vec![], admin_only(200)),
+        // Access reviews: the list and my reviews are everyone's (empty for people who manage
+        // no campaign and review nothing); creating and validating a scope are for Super Admins
+        // and Campaign Administrators; a campaign's page and changes are its managers', and to
+        // anyone else it does not exist (`campaigns_console` covers real campaigns).
+        ("campaigns/list", vec![], signed_in(200)),
+        ("campaigns/my_reviews", vec![], signed_in(200)),
+        (
+            "campaigns/create",
+            vec![("name", s("Matrix campaign")), ("apps", s("Prod DB"))],
+            admin_only(200),
+        ),
+        (
+            "campaigns/check_scope",
+            vec![("apps", s("Prod DB"))],
+            admin_only(200),
+        ),
+        (
+            "campaigns/detail",
+            vec![("id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/edit",
+            vec![
+                ("id", s("no-such-campaign")),
+                ("version", s("1")),
+                ("name", s("Renamed")),
+            ],
+            signed_in(404),
+        ),
+        (
+            "campaigns/change_status",
+            vec![("id", s("no-such-campaign")), ("action", s("stage"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/decide",
+            vec![("ids", s("no-such-review")), ("verdict", s("certify"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/submit",
+            vec![("campaign_id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/reassign",
+            vec![
+                ("id", s("no-such-review")),
+                ("to_email", s("admin@example.com")),
+                ("reason", s("Away")),
+            ],
+            signed_in(404),
+        ),
         ("catalog/apps", vec![], signed_in(200)),
         ("catalog/grant_cap", vec![], signed_in(200)),
         ("catalog/overview", vec![], signed_in(200)),
@@ -387,6 +441,13 @@ fn plain_handler_table() -> Vec<PlainHandlerCase> {
             vec![],
             [303, 403, 403, 403, 403, 303],
         ),
+        // A campaign's report is its managers'; without a campaign there is none to find.
+        (
+            "GET",
+            "/reports/access-review",
+            vec![],
+            [303, 404, 404, 404, 404, 404],
+        ),
         // Slack's calls are signed; an unsigned one is refused whoever sends it.
         ("POST", "/slack/events", vec![], [401; 6]),
         (
@@ -559,6 +620,17 @@ async fn every_console_page_answers_each_role_as_the_table_says_and_no_page_is_m
             "/access-reviews",
             "/access-reviews",
             [303, 200, 200, 200, 200, 200],
+        ),
+        (
+            "/access-reviews/mine",
+            "/access-reviews/mine",
+            [303, 200, 200, 200, 200, 200],
+        ),
+        // Only a campaign's managers see it; to anyone else it does not exist.
+        (
+            "/access-reviews/:id",
+            "/access-reviews/no-such-campaign",
+            [303, 404, 404, 404, 404, 404],
         ),
         ("/apps", "/apps", [303, 200, 200, 200, 200, 200]),
         (

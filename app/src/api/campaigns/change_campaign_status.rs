@@ -1,0 +1,53 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Moves a campaign along its lifecycle: `action` is "stage", "start", "end" (with
+/// `open_reviews` "skip" or "revoke") or "complete". Answers what happened, in words.
+#[server(endpoint = "campaigns/change_status")]
+pub async fn change_campaign_status(
+    id: String,
+    action: String,
+    #[server(default)] open_reviews: String,
+) -> Result<String, AppError> {
+    use crate::api::server::{respond, signed_in};
+    use crate::domain::campaign::OpenReviews;
+    use crate::ssr::flows::campaigns as flows;
+    respond(async move {
+        let (db, actor) = signed_in()?;
+        // Strangers are told the campaign does not exist, whatever they ask.
+        crate::ssr::read::campaigns::managed(&db, &actor, &id).await?;
+        Ok(match action.as_str() {
+            "stage" => {
+                let s = flows::stage(&db, &actor, &id).await?;
+                format!("Staged: {} reviews in the snapshot.", s.review_tasks)
+            }
+            "start" => {
+                flows::start(&db, &actor, &id).await?;
+                "Started: reviewers can review.".to_string()
+            }
+            "end" => {
+                let choice = OpenReviews::parse(open_reviews.trim()).map_err(|_| {
+                    AppError::Invalid(
+                        "Choose what happens to the open reviews: skip or revoke.".into(),
+                    )
+                })?;
+                let e = flows::end(&db, &actor, &id, choice).await?;
+                format!(
+                    "Ended: {} skipped, {} revoked, {} removals started.",
+                    e.skipped, e.revoked, e.removals_started
+                )
+            }
+            "complete" => {
+                flows::complete(&db, &actor, &id).await?;
+                "Completed: the campaign is read-only.".to_string()
+            }
+            other => {
+                return Err(AppError::Invalid(format!(
+                    "Unknown campaign action \"{other}\"."
+                )));
+            }
+        })
+    })
+    .await
+}

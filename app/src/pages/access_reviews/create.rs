@@ -1,0 +1,185 @@
+//! "New campaign": name, description, owners, due date, review instructions (Markdown), scope,
+//! reviewers and settings; **Validate scope** shows how many grants the scope takes now, with a
+//! sample, before anything is saved. A created draft opens on its own page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::campaigns::{CheckCampaignScope, CreateCampaign};
+use crate::components::forms::ActionError;
+use crate::components::time::utc_minute_ms;
+use crate::shapes::ScopeCheck;
+
+/// The form's actions; the list reloads after a creation.
+#[derive(Clone, Copy)]
+pub struct CreateActions {
+    create: ServerAction<CreateCampaign>,
+    check: ServerAction<CheckCampaignScope>,
+}
+
+impl CreateActions {
+    pub fn new() -> Self {
+        CreateActions {
+            create: ServerAction::new(),
+            check: ServerAction::new(),
+        }
+    }
+
+    /// Moves on every creation.
+    pub fn version(self) -> usize {
+        self.create.version().get()
+    }
+}
+
+/// The scope fields, kept in signals so "Validate scope" can send them without saving.
+#[derive(Clone, Copy)]
+struct ScopeFields {
+    apps: RwSignal<String>,
+    entitlements: RwSignal<String>,
+    users: RwSignal<String>,
+    groups: RwSignal<String>,
+    managers: RwSignal<String>,
+    grant_type: RwSignal<String>,
+    granted_within_days: RwSignal<String>,
+}
+
+impl ScopeFields {
+    fn new() -> Self {
+        ScopeFields {
+            apps: RwSignal::new(String::new()),
+            entitlements: RwSignal::new(String::new()),
+            users: RwSignal::new(String::new()),
+            groups: RwSignal::new(String::new()),
+            managers: RwSignal::new(String::new()),
+            grant_type: RwSignal::new("any".to_string()),
+            granted_within_days: RwSignal::new(String::new()),
+        }
+    }
+
+    fn check(self) -> CheckCampaignScope {
+        CheckCampaignScope {
+            apps: self.apps.get_untracked(),
+            entitlements: self.entitlements.get_untracked(),
+            users: self.users.get_untracked(),
+            groups: self.groups.get_untracked(),
+            managers: self.managers.get_untracked(),
+            grant_type: self.grant_type.get_untracked(),
+            granted_within_days: self.granted_within_days.get_untracked(),
+        }
+    }
+}
+
+#[component]
+pub fn CreateCampaignForm(actions: CreateActions) -> impl IntoView {
+    let CreateActions { create, check } = actions;
+    let scope = ScopeFields::new();
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(id)) = create.value().get() {
+            navigate(&format!("/access-reviews/{id}"), Default::default());
+        }
+    });
+    view! {
+        <details class="panel" data-new-campaign="">
+            <summary>"New campaign"</summary>
+            <ActionForm action=create attr:class="stacked">
+                <label>"Name"<input name="name" required maxlength="200"/></label>
+                <label>"Description"<textarea name="description" rows="2"></textarea></label>
+                <label>
+                    "Owners (emails, comma-separated; each a Super Admin or Campaign Administrator; empty: you)"
+                    <input name="owners"/>
+                </label>
+                <label>"Due date"<input name="due_date" type="date"/></label>
+                <label>
+                    "Review instructions (Markdown, shown to reviewers)"
+                    <textarea name="instructions" rows="4"></textarea>
+                </label>
+                <fieldset>
+                    <legend>"Scope"</legend>
+                    <p class="hint">"Grants of these apps and/or entitlements, narrowed by who holds them, their type and their age."</p>
+                    <label>"Apps (names, comma-separated)"<input name="apps" bind:value=scope.apps/></label>
+                    <label>"Entitlements (\"App / Entitlement\", comma-separated)"<input name="entitlements" bind:value=scope.entitlements/></label>
+                    <label>"Only people (emails)"<input name="users" bind:value=scope.users/></label>
+                    <label>"Only members of groups (names)"<input name="groups" bind:value=scope.groups/></label>
+                    <label>"Only reports of managers (emails)"<input name="managers" bind:value=scope.managers/></label>
+                    <label>
+                        "Grant type"
+                        <select name="grant_type" on:change=move |ev| scope.grant_type.set(event_target_value(&ev))>
+                            <option value="any" selected>"Temporary and permanent"</option>
+                            <option value="temporary">"Temporary only"</option>
+                            <option value="permanent">"Permanent only"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Granted within the last N days (empty: any time)"
+                        <input name="granted_within_days" type="number" min="1" max="3650" bind:value=scope.granted_within_days/>
+                    </label>
+                    <button type="button" class="button" on:click=move |_| { check.dispatch(scope.check()); }>
+                        "Validate scope"
+                    </button>
+                    <ScopeResult check/>
+                </fieldset>
+                <fieldset>
+                    <legend>"Reviewers"</legend>
+                    <p class="hint">"When none of these can review a grant, the campaign owners do."</p>
+                    <label class="inline"><input type="checkbox" name="reviewer_manager" value="on" checked/>" The holder's manager"</label>
+                    <label class="inline"><input type="checkbox" name="reviewer_app_owners" value="on"/>" The app's owners"</label>
+                    <label class="inline"><input type="checkbox" name="reviewer_entitlement_owners" value="on"/>" The entitlement's owners"</label>
+                    <label>"Named reviewers (emails)"<input name="reviewer_users"/></label>
+                    <label>"Members of a group (name)"<input name="reviewer_group"/></label>
+                    <label class="inline"><input type="checkbox" name="use_entitlement_policies" value="on"/>" Use an entitlement's own review policy when it has one"</label>
+                    <label class="inline"><input type="checkbox" name="require_certify_reason" value="on"/>" A reason is required to certify"</label>
+                    <label class="inline"><input type="checkbox" name="require_deny_reason" value="on" checked/>" A reason is required to deny"</label>
+                    <label class="inline"><input type="checkbox" name="allow_reassignment" value="on" checked/>" Reviewers may reassign their reviews"</label>
+                </fieldset>
+                <fieldset>
+                    <legend>"Settings"</legend>
+                    <label class="inline"><input type="checkbox" name="remediate_immediately" value="on"/>" Remove denied access as soon as the review is submitted (otherwise when the campaign ends)"</label>
+                    <label>
+                        "On the due date"
+                        <select name="auto_end">
+                            <option value="" selected>"Keep running until an owner ends it"</option>
+                            <option value="skip">"End it; open reviews are skipped (access stays)"</option>
+                            <option value="revoke">"End it; open reviews are revoked (access removed)"</option>
+                        </select>
+                    </label>
+                </fieldset>
+                <button type="submit" class="button">"Create draft"</button>
+            </ActionForm>
+            <ActionError action=create/>
+        </details>
+    }
+}
+
+/// What "Validate scope" found.
+#[component]
+fn ScopeResult(check: ServerAction<CheckCampaignScope>) -> impl IntoView {
+    move || {
+        check.value().get().map(|result| match result {
+            Ok(ScopeCheck { count, sample }) => view! {
+                <div class="notice" role="status" data-scope-count=count.to_string()>
+                    <p>{format!(
+                        "{count} grant{} in scope right now.{}",
+                        if count == 1 { "" } else { "s" },
+                        if (sample.len() as u64) < count { format!(" The first {}:", sample.len()) } else { String::new() },
+                    )}</p>
+                    {(!sample.is_empty()).then(|| view! {
+                        <table class="list">
+                            <thead><tr><th>"Holder"</th><th>"App"</th><th>"Entitlement"</th><th>"Granted"</th><th>"Expires"</th></tr></thead>
+                            <tbody>
+                                {sample.into_iter().map(|g| view! {
+                                    <tr>
+                                        <td>{g.subject}</td><td>{g.app}</td><td>{g.entitlement}</td>
+                                        <td>{utc_minute_ms(g.granted_at)}</td>
+                                        <td>{g.expires_at.map(utc_minute_ms).unwrap_or_else(|| "permanent".into())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                </div>
+            }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    }
+}

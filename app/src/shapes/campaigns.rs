@@ -1,0 +1,171 @@
+//! Access review campaigns as the console shows them: the list with its tabs, one campaign with
+//! its progress and report, "Validate scope", and a reviewer's own reviews. People, apps and
+//! entitlements come as names; only campaign managers get a campaign's page, and a reviewer gets
+//! only the reviews they are asked for.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::campaign::{CampaignActions, ReviewActions};
+
+/// One campaign in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignRow {
+    pub id: String,
+    pub name: String,
+    /// `CampaignStatus` as stored (draft, staged, running, ended, completed).
+    pub status: String,
+    pub owners: Vec<String>,
+    pub due_at: Option<i64>,
+    /// Reviews closed (decided, cancelled, skipped or revoked) out of all of them.
+    pub done: u64,
+    pub total: u64,
+}
+
+/// The Access reviews page: the campaigns the viewer manages (every one for Super Admins), and
+/// whether they may create one. Everyone else gets an empty list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignList {
+    pub can_create: bool,
+    pub campaigns: Vec<CampaignRow>,
+    /// Open reviews waiting for the viewer, across running campaigns.
+    pub my_open_reviews: u64,
+}
+
+/// A line of progress: reviews closed out of all, for one app or one reviewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressLine {
+    pub label: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// The report's files with their SHA-256, as they read now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFiles {
+    pub csv_sha256: String,
+    pub xlsx_sha256: String,
+    pub rows: u64,
+}
+
+/// One campaign, for those who manage it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDetail {
+    pub id: String,
+    pub version: u64,
+    pub name: String,
+    pub status: String,
+    pub description: String,
+    /// The Markdown as typed (for editing) and rendered to sanitised HTML (for reading).
+    pub instructions: String,
+    pub instructions_html: String,
+    pub owners: Vec<String>,
+    /// The owners' email addresses, comma-separated, as the edit form takes them.
+    pub owner_emails: String,
+    pub due_at: Option<i64>,
+    pub created_at: i64,
+    pub created_by: String,
+    /// Milestones so far, in order: ("Staged", when, by whom).
+    pub milestones: Vec<(String, i64, String)>,
+    /// How open reviews were closed at the end (skip or revoke), once ended.
+    pub open_reviews: Option<String>,
+    /// The scope and the review policy in words, one line each.
+    pub scope: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub remediate_immediately: bool,
+    /// "skip" or "revoke" when auto-end is set.
+    pub auto_end: Option<String>,
+    /// Which fields the current state leaves editable.
+    pub editable: EditableFields,
+    pub actions: CampaignActions,
+    pub done: u64,
+    pub total: u64,
+    /// Reviews by outcome ("certified", 3).
+    pub outcomes: Vec<(String, u64)>,
+    pub by_app: Vec<ProgressLine>,
+    pub by_reviewer: Vec<ProgressLine>,
+    /// Once staged (there are reviews to report on).
+    pub report: Option<ReportFiles>,
+}
+
+/// What the edit form may change in the campaign's state (`campaign::Field::editable_in`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditableFields {
+    pub name: bool,
+    pub description: bool,
+    pub owners: bool,
+    pub due_date: bool,
+    pub instructions: bool,
+    pub remediate_immediately: bool,
+    pub auto_end: bool,
+}
+
+impl EditableFields {
+    pub fn any(&self) -> bool {
+        self.name
+            || self.description
+            || self.owners
+            || self.due_date
+            || self.instructions
+            || self.remediate_immediately
+            || self.auto_end
+    }
+}
+
+/// One grant of a "Validate scope" sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeSampleLine {
+    pub subject: String,
+    pub app: String,
+    pub entitlement: String,
+    pub granted_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// "Validate scope": how many grants the scope takes now, and the first of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeCheck {
+    pub count: u64,
+    pub sample: Vec<ScopeSampleLine>,
+}
+
+/// One review as its reviewer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewLine {
+    pub id: String,
+    pub subject: String,
+    pub app: String,
+    pub entitlement: String,
+    pub granted_at: i64,
+    pub expires_at: Option<i64>,
+    /// `ReviewOutcome` (open, certified, denied…).
+    pub outcome: String,
+    /// Who decided it, when someone did (possibly someone else first).
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    /// The viewer's decision waiting for "Submit reviews": ("certify" | "deny", reason).
+    pub pending: Option<(String, Option<String>)>,
+    pub actions: ReviewActions,
+}
+
+/// A running campaign's reviews for one reviewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyCampaignReviews {
+    pub id: String,
+    pub name: String,
+    pub due_at: Option<i64>,
+    pub instructions_html: String,
+    pub require_certify_reason: bool,
+    pub require_deny_reason: bool,
+    pub reviews: Vec<ReviewLine>,
+}
+
+/// What one "Submit reviews" did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    pub submitted: usize,
+    pub certified: usize,
+    pub denied: usize,
+    /// Reviews someone else decided first: (the grant in words, who).
+    pub decided_elsewhere: Vec<String>,
+    pub removals_started: usize,
+}

@@ -1,0 +1,322 @@
+//! Access review campaigns through the console's server functions and the report download, as a
+//! browser calls them: the Super Admin creates a campaign, validates its scope, stages and starts
+//! it; the reviewer (Alice's manager Bob, as `jit_loop` sets the directory) denies, submits; the owner edits the instructions while
+//! it runs, ends and completes it; the report's SHA-256 on the campaign page is that of the bytes
+//! downloaded. A plain user sees none of it.
+
+use app::api::campaigns::{
+    CampaignDetail, ChangeCampaignStatus, CheckCampaignScope, CreateCampaign, DecideReviews,
+    EditCampaign, ListCampaigns, MyReviews, ReassignReview, SubmitReviews,
+};
+use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Role};
+use app::ssr::access::{grants, new_id, now, user_id};
+use sha2::{Digest, Sha256};
+
+use crate::access_fixtures::*;
+use crate::helpers::{TestApp, spawn_app};
+
+/// An active grant of the loop's entitlement to `subject`, written through the grants
+/// repository (no request behind it).
+async fn grant_to(app: &TestApp, l: &Loop, subject: &Person) -> String {
+    let at = now();
+    let app_id = app_id_of(app, &l.entitlement_id).await;
+    let g = Grant {
+        id: GrantId::new(new_id()),
+        subject: user_id(subject.user.id),
+        app: AppId::new(app_id),
+        entitlement: EntitlementId::new(l.entitlement_id.clone()),
+        granted_at: at,
+        period_start: at,
+        expires_at: None,
+        source_request: RequestId::new("seeded"),
+        extensions: Vec::new(),
+        state: GrantState::Active,
+        version: 1,
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    grants::save_grant(&mut tx, None, &g, at).await.unwrap();
+    tx.commit().await.unwrap();
+    g.id.to_string()
+}
+
+/// The campaign form over the loop's entitlement, reviewed by managers (a reason required to
+/// deny), owned by its creator.
+fn campaign_form() -> CreateCampaign {
+    CreateCampaign {
+        name: "Q4 SOC 2 review".into(),
+        description: "Production database".into(),
+        owners: String::new(),
+        due_date: "2030-03-31".into(),
+        instructions: "Deny what you **do not** recognise.".into(),
+        apps: String::new(),
+        entitlements: "Prod DB / Admin".into(),
+        users: String::new(),
+        groups: String::new(),
+        managers: String::new(),
+        grant_type: "any".into(),
+        granted_within_days: String::new(),
+        reviewer_manager: Some("on".into()),
+        reviewer_app_owners: None,
+        reviewer_entitlement_owners: None,
+        reviewer_users: String::new(),
+        reviewer_group: String::new(),
+        require_certify_reason: None,
+        require_deny_reason: Some("on".into()),
+        allow_reassignment: Some("on".into()),
+        use_entitlement_policies: None,
+        remediate_immediately: None,
+        auto_end: String::new(),
+    }
+}
+
+fn status(id: &str, action: &str, open_reviews: &str) -> ChangeCampaignStatus {
+    ChangeCampaignStatus {
+        id: id.into(),
+        action: action.into(),
+        open_reviews: open_reviews.into(),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The report file in `format`, as `who` downloads it: (status, SHA-256 header, bytes).
+async fn download(
+    app: &TestApp,
+    who: &Person,
+    id: &str,
+    format: &str,
+) -> (u16, Option<String>, Vec<u8>) {
+    let response = who
+        .client
+        .get(app.url(&format!(
+            "/reports/access-review?campaign={id}&format={format}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let header = response
+        .headers()
+        .get("x-content-sha256")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, header, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches_its_hash() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let grant = grant_to(&app, &l, &l.alice).await;
+
+    // Validate scope: one grant, Alice's.
+    let check = l
+        .admin
+        .ok(
+            &app,
+            CheckCampaignScope {
+                apps: String::new(),
+                entitlements: "Prod DB / Admin".into(),
+                users: String::new(),
+                groups: String::new(),
+                managers: String::new(),
+                grant_type: "any".into(),
+                granted_within_days: "30".into(),
+            },
+        )
+        .await;
+    assert_eq!(check.count, 1, "{check:?}");
+    assert_eq!(check.sample[0].subject, "Alice Requester");
+    assert_eq!(check.sample[0].app, "Prod DB");
+
+    let id = l.admin.ok(&app, campaign_form()).await;
+    let list = l.admin.ok(&app, ListCampaigns {}).await;
+    assert!(list.can_create);
+    let row = list.campaigns.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.owners.clone()),
+        ("draft", vec!["Ada Admin".to_string()])
+    );
+
+    let staged = l.admin.ok(&app, status(&id, "stage", "")).await;
+    assert_eq!(staged, "Staged: 1 reviews in the snapshot.");
+    l.admin.ok(&app, status(&id, "start", "")).await;
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    assert_eq!((d.status.as_str(), d.done, d.total), ("running", 0, 1));
+    assert!(d.actions.end && !d.actions.stage && !d.actions.start);
+    assert!(d.editable.instructions && !d.editable.remediate_immediately);
+    assert!(
+        d.instructions_html.contains("<strong>do not</strong>"),
+        "{}",
+        d.instructions_html
+    );
+
+    // The instructions stay editable while it runs.
+    l.admin
+        .ok(
+            &app,
+            EditCampaign {
+                id: id.clone(),
+                version: d.version,
+                name: d.name.clone(),
+                description: d.description.clone(),
+                owners: d.owner_emails.clone(),
+                due_date: "2030-03-31".into(),
+                instructions: "Check with the team first.".into(),
+                remediate_immediately: None,
+                auto_end: String::new(),
+            },
+        )
+        .await;
+
+    // Bob, Alice's manager, reviews: a denial needs a reason; it stays pending until submitted.
+    let mine = l.bob.ok(&app, MyReviews {}).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(
+        mine[0].instructions_html.trim(),
+        "<p>Check with the team first.</p>"
+    );
+    let review = mine[0].reviews[0].clone();
+    assert_eq!(
+        (review.subject.as_str(), review.outcome.as_str()),
+        ("Alice Requester", "open")
+    );
+    assert!(review.actions.decide && review.actions.reassign);
+    let deny = |reason: &str| DecideReviews {
+        ids: review.id.clone(),
+        verdict: "deny".into(),
+        reason: reason.into(),
+    };
+    let refused = l.bob.call(&app, deny("")).await.unwrap_err();
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert_eq!(l.bob.ok(&app, deny("Left the team")).await, 1);
+    let mine = l.bob.ok(&app, MyReviews {}).await;
+    assert_eq!(
+        mine[0].reviews[0].pending,
+        Some(("deny".to_string(), Some("Left the team".to_string())))
+    );
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    assert_eq!(d.done, 0, "a pending decision is not a review done");
+
+    let submitted = l
+        .bob
+        .ok(
+            &app,
+            SubmitReviews {
+                campaign_id: id.clone(),
+            },
+        )
+        .await;
+    assert_eq!(
+        (submitted.submitted, submitted.certified, submitted.denied),
+        (1, 0, 1)
+    );
+    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let decided = &mine[0].reviews[0];
+    assert_eq!(decided.outcome, "denied");
+    assert_eq!(decided.decided_by.as_deref(), Some("Bob Manager"));
+    assert!(!decided.actions.decide);
+
+    // Progress, and the report: the page's SHA-256 is that of the bytes downloaded.
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    assert_eq!((d.done, d.total), (1, 1));
+    assert_eq!(d.by_reviewer[0].label, "Bob Manager");
+    assert_eq!(d.by_app[0].label, "Prod DB");
+    let report = d.report.clone().unwrap();
+    let (code, header, csv) = download(&app, &l.admin, &id, "csv").await;
+    assert_eq!(code, 200);
+    assert_eq!(sha256_hex(&csv), report.csv_sha256);
+    assert_eq!(header.as_deref(), Some(report.csv_sha256.as_str()));
+    let text = String::from_utf8(csv).unwrap();
+    let line = text.lines().find(|l| l.contains(&grant)).unwrap();
+    for part in [
+        "\"Alice Requester\"",
+        "\"denied\"",
+        "\"Bob Manager\"",
+        "\"Left the team\"",
+    ] {
+        assert!(line.contains(part), "{part} missing from {line}");
+    }
+    let (code, _, xlsx) = download(&app, &l.admin, &id, "xlsx").await;
+    assert_eq!(code, 200);
+    assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip archive");
+    assert_eq!(sha256_hex(&xlsx), report.xlsx_sha256);
+
+    // End (open reviews skipped: there are none) and complete: read-only.
+    let ended = l.admin.ok(&app, status(&id, "end", "skip")).await;
+    assert!(
+        ended.starts_with("Ended: 0 skipped, 0 revoked, 1 removals started"),
+        "{ended}"
+    );
+    l.admin.ok(&app, status(&id, "complete", "")).await;
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    assert_eq!(d.status, "completed");
+    assert_eq!(d.actions, Default::default());
+    assert!(!d.editable.any());
+    let list = l.admin.ok(&app, ListCampaigns {}).await;
+    assert_eq!(list.campaigns[0].status, "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_user_can_neither_create_nor_see_a_campaign_nor_its_report() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    let dave = person(&app, "dave@example.com", "Dave Plain", Role::BasicUser).await;
+    let id = l.admin.ok(&app, campaign_form()).await;
+    l.admin.ok(&app, status(&id, "stage", "")).await;
+
+    let refused = dave.call(&app, campaign_form()).await.unwrap_err();
+    assert_eq!(refused.status, 403, "{refused:?}");
+    let list = dave.ok(&app, ListCampaigns {}).await;
+    assert!(!list.can_create && list.campaigns.is_empty(), "{list:?}");
+    let refused = dave
+        .call(&app, CampaignDetail { id: id.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 404, "{refused:?}");
+    let refused = dave.call(&app, status(&id, "start", "")).await.unwrap_err();
+    assert_eq!(refused.status, 404, "{refused:?}");
+    let (code, _, body) = download(&app, &dave, &id, "csv").await;
+    assert_eq!(code, 404);
+    assert!(!String::from_utf8_lossy(&body).contains("Alice"));
+    let page = dave
+        .client
+        .get(app.url(&format!("/access-reviews/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+    assert!(!page.text().await.unwrap().contains("Q4 SOC 2 review"));
+    // Nothing started: nothing for anyone to review yet.
+    assert!(l.bob.ok(&app, MyReviews {}).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    let id = l.admin.ok(&app, campaign_form()).await;
+    l.admin.ok(&app, status(&id, "stage", "")).await;
+    l.admin.ok(&app, status(&id, "start", "")).await;
+    let review = l.bob.ok(&app, MyReviews {}).await[0].reviews[0].id.clone();
+
+    let to_carol = |reason: &str| ReassignReview {
+        id: review.clone(),
+        to_email: "carol@example.com".into(),
+        reason: reason.into(),
+    };
+    let refused = l.bob.call(&app, to_carol("")).await.unwrap_err();
+    assert_eq!(refused.status, 422, "{refused:?}");
+    l.bob.ok(&app, to_carol("Carol owns the app")).await;
+    assert!(l.bob.ok(&app, MyReviews {}).await.is_empty());
+    let carols = l.carol.ok(&app, MyReviews {}).await;
+    assert_eq!(carols[0].reviews[0].id, review);
+    let d = l.admin.ok(&app, CampaignDetail { id }).await;
+    assert_eq!(d.by_reviewer[0].label, "Carol Owner");
+}
