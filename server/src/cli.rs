@@ -60,6 +60,10 @@ pub enum Command {
         /// The person's display name.
         #[arg(long)]
         name: String,
+        /// Also make them a Campaign Administrator (creates and manages access review campaigns
+        /// they own).
+        #[arg(long)]
+        campaign_admin: bool,
     },
     /// Make the catalog match a tree of YAML files (apps with their entitlements, request
     /// policies, groups), in one transaction: all or nothing. Errors name file, line and field.

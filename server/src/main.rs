@@ -31,8 +31,17 @@ async fn main() -> ExitCode {
         Command::CreateAdmin { email, name } => {
             cli::create_account(&settings, &email, &name, Role::SuperAdmin).await
         }
-        Command::CreateUser { email, name } => {
-            cli::create_account(&settings, &email, &name, Role::BasicUser).await
+        Command::CreateUser {
+            email,
+            name,
+            campaign_admin,
+        } => {
+            let role = if campaign_admin {
+                Role::CampaignAdmin
+            } else {
+                Role::BasicUser
+            };
+            cli::create_account(&settings, &email, &name, role).await
         }
         Command::Audit { command } => cli::audit(&settings, command).await,
         Command::Apply {

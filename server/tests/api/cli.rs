@@ -100,6 +100,52 @@ async fn create_user_makes_an_account_without_admin_rights() {
     assert_eq!(role.0, "user");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_user_with_campaign_admin_makes_a_plain_user_who_is_a_campaign_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let mut child = latch(dir.path(), &url)
+        .args([
+            "create-user",
+            "--email",
+            "cam@example.com",
+            "--name",
+            "Cam Lead",
+            "--campaign-admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Created Campaign Administrator Cam Lead <cam@example.com>")
+    );
+    let db = app::ssr::Db::connect(&url).await.unwrap();
+    let account = app::ssr::users::find_by_email(&db, "cam@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.user.role, app::domain::Role::BasicUser);
+    assert_eq!(
+        account.user.granted_roles,
+        vec![app::domain::Role::CampaignAdmin]
+    );
+}
+
 #[test]
 fn a_bad_setting_stops_latch_with_a_message_naming_it() {
     let dir = tempfile::tempdir().unwrap();
