@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::domain::Role;
 use serde_json::json;
+use slack_standin::state::MessageOrigin;
 use slack_standin::{Ack, Consent, NewUser, SlackStandin, SlashCommand};
 
 use crate::access_fixtures::{Loop, jit_loop};
@@ -92,6 +93,13 @@ impl Front {
         .await
     }
 
+    /// `user` types `/c1 <text>`; what Latch answered (see [`reply`]).
+    pub async fn said(&self, user: &str, text: &str) -> String {
+        let before = late_answers(&self.slack, user).len();
+        let ack = self.command(user, text).await;
+        reply(&self.slack, user, &ack, before).await
+    }
+
     /// The ephemeral messages `user` sees, oldest first.
     pub fn ephemerals_for(&self, user: &str) -> Vec<String> {
         self.slack
@@ -124,6 +132,30 @@ pub(crate) async fn command_in(
         )
         .await
         .unwrap()
+}
+
+/// The answers `user` got through a `response_url` so far.
+pub(crate) fn late_answers(slack: &SlackStandin, user: &str) -> Vec<String> {
+    slack
+        .ephemerals()
+        .into_iter()
+        .filter(|e| e.user == user && e.origin == MessageOrigin::ResponseUrl)
+        .map(|e| e.text)
+        .collect()
+}
+
+/// What a command was answered with: the ack's ephemeral text or, when the work took longer
+/// than the ack budget (a loaded machine), the next answer through the response_url (`before`:
+/// how many [`late_answers`] there were before the command).
+pub(crate) async fn reply(slack: &SlackStandin, user: &str, ack: &Ack, before: usize) -> String {
+    assert!(ack.acked, "acked within 3 s: {ack:?}");
+    if !ack.body.trim().is_empty() {
+        return answer(ack);
+    }
+    eventually("the answer through the response_url", || {
+        late_answers(slack, user).into_iter().nth(before)
+    })
+    .await
 }
 
 /// The ephemeral text a command was answered with (asserting it is ephemeral and in time).
@@ -299,7 +331,7 @@ async fn every_slack_route_refuses_a_bad_stale_or_missing_signature_and_does_not
 async fn help_an_empty_command_and_unknown_words_answer_with_the_usage_ephemerally() {
     let f = front().await;
     for text in ["help", "", "approve everything", "HELP me"] {
-        let said = answer(&f.command(&f.alice, text).await);
+        let said = f.said(&f.alice, text).await;
         assert!(said.contains("`/c1 request`"), "{text:?}: {said}");
         assert!(said.contains("`/c1 requests`"), "{said}");
         assert!(said.contains("`/c1 tasks`"), "{said}");
@@ -313,11 +345,11 @@ async fn help_an_empty_command_and_unknown_words_answer_with_the_usage_ephemeral
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_lists_my_open_requests_with_their_state_and_a_link() {
     let f = front().await;
-    let empty = answer(&f.command(&f.alice, "requests").await);
+    let empty = f.said(&f.alice, "requests").await;
     assert!(empty.contains("no open requests"), "{empty}");
 
     let (_, number) = f.l.request_admin(&f.app).await;
-    let said = answer(&f.command(&f.alice, "requests").await);
+    let said = f.said(&f.alice, "requests").await;
     assert!(said.contains("Your open requests"), "{said}");
     assert!(
         said.contains(&format!("{}/requests/{number}|{number}>", f.app.address)),
@@ -327,18 +359,18 @@ async fn requests_lists_my_open_requests_with_their_state_and_a_link() {
     assert!(said.contains("waiting for approval (step 1)"), "{said}");
 
     // Bob is not the requester: not his request.
-    let bobs = answer(&f.command(&f.bob, "requests").await);
+    let bobs = f.said(&f.bob, "requests").await;
     assert!(bobs.contains("no open requests"), "{bobs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_lists_the_approvals_and_provisioning_tasks_waiting_for_me() {
     let f = front().await;
-    let nothing = answer(&f.command(&f.bob, "tasks").await);
+    let nothing = f.said(&f.bob, "tasks").await;
     assert!(nothing.contains("Nothing is waiting for you"), "{nothing}");
 
     let (id, number) = f.l.request_admin(&f.app).await;
-    let bobs = answer(&f.command(&f.bob, "tasks").await);
+    let bobs = f.said(&f.bob, "tasks").await;
     assert!(bobs.contains("Waiting for your approval"), "{bobs}");
     assert!(
         bobs.contains(&format!("/requests/{number}|{number}>")),
@@ -347,13 +379,13 @@ async fn tasks_lists_the_approvals_and_provisioning_tasks_waiting_for_me() {
     assert!(bobs.contains("for Alice Requester"), "{bobs}");
 
     f.l.approve_both_steps(&f.app, &id).await;
-    let carols = answer(&f.command(&f.carol, "tasks").await);
+    let carols = f.said(&f.carol, "tasks").await;
     assert!(carols.contains("Provisioning tasks for you"), "{carols}");
     assert!(
         carols.contains("Provision Prod DB — Admin for Alice Requester"),
         "{carols}"
     );
-    let bobs = answer(&f.command(&f.bob, "tasks").await);
+    let bobs = f.said(&f.bob, "tasks").await;
     assert!(bobs.contains("Nothing is waiting for you"), "{bobs}");
 }
 
@@ -366,7 +398,7 @@ async fn a_person_unknown_to_latch_and_a_suspended_user_are_told_why_and_what_to
         .unwrap()
         .id;
     for text in ["requests", "tasks"] {
-        let said = answer(&f.command(&stranger, text).await);
+        let said = f.said(&stranger, text).await;
         assert!(said.contains("eve@elsewhere.test"), "{said}");
         assert!(said.contains("Ask a Latch admin"), "{said}");
     }
@@ -375,7 +407,7 @@ async fn a_person_unknown_to_latch_and_a_suspended_user_are_told_why_and_what_to
         .execute(&f.app.db.pool)
         .await
         .unwrap();
-    let said = answer(&f.command(&f.alice, "requests").await);
+    let said = f.said(&f.alice, "requests").await;
     assert!(said.contains("suspended"), "{said}");
     assert!(said.contains("Ask a Latch admin"), "{said}");
 
@@ -439,7 +471,9 @@ async fn a_workspace_of_a_grid_org_is_served_by_the_org_wide_install() {
         .id;
     let (_, number) = l.request_admin(&app).await;
 
-    let said = answer(&command_in(&app, &slack, &engine.id, &room, &alice, "requests").await);
+    let before = late_answers(&slack, &alice).len();
+    let ack = command_in(&app, &slack, &engine.id, &room, &alice, "requests").await;
+    let said = reply(&slack, &alice, &ack, before).await;
     assert!(said.contains(&number), "{said}");
     // The identity lookup went to Slack with the org's token.
     assert!(!slack.api_calls_to("users.info").is_empty());
@@ -462,7 +496,9 @@ async fn a_disconnected_workspace_and_one_never_connected_get_a_clear_answer() {
         .unwrap()
         .id;
     for text in ["requests", "request", "help"] {
-        let said = answer(&command_in(&f.app, &f.slack, &other.id, &general, &hank, text).await);
+        let before = late_answers(&f.slack, &hank).len();
+        let ack = command_in(&f.app, &f.slack, &other.id, &general, &hank, text).await;
+        let said = reply(&f.slack, &hank, &ack, before).await;
         assert!(
             said.contains("isn't connected to this Slack workspace"),
             "{said}"
@@ -485,7 +521,7 @@ async fn a_disconnected_workspace_and_one_never_connected_get_a_clear_answer() {
     .unwrap();
     let _ = id;
     for text in ["requests", "request"] {
-        let said = answer(&f.command(&f.alice, text).await);
+        let said = f.said(&f.alice, text).await;
         assert!(said.contains("was disconnected"), "{said}");
         assert!(said.contains("an admin disconnected it"), "{said}");
     }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use slack_standin::{Person, Surface, View};
 
 use crate::access_fixtures::{MANAGER_THEN_OWNER, SaveEntitlement, app_form, entitlement_form};
-use crate::slack_commands::{Front, answer, eventually, front, front_with};
+use crate::slack_commands::{Front, eventually, front, front_with};
 
 impl Front {
     fn person(&self, user: &str) -> Person<'_> {
@@ -187,7 +187,7 @@ async fn a_request_made_in_the_slack_modal_reaches_the_console_and_the_audit_log
     let detail = f.l.alice.detail(&f.app, &number).await;
     assert_eq!(detail.summary.entitlement, "Admin");
     assert_eq!(detail.summary.requested_length, "1 day");
-    let bobs_queue = crate::slack_commands::answer(&f.command(&f.bob, "tasks").await);
+    let bobs_queue = f.said(&f.bob, "tasks").await;
     assert!(
         bobs_queue.contains(&number),
         "Bob is asked to approve: {bobs_queue}"
@@ -310,7 +310,7 @@ async fn a_manager_may_request_for_a_report_and_an_emergency_shows_only_where_al
     .unwrap();
     let submitted = bob.submit(&modal.id).await.unwrap();
     assert_eq!(submitted.response_action, None, "{submitted:?}");
-    let alices = answer(&f.command(&f.alice, "requests").await);
+    let alices = f.said(&f.alice, "requests").await;
     assert!(
         alices.contains("Prod DB — Admin"),
         "the request is Alice's: {alices}"
@@ -546,7 +546,7 @@ async fn a_custom_length_over_the_maximum_is_refused_on_the_custom_length_field(
         .unwrap();
     let submitted = alice.submit(&modal.id).await.unwrap();
     assert_eq!(submitted.response_action, None, "{submitted:?}");
-    let alices = answer(&f.command(&f.alice, "requests").await);
+    let alices = f.said(&f.alice, "requests").await;
     assert!(alices.contains("Prod DB — Admin"), "{alices}");
 }
 
