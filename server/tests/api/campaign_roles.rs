@@ -325,3 +325,40 @@ async fn the_campaign_auto_end_jobs_round_ends_overdue_auto_end_campaigns_under_
     assert_eq!(audited(&app, "campaign.ended").await.len(), 1);
     chain_is_intact(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_page_grants_campaign_administrator_with_a_form_that_works_without_javascript()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let page = |app: &TestApp| {
+        let admin = l.admin.client.clone();
+        let url = app.url("/admin/directory");
+        async move { admin.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = page(&app).await;
+    assert!(before.contains("Make Campaign Administrator"), "{before}");
+    assert!(!before.contains("Remove Campaign Administrator"));
+    // The row's form, posted by a browser without JavaScript: a redirect back, the role granted.
+    let response = l
+        .admin
+        .client
+        .post(app.url("/api/directory/set_role"))
+        .header("Accept", "text/html")
+        .header("Referer", app.url("/admin/directory"))
+        .header("Origin", app.address.as_str())
+        .form(&[
+            ("id", l.bob.user.id.to_string()),
+            ("role", "campaign_admin".to_string()),
+            ("granted", "true".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    assert!(!crate::helpers::location(&response).contains("__err="));
+    let after = page(&app).await;
+    assert!(after.contains("Remove Campaign Administrator"), "{after}");
+    let me = l.bob.ok(&app, GetCurrentUser {}).await.unwrap();
+    assert_eq!(me.granted_roles, vec![Role::CampaignAdmin]);
+}
