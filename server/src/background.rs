@@ -7,7 +7,9 @@
 //! The jobs (started in `startup`): grant expiry, provisioning webhooks, external deciders of
 //! request policies (`app::ssr::flows::decider`, every 500 ms: a request waiting for its decider
 //! is asked within a second, and a call queued before a crash is made by whoever runs next),
-//! expiry reminders, pending-request expiry, stuck removals, session clean-up.
+//! expiry reminders, pending-request expiry, stuck removals, Slack delivery of the outbox
+//! (`slack-delivery`), App Home refreshes (`slack-home-refresh`), campaigns' auto-end
+//! (`campaign-auto-end`), session clean-up.
 
 use std::future::Future;
 use std::pin::Pin;
