@@ -107,6 +107,13 @@ async fn download(
     (status, header, response.bytes().await.unwrap().to_vec())
 }
 
+/// A console page as `who` sees it (it must answer 200).
+async fn page(app: &TestApp, who: &Person, path: &str) -> String {
+    let response = who.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches_its_hash() {
     let app = spawn_app().await;
@@ -140,6 +147,17 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     assert_eq!(
         (row.status.as_str(), row.owners.clone()),
         ("draft", vec!["Ada Admin".to_string()])
+    );
+
+    // The draft is listed under Drafts, not Running (the data of both is in the page's hydration
+    // state, so look for the row).
+    let row_marker = format!("data-campaign=\"{id}\"");
+    let drafts = page(&app, &l.admin, "/access-reviews?tab=drafts").await;
+    assert!(drafts.contains(&row_marker) && drafts.contains("New campaign"));
+    assert!(
+        !page(&app, &l.admin, "/access-reviews")
+            .await
+            .contains(&row_marker)
     );
 
     let staged = l.admin.ok(&app, status(&id, "stage", "")).await;
@@ -202,6 +220,13 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
     assert_eq!(d.done, 0, "a pending decision is not a review done");
 
+    let html = page(&app, &l.bob, "/access-reviews/mine").await;
+    assert!(
+        html.contains("Alice Requester")
+            && html.contains("Submit 1 decision: 0 certified, 1 denied?"),
+        "{html}"
+    );
+
     let submitted = l
         .bob
         .ok(
@@ -241,6 +266,22 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     ] {
         assert!(line.contains(part), "{part} missing from {line}");
     }
+    let html = page(&app, &l.admin, &format!("/access-reviews/{id}")).await;
+    assert!(
+        html.contains(&report.csv_sha256) && html.contains("End campaign"),
+        "{html}"
+    );
+    let html = page(
+        &app,
+        &l.admin,
+        &format!("/access-reviews/{id}?tab=configuration"),
+    )
+    .await;
+    assert!(
+        html.contains("Check with the team first.")
+            && html.contains("Keeps running past its due date until an owner ends it."),
+        "{html}"
+    );
     let (code, _, xlsx) = download(&app, &l.admin, &id, "xlsx").await;
     assert_eq!(code, 200);
     assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip archive");
@@ -319,4 +360,54 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
     assert_eq!(carols[0].reviews[0].id, review);
     let d = l.admin.ok(&app, CampaignDetail { id }).await;
     assert_eq!(d.by_reviewer[0].label, "Carol Owner");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_decided_by_another_reviewer_first_says_who_and_is_not_applied_twice() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    let id = l
+        .admin
+        .ok(
+            &app,
+            CreateCampaign {
+                reviewer_manager: None,
+                reviewer_users: "bob@example.com, carol@example.com".into(),
+                ..campaign_form()
+            },
+        )
+        .await;
+    l.admin.ok(&app, status(&id, "stage", "")).await;
+    l.admin.ok(&app, status(&id, "start", "")).await;
+    let review = l.bob.ok(&app, MyReviews {}).await[0].reviews[0].id.clone();
+    let certify = DecideReviews {
+        ids: review.clone(),
+        verdict: "certify".into(),
+        reason: String::new(),
+    };
+    l.bob.ok(&app, certify.clone()).await;
+    l.carol.ok(&app, certify).await;
+    let first = l
+        .carol
+        .ok(
+            &app,
+            SubmitReviews {
+                campaign_id: id.clone(),
+            },
+        )
+        .await;
+    assert_eq!((first.submitted, first.certified), (1, 1));
+
+    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let line = &mine[0].reviews[0];
+    assert_eq!(line.outcome, "certified");
+    assert_eq!(line.decided_by.as_deref(), Some("Carol Owner"));
+    assert_eq!(line.pending, None);
+    let second = l.bob.ok(&app, SubmitReviews { campaign_id: id }).await;
+    assert_eq!((second.submitted, second.certified), (1, 0));
+    assert_eq!(
+        second.decided_elsewhere,
+        vec!["Alice Requester's access was already certified by Carol Owner".to_string()]
+    );
 }
