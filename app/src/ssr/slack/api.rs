@@ -354,7 +354,8 @@ impl SlackApi {
         request: &SlackApiViewsOpenRequest,
     ) -> Result<SlackApiViewsOpenResponse, SlackError> {
         let token = api_token(token);
-        self.call("views.open", || async {
+        // Never retried: the trigger is dead by the time a 429's wait is over.
+        self.call_with("views.open", false, || async {
             self.client.open_session(&token).views_open(request).await
         })
         .await
@@ -476,7 +477,21 @@ impl SlackApi {
         Attempt: Fn() -> Fut,
         Fut: Future<Output = Result<T, SlackClientError>>,
     {
-        let mut retried = false;
+        self.call_with(method, true, attempt).await
+    }
+
+    /// [`Self::call`], retrying a short 429 only when `retry_rate_limited`.
+    async fn call_with<T, Attempt, Fut>(
+        &self,
+        method: &'static str,
+        retry_rate_limited: bool,
+        attempt: Attempt,
+    ) -> Result<T, SlackError>
+    where
+        Attempt: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>>,
+    {
+        let mut retried = !retry_rate_limited;
         loop {
             let error = match tokio::time::timeout(self.timeout, attempt()).await {
                 Ok(Ok(answer)) => return Ok(answer),

@@ -110,10 +110,17 @@ pub async fn on_command(
             }
         }
     };
-    front_door::within(front_door::ACK_BUDGET, work, late)
-        .await
-        .flatten()
-        .map(ephemeral)
+    match front_door::within(
+        &state.slack.front_door.deferred,
+        front_door::ACK_BUDGET,
+        work,
+        late,
+    )
+    .await
+    {
+        Ok(answer) => answer.flatten().map(ephemeral),
+        Err(front_door::Busy) => Some(ephemeral(front_door::BUSY_SENTENCE.into())),
+    }
 }
 
 /// The text to answer `event` with, or `None` when the answer is the modal.

@@ -45,7 +45,7 @@ use crate::ssr::slack::blocks::home::{
     EXTEND_JUSTIFICATION_BLOCK, EXTEND_LENGTH_ACTION, EXTEND_LENGTH_BLOCK, ExtendModal, HomeGrant,
     HomeInput, RELEASE_ACTION,
 };
-use crate::ssr::slack::front_door::{Origin, SlackCaller, route};
+use crate::ssr::slack::front_door::{Origin, SlackCaller, route, within};
 use crate::ssr::slack::identity::{self, IdentityError, SlackIdentity};
 use crate::ssr::slack::store::{self, Installation};
 
@@ -270,7 +270,7 @@ pub async fn on_app_home_opened(state: &AppState, origin: Origin) {
         }
     };
     let task_state = state.clone();
-    let work = tokio::spawn(async move {
+    let work = async move {
         let token = caller.bot_token.expose_secret().to_owned();
         publish_identified(
             &task_state,
@@ -280,14 +280,20 @@ pub async fn on_app_home_opened(state: &AppState, origin: Origin) {
             None,
         )
         .await
-    });
-    match tokio::time::timeout(ACK_BUDGET, work).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(error))) => {
+    };
+    let late = |published: Result<(), _>| async move {
+        if let Err(error) = published {
+            tracing::warn!(%error, "could not publish a Slack App Home after the event's ack");
+        }
+    };
+    match within(&state.slack.front_door.deferred, ACK_BUDGET, work, late).await {
+        Ok(Some(Ok(()))) => {}
+        Ok(Some(Err(error))) => {
             tracing::warn!(%error, "could not publish a Slack App Home");
         }
-        Ok(Err(error)) => tracing::error!(%error, "the App Home publish task failed"),
-        Err(_) => tracing::info!("the App Home publish continues after the event's ack"),
+        // The next opening of the tab tries again.
+        Err(_) => tracing::info!("Latch too busy to publish an App Home"),
+        Ok(None) => tracing::info!("the App Home publish continues after the event's ack"),
     }
 }
 

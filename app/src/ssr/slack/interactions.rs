@@ -219,14 +219,30 @@ pub async fn on_interaction(
     } = interaction;
     match event {
         SlackInteractionEvent::BlockActions(event) => {
-            let state = state.clone();
             let actions = block_actions(&event, view);
-            // Everything after the ack: the handlers call Slack back.
-            tokio::spawn(async move {
-                for action in actions {
-                    on_block_action(&state, &origin, &event, action).await;
+            let response_url = actions.iter().find_map(|a| a.response_url.clone());
+            let handles_something = actions.iter().any(is_handled);
+            let task_state = state.clone();
+            let task_origin = origin.clone();
+            // Everything after the ack: the handlers call Slack back. Bounded, and dropped
+            // (the person told once) when it cannot start while the trigger lives.
+            let dropped = {
+                let state = state.clone();
+                move || {
+                    if handles_something {
+                        request_flow::tell_busy(&state, &origin, response_url);
+                    }
                 }
-            });
+            };
+            state.slack.front_door.deferred.spawn(
+                front_door::START_BY,
+                async move {
+                    for action in actions {
+                        on_block_action(&task_state, &task_origin, &event, action).await;
+                    }
+                },
+                dropped,
+            );
             SlackInteractionResponse::Empty
         }
         SlackInteractionEvent::BlockSuggestion(event) => {
@@ -258,10 +274,31 @@ pub async fn on_options(
         let query = event.value.clone();
         async move { request_flow::app_options(&state, &origin, &query).await }
     };
-    front_door::within(front_door::ACK_BUDGET, work, |_| async {})
-        .await
-        .flatten()
-        .unwrap_or_else(none)
+    front_door::within(
+        &state.slack.front_door.deferred,
+        front_door::ACK_BUDGET,
+        work,
+        |_| async {},
+    )
+    .await
+    .ok()
+    .flatten()
+    .flatten()
+    .unwrap_or_else(none)
+}
+
+/// Whether Latch does something with `action` (others are only acknowledged).
+fn is_handled(action: &BlockAction) -> bool {
+    let action_id = action.action.action_id.to_string();
+    let on_request_modal = action
+        .view
+        .as_ref()
+        .and_then(|v| callback_id(&v.view))
+        .is_some_and(|c| c == request_modal::CALLBACK_ID);
+    action_id == home_blocks::REQUEST_ACCESS_ACTION
+        || on_request_modal
+        || action_id == home_blocks::EXTEND_ACTION
+        || action_id == home_blocks::RELEASE_ACTION
 }
 
 async fn on_block_action(
@@ -276,9 +313,7 @@ async fn on_block_action(
         .as_ref()
         .and_then(|v| callback_id(&v.view))
         .is_some_and(|c| c == request_modal::CALLBACK_ID);
-    let is_home_action =
-        action_id == home_blocks::EXTEND_ACTION || action_id == home_blocks::RELEASE_ACTION;
-    if action_id != home_blocks::REQUEST_ACCESS_ACTION && !on_request_modal && !is_home_action {
+    if !is_handled(&action) {
         tracing::debug!(action_id, "Slack action with no handler; acknowledged");
         return;
     }
@@ -338,17 +373,28 @@ async fn on_home_submission(
             tracing::error!(%error, "App Home submission failed after its ack");
         }
     };
-    match front_door::within(front_door::ACK_BUDGET, work, late).await {
-        Some(Ok(Some(response))) => SlackInteractionResponse::ViewSubmission(response),
-        Some(Ok(None)) => SlackInteractionResponse::Empty,
-        Some(Err(error)) => {
+    match front_door::within(
+        &state.slack.front_door.deferred,
+        front_door::ACK_BUDGET,
+        work,
+        late,
+    )
+    .await
+    {
+        Err(front_door::Busy) => request_flow::update_response(request_flow::notice_view(
+            "Latch",
+            front_door::BUSY_SENTENCE,
+        )),
+        Ok(Some(Ok(Some(response)))) => SlackInteractionResponse::ViewSubmission(response),
+        Ok(Some(Ok(None))) => SlackInteractionResponse::Empty,
+        Ok(Some(Err(error))) => {
             tracing::error!(%error, "App Home submission failed");
             request_flow::update_response(request_flow::notice_view(
                 "Latch",
                 "Latch couldn't do that just now. Please try again in a minute.",
             ))
         }
-        None => request_flow::update_response(request_flow::notice_view(
+        Ok(None) => request_flow::update_response(request_flow::notice_view(
             "Latch",
             "Latch is still working on it. Your App Home will show the outcome in a moment.",
         )),

@@ -106,6 +106,8 @@ pub struct Slack {
     pub config: SlackConfig,
     pub sealer: Sealer,
     pub api: SlackApi,
+    /// The front door's process-wide state: routing cache, bound on deferred work.
+    pub front_door: front_door::FrontDoor,
 }
 
 impl std::fmt::Debug for Slack {
@@ -124,6 +126,7 @@ impl Slack {
             sealer: Sealer::derive(secret_key),
             api,
             config,
+            front_door: front_door::FrontDoor::default(),
         })
     }
 }

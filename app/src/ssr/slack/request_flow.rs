@@ -74,6 +74,10 @@ struct FlowMetadata {
     entitlement_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     channel_id: Option<String>,
+    /// The command's `response_url`: where the confirmation goes when Latch cannot post in the
+    /// channel (its bot is not a member there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_url: Option<String>,
 }
 
 fn metadata_of(view: &SlackView) -> FlowMetadata {
@@ -87,8 +91,13 @@ fn metadata_of(view: &SlackView) -> FlowMetadata {
         .unwrap_or_default()
 }
 
-/// The modal for `modal`, with the channel to confirm in kept in its metadata.
-fn modal_view(modal: &RequestModal, channel_id: Option<&str>) -> SlackView {
+/// The modal for `modal`, with where to confirm (the channel, else the command's
+/// `response_url`) kept in its metadata.
+fn modal_view(
+    modal: &RequestModal,
+    channel_id: Option<&str>,
+    response_url: Option<&str>,
+) -> SlackView {
     let view = request_modal::request_modal(modal);
     let own = view
         .private_metadata
@@ -99,6 +108,7 @@ fn modal_view(modal: &RequestModal, channel_id: Option<&str>) -> SlackView {
         app_id: own.app_id,
         entitlement_id: own.entitlement_id,
         channel_id: channel_id.map(str::to_owned),
+        response_url: response_url.map(str::to_owned),
     };
     SlackView::Modal(
         view.with_private_metadata(serde_json::to_string(&metadata).unwrap_or_default()),
@@ -171,8 +181,13 @@ pub async fn tell(state: &AppState, caller: &SlackCaller, teller: &Teller, text:
     }
 }
 
-/// An ephemeral message to the person in `channel_id`.
-async fn tell_in_channel(state: &AppState, caller: &SlackCaller, channel_id: &str, text: &str) {
+/// An ephemeral message to the person in `channel_id`; false when Slack would not take it.
+async fn tell_in_channel(
+    state: &AppState,
+    caller: &SlackCaller,
+    channel_id: &str,
+    text: &str,
+) -> bool {
     let request = SlackApiChatPostEphemeralRequest::new(
         channel_id.to_owned().into(),
         caller.slack_user_id.clone().into(),
@@ -185,7 +200,49 @@ async fn tell_in_channel(state: &AppState, caller: &SlackCaller, channel_id: &st
         .await
     {
         tracing::info!(code = %error.code(), "could not confirm a request ephemerally");
+        return false;
     }
+    true
+}
+
+/// Who `caller` is, for [`front_door::FrontDoor::first_notice`].
+fn person(caller: &SlackCaller) -> String {
+    format!("{}/{}", caller.team_id, caller.slack_user_id)
+}
+
+/// Deferred work for `origin` was dropped (Latch too busy): tells the person once in
+/// [`front_door::TOLD_WINDOW`], through `response_url` when there is one, else by DM.
+pub fn tell_busy(state: &AppState, origin: &Origin, response_url: Option<String>) {
+    let who = format!(
+        "{}/{}",
+        origin.team_id.as_deref().unwrap_or_default(),
+        origin.slack_user_id
+    );
+    if !state.slack.front_door.first_notice(&who, "busy") {
+        return;
+    }
+    let state = state.clone();
+    let origin = origin.clone();
+    tokio::spawn(async move {
+        match response_url {
+            Some(url) => {
+                let content =
+                    SlackMessageContent::new().with_text(front_door::BUSY_SENTENCE.into());
+                if let Err(error) = state
+                    .slack
+                    .api
+                    .respond(&url, &SlackApiPostWebhookMessageRequest::new(content))
+                    .await
+                {
+                    tracing::info!(code = %error.code(), "could not tell a Slack user Latch is busy");
+                }
+            }
+            None => match front_door::route(&state, &origin).await {
+                Ok(caller) => tell(&state, &caller, &Teller::Dm, front_door::BUSY_SENTENCE).await,
+                Err(why) => tracing::info!(?why, "could not tell a Slack user Latch is busy"),
+            },
+        }
+    });
 }
 
 /// A `block_actions` from a workspace Latch does not serve: only a message's `response_url` can
@@ -339,9 +396,14 @@ pub async fn open_from_command(
     .await;
 }
 
-/// The App Home's **Request Access**: opens the modal; failures go to the person by DM.
+/// The App Home's **Request Access**: opens the modal; failures go to the person through the
+/// action's `response_url` when it has one, else by DM.
 pub async fn open_from_home(state: &AppState, caller: &SlackCaller, action: &BlockAction) {
-    open(state, caller, &action.trigger_id, &Teller::Dm, None).await;
+    let teller = action
+        .response_url
+        .clone()
+        .map_or(Teller::Dm, Teller::ResponseUrl);
+    open(state, caller, &action.trigger_id, &teller, None).await;
 }
 
 async fn open(
@@ -352,13 +414,28 @@ async fn open(
     channel_id: Option<&str>,
 ) {
     let token = caller.bot_token.expose_secret();
+    let response_url = match teller {
+        Teller::ResponseUrl(url) => Some(url.as_str()),
+        Teller::Dm => None,
+    };
     // First, while the trigger is valid: everything else may be slow.
     let request = SlackApiViewsOpenRequest::new(
         trigger_id.to_owned().into(),
-        modal_view(&bare_modal(), channel_id),
+        modal_view(&bare_modal(), channel_id, response_url),
     );
     let opened = match state.slack.api.views_open(token, &request).await {
         Ok(opened) => opened.view,
+        // Told once per person while Slack refuses: a storm of clicks is not answered with a
+        // storm of messages (which Slack would refuse too).
+        Err(_)
+            if !state
+                .slack
+                .front_door
+                .first_notice(&person(caller), "views.open") =>
+        {
+            tracing::info!("views.open failed again; the person was told already");
+            return;
+        }
         Err(error) => {
             let text = format!(
                 "Latch couldn't open the request form: Slack answered \"{}\". {}",
@@ -403,7 +480,7 @@ async fn open(
                 caller,
                 &view_id,
                 Some(hash),
-                modal_view(&modal, channel_id),
+                modal_view(&modal, channel_id, response_url),
             )
             .await;
         }
@@ -452,6 +529,7 @@ struct Choices {
     /// The Slack user chosen under "Request for".
     subject: Option<String>,
     channel_id: Option<String>,
+    response_url: Option<String>,
 }
 
 fn choices(state: Option<&SlackViewState>, metadata: FlowMetadata) -> Choices {
@@ -503,6 +581,7 @@ fn choices(state: Option<&SlackViewState>, metadata: FlowMetadata) -> Choices {
             .and_then(|v| v.selected_user.as_ref())
             .map(ToString::to_string),
         channel_id: metadata.channel_id,
+        response_url: metadata.response_url,
     }
 }
 
@@ -579,7 +658,11 @@ pub async fn on_modal_action(state: &AppState, caller: &SlackCaller, action: &Bl
     }
     let view_out = match actor_of(state, caller).await {
         Ok(actor) => match modal_for(state, &actor, &chosen).await {
-            Ok(modal) => modal_view(&modal, chosen.channel_id.as_deref()),
+            Ok(modal) => modal_view(
+                &modal,
+                chosen.channel_id.as_deref(),
+                chosen.response_url.as_deref(),
+            ),
             Err(error) => {
                 tracing::error!(%error, "could not rebuild the request modal");
                 notice_view(
@@ -654,9 +737,20 @@ pub async fn on_submit(
             }
         }
     };
-    match front_door::within(front_door::ACK_BUDGET, work, late).await {
-        None => update_response(submitting_view()),
-        Some((caller, chosen, outcome)) => match outcome {
+    match front_door::within(
+        &state.slack.front_door.deferred,
+        front_door::ACK_BUDGET,
+        work,
+        late,
+    )
+    .await
+    {
+        Err(front_door::Busy) => update_response(notice_view(
+            "Not submitted",
+            &format!("{} Nothing was created.", front_door::BUSY_SENTENCE),
+        )),
+        Ok(None) => update_response(submitting_view()),
+        Ok(Some((caller, chosen, outcome))) => match outcome {
             Outcome::Created { text, number } => {
                 tracing::info!(number, "request created from Slack");
                 let state = state.clone();
@@ -673,13 +767,23 @@ pub async fn on_submit(
     }
 }
 
-/// Tells the person their request was made: ephemerally where they typed `/c1 request`. From
-/// the App Home there is no channel; the Home shows the new request, and the delivery worker's
-/// `request_created` DM follows either way.
+/// Tells the person their request was made: ephemerally where they typed `/c1 request`; where
+/// Latch cannot post (its bot is not in that channel: `not_in_channel`, a private channel or a
+/// DM it cannot see), through the command's `response_url`, else by DM. From the App Home there
+/// is no channel; the Home shows the new request, and the delivery worker's `request_created` DM
+/// follows either way.
 async fn confirm(state: &AppState, caller: &SlackCaller, chosen: &Choices, text: &str) {
-    if let Some(channel) = chosen.channel_id.as_deref() {
-        tell_in_channel(state, caller, channel, text).await;
+    let Some(channel) = chosen.channel_id.as_deref() else {
+        return;
+    };
+    if tell_in_channel(state, caller, channel, text).await {
+        return;
     }
+    let teller = chosen
+        .response_url
+        .clone()
+        .map_or(Teller::Dm, Teller::ResponseUrl);
+    tell(state, caller, &teller, text).await;
 }
 
 /// The block ids of the input blocks a view shows (an inline error must name one of them).
@@ -902,14 +1006,20 @@ mod tests {
             "A title much longer than Slack's twenty-four characters",
             "text",
         ));
-        assert_view_accepted(&modal_view(&bare_modal(), Some("C123")));
+        assert_view_accepted(&modal_view(
+            &bare_modal(),
+            Some("C123"),
+            Some("https://hooks.slack.com/commands/T1/1/x"),
+        ));
     }
 
     #[test]
     fn the_modal_keeps_the_channel_to_confirm_in_beside_its_own_metadata() {
-        let view = modal_view(&bare_modal(), Some("C123"));
+        let url = "https://hooks.slack.com/commands/T1/1/x";
+        let view = modal_view(&bare_modal(), Some("C123"), Some(url));
         let metadata = metadata_of(&view);
         assert_eq!(metadata.channel_id.as_deref(), Some("C123"));
+        assert_eq!(metadata.response_url.as_deref(), Some(url));
         let SlackView::Modal(modal) = &view else {
             panic!("not a modal");
         };

@@ -162,6 +162,7 @@ pub async fn upsert(db: &Db, new: &NewInstallation<'_>, actor: AuditActor) -> Ac
     )
     .await?;
     tx.commit().await?;
+    installations_changed();
     Ok(id)
 }
 
@@ -244,5 +245,20 @@ pub async fn disconnect(
     )
     .await?;
     tx.commit().await?;
+    installations_changed();
     Ok(true)
+}
+
+/// Bumped whenever this process connects or disconnects an installation, so routing caches
+/// built on the installations (`front_door`) drop what they hold at once rather than at expiry.
+static INSTALLATIONS_GENERATION: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+fn installations_changed() {
+    INSTALLATIONS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// How many times this process has changed the installations (see `installations_changed`).
+pub fn installations_generation() -> u64 {
+    INSTALLATIONS_GENERATION.load(std::sync::atomic::Ordering::SeqCst)
 }
