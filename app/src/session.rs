@@ -44,3 +44,35 @@ impl CurrentUser {
 pub struct CurrentUserResource(
     pub leptos::prelude::OnceResource<Result<Option<CurrentUser>, crate::error::AppError>>,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(role: Role, granted_roles: Vec<Role>) -> CurrentUser {
+        CurrentUser {
+            id: 7,
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role,
+            granted_roles,
+        }
+    }
+
+    #[test]
+    fn granted_roles_add_up_with_the_tier_and_name_a_plain_users_title() {
+        let lead = account(Role::BasicUser, vec![Role::CampaignAdmin]);
+        assert_eq!(
+            lead.roles(),
+            RoleSet::new([Role::BasicUser, Role::CampaignAdmin])
+        );
+        assert!(!lead.is_super_admin());
+        assert_eq!(lead.title(), Role::CampaignAdmin);
+        let plain = account(Role::BasicUser, Vec::new());
+        assert_eq!(plain.roles(), RoleSet::new([]));
+        assert_eq!(plain.title(), Role::BasicUser);
+        let admin = account(Role::SuperAdmin, vec![Role::CampaignAdmin]);
+        assert_eq!(admin.title(), Role::SuperAdmin);
+        assert!(admin.roles().is_super_admin());
+    }
+}
