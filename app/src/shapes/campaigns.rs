@@ -85,6 +85,30 @@ pub struct CampaignDetail {
     pub by_reviewer: Vec<ProgressLine>,
     /// Once staged (there are reviews to report on).
     pub report: Option<ReportFiles>,
+    /// The scope and reviewers as the form writes them, while they are editable (a draft).
+    pub scope_form: Option<ScopeFormValues>,
+}
+
+/// A draft's scope and reviewers as the campaign form writes them (names and emails).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeFormValues {
+    pub apps: String,
+    /// "App / Entitlement", comma-separated.
+    pub entitlements: String,
+    pub users: String,
+    pub groups: String,
+    pub managers: String,
+    pub grant_type: String,
+    pub granted_within_days: String,
+    pub reviewer_manager: bool,
+    pub reviewer_app_owners: bool,
+    pub reviewer_entitlement_owners: bool,
+    pub reviewer_users: String,
+    pub reviewer_group: String,
+    pub require_certify_reason: bool,
+    pub require_deny_reason: bool,
+    pub allow_reassignment: bool,
+    pub use_entitlement_policies: bool,
 }
 
 /// What the edit form may change in the campaign's state (`campaign::Field::editable_in`).

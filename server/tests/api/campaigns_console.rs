@@ -177,17 +177,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     l.admin
         .ok(
             &app,
-            EditCampaign {
-                id: id.clone(),
-                version: d.version,
-                name: d.name.clone(),
-                description: d.description.clone(),
-                owners: d.owner_emails.clone(),
-                due_date: "2030-03-31".into(),
-                instructions: "Check with the team first.".into(),
-                remediate_immediately: None,
-                auto_end: String::new(),
-            },
+            edit_of(&d, |e| e.instructions = "Check with the team first.".into()),
         )
         .await;
 
@@ -409,5 +399,108 @@ async fn a_review_decided_by_another_reviewer_first_says_who_and_is_not_applied_
     assert_eq!(
         second.decided_elsewhere,
         vec!["Alice Requester's access was already certified by Carol Owner".to_string()]
+    );
+}
+
+/// An edit of `d` that changes nothing but what `change` sets.
+fn edit_of(
+    d: &app::shapes::CampaignDetail,
+    change: impl FnOnce(&mut EditCampaign),
+) -> EditCampaign {
+    let f = d.scope_form.clone().unwrap_or_default();
+    let on = |b: bool| b.then(|| "on".to_string());
+    let mut edit = EditCampaign {
+        id: d.id.clone(),
+        version: d.version,
+        name: d.name.clone(),
+        description: d.description.clone(),
+        owners: d.owner_emails.clone(),
+        due_date: "2030-03-31".into(),
+        instructions: d.instructions.clone(),
+        remediate_immediately: on(d.remediate_immediately),
+        auto_end: d.auto_end.clone().unwrap_or_default(),
+        with_scope: on(d.scope_form.is_some()),
+        apps: f.apps,
+        entitlements: f.entitlements,
+        users: f.users,
+        groups: f.groups,
+        managers: f.managers,
+        grant_type: f.grant_type,
+        granted_within_days: f.granted_within_days,
+        reviewer_manager: on(f.reviewer_manager),
+        reviewer_app_owners: on(f.reviewer_app_owners),
+        reviewer_entitlement_owners: on(f.reviewer_entitlement_owners),
+        reviewer_users: f.reviewer_users,
+        reviewer_group: f.reviewer_group,
+        require_certify_reason: on(f.require_certify_reason),
+        require_deny_reason: on(f.require_deny_reason),
+        allow_reassignment: on(f.allow_reassignment),
+        use_entitlement_policies: on(f.use_entitlement_policies),
+    };
+    change(&mut edit);
+    edit
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drafts_scope_and_reviewers_are_edited_on_its_page_and_frozen_once_staged() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    let id = l.admin.ok(&app, campaign_form()).await;
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    let f = d.scope_form.clone().unwrap();
+    assert_eq!(f.entitlements, "Prod DB / Admin");
+    assert!(f.reviewer_manager && !f.reviewer_app_owners && f.require_deny_reason);
+
+    l.admin
+        .ok(
+            &app,
+            edit_of(&d, |e| {
+                e.entitlements = String::new();
+                e.apps = "Prod DB".into();
+                e.grant_type = "temporary".into();
+                e.reviewer_manager = None;
+                e.reviewer_app_owners = Some("on".into());
+            }),
+        )
+        .await;
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    let f = d.scope_form.clone().unwrap();
+    assert_eq!(
+        (
+            f.apps.as_str(),
+            f.entitlements.as_str(),
+            f.grant_type.as_str()
+        ),
+        ("Prod DB", "", "temporary")
+    );
+    assert!(!f.reviewer_manager && f.reviewer_app_owners);
+    assert!(
+        d.scope.contains(&"Temporary grants only".to_string()),
+        "{:?}",
+        d.scope
+    );
+
+    // Alice's grant is permanent: the temporary-only scope stages no review.
+    let staged = l.admin.ok(&app, status(&id, "stage", "")).await;
+    assert_eq!(staged, "Staged: 0 reviews in the snapshot.");
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
+    assert_eq!(d.scope_form, None);
+    // A posted scope is ignored once staged: the snapshot was taken with the one it has.
+    l.admin
+        .ok(
+            &app,
+            edit_of(&d, |e| {
+                e.with_scope = Some("on".into());
+                e.grant_type = "any".into();
+                e.apps = "Prod DB".into();
+            }),
+        )
+        .await;
+    let d = l.admin.ok(&app, CampaignDetail { id }).await;
+    assert!(
+        d.scope.contains(&"Temporary grants only".to_string()),
+        "{:?}",
+        d.scope
     );
 }

@@ -69,6 +69,7 @@ pub async fn create_campaign(
             },
             remediate_immediately: checked(&remediate_immediately),
             auto_end,
+            with_scope: true,
         };
         let fields = fields_from_form(&db, &form).await?;
         let c = crate::ssr::flows::campaigns::create_draft(&db, &actor, fields).await?;

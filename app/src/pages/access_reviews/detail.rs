@@ -13,7 +13,7 @@ use crate::api::campaigns::{ChangeCampaignStatus, EditCampaign, campaign_detail}
 use crate::components::forms::ActionError;
 use crate::components::time::utc_minute_ms;
 use crate::error::AppError;
-use crate::shapes::{CampaignDetail, ProgressLine};
+use crate::shapes::{CampaignDetail, ProgressLine, ScopeFormValues};
 
 /// The page's actions; each reloads the campaign when it completes.
 #[derive(Clone, Copy)]
@@ -291,9 +291,57 @@ fn EditForm(d: CampaignDetail, action: ServerAction<EditCampaign>) -> impl IntoV
                         </select>
                     </label>
                 })}
+                {d.scope_form.clone().map(|f| view! { <ScopeFields f/> })}
                 <button type="submit" class="button">"Save"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// A draft's scope and reviewers in the edit form, as they are now.
+#[component]
+fn ScopeFields(f: ScopeFormValues) -> impl IntoView {
+    let grant_type = f.grant_type.clone();
+    let option = move |value: &'static str, label: &'static str| {
+        view! { <option value=value selected=grant_type == value>{label}</option> }
+    };
+    let check = |name: &'static str, on: bool, label: &'static str| {
+        view! { <label class="inline"><input type="checkbox" name=name value="on" checked=on/>{label}</label> }
+    };
+    view! {
+        <input type="hidden" name="with_scope" value="on"/>
+        <fieldset>
+            <legend>"Scope"</legend>
+            <label>"Apps (names, comma-separated)"<input name="apps" value=f.apps.clone()/></label>
+            <label>"Entitlements (\"App / Entitlement\", comma-separated)"<input name="entitlements" value=f.entitlements.clone()/></label>
+            <label>"Only people (emails)"<input name="users" value=f.users.clone()/></label>
+            <label>"Only members of groups (names)"<input name="groups" value=f.groups.clone()/></label>
+            <label>"Only reports of managers (emails)"<input name="managers" value=f.managers.clone()/></label>
+            <label>
+                "Grant type"
+                <select name="grant_type">
+                    {option("any", "Temporary and permanent")}
+                    {option("temporary", "Temporary only")}
+                    {option("permanent", "Permanent only")}
+                </select>
+            </label>
+            <label>
+                "Granted within the last N days (empty: any time)"
+                <input name="granted_within_days" type="number" min="1" max="3650" value=f.granted_within_days.clone()/>
+            </label>
+        </fieldset>
+        <fieldset>
+            <legend>"Reviewers"</legend>
+            {check("reviewer_manager", f.reviewer_manager, " The holder's manager")}
+            {check("reviewer_app_owners", f.reviewer_app_owners, " The app's owners")}
+            {check("reviewer_entitlement_owners", f.reviewer_entitlement_owners, " The entitlement's owners")}
+            <label>"Named reviewers (emails)"<input name="reviewer_users" value=f.reviewer_users.clone()/></label>
+            <label>"Members of a group (name)"<input name="reviewer_group" value=f.reviewer_group.clone()/></label>
+            {check("use_entitlement_policies", f.use_entitlement_policies, " Use an entitlement's own review policy when it has one")}
+            {check("require_certify_reason", f.require_certify_reason, " A reason is required to certify")}
+            {check("require_deny_reason", f.require_deny_reason, " A reason is required to deny")}
+            {check("allow_reassignment", f.allow_reassignment, " Reviewers may reassign their reviews")}
+        </fieldset>
     }
 }
 

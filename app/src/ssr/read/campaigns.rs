@@ -36,6 +36,8 @@ struct Names {
     emails: BTreeMap<String, String>,
     apps: BTreeMap<String, String>,
     entitlements: BTreeMap<String, String>,
+    /// The app name of each entitlement.
+    entitlement_apps: BTreeMap<String, String>,
     groups: BTreeMap<String, String>,
 }
 
@@ -44,9 +46,11 @@ impl Names {
         let dir = directory::snapshot(db).await?;
         let mut apps = BTreeMap::new();
         let mut entitlements = BTreeMap::new();
+        let mut entitlement_apps = BTreeMap::new();
         for stored in catalog::list(db).await? {
             for (ent, _) in &stored.entitlements {
                 entitlements.insert(ent.id.to_string(), ent.display_name.clone());
+                entitlement_apps.insert(ent.id.to_string(), stored.app.name.clone());
             }
             apps.insert(stored.app.id.to_string(), stored.app.name.clone());
         }
@@ -68,6 +72,7 @@ impl Names {
                 .collect(),
             apps,
             entitlements,
+            entitlement_apps,
         })
     }
 
@@ -359,6 +364,76 @@ fn progress_lines(
         .collect()
 }
 
+/// A draft's scope and reviewers as the form writes them.
+fn scope_form(fields: &CampaignFields, names: &Names) -> crate::shapes::ScopeFormValues {
+    let emails = |ids: &[UserId]| {
+        ids.iter()
+            .map(|u| names.email(u))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let scope = &fields.scope;
+    let policy = &fields.review_policy;
+    let has = |source: &ApproverSource| policy.reviewers.contains(source);
+    let named: Vec<UserId> = policy
+        .reviewers
+        .iter()
+        .filter_map(|s| match s {
+            ApproverSource::Users(users) => Some(users.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let group = policy.reviewers.iter().find_map(|s| match s {
+        ApproverSource::GroupMembers(g) => Some(names.group(g)),
+        _ => None,
+    });
+    crate::shapes::ScopeFormValues {
+        apps: scope
+            .apps
+            .iter()
+            .map(|a| names.app(a))
+            .collect::<Vec<_>>()
+            .join(", "),
+        entitlements: scope
+            .entitlements
+            .iter()
+            .map(|e| {
+                let app = names
+                    .entitlement_apps
+                    .get(e.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                format!("{app} / {}", names.entitlement(e))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        users: emails(&scope.subjects.users),
+        groups: scope
+            .subjects
+            .groups
+            .iter()
+            .map(|g| names.group(g))
+            .collect::<Vec<_>>()
+            .join(", "),
+        managers: emails(&scope.subjects.managers),
+        grant_type: scope.grant_type.as_str().to_string(),
+        granted_within_days: scope
+            .granted_within_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        reviewer_manager: has(&ApproverSource::Manager),
+        reviewer_app_owners: has(&ApproverSource::AppOwners),
+        reviewer_entitlement_owners: has(&ApproverSource::EntitlementOwners),
+        reviewer_users: emails(&named),
+        reviewer_group: group.unwrap_or_default(),
+        require_certify_reason: policy.require_certify_reason,
+        require_deny_reason: policy.require_deny_reason,
+        allow_reassignment: policy.allow_reassignment,
+        use_entitlement_policies: policy.use_entitlement_policies,
+    }
+}
+
 /// One campaign's page, for those who manage it.
 pub async fn detail(db: &Db, actor: &Actor, id: &str) -> AccessResult<CampaignDetail> {
     let c = managed(db, actor, id).await?;
@@ -443,6 +518,9 @@ pub async fn detail(db: &Db, actor: &Actor, id: &str) -> AccessResult<CampaignDe
         by_app,
         by_reviewer,
         report,
+        scope_form: Field::Scope
+            .editable_in(c.status())
+            .then(|| scope_form(&c.fields, &names)),
     })
 }
 
@@ -721,6 +799,9 @@ pub struct CampaignForm {
     pub remediate_immediately: bool,
     /// "", "skip" or "revoke".
     pub auto_end: String,
+    /// Whether the form carries the scope and reviewers (an edit of a draft does; other edits
+    /// leave them as they are).
+    pub with_scope: bool,
 }
 
 /// The scope part of the form.
@@ -947,8 +1028,8 @@ pub async fn fields_from_form(db: &Db, f: &CampaignForm) -> AccessResult<Campaig
     })
 }
 
-/// The edit form (no scope or reviewers: those are set on the draft's creation): `c`'s fields
-/// with what the form changes; fields the state freezes keep their value whatever is posted.
+/// The edit form: `c`'s fields with what the form changes; fields the state freezes keep their
+/// value whatever is posted, and scope and reviewers change only when the form carries them.
 pub async fn edited_fields(
     db: &Db,
     c: &Campaign,
@@ -976,6 +1057,12 @@ pub async fn edited_fields(
     }
     if Field::AutoEnd.editable_in(status) {
         fields.settings.auto_end = auto_end_from_form(&f.auto_end)?;
+    }
+    if f.with_scope && Field::Scope.editable_in(status) {
+        fields.scope = scope_from_form(db, &f.scope).await?;
+    }
+    if f.with_scope && Field::ReviewPolicy.editable_in(status) {
+        fields.review_policy = policy_from_form(db, &f.reviewers).await?;
     }
     Ok(fields)
 }
