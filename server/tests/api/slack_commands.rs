@@ -561,3 +561,29 @@ async fn a_slow_slack_still_gets_its_ack_in_time_and_the_answer_follows_through_
     .await;
     assert!(late.contains("/c1 request"), "{late}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_made_by_this_process_is_honoured_at_once_despite_the_routing_cache() {
+    let f = front().await;
+    // Routed, so the routing of Acme is cached.
+    for _ in 0..3 {
+        let said = f.said(&f.alice, "help").await;
+        assert!(said.contains("request"), "{said}");
+    }
+    // Disconnected the way every path of this process does it (the admin's Disconnect, which
+    // also revokes the token at Slack; an uninstall event): through the store.
+    assert!(
+        app::ssr::slack::store::disconnect(
+            &f.app.db,
+            &format!("team:{}", f.team),
+            "disconnected_by_admin",
+            app::domain::AuditActor::System,
+        )
+        .await
+        .unwrap()
+    );
+    // At once, well within the cache's lifetime.
+    let said = f.said(&f.alice, "help").await;
+    assert!(said.contains("was disconnected"), "{said}");
+    assert!(said.contains("an admin disconnected it"), "{said}");
+}

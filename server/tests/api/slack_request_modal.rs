@@ -606,3 +606,147 @@ async fn switching_apps_never_files_the_entitlement_chosen_for_the_previous_app(
     }
     assert_eq!(f.request_count().await, 0, "nothing was filed for Prod DB");
 }
+
+/// Alice's App Home, published; returns its view id.
+async fn alices_home(f: &Front) -> String {
+    f.slack.set_event_subscriptions(&["app_home_opened"]);
+    f.slack.open_app_home(&f.alice, "home").await.unwrap();
+    eventually("Alice's Home", || f.slack.home_view(&f.alice))
+        .await
+        .id
+}
+
+/// Alice clicks **Request Access** on her Home; the click must be acked in time.
+async fn click_request_access(f: &Front, home: &str) {
+    let clicked = f
+        .person(&f.alice)
+        .click(
+            Surface::view(home),
+            "",
+            app::ssr::slack::blocks::home::REQUEST_ACCESS_ACTION,
+        )
+        .await
+        .unwrap();
+    let ack = clicked.dispatched.expect("the button dispatches");
+    assert!(ack.acked && ack.latency < Duration::from_secs(3), "{ack:?}");
+}
+
+/// What the app said to `user` in their DM with it.
+fn dms_to(f: &Front, user: &str) -> Vec<String> {
+    let dm = f.slack.app_dm(user).unwrap();
+    f.slack
+        .messages(&dm.id)
+        .into_iter()
+        .map(|m| m.text)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_the_modal_from_the_home_when_slack_fails_is_told_by_dm() {
+    let f = front().await;
+    let home = alices_home(&f).await;
+    f.slack.fail_with_server_error(Some("views.open"), 1, 503);
+    click_request_access(&f, &home).await;
+    let told = eventually("the failure told by DM", || {
+        dms_to(&f, &f.alice)
+            .into_iter()
+            .find(|t| t.contains("couldn't open the request form"))
+    })
+    .await;
+    assert!(told.contains("try again"), "{told}");
+    assert!(f.slack.top_modal(&f.alice).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_request_access_clicks_during_a_views_open_rate_limit_is_acked_in_time_and_told_once()
+ {
+    let f = std::sync::Arc::new(front().await);
+    let home = alices_home(&f).await;
+    f.slack
+        .start_rate_limit_storm(Some("views.open"), Duration::from_secs(30));
+    let clicks = 200;
+    let mut clicking = tokio::task::JoinSet::new();
+    for _ in 0..clicks {
+        let f = f.clone();
+        let home = home.clone();
+        clicking.spawn(async move { click_request_access(&f, &home).await });
+    }
+    while let Some(clicked) = clicking.join_next().await {
+        clicked.unwrap();
+    }
+    // The deferred work settles: no call to Slack for a while.
+    let mut calls = f.slack.api_calls().len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = f.slack.api_calls().len();
+        if now == calls {
+            break;
+        }
+        calls = now;
+    }
+    let opens = f.slack.api_calls_to("views.open").len();
+    assert!(
+        opens <= clicks,
+        "a dead trigger is never retried: {opens} views.open for {clicks} clicks"
+    );
+    let posts = f.slack.api_calls_to("chat.postMessage").len();
+    assert!(posts <= 1, "no storm of messages: {posts} chat.postMessage");
+    let told: Vec<String> = dms_to(&f, &f.alice)
+        .into_iter()
+        .filter(|t| t.contains("couldn't open the request form") || t.contains("very busy"))
+        .collect();
+    assert_eq!(told.len(), 1, "told once: {told:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_made_where_latchs_bot_is_not_in_the_channel_is_confirmed_through_the_response_url()
+ {
+    let f = front().await;
+    // A public channel Latch's bot is not a member of.
+    let random = f
+        .slack
+        .add_channel(&f.team, "random", false, &[f.alice.as_str()])
+        .unwrap()
+        .id;
+    let ack =
+        crate::slack_commands::command_in(&f.app, &f.slack, &f.team, &random, &f.alice, "request")
+            .await;
+    assert!(ack.acked && ack.body.trim().is_empty(), "{ack:?}");
+    let modal = eventually("the modal", || f.slack.top_modal(&f.alice)).await;
+    let alice = f.person(&f.alice);
+    choose_prod_db_admin(&f, &alice, &modal.id).await;
+    alice
+        .select(Surface::view(&modal.id), LENGTH_BLOCK, LENGTH_ACTION, "1d")
+        .await
+        .unwrap();
+    alice
+        .type_text(
+            &modal.id,
+            JUSTIFICATION_BLOCK,
+            JUSTIFICATION_ACTION,
+            "Rotating the prod DB credentials for INC-78",
+        )
+        .await
+        .unwrap();
+    let submitted = alice.submit(&modal.id).await.unwrap();
+    assert!(submitted.slack_error.is_none(), "{submitted:?}");
+    assert_eq!(f.request_count().await, 1);
+
+    let confirmation = eventually("the confirmation through the response_url", || {
+        crate::slack_commands::late_answers(&f.slack, &f.alice)
+            .into_iter()
+            .find(|t| t.contains("was submitted"))
+    })
+    .await;
+    assert!(confirmation.contains("REQ-"), "{confirmation}");
+    let refused: Vec<String> = f
+        .slack
+        .api_calls_to("chat.postEphemeral")
+        .iter()
+        .map(|c| c.response.to_string())
+        .collect();
+    assert!(
+        refused.iter().any(|r| r.contains("not_in_channel")),
+        "Slack refused the ephemeral in the channel: {refused:?}"
+    );
+}
