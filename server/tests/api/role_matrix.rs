@@ -450,6 +450,9 @@ fn plain_handler_table() -> Vec<PlainHandlerCase> {
         ),
         // Slack's calls are signed; an unsigned one is refused whoever sends it.
         ("POST", "/slack/events", vec![], [401; 6]),
+        ("POST", "/slack/commands", vec![], [401; 6]),
+        ("POST", "/slack/interactivity", vec![], [401; 6]),
+        ("POST", "/slack/options", vec![], [401; 6]),
         (
             "POST",
             "/auth/login",
