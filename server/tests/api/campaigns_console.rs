@@ -8,6 +8,7 @@ use app::api::campaigns::{
     CampaignDetail, ChangeCampaignStatus, CheckCampaignScope, CreateCampaign, DecideReviews,
     EditCampaign, ListCampaigns, MyReviews, ReassignReview, SubmitReviews,
 };
+use app::api::directory::set_directory_role::SetDirectoryRole;
 use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Role};
 use app::ssr::access::{grants, new_id, now, user_id};
 use sha2::{Digest, Sha256};
@@ -161,7 +162,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     );
 
     let staged = l.admin.ok(&app, status(&id, "stage", "")).await;
-    assert_eq!(staged, "Staged: 1 reviews in the snapshot.");
+    assert_eq!(staged, "Staged: 1 review in the snapshot.");
     l.admin.ok(&app, status(&id, "start", "")).await;
     let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
     assert_eq!((d.status.as_str(), d.done, d.total), ("running", 0, 1));
@@ -280,7 +281,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     // End (open reviews skipped: there are none) and complete: read-only.
     let ended = l.admin.ok(&app, status(&id, "end", "skip")).await;
     assert!(
-        ended.starts_with("Ended: 0 skipped, 0 revoked, 1 removals started"),
+        ended.starts_with("Ended: 0 skipped, 0 revoked; removal started for 1 grant."),
         "{ended}"
     );
     l.admin.ok(&app, status(&id, "complete", "")).await;
@@ -503,4 +504,58 @@ async fn a_drafts_scope_and_reviewers_are_edited_on_its_page_and_frozen_once_sta
         "{:?}",
         d.scope
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_administrator_manages_only_the_campaigns_they_own() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    let cara = person(&app, "cara@example.com", "Cara Campaigns", Role::BasicUser).await;
+    l.admin
+        .ok(
+            &app,
+            SetDirectoryRole {
+                id: cara.user.id,
+                role: "campaign_admin".into(),
+                granted: Some("true".into()),
+            },
+        )
+        .await;
+    let admins = l.admin.ok(&app, campaign_form()).await;
+
+    // Cara's sessions see the role at once: she creates a campaign, which she owns.
+    let hers = cara
+        .ok(
+            &app,
+            CreateCampaign {
+                name: "Cara's review".into(),
+                ..campaign_form()
+            },
+        )
+        .await;
+    let list = cara.ok(&app, ListCampaigns {}).await;
+    assert!(list.can_create);
+    let ids: Vec<&str> = list.campaigns.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, vec![hers.as_str()], "only her own campaign is listed");
+    assert_eq!(list.campaigns[0].owners, vec!["Cara Campaigns".to_string()]);
+    let staged = cara.ok(&app, status(&hers, "stage", "")).await;
+    assert_eq!(staged, "Staged: 1 review in the snapshot.");
+    let (code, _, _) = download(&app, &cara, &hers, "csv").await;
+    assert_eq!(code, 200);
+
+    // The Super Admin's campaign does not exist for her.
+    let refused = cara
+        .call(&app, CampaignDetail { id: admins.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 404, "{refused:?}");
+    let refused = cara
+        .call(&app, status(&admins, "stage", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 404, "{refused:?}");
+    // The Super Admin manages every campaign.
+    let d = l.admin.ok(&app, CampaignDetail { id: hers }).await;
+    assert!(d.actions.start);
 }

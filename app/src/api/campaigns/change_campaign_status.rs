@@ -20,7 +20,10 @@ pub async fn change_campaign_status(
         Ok(match action.as_str() {
             "stage" => {
                 let s = flows::stage(&db, &actor, &id).await?;
-                format!("Staged: {} reviews in the snapshot.", s.review_tasks)
+                format!(
+                    "Staged: {} in the snapshot.",
+                    count(s.review_tasks, "review")
+                )
             }
             "start" => {
                 flows::start(&db, &actor, &id).await?;
@@ -34,8 +37,10 @@ pub async fn change_campaign_status(
                 })?;
                 let e = flows::end(&db, &actor, &id, choice).await?;
                 format!(
-                    "Ended: {} skipped, {} revoked, {} removals started.",
-                    e.skipped, e.revoked, e.removals_started
+                    "Ended: {} skipped, {} revoked; removal started for {}.",
+                    e.skipped,
+                    e.revoked,
+                    count(e.removals_started, "grant")
                 )
             }
             "complete" => {
@@ -50,4 +55,10 @@ pub async fn change_campaign_status(
         })
     })
     .await
+}
+
+/// "1 review", "3 reviews".
+#[cfg(feature = "ssr")]
+fn count(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
