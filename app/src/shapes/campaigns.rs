@@ -166,6 +166,8 @@ pub struct ReviewLine {
     /// Who decided it, when someone did (possibly someone else first).
     pub decided_by: Option<String>,
     pub reason: Option<String>,
+    /// Who reviews it.
+    pub reviewers: Vec<String>,
     /// The viewer's decision waiting for "Submit reviews": ("certify" | "deny", reason).
     pub pending: Option<(String, Option<String>)>,
     pub actions: ReviewActions,

@@ -5,8 +5,8 @@
 //! downloaded. A plain user sees none of it.
 
 use app::api::campaigns::{
-    CampaignDetail, ChangeCampaignStatus, CheckCampaignScope, CreateCampaign, DecideReviews,
-    EditCampaign, ListCampaigns, MyReviews, ReassignReview, SubmitReviews,
+    CampaignDetail, CampaignOpenReviews, ChangeCampaignStatus, CheckCampaignScope, CreateCampaign,
+    DecideReviews, EditCampaign, ListCampaigns, MyReviews, ReassignReview, SubmitReviews,
 };
 use app::api::directory::set_directory_role::SetDirectoryRole;
 use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Role};
@@ -349,8 +349,38 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
     assert!(l.bob.ok(&app, MyReviews {}).await.is_empty());
     let carols = l.carol.ok(&app, MyReviews {}).await;
     assert_eq!(carols[0].reviews[0].id, review);
-    let d = l.admin.ok(&app, CampaignDetail { id }).await;
+    let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
     assert_eq!(d.by_reviewer[0].label, "Carol Owner");
+
+    // The campaign's manager follows open reviews on its page and reassigns them too.
+    let open = l
+        .admin
+        .ok(&app, CampaignOpenReviews { id: id.clone() })
+        .await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].reviewers, vec!["Carol Owner".to_string()]);
+    assert!(open[0].actions.reassign && !open[0].actions.decide);
+    l.admin
+        .ok(
+            &app,
+            ReassignReview {
+                id: review.clone(),
+                to_email: "bob@example.com".into(),
+                reason: "Bob is back".into(),
+            },
+        )
+        .await;
+    let open = l
+        .admin
+        .ok(&app, CampaignOpenReviews { id: id.clone() })
+        .await;
+    assert_eq!(open[0].reviewers, vec!["Bob Manager".to_string()]);
+    let refused = l
+        .alice
+        .call(&app, CampaignOpenReviews { id })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 404, "{refused:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,6 +184,11 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             signed_in(404),
         ),
         (
+            "campaigns/open_reviews",
+            vec![("id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
+        (
             "campaigns/edit",
             vec![
                 ("id", s("no-such-campaign")),

@@ -5,6 +5,7 @@
 //! One server function per file; each file's items are re-exported here.
 
 pub mod campaign_detail;
+pub mod campaign_open_reviews;
 pub mod change_campaign_status;
 pub mod check_campaign_scope;
 pub mod create_campaign;
@@ -16,6 +17,7 @@ pub mod reassign_review;
 pub mod submit_reviews;
 
 pub use campaign_detail::*;
+pub use campaign_open_reviews::*;
 pub use change_campaign_status::*;
 pub use check_campaign_scope::*;
 pub use create_campaign::*;

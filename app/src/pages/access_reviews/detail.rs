@@ -9,7 +9,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{progress, status_label};
-use crate::api::campaigns::{ChangeCampaignStatus, EditCampaign, campaign_detail};
+use crate::api::campaigns::{
+    ChangeCampaignStatus, EditCampaign, OPEN_REVIEWS_SHOWN, ReassignReview, campaign_detail,
+    campaign_open_reviews,
+};
+use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
 use crate::components::time::utc_minute_ms;
 use crate::error::AppError;
@@ -20,6 +24,7 @@ use crate::shapes::{CampaignDetail, ProgressLine, ScopeFormValues};
 struct CampaignActions {
     change: ServerAction<ChangeCampaignStatus>,
     edit: ServerAction<EditCampaign>,
+    reassign: ServerAction<ReassignReview>,
 }
 
 #[component]
@@ -31,6 +36,7 @@ pub fn CampaignPage() -> impl IntoView {
     let actions = CampaignActions {
         change: ServerAction::new(),
         edit: ServerAction::new(),
+        reassign: ServerAction::new(),
     };
     let detail = Resource::new(
         move || {
@@ -96,6 +102,7 @@ fn Campaign(d: CampaignDetail, configuration: bool, actions: CampaignActions) ->
         })}
         <ActionError action=actions.change/>
         <ActionError action=actions.edit/>
+        <ActionError action=actions.reassign/>
         {if configuration {
             view! { <Configuration d=d.clone() actions/> }.into_any()
         } else {
@@ -122,6 +129,9 @@ fn Overview(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
             <ProgressTable title="By app" lines=d.by_app.clone()/>
             <ProgressTable title="By reviewer" lines=d.by_reviewer.clone()/>
         </section>
+        {matches!(d.status.as_str(), "staged" | "running").then(|| view! {
+            <OpenReviews id=d.id.clone() reassign=actions.reassign/>
+        })}
         {d.report.clone().map(|r| {
             let href = |format: &str| format!("/reports/access-review?campaign={}&format={format}", d.id);
             view! {
@@ -164,6 +174,60 @@ fn Overview(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
             } else {
                 view! { <div class="instructions markdown" inner_html=d.instructions_html.clone()></div> }.into_any()
             }}
+        </section>
+    }
+}
+
+/// The open reviews with their reviewers, each reassignable with a reason.
+#[component]
+fn OpenReviews(id: String, reassign: ServerAction<ReassignReview>) -> impl IntoView {
+    let reviews = Resource::new(
+        move || (id.clone(), reassign.version().get()),
+        |(id, _)| campaign_open_reviews(id),
+    );
+    view! {
+        <section class="panel" data-open-reviews="">
+            <h2>"Open reviews"</h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    list_or_empty(reviews.await, "No review is open.", |rows| view! {
+                        {(rows.len() as i64 >= OPEN_REVIEWS_SHOWN).then(|| view! {
+                            <p class="hint">{format!("The first {OPEN_REVIEWS_SHOWN}, by app and holder.")}</p>
+                        })}
+                        <table class="list">
+                            <thead><tr>
+                                <th>"Holder"</th><th>"App"</th><th>"Entitlement"</th><th>"Reviewers"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| {
+                                    let task = r.id.clone();
+                                    view! {
+                                    <tr data-review=r.id.clone()>
+                                        <td>{r.subject.clone()}</td>
+                                        <td>{r.app.clone()}</td>
+                                        <td>{r.entitlement.clone()}</td>
+                                        <td>{if r.reviewers.is_empty() { "nobody: reassign it".to_string() } else { r.reviewers.join(", ") }}</td>
+                                        <td>
+                                            {r.actions.reassign.then(|| view! {
+                                                <details>
+                                                    <summary>"Reassign"</summary>
+                                                    <ActionForm action=reassign attr:class="stacked">
+                                                        <input type="hidden" name="id" value=task.clone()/>
+                                                        <label>"To (email)"<input name="to_email" type="email" required/></label>
+                                                        <label>"Reason"<input name="reason" required/></label>
+                                                        <button type="submit" class="button">"Reassign"</button>
+                                                    </ActionForm>
+                                                </details>
+                                            })}
+                                        </td>
+                                    </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })
+                })}
+            </Suspense>
         </section>
     }
 }

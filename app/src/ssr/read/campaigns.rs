@@ -624,9 +624,29 @@ fn review_line(
         outcome: task.outcome().as_str().to_string(),
         decided_by: task.decided_by().map(|u| names.user(u)),
         reason,
+        reviewers: task.reviewers.iter().map(|u| names.user(u)).collect(),
         pending: if task.is_open() { pending } else { None },
         actions: task.actions_for(c, &actor.id, &actor.roles),
     }
+}
+
+/// The first `limit` open reviews of a campaign, for those who manage it (to follow them up and
+/// reassign them), by app and holder.
+pub async fn open_reviews(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    limit: i64,
+) -> AccessResult<Vec<ReviewLine>> {
+    let c = managed(db, actor, id).await?;
+    let names = Names::load(db).await?;
+    let mut lines: Vec<ReviewLine> = repo::tasks_page(db, id, ReviewOutcome::Open, "", limit)
+        .await?
+        .iter()
+        .map(|t| review_line(t, &c, actor, &names, None))
+        .collect();
+    lines.sort_by(|a, b| (&a.app, &a.subject, &a.id).cmp(&(&b.app, &b.subject, &b.id)));
+    Ok(lines)
 }
 
 /// The report's two files.
