@@ -589,3 +589,80 @@ async fn a_campaign_administrator_manages_only_the_campaigns_they_own() {
     let d = l.admin.ok(&app, CampaignDetail { id: hers }).await;
     assert!(d.actions.start);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_decides_several_reviews_at_once_and_submits_them_in_batches() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    grant_to(&app, &l, &l.alice).await;
+    grant_to(&app, &l, &l.carol).await;
+    let dave = person(&app, "dave@example.com", "Dave Plain", Role::BasicUser).await;
+    grant_to(&app, &l, &dave).await;
+    let id = l
+        .admin
+        .ok(
+            &app,
+            CreateCampaign {
+                reviewer_manager: None,
+                reviewer_users: "bob@example.com".into(),
+                require_deny_reason: None,
+                ..campaign_form()
+            },
+        )
+        .await;
+    l.admin.ok(&app, status(&id, "stage", "")).await;
+    l.admin.ok(&app, status(&id, "start", "")).await;
+    let reviews = l.bob.ok(&app, MyReviews {}).await[0].reviews.clone();
+    let holders: Vec<&str> = reviews.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(holders.len(), 3, "{holders:?}");
+
+    // Bulk: the first two certified in one call; the third denied and submitted later.
+    let bulk = format!("{},{}", reviews[0].id, reviews[1].id);
+    let decided = l
+        .bob
+        .ok(
+            &app,
+            DecideReviews {
+                ids: bulk,
+                verdict: "certify".into(),
+                reason: "Still on the team".into(),
+            },
+        )
+        .await;
+    assert_eq!(decided, 2);
+    let first = l
+        .bob
+        .ok(
+            &app,
+            SubmitReviews {
+                campaign_id: id.clone(),
+            },
+        )
+        .await;
+    assert_eq!((first.submitted, first.certified, first.denied), (2, 2, 0));
+    l.bob
+        .ok(
+            &app,
+            DecideReviews {
+                ids: reviews[2].id.clone(),
+                verdict: "deny".into(),
+                reason: String::new(),
+            },
+        )
+        .await;
+    let second = l
+        .bob
+        .ok(
+            &app,
+            SubmitReviews {
+                campaign_id: id.clone(),
+            },
+        )
+        .await;
+    assert_eq!(
+        (second.submitted, second.certified, second.denied),
+        (1, 0, 1)
+    );
+    let d = l.admin.ok(&app, CampaignDetail { id }).await;
+    assert_eq!((d.done, d.total), (3, 3));
+}
