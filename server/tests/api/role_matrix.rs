@@ -485,9 +485,11 @@ fn plain_handler_table() -> Vec<PlainHandlerCase> {
 
 /// The routes `server/src/http/mod.rs` registers by hand (`.route("…"`).
 pub(crate) fn registered_routes() -> BTreeSet<String> {
+    // `.route(` then the path literal, on the same line or (as rustfmt wraps long ones) the next.
     include_str!("../../src/http/mod.rs")
-        .split(".route(\"")
+        .split(".route(")
         .skip(1)
+        .filter_map(|rest| rest.trim_start().strip_prefix('"'))
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
         .collect()
