@@ -67,6 +67,21 @@ fn campaign_entry(
     )
 }
 
+/// Saves `after` (over `before`'s version; `None` for a new campaign) and writes its audit entry:
+/// the end of every campaign transition that touches nothing else.
+async fn save_and_audit(
+    tx: &mut Tx<'_>,
+    actor: AuditActor,
+    action: CampaignAction,
+    before: Option<&Campaign>,
+    after: &Campaign,
+    at: Timestamp,
+) -> AccessResult<()> {
+    campaigns::save(tx, before.map(|c| c.version), after, at).await?;
+    audit::append(tx, at, campaign_entry(actor, action, before, after)?).await?;
+    Ok(())
+}
+
 fn review_entry(
     actor: AuditActor,
     action: ReviewAction,
@@ -99,11 +114,13 @@ pub async fn create_draft(
         &roles,
         at,
     )?;
-    campaigns::save(&mut tx, None, &c, at).await?;
-    audit::append(
+    save_and_audit(
         &mut tx,
+        actor.audit(),
+        CampaignAction::Created,
+        None,
+        &c,
         at,
-        campaign_entry(actor.audit(), CampaignAction::Created, None, &c)?,
     )
     .await?;
     tx.commit().await?;
@@ -127,11 +144,13 @@ pub async fn edit(
     }
     let roles = owner_roles(&mut tx, &fields.owners).await?;
     let c2 = c.edit(fields, &actor.id, &actor.roles, &roles)?;
-    campaigns::save(&mut tx, Some(c.version), &c2, at).await?;
-    audit::append(
+    save_and_audit(
         &mut tx,
+        actor.audit(),
+        CampaignAction::Updated,
+        Some(&c),
+        &c2,
         at,
-        campaign_entry(actor.audit(), CampaignAction::Updated, Some(&c), &c2)?,
     )
     .await?;
     tx.commit().await?;
@@ -244,11 +263,13 @@ pub async fn start(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign> {
     let at = now();
     let c = campaigns::load(&mut tx, id).await?;
     let c2 = c.start(&actor.id, &actor.roles, at)?;
-    campaigns::save(&mut tx, Some(c.version), &c2, at).await?;
-    audit::append(
+    save_and_audit(
         &mut tx,
+        actor.audit(),
+        CampaignAction::Started,
+        Some(&c),
+        &c2,
         at,
-        campaign_entry(actor.audit(), CampaignAction::Started, Some(&c), &c2)?,
     )
     .await?;
     tx.commit().await?;
@@ -547,11 +568,13 @@ pub async fn complete(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign
     let at = now();
     let c = campaigns::load(&mut tx, id).await?;
     let c2 = c.complete(&actor.id, &actor.roles, at)?;
-    campaigns::save(&mut tx, Some(c.version), &c2, at).await?;
-    audit::append(
+    save_and_audit(
         &mut tx,
+        actor.audit(),
+        CampaignAction::Completed,
+        Some(&c),
+        &c2,
         at,
-        campaign_entry(actor.audit(), CampaignAction::Completed, Some(&c), &c2)?,
     )
     .await?;
     tx.commit().await?;
