@@ -141,22 +141,13 @@ async fn route_uncached(state: &AppState, origin: &Origin) -> Result<SlackCaller
     let Some(install) = found else {
         return Err(why_not_served(state, team, enterprise).await);
     };
-    let sealed = install
-        .bot_token_sealed
-        .as_deref()
-        .filter(|_| install.connected)
-        .ok_or_else(|| NotServed::Disconnected(install.disconnect_reason.clone()))?;
-    let bot_token = state
-        .slack
-        .sealer
-        .open(
-            sealed,
-            &store::seal_context(&install.install_key, "bot_token"),
-        )
+    let bot_token = install
+        .bot_token(&state.slack.sealer)
         .map_err(|error| {
             tracing::error!(%error, install_key = %install.install_key, "could not open a Slack bot token");
             NotServed::Failed(error.to_string())
-        })?;
+        })?
+        .ok_or_else(|| NotServed::Disconnected(install.disconnect_reason.clone()))?;
     let team_id = team
         .or(install.team_id.as_deref())
         .or(enterprise)

@@ -187,15 +187,9 @@ async fn with_extend_lengths(
 
 /// The installation's bot token (the job has no [`SlackCaller`]).
 fn bot_token(state: &AppState, install: &Installation) -> Result<String, IdentityError> {
-    let sealed = install
-        .bot_token_sealed
-        .as_deref()
-        .filter(|_| install.connected)
-        .ok_or(IdentityError::NotConnected)?;
-    Ok(state.slack.sealer.open(
-        sealed,
-        &store::seal_context(&install.install_key, "bot_token"),
-    )?)
+    install
+        .bot_token(&state.slack.sealer)?
+        .ok_or(IdentityError::NotConnected)
 }
 
 async fn publish_view(

@@ -34,7 +34,7 @@ use crate::session::CurrentUser;
 use crate::ssr::access::{Actor, user_id};
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
-use crate::ssr::slack::store::{self, Installation};
+use crate::ssr::slack::store::Installation;
 use crate::ssr::slack::{Slack, SlackApi, SlackError};
 use crate::ssr::users;
 
@@ -229,15 +229,9 @@ impl<'a> Linker<'a> {
         slack: &'a Slack,
         install: &Installation,
     ) -> Result<Linker<'a>, IdentityError> {
-        let sealed = install
-            .bot_token_sealed
-            .as_deref()
-            .filter(|_| install.connected)
+        let bot_token = install
+            .bot_token(&slack.sealer)?
             .ok_or(IdentityError::NotConnected)?;
-        let bot_token = slack.sealer.open(
-            sealed,
-            &store::seal_context(&install.install_key, "bot_token"),
-        )?;
         Ok(Linker {
             db,
             api: &slack.api,

@@ -27,17 +27,9 @@ async fn connected(state: &AppState, id: i64) -> Result<(Installation, String), 
     let install = store::find(&state.db, id)
         .await?
         .ok_or(ManageError::NotFound)?;
-    let Some(sealed) = install
-        .bot_token_sealed
-        .as_deref()
-        .filter(|_| install.connected)
-    else {
-        return Err(ManageError::NotConnected);
-    };
-    let token = state.slack.sealer.open(
-        sealed,
-        &store::seal_context(&install.install_key, "bot_token"),
-    )?;
+    let token = install
+        .bot_token(&state.slack.sealer)?
+        .ok_or(ManageError::NotConnected)?;
     Ok((install, token))
 }
 

@@ -8,6 +8,7 @@ use crate::ssr::access::AccessResult;
 use crate::ssr::access::audit::{self, Entry};
 use crate::ssr::clock::now_ms;
 use crate::ssr::db::Db;
+use crate::ssr::slack::crypto::{SealError, Sealer};
 
 /// An installation as stored, secrets still sealed.
 #[derive(Debug, Clone)]
@@ -31,6 +32,19 @@ pub struct Installation {
     pub connected: bool,
     pub disconnected_at: Option<i64>,
     pub disconnect_reason: Option<String>,
+}
+
+impl Installation {
+    /// The bot token, unsealed; `Ok(None)` when the installation is disconnected (its token is
+    /// gone, or kept only until the disconnect finishes).
+    pub fn bot_token(&self, sealer: &Sealer) -> Result<Option<String>, SealError> {
+        let Some(sealed) = self.bot_token_sealed.as_deref().filter(|_| self.connected) else {
+            return Ok(None);
+        };
+        sealer
+            .open(sealed, &seal_context(&self.install_key, "bot_token"))
+            .map(Some)
+    }
 }
 
 /// What a successful `oauth.v2.access` gives us, secrets already sealed.

@@ -607,18 +607,9 @@ const HISTORY_PAGES: usize = 5;
 async fn workspaces(state: &AppState) -> Result<Vec<Workspace>, DeliveryError> {
     let mut out = Vec::new();
     for install in store::list(&state.db).await? {
-        let Some(sealed) = install
-            .bot_token_sealed
-            .as_deref()
-            .filter(|_| install.connected)
-        else {
-            continue;
-        };
-        match state.slack.sealer.open(
-            sealed,
-            &store::seal_context(&install.install_key, "bot_token"),
-        ) {
-            Ok(token) => out.push(Workspace { install, token }),
+        match install.bot_token(&state.slack.sealer) {
+            Ok(None) => {}
+            Ok(Some(token)) => out.push(Workspace { install, token }),
             Err(error) => {
                 tracing::warn!(install = %install.install_key, %error, "cannot open the bot token")
             }
