@@ -29,7 +29,7 @@ use slack_morphism::prelude::{
     SlackApiViewsOpenRequest, SlackApiViewsOpenResponse, SlackApiViewsPublishRequest,
     SlackApiViewsPublishResponse, SlackApiViewsUpdateRequest, SlackApiViewsUpdateResponse,
     SlackBasicChannelInfo, SlackClientHyperConnector, SlackClientHyperHttpsConnector,
-    SlackResponseUrl,
+    SlackMessageContent, SlackResponseUrl,
 };
 use slack_morphism::{SlackApiToken, SlackApiTokenValue, SlackClient, SlackTs};
 
@@ -345,6 +345,16 @@ impl SlackApi {
         })
         .await
         .map(|_| ())
+    }
+
+    /// A plain-text answer through a `response_url` (ephemeral: Slack's default).
+    pub async fn respond_text(&self, response_url: &str, text: &str) -> Result<(), SlackError> {
+        let content = SlackMessageContent::new().with_text(text.to_owned());
+        self.respond(
+            response_url,
+            &SlackApiPostWebhookMessageRequest::new(content),
+        )
+        .await
     }
 
     /// `views.open`.

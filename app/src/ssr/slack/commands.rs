@@ -18,8 +18,7 @@ use crate::ssr::AppState;
 use crate::ssr::access::Actor;
 use crate::ssr::read;
 use crate::ssr::slack::api::slack_morphism::prelude::{
-    SlackApiPostWebhookMessageRequest, SlackCommandEvent, SlackCommandEventResponse,
-    SlackMessageContent, SlackMessageResponseType,
+    SlackCommandEvent, SlackCommandEventResponse, SlackMessageContent, SlackMessageResponseType,
 };
 use crate::ssr::slack::blocks::{console_link, escape, mrkdwn_link};
 use crate::ssr::slack::front_door::{self, Origin};
@@ -103,9 +102,7 @@ pub async fn on_command(
         let state = state.clone();
         move |text: Option<String>| async move {
             let Some(text) = text else { return };
-            let request =
-                SlackApiPostWebhookMessageRequest::new(SlackMessageContent::new().with_text(text));
-            if let Err(error) = state.slack.api.respond(&response_url, &request).await {
+            if let Err(error) = state.slack.api.respond_text(&response_url, &text).await {
                 tracing::warn!(code = %error.code(), "could not deliver a late command answer");
             }
         }

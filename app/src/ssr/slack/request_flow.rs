@@ -26,12 +26,11 @@ use crate::ssr::AppState;
 use crate::ssr::access::{AccessError, Actor, catalog, directory, user_row};
 use crate::ssr::flows::access_loop;
 use crate::ssr::slack::api::slack_morphism::prelude::{
-    SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest,
-    SlackApiPostWebhookMessageRequest, SlackApiViewsOpenRequest, SlackApiViewsUpdateRequest,
-    SlackBlock, SlackBlockId, SlackBlockPlainTextOnly, SlackBlockSuggestionResponse,
-    SlackBlockText, SlackCallbackId, SlackInteractionResponse, SlackInteractionViewSubmissionEvent,
-    SlackMessageContent, SlackModalView, SlackSectionBlock, SlackView, SlackViewState,
-    SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
+    SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest, SlackApiViewsOpenRequest,
+    SlackApiViewsUpdateRequest, SlackBlock, SlackBlockId, SlackBlockPlainTextOnly,
+    SlackBlockSuggestionResponse, SlackBlockText, SlackCallbackId, SlackInteractionResponse,
+    SlackInteractionViewSubmissionEvent, SlackMessageContent, SlackModalView, SlackSectionBlock,
+    SlackView, SlackViewState, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
     SlackViewSubmissionUpdateResponse,
 };
 use crate::ssr::slack::blocks::request_modal::{
@@ -157,21 +156,17 @@ pub fn update_response(view: SlackView) -> SlackInteractionResponse {
 /// Tells the person `text` outside the modal (ephemerally through a `response_url`, or by DM).
 /// A failure is logged: there is nowhere left to tell them.
 pub async fn tell(state: &AppState, caller: &SlackCaller, teller: &Teller, text: &str) {
-    let content = SlackMessageContent::new().with_text(text.to_owned());
     let result = match teller {
-        Teller::ResponseUrl(url) => {
-            state
-                .slack
-                .api
-                .respond(url, &SlackApiPostWebhookMessageRequest::new(content))
-                .await
-        }
+        Teller::ResponseUrl(url) => state.slack.api.respond_text(url, text).await,
         Teller::Dm => state
             .slack
             .api
             .chat_post_message(
                 caller.bot_token.expose_secret(),
-                &SlackApiChatPostMessageRequest::new(caller.slack_user_id.clone().into(), content),
+                &SlackApiChatPostMessageRequest::new(
+                    caller.slack_user_id.clone().into(),
+                    SlackMessageContent::new().with_text(text.to_owned()),
+                ),
             )
             .await
             .map(|_| ()),
@@ -207,16 +202,21 @@ async fn tell_in_channel(
 
 /// Who `caller` is, for [`front_door::FrontDoor::first_notice`].
 fn person(caller: &SlackCaller) -> String {
-    format!("{}/{}", caller.team_id, caller.slack_user_id)
+    person_in(&caller.team_id, &caller.slack_user_id)
+}
+
+/// The Slack user `slack_user_id` of workspace `team_id`, for
+/// [`front_door::FrontDoor::first_notice`].
+fn person_in(team_id: &str, slack_user_id: &str) -> String {
+    format!("{team_id}/{slack_user_id}")
 }
 
 /// Deferred work for `origin` was dropped (Latch too busy): tells the person once in
 /// [`front_door::TOLD_WINDOW`], through `response_url` when there is one, else by DM.
 pub fn tell_busy(state: &AppState, origin: &Origin, response_url: Option<String>) {
-    let who = format!(
-        "{}/{}",
+    let who = person_in(
         origin.team_id.as_deref().unwrap_or_default(),
-        origin.slack_user_id
+        &origin.slack_user_id,
     );
     if !state.slack.front_door.first_notice(&who, "busy") {
         return;
@@ -226,12 +226,10 @@ pub fn tell_busy(state: &AppState, origin: &Origin, response_url: Option<String>
     tokio::spawn(async move {
         match response_url {
             Some(url) => {
-                let content =
-                    SlackMessageContent::new().with_text(front_door::BUSY_SENTENCE.into());
                 if let Err(error) = state
                     .slack
                     .api
-                    .respond(&url, &SlackApiPostWebhookMessageRequest::new(content))
+                    .respond_text(&url, front_door::BUSY_SENTENCE)
                     .await
                 {
                     tracing::info!(code = %error.code(), "could not tell a Slack user Latch is busy");
@@ -252,13 +250,7 @@ pub async fn tell_not_served(state: &AppState, action: &BlockAction, why: &NotSe
         tracing::info!("Slack action from a workspace Latch does not serve; nothing to answer");
         return;
     };
-    let content = SlackMessageContent::new().with_text(why.sentence());
-    if let Err(error) = state
-        .slack
-        .api
-        .respond(url, &SlackApiPostWebhookMessageRequest::new(content))
-        .await
-    {
+    if let Err(error) = state.slack.api.respond_text(url, &why.sentence()).await {
         tracing::info!(code = %error.code(), "could not answer a Slack action");
     }
 }
