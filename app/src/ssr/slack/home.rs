@@ -464,14 +464,28 @@ fn access_name(g: &GrantRow) -> String {
     format!("{} — {}", g.app, g.entitlement)
 }
 
-async fn open_extend(
+/// What opening the Extend modal came to ([`open_extend_modal`]).
+#[derive(Debug)]
+pub enum ExtendOpened {
+    /// The modal for the length and the justification is open.
+    Opened,
+    /// The access can no longer be extended: a modal saying so is open instead.
+    NotExtendable,
+    /// Slack did not open it (the trigger lives 3 seconds and cannot be retried).
+    Failed(SlackError),
+}
+
+/// Opens the Extend modal for `actor`'s grant `grant_id` (`chosen` preselected when it is
+/// offered), or a modal saying why it can't be extended any more. Shared by the Home's and the
+/// expiry DM's **Extend**; each tells a failure its own way.
+pub async fn open_extend_modal(
     state: &AppState,
     caller: &SlackCaller,
     actor: &Actor,
     trigger_id: &SlackTriggerId,
     grant_id: &str,
     chosen: Option<DurationPreset>,
-) -> Result<(), HomeError> {
+) -> Result<ExtendOpened, HomeError> {
     let grant = match my_grant(state, actor, grant_id).await? {
         Some(g) => with_extend_lengths(state, vec![g]).await?.pop(),
         None => None,
@@ -500,16 +514,65 @@ async fn open_extend(
     };
     let request = SlackApiViewsOpenRequest::new(trigger_id.clone(), SlackView::Modal(view));
     if let Err(error) = state.slack.api.views_open(token, &request).await {
-        // The trigger lives 3 seconds and cannot be retried: tell the person on their Home.
-        tracing::warn!(code = %error.code(), "views.open failed for the Home's Extend");
-        let notice = "Slack didn't open the Extend form in time. Please choose the length again.";
-        return publish_linked(state, token, &caller.slack_user_id, actor, Some(notice)).await;
+        tracing::warn!(code = %error.code(), "views.open failed for Extend");
+        return Ok(ExtendOpened::Failed(error));
     }
-    if !extendable {
+    Ok(if extendable {
+        ExtendOpened::Opened
+    } else {
+        ExtendOpened::NotExtendable
+    })
+}
+
+async fn open_extend(
+    state: &AppState,
+    caller: &SlackCaller,
+    actor: &Actor,
+    trigger_id: &SlackTriggerId,
+    grant_id: &str,
+    chosen: Option<DurationPreset>,
+) -> Result<(), HomeError> {
+    let token = caller.bot_token.expose_secret();
+    match open_extend_modal(state, caller, actor, trigger_id, grant_id, chosen).await? {
+        ExtendOpened::Opened => Ok(()),
         // The Home still offered it: show what is true now.
-        publish_linked(state, token, &caller.slack_user_id, actor, None).await?;
+        ExtendOpened::NotExtendable => {
+            publish_linked(state, token, &caller.slack_user_id, actor, None).await
+        }
+        // The trigger cannot be retried: tell the person on their Home.
+        ExtendOpened::Failed(_) => {
+            let notice =
+                "Slack didn't open the Extend form in time. Please choose the length again.";
+            publish_linked(state, token, &caller.slack_user_id, actor, Some(notice)).await
+        }
     }
-    Ok(())
+}
+
+/// Releases `actor`'s grant `grant_id` (`access_loop::release`): what to tell them, the outcome
+/// or the rule's refusal in words. Shared by the Home's and the expiry DM's **Release**.
+pub async fn release_grant(
+    state: &AppState,
+    actor: &Actor,
+    grant_id: &str,
+) -> Result<String, HomeError> {
+    let name = my_grant(state, actor, grant_id)
+        .await?
+        .map(|g| access_name(&g));
+    Ok(
+        match access_loop::release(&state.db, actor, grant_id).await {
+            Ok(()) => format!(
+                "You released {}. Its removal is under way.",
+                name.as_deref().unwrap_or("this access")
+            ),
+            Err(AccessError::Db(e)) => return Err(AccessError::Db(e).into()),
+            Err(AccessError::Data(e)) => return Err(AccessError::Data(e).into()),
+            Err(refusal) => format!(
+                "Latch couldn't release {}: {}",
+                name.as_deref().unwrap_or("this access"),
+                person_message(refusal)
+            ),
+        },
+    )
 }
 
 async fn release(
@@ -518,22 +581,7 @@ async fn release(
     actor: &Actor,
     grant_id: &str,
 ) -> Result<(), HomeError> {
-    let name = my_grant(state, actor, grant_id)
-        .await?
-        .map(|g| access_name(&g));
-    let notice = match access_loop::release(&state.db, actor, grant_id).await {
-        Ok(()) => format!(
-            "You released {}. Its removal is under way.",
-            name.as_deref().unwrap_or("this access")
-        ),
-        Err(AccessError::Db(e)) => return Err(AccessError::Db(e).into()),
-        Err(AccessError::Data(e)) => return Err(AccessError::Data(e).into()),
-        Err(refusal) => format!(
-            "Latch couldn't release {}: {}",
-            name.as_deref().unwrap_or("this access"),
-            person_message(refusal)
-        ),
-    };
+    let notice = release_grant(state, actor, grant_id).await?;
     let token = caller.bot_token.expose_secret();
     publish_linked(state, token, &caller.slack_user_id, actor, Some(&notice)).await
 }

@@ -325,7 +325,7 @@ async fn request_for(state: &AppState, actor: &Actor) -> Result<RequestFor, Acce
 
 /// The person behind `caller` as an [`Actor`], or the sentence saying why Latch won't act for
 /// them.
-async fn actor_of(state: &AppState, caller: &SlackCaller) -> Result<Actor, String> {
+pub(crate) async fn actor_of(state: &AppState, caller: &SlackCaller) -> Result<Actor, String> {
     match caller.identify(state).await {
         Ok(SlackIdentity::Linked { actor, .. }) => Ok(actor),
         Ok(SlackIdentity::NotLinked(why)) => Err(identity::explain(&why)),
@@ -482,7 +482,7 @@ async fn open(
 
 /// `views.update` of `view_id`; a `hash_conflict` means a newer change got there first, which is
 /// fine; anything else is logged.
-async fn update_view(
+pub(crate) async fn update_view(
     state: &AppState,
     caller: &SlackCaller,
     view_id: &str,
