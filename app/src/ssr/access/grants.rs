@@ -66,6 +66,8 @@ pub async fn save_grant(
             .await?;
         }
     }
+    // The holder's Slack messages about it (and the request's) follow it.
+    crate::ssr::slack::live::mark_changed(tx, "grant", g.id.as_str(), at).await?;
     // The holder's Home lists the grant (expiring access, Extend and Release).
     super::home_marks::mark(tx, &[&g.subject], at).await
 }
@@ -96,6 +98,7 @@ pub async fn save_task(
     // Who was assigned sees it leave their Home ("Waiting for me"); the new ones are marked
     // by `insert_assignees`.
     super::home_marks::mark_task_assignees(tx, t.id.as_str(), at).await?;
+    crate::ssr::slack::live::mark_changed(tx, "task", t.id.as_str(), at).await?;
     sqlx::query("DELETE FROM task_assignees WHERE task_id = $1")
         .bind(t.id.as_str())
         .execute(&mut **tx)
@@ -141,6 +144,10 @@ pub async fn insert_tasks(
         q.execute(&mut **tx).await?;
     }
     insert_assignees(tx, tasks, at).await?;
+    // A new task changes its request's Slack messages ("Awaiting provisioning from …").
+    for t in tasks {
+        crate::ssr::slack::live::mark_changed(tx, "task", t.id.as_str(), at).await?;
+    }
     let notifications: Vec<_> = tasks.iter().flat_map(domain::outbox::for_task).collect();
     outbox::enqueue(tx, at, &notifications).await
 }

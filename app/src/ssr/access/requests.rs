@@ -119,6 +119,8 @@ pub async fn persist(
     let mut shown_to = vec![&r.parties.requester, &r.parties.subject];
     shown_to.extend(assignees.iter());
     super::home_marks::mark(tx, &shown_to, at).await?;
+    // Every Slack message showing it (requester, approvers, provisioners) follows it.
+    crate::ssr::slack::live::mark_changed(tx, "request", r.id.as_str(), at).await?;
     for a in assignees {
         sqlx::query("INSERT INTO request_assignees (request_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(r.id.as_str())

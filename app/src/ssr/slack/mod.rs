@@ -5,6 +5,7 @@
 pub mod api;
 pub mod blocks;
 pub mod commands;
+pub mod conversation;
 pub mod crypto;
 pub mod delivery;
 pub mod events;
@@ -12,6 +13,7 @@ pub mod front_door;
 pub mod home;
 pub mod identity;
 pub mod interactions;
+pub mod live;
 pub mod manage;
 pub mod manifest;
 pub mod oauth;
