@@ -32,6 +32,7 @@ use super::ids::UserId;
 use super::roles::{Role, RoleSet};
 use super::time::Timestamp;
 
+pub mod channel;
 pub mod review;
 pub mod reviewers;
 pub mod scope;

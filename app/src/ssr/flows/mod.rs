@@ -26,6 +26,7 @@
 
 pub mod access_loop;
 pub mod apply;
+pub mod campaign_channel;
 pub mod campaigns;
 pub mod decider;
 pub mod directory;
