@@ -1562,6 +1562,14 @@ pub fn message_event(core: &Core, st: &State, message: &Message) -> Option<Value
         }
         if let Some(t) = &message.thread_ts {
             obj.insert("thread_ts".into(), json!(t));
+            // A reply names who posted the thread's parent (Slack's `parent_user_id`).
+            let parent = st
+                .messages
+                .get(&message.channel)
+                .and_then(|m| m.iter().find(|p| p.ts == *t && p.ts != message.ts));
+            if let Some(parent) = parent {
+                obj.insert("parent_user_id".into(), json!(parent.user));
+            }
         }
         match (&message.bot_id, &message.app_id) {
             (Some(bot), app) => {

@@ -65,6 +65,10 @@ async fn a_person_writing_to_the_app_in_a_thread_is_delivered_as_message_im() {
     assert_eq!(body["event"]["user"], e.bob.id);
     assert_eq!(body["event"]["channel_type"], "im");
     assert_eq!(body["event"]["thread_ts"], first.ts);
+    assert_eq!(
+        body["event"]["parent_user_id"], e.bob.id,
+        "who posted the parent"
+    );
     assert!(body["event"].get("bot_id").is_none());
 }
 

@@ -1,7 +1,9 @@
 //! The Events API's logic: request signing (v0, 5-minute window, constant-time compare; the
 //! server's `SlackSigned` extractor checks it for every Slack route before the body is parsed),
 //! the payloads as types, and the lifecycle events that end an installation (`app_uninstalled`,
-//! `tokens_revoked`), org-wide installs included.
+//! `tokens_revoked`), org-wide installs included. A `message` in a DM with the app that replies in
+//! the thread of a request's message goes to [`conversation`](crate::ssr::slack::conversation)
+//! (a comment on the request).
 
 use serde::Deserialize;
 
@@ -121,8 +123,8 @@ pub struct Authorization {
     pub is_enterprise_install: Option<bool>,
 }
 
-/// The inner event, by its `type`: the ones that end an installation, and a person opening the
-/// App Home.
+/// The inner event, by its `type`: the ones that end an installation, a person opening the
+/// App Home, and messages (`message.im`: what people write in their DM with the app).
 #[derive(Debug, Default, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -139,6 +141,8 @@ pub enum Event {
         #[serde(default)]
         tokens: RevokedTokens,
     },
+    /// A message posted, edited or deleted in a conversation the app is in (for Latch: its DMs).
+    Message(MessageEvent),
     #[default]
     #[serde(other)]
     Other,
@@ -151,6 +155,84 @@ pub struct RevokedTokens {
     pub oauth: Vec<String>,
     #[serde(default)]
     pub bot: Vec<String>,
+}
+
+/// A `message` event as Slack sends it (`message.im`, `message.channels`…). Every field may be
+/// absent: an edit (`subtype: "message_changed"`) carries no top-level `user` or `text`, a
+/// deletion (`message_deleted`) neither, and a bot's post has `bot_id`.
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageEvent {
+    /// `None` for a message a person wrote; `bot_message`, `message_changed`,
+    /// `message_deleted`, `thread_broadcast`, `file_share`, `channel_join`… otherwise.
+    #[serde(default)]
+    pub subtype: Option<String>,
+    #[serde(default)]
+    pub channel: String,
+    /// `im` for a DM with the app (`message.im`).
+    #[serde(default)]
+    pub channel_type: Option<String>,
+    /// The author (for a bot's post, the bot user).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Set on every post made by a bot or app, Latch's own included.
+    #[serde(default)]
+    pub bot_id: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The message's own id in its channel.
+    #[serde(default)]
+    pub ts: String,
+    /// The thread's parent message (its `ts`) when this is a reply; equal to `ts` on the parent.
+    #[serde(default)]
+    pub thread_ts: Option<String>,
+    /// Who posted the thread's parent (Latch's bot user for replies to Latch's messages).
+    #[serde(default)]
+    pub parent_user_id: Option<String>,
+}
+
+/// A person's reply in a thread of their DM with the app: what may become a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadReply<'a> {
+    /// The DM.
+    pub channel: &'a str,
+    /// The thread's parent message, which Latch posted.
+    pub thread_ts: &'a str,
+    /// The reply itself.
+    pub ts: &'a str,
+    /// The Slack user who wrote it.
+    pub user: &'a str,
+    /// What they wrote, as Slack sent it (mrkdwn-escaped).
+    pub text: &'a str,
+}
+
+impl MessageEvent {
+    /// This message as a person's reply in a DM thread, or `None` for anything else: a message
+    /// outside a DM or outside a thread, a bot's post (Latch's own thread posts come back as
+    /// `message.im` events too: answering them would loop), an edit or a deletion (a comment is
+    /// part of the request's history, recorded once: editing or deleting the Slack reply later
+    /// leaves the comment as written), a file share and other subtypes, or an empty message.
+    /// `thread_broadcast` (a reply also sent to the conversation) is still a reply.
+    pub fn thread_reply(&self) -> Option<ThreadReply<'_>> {
+        if self.channel_type.as_deref() != Some("im") || self.bot_id.is_some() {
+            return None;
+        }
+        if !matches!(self.subtype.as_deref(), None | Some("thread_broadcast")) {
+            return None;
+        }
+        let thread_ts = self.thread_ts.as_deref().filter(|t| *t != self.ts)?;
+        let user = self.user.as_deref().filter(|u| !u.is_empty())?;
+        let text = self.text.as_deref().filter(|t| !t.trim().is_empty())?;
+        if self.channel.is_empty() || self.ts.is_empty() || thread_ts.is_empty() {
+            return None;
+        }
+        Some(ThreadReply {
+            channel: &self.channel,
+            thread_ts,
+            ts: &self.ts,
+            user,
+            text,
+        })
+    }
 }
 
 impl EventCallback {
@@ -172,7 +254,7 @@ impl EventCallback {
     }
 
     /// The installation key the event is for: the org for org-wide installs, else the workspace.
-    fn install_key(&self) -> Option<String> {
+    pub fn install_key(&self) -> Option<String> {
         let auth = self.authorizations.as_deref().and_then(<[_]>::first);
         let org_wide = auth
             .and_then(|a| a.is_enterprise_install)
@@ -241,6 +323,12 @@ async fn apply_event(
         Event::AppHomeOpened { user, tab } => {
             if tab == "home" && !user.is_empty() {
                 crate::ssr::slack::home::on_app_home_opened(state, callback.origin(user)).await;
+            }
+            return Ok(());
+        }
+        Event::Message(message) => {
+            if let Some(reply) = message.thread_reply() {
+                crate::ssr::slack::conversation::on_thread_reply(state, callback, &reply).await?;
             }
             return Ok(());
         }
@@ -420,6 +508,66 @@ mod tests {
         assert_eq!(origin.team_id.as_deref(), Some("T1"));
         assert_eq!(origin.enterprise_id.as_deref(), Some("E1"));
         assert_eq!(origin.slack_user_id, "U1");
+    }
+
+    /// The inner event of `json` (an `event_callback`).
+    fn message(json: &str) -> MessageEvent {
+        let EventEnvelope::EventCallback(callback) = parse(json) else {
+            panic!("not an event_callback: {json}");
+        };
+        match callback.event {
+            Event::Message(message) => message,
+            other => panic!("not a message: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_persons_reply_in_a_dm_thread_is_a_thread_reply() {
+        let reply = message(
+            r#"{"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message",
+                "channel":"D1","user":"U1","text":"why admin?","ts":"2.000200","thread_ts":"1.000100",
+                "parent_user_id":"UBOT","channel_type":"im","client_msg_id":"x"}}"#,
+        );
+        assert_eq!(
+            reply.thread_reply(),
+            Some(ThreadReply {
+                channel: "D1",
+                thread_ts: "1.000100",
+                ts: "2.000200",
+                user: "U1",
+                text: "why admin?",
+            })
+        );
+        assert_eq!(reply.parent_user_id.as_deref(), Some("UBOT"));
+        let broadcast = message(
+            r#"{"type":"event_callback","event":{"type":"message","subtype":"thread_broadcast",
+                "channel":"D1","user":"U1","text":"also here","ts":"2.1","thread_ts":"1.1","channel_type":"im"}}"#,
+        );
+        assert!(broadcast.thread_reply().is_some());
+    }
+
+    #[test]
+    fn bots_edits_deletions_top_level_and_channel_messages_are_not_thread_replies() {
+        for json in [
+            // Latch's own post in a thread (or any bot's).
+            r#"{"type":"message","channel":"D1","user":"UBOT","bot_id":"B1","text":"x","ts":"2.1","thread_ts":"1.1","channel_type":"im"}"#,
+            r#"{"type":"message","subtype":"bot_message","channel":"D1","bot_id":"B1","text":"x","ts":"2.1","thread_ts":"1.1","channel_type":"im"}"#,
+            // An edit and a deletion: no top-level user or text, the message nested.
+            r#"{"type":"message","subtype":"message_changed","hidden":true,"channel":"D1","ts":"3.1","channel_type":"im",
+                "message":{"type":"message","user":"U1","text":"edited","ts":"2.1","thread_ts":"1.1"},
+                "previous_message":{"type":"message","user":"U1","text":"first","ts":"2.1","thread_ts":"1.1"}}"#,
+            r#"{"type":"message","subtype":"message_deleted","hidden":true,"channel":"D1","ts":"3.1","deleted_ts":"2.1","channel_type":"im"}"#,
+            // Not in a thread, or the thread's parent itself.
+            r#"{"type":"message","channel":"D1","user":"U1","text":"hello","ts":"2.1","channel_type":"im"}"#,
+            r#"{"type":"message","channel":"D1","user":"U1","text":"hello","ts":"1.1","thread_ts":"1.1","channel_type":"im"}"#,
+            // A channel, not a DM; an empty reply; a file share.
+            r#"{"type":"message","channel":"C1","user":"U1","text":"x","ts":"2.1","thread_ts":"1.1","channel_type":"channel"}"#,
+            r#"{"type":"message","channel":"D1","user":"U1","text":"  ","ts":"2.1","thread_ts":"1.1","channel_type":"im"}"#,
+            r#"{"type":"message","subtype":"file_share","channel":"D1","user":"U1","text":"x","ts":"2.1","thread_ts":"1.1","channel_type":"im"}"#,
+        ] {
+            let envelope = format!(r#"{{"type":"event_callback","team_id":"T1","event":{json}}}"#);
+            assert_eq!(message(&envelope).thread_reply(), None, "{json}");
+        }
     }
 
     #[test]

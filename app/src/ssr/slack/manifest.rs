@@ -11,6 +11,15 @@ use crate::ssr::slack::{
 
 pub const APP_NAME: &str = "Latch";
 
+/// The events Latch subscribes to: the App Home opening, what people write in their DM with the
+/// app (`message.im`, for thread comments), and the two that end an installation.
+pub const BOT_EVENTS: &[&str] = &[
+    "app_home_opened",
+    "message.im",
+    "app_uninstalled",
+    "tokens_revoked",
+];
+
 pub fn manifest(config: &SlackConfig, public_url: &PublicUrl) -> serde_json::Value {
     json!({
         "_metadata": { "major_version": 1, "minor_version": 1 },
@@ -41,7 +50,9 @@ pub fn manifest(config: &SlackConfig, public_url: &PublicUrl) -> serde_json::Val
         "settings": {
             "event_subscriptions": {
                 "request_url": public_url.join(EVENTS_PATH),
-                "bot_events": ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+                // `message.im`: replies in the threads of Latch's DMs become comments (scope
+                // `im:history`, in `BOT_SCOPES`).
+                "bot_events": BOT_EVENTS
             },
             "interactivity": {
                 "is_enabled": true,
