@@ -23,7 +23,11 @@ use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::{
     SlackApiChatPostEphemeralRequest, SlackApiChatPostMessageRequest,
     SlackApiChatPostMessageResponse, SlackApiChatUpdateRequest, SlackApiChatUpdateResponse,
+    SlackApiConversationsCreateRequest, SlackApiConversationsCreateResponse,
+    SlackApiConversationsJoinRequest, SlackApiConversationsJoinResponse,
+    SlackApiConversationsListRequest, SlackApiConversationsListResponse,
     SlackApiConversationsOpenRequest, SlackApiConversationsOpenResponse,
+    SlackApiConversationsSetPurposeRequest, SlackApiPinsAddRequest,
     SlackApiPostWebhookMessageRequest, SlackApiUsersInfoRequest, SlackApiUsersInfoResponse,
     SlackApiUsersLookupByEmailRequest, SlackApiUsersLookupByEmailResponse,
     SlackApiViewsOpenRequest, SlackApiViewsOpenResponse, SlackApiViewsPublishRequest,
@@ -191,6 +195,28 @@ pub struct HistoryMetadata {
 pub struct HistoryPaging {
     #[serde(default)]
     pub next_cursor: String,
+}
+
+/// `conversations.invite` with `force`: `users` is Slack's comma-separated list (at most 100).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationsInviteRequest {
+    pub channel: String,
+    pub users: String,
+    pub force: bool,
+}
+
+/// `conversations.invite`'s answer: the people skipped under `force`, with Slack's reason each.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConversationsInviteResponse {
+    #[serde(default)]
+    pub errors: Vec<InviteFailure>,
+}
+
+/// One person `conversations.invite` skipped (`already_in_channel`, `cant_invite`…).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InviteFailure {
+    pub user: String,
+    pub error: String,
 }
 
 #[derive(Clone)]
@@ -472,6 +498,109 @@ impl SlackApi {
                 .http_session_api
                 .http_get("conversations.history", &params, None)
                 .await
+        })
+        .await
+    }
+
+    /// `conversations.list`, one page (`cursor` from the previous page's
+    /// `response_metadata.next_cursor`).
+    pub async fn conversations_list(
+        &self,
+        token: &str,
+        request: &SlackApiConversationsListRequest,
+    ) -> Result<SlackApiConversationsListResponse, SlackError> {
+        let token = api_token(token);
+        self.call("conversations.list", || async {
+            self.client
+                .open_session(&token)
+                .conversations_list(request)
+                .await
+        })
+        .await
+    }
+
+    /// `conversations.create` (a private channel with `is_private`).
+    pub async fn conversations_create(
+        &self,
+        token: &str,
+        request: &SlackApiConversationsCreateRequest,
+    ) -> Result<SlackApiConversationsCreateResponse, SlackError> {
+        let token = api_token(token);
+        self.call("conversations.create", || async {
+            self.client
+                .open_session(&token)
+                .conversations_create(request)
+                .await
+        })
+        .await
+    }
+
+    /// `conversations.join` (public channels only: Slack answers
+    /// `method_not_supported_for_channel_type` for a private one).
+    pub async fn conversations_join(
+        &self,
+        token: &str,
+        request: &SlackApiConversationsJoinRequest,
+    ) -> Result<SlackApiConversationsJoinResponse, SlackError> {
+        let token = api_token(token);
+        self.call("conversations.join", || async {
+            self.client
+                .open_session(&token)
+                .conversations_join(request)
+                .await
+        })
+        .await
+    }
+
+    /// `conversations.setPurpose` (at most 250 characters, else `too_long`).
+    pub async fn conversations_set_purpose(
+        &self,
+        token: &str,
+        request: &SlackApiConversationsSetPurposeRequest,
+    ) -> Result<(), SlackError> {
+        let token = api_token(token);
+        self.call("conversations.setPurpose", || async {
+            self.client
+                .open_session(&token)
+                .conversations_set_purpose(request)
+                .await
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// `conversations.invite` with `force` (the valid people are invited, the others come back in
+    /// `errors`): through the generic POST, since slack-morphism's request has no `force` and its
+    /// answer drops `errors`. Every person failing is `Api` with the first one's code.
+    pub async fn conversations_invite(
+        &self,
+        token: &str,
+        request: &ConversationsInviteRequest,
+    ) -> Result<ConversationsInviteResponse, SlackError> {
+        let token = api_token(token);
+        self.call("conversations.invite", || async {
+            self.client
+                .open_session(&token)
+                .http_session_api
+                .http_post("conversations.invite", request, None)
+                .await
+        })
+        .await
+    }
+
+    /// `pins.add` (`already_pinned` when it is).
+    pub async fn pins_add(
+        &self,
+        token: &str,
+        request: &SlackApiPinsAddRequest,
+    ) -> Result<(), SlackError> {
+        let token = api_token(token);
+        self.call("pins.add", || async {
+            self.client
+                .open_session(&token)
+                .pins_add(request)
+                .await
+                .map(|_| ())
         })
         .await
     }
