@@ -16,7 +16,7 @@ use crate::helpers::{
 const PAGE: &str = "/admin/settings/notifications";
 
 /// Clicks Add to Slack: returns Slack's authorize URL (the redirect target).
-async fn start_install(app: &TestApp, path: &str) -> String {
+pub(crate) async fn start_install(app: &TestApp, path: &str) -> String {
     let response = app.get(path).await;
     assert_eq!(
         response.status().as_u16(),
@@ -27,7 +27,7 @@ async fn start_install(app: &TestApp, path: &str) -> String {
 }
 
 /// Follows Slack's redirect back to Latch; returns where Latch sends the browser.
-async fn follow_callback(app: &TestApp, callback: &str) -> String {
+pub(crate) async fn follow_callback(app: &TestApp, callback: &str) -> String {
     let response = app.client.get(callback).send().await.unwrap();
     assert_eq!(
         response.status().as_u16(),
@@ -137,7 +137,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn with_param(url: &str, name: &str, value: &str) -> String {
+pub(crate) fn with_param(url: &str, name: &str, value: &str) -> String {
     let mut parsed = reqwest::Url::parse(url).unwrap();
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
