@@ -16,10 +16,18 @@
 
 use sqlx::Row;
 
-use crate::domain::campaign::channel::{Announcement, ChannelStatus};
+use crate::domain::campaign::channel::{
+    Announcement, ChannelAction, ChannelChange, ChannelStatus, CommunicationsActions,
+    check_channel_description, normalize_channel_name,
+};
 use crate::domain::campaign::{Campaign, CampaignId};
 use crate::domain::{Timestamp, UserId};
-use crate::ssr::access::{AccessResult, Conn, Tx, now};
+use crate::error::AppError;
+use crate::ssr::AppState;
+use crate::ssr::access::audit::{self, Entry};
+use crate::ssr::access::{AccessError, AccessResult, Actor, Conn, Tx, campaigns, new_id, now};
+use crate::ssr::slack::campaign_channel::{self as slack_channel, Attached, ChannelRefusal};
+use crate::ssr::slack::store::{self, Installation};
 
 /// A campaign's channel as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +52,7 @@ pub struct CampaignChannel {
     pub added_at: Timestamp,
 }
 
-const CHANNEL_COLUMNS: &str = "campaign_id, attachment_id, install_key, channel_id, channel_name, \
+pub(crate) const CHANNEL_COLUMNS: &str = "campaign_id, attachment_id, install_key, channel_id, channel_name, \
      is_private, created_by_latch, status, tracker_ts, tracker_text, tracker_changed, \
      tracker_edited_at, failure, added_by, added_at";
 
@@ -233,5 +241,285 @@ async fn queue_members(
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+// ----- the Communications area's changes -----
+
+/// Why adding a channel did not work: a rule, or Slack's refusal in words for the form.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(transparent)]
+    Slack(#[from] ChannelRefusal),
+}
+
+impl From<crate::domain::DomainError> for ChannelError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        ChannelError::Access(e.into())
+    }
+}
+
+impl From<ChannelError> for AppError {
+    fn from(e: ChannelError) -> Self {
+        match e {
+            ChannelError::Access(e) => e.into(),
+            ChannelError::Slack(refusal) => AppError::Invalid(refusal.0),
+        }
+    }
+}
+
+/// What adding did.
+#[derive(Debug, Clone)]
+pub struct Added {
+    pub channel: CampaignChannel,
+    /// Something the owner should know although it worked (created private, description left).
+    pub note: Option<String>,
+}
+
+/// Loads the campaign and its channel inside `tx` and checks that `actor` manages it and that
+/// `change` is offered now.
+async fn checked(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    campaign_id: &str,
+    change: ChannelChange,
+) -> AccessResult<(Campaign, Option<CampaignChannel>)> {
+    let campaign = campaigns::load(&mut *tx, campaign_id).await?;
+    campaign.check_can_manage(&actor.id, &actor.roles)?;
+    let channel = load(&mut *tx, campaign_id).await?;
+    CommunicationsActions::check(
+        campaign.status(),
+        channel.as_ref().map(|c| c.status),
+        change,
+    )?;
+    Ok((campaign, channel))
+}
+
+/// The Slack installation campaign channels live in: the first connected workspace install.
+async fn installation(state: &AppState) -> Result<(Installation, String), ChannelError> {
+    let not_connected = || {
+        ChannelRefusal(
+            "Latch is not connected to Slack. Connect it in Settings > Slack first.".into(),
+        )
+    };
+    let install = store::list(&state.db)
+        .await
+        .map_err(AccessError::from)?
+        .into_iter()
+        .find(|i| i.connected)
+        .ok_or_else(not_connected)?;
+    let token = install
+        .bot_token(&state.slack.sealer)
+        .map_err(|e| AccessError::Data(e.to_string()))?
+        .ok_or_else(not_connected)?;
+    Ok((install, token))
+}
+
+fn channel_entry(
+    actor: &Actor,
+    action: ChannelAction,
+    campaign_id: &str,
+    channel: &CampaignChannel,
+    extra: serde_json::Value,
+) -> Entry {
+    let mut body = serde_json::json!({
+        "channel_id": channel.channel_id,
+        "channel_name": channel.channel_name,
+        "is_private": channel.is_private,
+        "created_by_latch": channel.created_by_latch,
+        "status": channel.status.as_str(),
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    Entry::new(
+        actor.audit(),
+        action.as_str(),
+        format!("campaign:{campaign_id}"),
+    )
+    .after(Some(body.to_string()))
+}
+
+/// **Add to channel**: `typed` is what the owner typed (normalised here as Slack requires);
+/// `description` is for a new channel only. Slack is asked first (create, or find and join), and
+/// the channel is stored only once that worked, with everyone who should be in it queued for an
+/// invitation.
+pub async fn add(
+    state: &AppState,
+    actor: &Actor,
+    campaign_id: &str,
+    typed: &str,
+    description: &str,
+) -> Result<Added, ChannelError> {
+    let name = normalize_channel_name(typed)?;
+    check_channel_description(description)?;
+    // Checked before Slack is asked, and again when storing (someone may have added one meanwhile).
+    {
+        let mut tx = state.db.begin_read().await.map_err(AccessError::from)?;
+        checked(&mut tx, actor, campaign_id, ChannelChange::Add).await?;
+    }
+    let (install, token) = installation(state).await?;
+    let attached: Attached =
+        slack_channel::attach(&state.slack.api, &token, &name, description).await?;
+    let mut tx = state.db.begin().await.map_err(AccessError::from)?;
+    let (campaign, _) =
+        match checked(&mut tx, actor, campaign_id, ChannelChange::Add).await {
+            Ok(found) => found,
+            Err(AccessError::Domain(_)) => {
+                return Err(ChannelRefusal(format!(
+                "Another channel was attached to this campaign meanwhile. #{} was {} in Slack but \
+                 not added here.",
+                attached.name,
+                if attached.created { "created" } else { "joined" }
+            ))
+            .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let at = now();
+    let channel = CampaignChannel {
+        campaign_id: campaign.id.clone(),
+        attachment_id: new_id(),
+        install_key: install.install_key.clone(),
+        channel_id: attached.channel_id.clone(),
+        channel_name: attached.name.clone(),
+        is_private: attached.is_private,
+        created_by_latch: attached.created,
+        status: ChannelStatus::Active,
+        tracker_ts: None,
+        tracker_text: None,
+        tracker_changed: false,
+        tracker_edited_at: None,
+        failure: None,
+        added_by: actor.id.clone(),
+        added_at: at,
+    };
+    sqlx::query(
+        "INSERT INTO campaign_channels (campaign_id, attachment_id, install_key, channel_id, \
+         channel_name, is_private, created_by_latch, status, tracker_changed, added_by, added_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $10)",
+    )
+    .bind(campaign.id.as_str())
+    .bind(&channel.attachment_id)
+    .bind(&channel.install_key)
+    .bind(&channel.channel_id)
+    .bind(&channel.channel_name)
+    .bind(i64::from(channel.is_private))
+    .bind(i64::from(channel.created_by_latch))
+    .bind(channel.status.as_str())
+    .bind(crate::ssr::access::user_row(&actor.id)?)
+    .bind(at.as_unix_millis())
+    .execute(&mut *tx)
+    .await
+    .map_err(AccessError::from)?;
+    // A channel added before: its people are invited to this one afresh.
+    sqlx::query("DELETE FROM campaign_channel_members WHERE campaign_id = $1")
+        .bind(campaign.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(AccessError::from)?;
+    queue_everyone(&mut tx, &campaign, at.as_unix_millis()).await?;
+    let entry = channel_entry(
+        actor,
+        ChannelAction::Added,
+        campaign_id,
+        &channel,
+        serde_json::json!({ "typed": typed, "description": description.trim() }),
+    );
+    audit::append(&mut tx, at, entry).await?;
+    tx.commit().await.map_err(AccessError::from)?;
+    Ok(Added {
+        channel,
+        note: attached.note,
+    })
+}
+
+/// **Deactivate** (`active` false: nothing is posted, and what was queued is dropped) or
+/// **Activate** (the tracker catches up at its next edit).
+pub async fn set_active(
+    db: &crate::ssr::db::Db,
+    actor: &Actor,
+    campaign_id: &str,
+    active: bool,
+) -> AccessResult<CampaignChannel> {
+    let mut tx = db.begin().await?;
+    let change = if active {
+        ChannelChange::Activate
+    } else {
+        ChannelChange::Deactivate
+    };
+    let (_, channel) = checked(&mut tx, actor, campaign_id, change).await?;
+    let Some(mut channel) = channel else {
+        return Err(AccessError::NotFound("The campaign's Slack channel".into()));
+    };
+    let at = now();
+    channel.status = if active {
+        ChannelStatus::Active
+    } else {
+        ChannelStatus::Inactive
+    };
+    sqlx::query(
+        "UPDATE campaign_channels SET status = $2, tracker_changed = $3, updated_at = $4 \
+         WHERE campaign_id = $1",
+    )
+    .bind(campaign_id)
+    .bind(channel.status.as_str())
+    .bind(i64::from(active))
+    .bind(at.as_unix_millis())
+    .execute(&mut *tx)
+    .await?;
+    if !active {
+        drop_queued_posts(&mut tx, campaign_id).await?;
+    }
+    let action = if active {
+        ChannelAction::Activated
+    } else {
+        ChannelAction::Deactivated
+    };
+    let entry = channel_entry(actor, action, campaign_id, &channel, serde_json::json!({}));
+    audit::append(&mut tx, at, entry).await?;
+    tx.commit().await?;
+    Ok(channel)
+}
+
+/// **Remove**: detaches the channel entirely (Slack keeps it: Latch never archives a channel);
+/// another may be added after.
+pub async fn remove(
+    db: &crate::ssr::db::Db,
+    actor: &Actor,
+    campaign_id: &str,
+) -> AccessResult<CampaignChannel> {
+    let mut tx = db.begin().await?;
+    let (_, channel) = checked(&mut tx, actor, campaign_id, ChannelChange::Remove).await?;
+    let Some(channel) = channel else {
+        return Err(AccessError::NotFound("The campaign's Slack channel".into()));
+    };
+    let at = now();
+    for sql in [
+        "DELETE FROM campaign_channels WHERE campaign_id = $1",
+        "DELETE FROM campaign_channel_members WHERE campaign_id = $1",
+    ] {
+        sqlx::query(sql).bind(campaign_id).execute(&mut *tx).await?;
+    }
+    drop_queued_posts(&mut tx, campaign_id).await?;
+    let entry = channel_entry(
+        actor,
+        ChannelAction::Removed,
+        campaign_id,
+        &channel,
+        serde_json::json!({}),
+    );
+    audit::append(&mut tx, at, entry).await?;
+    tx.commit().await?;
+    Ok(channel)
+}
+
+async fn drop_queued_posts(tx: &mut Tx<'_>, campaign_id: &str) -> AccessResult<()> {
+    sqlx::query("DELETE FROM campaign_channel_posts WHERE campaign_id = $1 AND state = 'pending'")
+        .bind(campaign_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
