@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod blocks;
+pub mod campaign_channel;
 pub mod commands;
 pub mod conversation;
 pub mod crypto;
