@@ -272,6 +272,7 @@ pub async fn start(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign> {
         at,
     )
     .await?;
+    super::campaign_channel::campaign_started(&mut tx, &c2).await?;
     tx.commit().await?;
     Ok(c2)
 }
@@ -355,6 +356,7 @@ pub async fn submit(db: &Db, actor: &Actor, campaign_id: &str) -> AccessResult<S
         }
     }
     campaigns::drop_decisions_of(&mut tx, campaign_id, &actor.id).await?;
+    super::campaign_channel::progress_changed(&mut tx, &c.id).await?;
     let submission = campaigns::record_submission(&mut tx, campaign_id, &actor.id, &s, at).await?;
     entries.push(
         Entry::new(
@@ -421,6 +423,7 @@ pub async fn reassign(
     let after = task.reassign(&c, &actor.id, &actor.roles, to, reason, &dir)?;
     campaigns::save_task(&mut tx, &task, &after, at).await?;
     campaigns::drop_decisions_of_others(&mut tx, &after).await?;
+    super::campaign_channel::reviewers_assigned(&mut tx, &after.campaign, &after.reviewers).await?;
     let entry =
         review_entry(actor.audit(), ReviewAction::Reassigned, Some(&task), &after)?.after(Some(
             serde_json::json!({
@@ -522,6 +525,7 @@ async fn finish(
         audit::append_all(tx, at, entries).await?;
     }
     ended.unsubmitted_dropped = campaigns::drop_all_decisions(tx, id).await?;
+    super::campaign_channel::campaign_ended(tx, &c2.id).await?;
     let dir = directory::snapshot(&mut *tx).await?;
     let mut after = String::new();
     loop {
@@ -577,6 +581,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign
         at,
     )
     .await?;
+    super::campaign_channel::campaign_ended(&mut tx, &c2.id).await?;
     tx.commit().await?;
     Ok(c2)
 }
