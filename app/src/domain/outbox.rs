@@ -32,6 +32,13 @@ string_enum! {
         AccessExpiring => "access_expiring",
         /// To the holder, when expiry starts removal.
         AccessExpired => "access_expired",
+        /// To each reviewer with open reviews in a campaign: "Access Review Input Required"
+        /// (the kickoff, scheduled reminders, and Send reminders).
+        ReviewInputRequired => "review_input_required",
+        /// To the new reviewer of a reassigned review.
+        ReviewReassigned => "review_reassigned",
+        /// To a campaign's reviewers and owners when it ends.
+        CampaignClosed => "campaign_closed",
     }
 }
 
@@ -173,7 +180,10 @@ mod tests {
                 "deprovisioning_assigned",
                 "access_granted",
                 "access_expiring",
-                "access_expired"
+                "access_expired",
+                "review_input_required",
+                "review_reassigned",
+                "campaign_closed"
             ]
         );
     }

@@ -215,7 +215,7 @@ async fn deleting_a_subject_in_the_directory_cancels_their_open_reviews_in_the_s
         .unwrap();
     let id = draft.id.to_string();
     campaigns::stage(&app.db, &admin, &id).await.unwrap();
-    campaigns::start(&app.db, &admin, &id).await.unwrap();
+    campaigns::start(&app.db, &admin, &id, false).await.unwrap();
     let open = repo::tasks_page(&app.db, &id, ReviewOutcome::Open, "", 100)
         .await
         .unwrap();
@@ -294,7 +294,7 @@ async fn the_campaign_auto_end_jobs_round_ends_overdue_auto_end_campaigns_under_
         .unwrap();
     let id = draft.id.to_string();
     campaigns::stage(&app.db, &admin, &id).await.unwrap();
-    campaigns::start(&app.db, &admin, &id).await.unwrap();
+    campaigns::start(&app.db, &admin, &id, false).await.unwrap();
 
     // The app's own worker holds the job's lease: this round runs under a lease of its own.
     let lease_name = format!("{CAMPAIGN_AUTO_END_JOB}-under-test");

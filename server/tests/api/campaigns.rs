@@ -137,7 +137,9 @@ async fn running(app: &TestApp, c: &Cast, fields: CampaignFields) -> String {
         .unwrap();
     let id = draft.id.to_string();
     campaigns::stage(&app.db, &c.admin, &id).await.unwrap();
-    campaigns::start(&app.db, &c.admin, &id).await.unwrap();
+    campaigns::start(&app.db, &c.admin, &id, false)
+        .await
+        .unwrap();
     id
 }
 

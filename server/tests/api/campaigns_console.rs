@@ -75,6 +75,7 @@ fn status(id: &str, action: &str, open_reviews: &str) -> ChangeCampaignStatus {
         id: id.into(),
         action: action.into(),
         open_reviews: open_reviews.into(),
+        notify_reviewers: None,
     }
 }
 

@@ -221,6 +221,16 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             ],
             signed_in(404),
         ),
+        (
+            "campaigns/send_reminders",
+            vec![("id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/send_review_reminder",
+            vec![("review", s("no-such-review"))],
+            signed_in(404),
+        ),
         ("catalog/apps", vec![], signed_in(200)),
         ("catalog/grant_cap", vec![], signed_in(200)),
         ("catalog/overview", vec![], signed_in(200)),

@@ -2,15 +2,17 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Moves a campaign along its lifecycle: `action` is "stage", "start", "end" (with
+/// Moves a campaign along its lifecycle: `action` is "stage", "start" (with `notify_reviewers`
+/// ticked: "Notify reviewers now", the kickoff message to every reviewer), "end" (with
 /// `open_reviews` "skip" or "revoke") or "complete". Answers what happened, in words.
 #[server(endpoint = "campaigns/change_status")]
 pub async fn change_campaign_status(
     id: String,
     action: String,
     #[server(default)] open_reviews: String,
+    #[server(default)] notify_reviewers: Option<String>,
 ) -> Result<String, AppError> {
-    use crate::api::server::{respond, signed_in};
+    use crate::api::server::{checked, respond, signed_in};
     use crate::domain::campaign::OpenReviews;
     use crate::ssr::flows::campaigns as flows;
     respond(async move {
@@ -26,8 +28,13 @@ pub async fn change_campaign_status(
                 )
             }
             "start" => {
-                flows::start(&db, &actor, &id).await?;
-                "Started: reviewers can review.".to_string()
+                let notify = checked(&notify_reviewers);
+                flows::start(&db, &actor, &id, notify).await?;
+                if notify {
+                    "Started: reviewers can review, and each was sent a message.".to_string()
+                } else {
+                    "Started: reviewers can review.".to_string()
+                }
             }
             "end" => {
                 let choice = OpenReviews::parse(open_reviews.trim()).map_err(|_| {

@@ -14,6 +14,8 @@ pub mod edit_campaign;
 pub mod list_campaigns;
 pub mod my_reviews;
 pub mod reassign_review;
+pub mod send_campaign_reminders;
+pub mod send_review_reminder;
 pub mod submit_reviews;
 
 pub use campaign_detail::*;
@@ -26,4 +28,6 @@ pub use edit_campaign::*;
 pub use list_campaigns::*;
 pub use my_reviews::*;
 pub use reassign_review::*;
+pub use send_campaign_reminders::*;
+pub use send_review_reminder::*;
 pub use submit_reviews::*;

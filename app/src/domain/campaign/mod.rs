@@ -33,6 +33,7 @@ use super::roles::{Role, RoleSet};
 use super::time::Timestamp;
 
 pub mod channel;
+pub mod reminders;
 pub mod review;
 pub mod reviewers;
 pub mod scope;

@@ -130,7 +130,7 @@ fn Overview(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
             <ProgressTable title="By reviewer" lines=d.by_reviewer.clone()/>
         </section>
         {matches!(d.status.as_str(), "staged" | "running").then(|| view! {
-            <OpenReviews id=d.id.clone() reassign=actions.reassign/>
+            <OpenReviews id=d.id.clone() reassign=actions.reassign running=d.status == "running"/>
         })}
         {d.report.clone().map(|r| {
             let href = |format: &str| format!("/reports/access-review?campaign={}&format={format}", d.id);
@@ -180,7 +180,12 @@ fn Overview(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
 
 /// The open reviews with their reviewers, each reassignable with a reason.
 #[component]
-fn OpenReviews(id: String, reassign: ServerAction<ReassignReview>) -> impl IntoView {
+fn OpenReviews(
+    id: String,
+    reassign: ServerAction<ReassignReview>,
+    /// Shows each review's **Send reminder** (a running campaign).
+    running: bool,
+) -> impl IntoView {
     let reviews = Resource::new(
         move || (id.clone(), reassign.version().get()),
         |(id, _)| campaign_open_reviews(id),
@@ -208,6 +213,9 @@ fn OpenReviews(id: String, reassign: ServerAction<ReassignReview>) -> impl IntoV
                                         <td>{r.entitlement.clone()}</td>
                                         <td>{if r.reviewers.is_empty() { "nobody: reassign it".to_string() } else { r.reviewers.join(", ") }}</td>
                                         <td>
+                                            {(running && !r.reviewers.is_empty()).then(|| view! {
+                                                <super::reminders::SendReminder review=task.clone()/>
+                                            })}
                                             {r.actions.reassign.then(|| view! {
                                                 <details>
                                                     <summary>"Reassign"</summary>
@@ -269,7 +277,16 @@ fn Lifecycle(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
     (a.stage || a.start || a.end || a.complete).then(|| view! {
         <section class="panel" data-lifecycle="">
             {a.stage.then(|| button("stage", "Stage", "Takes the snapshot: one review per grant in scope now. Scope and reviewers are then frozen."))}
-            {a.start.then(|| button("start", "Start", "Opens the reviews to the reviewers."))}
+            {a.start.then(|| { let id = d.id.clone(); view! {
+                <ActionForm action=change attr:class="inline">
+                    <input type="hidden" name="id" value=id/>
+                    <input type="hidden" name="action" value="start"/>
+                    <label class="inline"><input type="checkbox" name="notify_reviewers"/>" Notify reviewers now (a Slack message to each)"</label>
+                    " "<button type="submit" class="button" data-action="start">"Start"</button>
+                    " "<span class="hint">"Opens the reviews to the reviewers."</span>
+                </ActionForm>
+            }})}
+            {a.end.then(|| view! { <super::reminders::SendReminders id=d.id.clone()/> })}
             {a.end.then(|| view! {
                 <ActionForm action=change attr:class="stacked">
                     <input type="hidden" name="id" value=id.clone()/>

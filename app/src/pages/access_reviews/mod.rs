@@ -7,6 +7,7 @@
 mod create;
 pub mod detail;
 pub mod mine;
+mod reminders;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -257,8 +257,14 @@ pub async fn stage(db: &Db, actor: &Actor, id: &str) -> AccessResult<Staged> {
     })
 }
 
-/// Opens the reviews to the reviewers.
-pub async fn start(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign> {
+/// Opens the reviews to the reviewers; with `notify_reviewers` ("Notify reviewers now") each
+/// reviewer with open reviews gets the kickoff message.
+pub async fn start(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    notify_reviewers: bool,
+) -> AccessResult<Campaign> {
     let mut tx = db.begin().await?;
     let at = now();
     let c = campaigns::load(&mut tx, id).await?;
@@ -272,6 +278,9 @@ pub async fn start(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign> {
         at,
     )
     .await?;
+    if notify_reviewers {
+        super::campaign_notifications::kickoff_in(&mut tx, &c2).await?;
+    }
     super::campaign_channel::campaign_started(&mut tx, &c2).await?;
     tx.commit().await?;
     Ok(c2)
@@ -435,6 +444,7 @@ pub async fn reassign(
             .to_string(),
         ));
     audit::append(&mut tx, at, entry).await?;
+    super::campaign_notifications::reassigned_in(&mut tx, &actor.id, &task, &after, reason).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -563,6 +573,7 @@ async fn finish(
         .to_string(),
     ));
     audit::append(tx, at, entry).await?;
+    super::campaign_notifications::closed_in(tx, c2).await?;
     Ok(ended)
 }
 
@@ -581,6 +592,7 @@ pub async fn complete(db: &Db, actor: &Actor, id: &str) -> AccessResult<Campaign
         at,
     )
     .await?;
+    super::campaign_notifications::closed_in(&mut tx, &c2).await?;
     super::campaign_channel::campaign_ended(&mut tx, &c2.id).await?;
     tx.commit().await?;
     Ok(c2)

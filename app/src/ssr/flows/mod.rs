@@ -27,6 +27,7 @@
 pub mod access_loop;
 pub mod apply;
 pub mod campaign_channel;
+pub mod campaign_notifications;
 pub mod campaigns;
 pub mod decider;
 pub mod directory;

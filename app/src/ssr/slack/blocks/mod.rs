@@ -10,6 +10,7 @@
 pub mod home;
 pub mod notifications;
 pub mod request_modal;
+pub mod reviews;
 
 use super::api::slack_morphism::prelude::{
     SlackBlockChoiceItem, SlackBlockPlainTextOnly, SlackBlockText,

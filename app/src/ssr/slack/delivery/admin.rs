@@ -31,6 +31,15 @@ pub fn kind_label(kind: NotificationKind) -> (&'static str, &'static str) {
         NotificationKind::AccessGranted => ("Access is ready", "the requester and subject"),
         NotificationKind::AccessExpiring => ("Access expires soon", "the holder"),
         NotificationKind::AccessExpired => ("Access expired", "the holder"),
+        NotificationKind::ReviewInputRequired => (
+            "Access reviews are waiting (kickoff and reminders)",
+            "reviewers with open reviews",
+        ),
+        NotificationKind::ReviewReassigned => ("A review was reassigned", "the new reviewer"),
+        NotificationKind::CampaignClosed => (
+            "An access review campaign ended",
+            "its reviewers and owners",
+        ),
     }
 }
 

@@ -164,6 +164,14 @@ pub fn placement(kind: NotificationKind) -> Placement {
         }
         NotificationKind::AccessExpiring => ("grant", "holder", false),
         NotificationKind::AccessExpired => ("grant", "holder", true),
+        // One message per reviewer and occasion for the whole campaign (counting their open
+        // reviews), never one per review, and posted anew rather than edited in place: a
+        // reminder must notify (`chat.update` makes no sound), and someone with forty reviews
+        // wants one ping a week saying "40 open reviews", not forty messages or a silent edit.
+        NotificationKind::ReviewInputRequired | NotificationKind::ReviewReassigned => {
+            ("campaign", "reviewer", false)
+        }
+        NotificationKind::CampaignClosed => ("campaign", "closed", false),
     };
     Placement {
         object_kind,
@@ -918,6 +926,15 @@ async fn build(
     row: &DueRow,
     kind: NotificationKind,
 ) -> Result<Option<(SlackMessageContent, String)>, DeliveryError> {
+    if matches!(
+        kind,
+        NotificationKind::ReviewInputRequired
+            | NotificationKind::ReviewReassigned
+            | NotificationKind::CampaignClosed
+    ) {
+        // Access review campaigns build their own messages (`blocks::reviews`).
+        return Ok(crate::ssr::flows::campaign_notifications::message(state, row.id, kind).await?);
+    }
     let db = &state.db;
     let console = state.public_url.as_str();
     let request = |id: &Option<String>| {
@@ -970,6 +987,10 @@ async fn build(
             };
             notifications::grant_message(kind, &grant, console).map(|m| (m, grant_id.clone()))
         }
+        // Returned above.
+        NotificationKind::ReviewInputRequired
+        | NotificationKind::ReviewReassigned
+        | NotificationKind::CampaignClosed => None,
     })
 }
 
