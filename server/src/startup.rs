@@ -229,6 +229,20 @@ impl Application {
                 async move { background::outcome(deliverer.run_round(&state).await) }
             },
         );
+        // Campaign Slack channels (`app::ssr::slack::campaign_channel`): invitations in batches,
+        // the pinned status tracker (edits paced per campaign), kickoff and reminders, Completed.
+        let channel_state = state.clone();
+        let campaign_channel_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            app::ssr::slack::campaign_channel::JOB,
+            app::ssr::slack::campaign_channel::EVERY,
+            stop_rx.clone(),
+            move || {
+                let state = channel_state.clone();
+                async move { app::ssr::slack::campaign_channel::run_round(&state).await }
+            },
+        );
         let mut workers = vec![background::spawn_leased(
             db.clone(),
             holder,
@@ -248,6 +262,7 @@ impl Application {
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);
         workers.push(home_worker);
+        workers.push(campaign_channel_worker);
         workers.push(campaign_auto_end_worker);
 
         let edge = http::EdgeSettings {
