@@ -7,16 +7,24 @@
 //!   installs carry `"team": null`: the workspace is then taken from `user.team_id` (else the
 //!   org) and put in `team` before the crate parses the payload;
 //! - no model carries `enterprise` or `is_enterprise_install`, which Grid routing needs: read by
-//!   our [`Envelope`] from the same JSON.
+//!   our [`Envelope`] from the same JSON;
+//! - `block_actions` from a message carries the message, which the crate parses strictly
+//!   (`SlackHistoryMessage`: one block or metadata it does not expect fails the whole payload):
+//!   Latch needs only its `ts`, `text` and raw blocks, read by our [`Envelope`], and the message
+//!   is taken out before the crate parses the rest.
 //!
 //! Who handles what:
 //! - the request modal ([`request_flow`]): its `block_actions` (app, entitlement and length
 //!   chosen), its `view_submission` (callback [`request_modal::CALLBACK_ID`]), the app search
 //!   (`block_suggestion`), and the App Home's **Request Access** button, which opens it;
 //! - the App Home (`crate::ssr::slack::home`): its **Extend** / **Release** buttons and every
-//!   view whose callback id starts with [`home_blocks::CALLBACK_PREFIX`].
+//!   view whose callback id starts with [`home_blocks::CALLBACK_PREFIX`];
+//! - the buttons on Latch's DMs and their reason modals ([`decisions`]: approve, deny, cancel,
+//!   provisioned / won't do, retry, extend / release).
 //!
-//! Every `block_actions` is acknowledged at once and handled after the ack (its work calls Slack
+//! A `block_actions` on a DM button is handled under [`front_door::ACK_BUDGET`] (the ack waits
+//! for it at most that long; the person is told through the `response_url` either way); every
+//! other `block_actions` is acknowledged at once and handled after the ack (its work calls Slack
 //! back: `views.open`, `views.update`). Options and view submissions answer with content, so
 //! they run under [`front_door::ACK_BUDGET`].
 
@@ -33,7 +41,7 @@ use crate::ssr::slack::api::slack_morphism::prelude::{
 use crate::ssr::slack::blocks::home as home_blocks;
 use crate::ssr::slack::blocks::request_modal;
 use crate::ssr::slack::front_door::{self, Origin, SlackCaller};
-use crate::ssr::slack::{home, request_flow};
+use crate::ssr::slack::{decisions, home, request_flow};
 
 /// A signed interactivity or options request, parsed.
 #[derive(Debug, Clone)]
@@ -43,6 +51,8 @@ pub struct Interaction {
     pub event: SlackInteractionEvent,
     /// The acted-on view's id, hash and state, which the crate's `block_actions` model drops.
     view: Option<EnvelopeView>,
+    /// The acted-on message, which is not given to the crate.
+    message: Option<EnvelopeMessage>,
 }
 
 /// Why a signed body is not an interaction we understand (answered 400; Slack does not retry
@@ -69,6 +79,19 @@ struct Envelope {
     user: Option<EnvelopeUser>,
     #[serde(default)]
     view: Option<EnvelopeView>,
+    #[serde(default)]
+    message: Option<EnvelopeMessage>,
+}
+
+/// The parts of the acted-on message Latch reads (see the module's gaps).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct EnvelopeMessage {
+    #[serde(default)]
+    ts: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    blocks: Vec<Value>,
 }
 
 /// The parts of a view in a `block_actions` payload that slack-morphism's `SlackView` drops.
@@ -103,6 +126,7 @@ pub fn parse(body: &[u8]) -> Result<Interaction, PayloadError> {
     let mut json: Value = serde_json::from_str(&payload).map_err(PayloadError::NotJson)?;
     let envelope: Envelope = serde_json::from_value(json.clone()).unwrap_or_default();
     let view = envelope.view;
+    let message = envelope.message;
     let user = envelope.user.as_ref();
     let enterprise_id = envelope.enterprise.map(|e| e.id);
     let team_id = envelope
@@ -116,6 +140,9 @@ pub fn parse(body: &[u8]) -> Result<Interaction, PayloadError> {
     {
         object.insert("team".into(), serde_json::json!({ "id": id }));
     }
+    if let Some(object) = json.as_object_mut() {
+        object.remove("message");
+    }
     let event: SlackInteractionEvent =
         serde_json::from_value(json).map_err(PayloadError::Unknown)?;
     Ok(Interaction {
@@ -126,6 +153,7 @@ pub fn parse(body: &[u8]) -> Result<Interaction, PayloadError> {
         },
         event,
         view,
+        message,
     })
 }
 
@@ -143,6 +171,14 @@ pub struct BlockAction {
     pub response_url: Option<String>,
     /// The message's channel, for actions on messages.
     pub channel_id: Option<String>,
+    /// The message's `ts`, for actions on messages.
+    pub message_ts: Option<String>,
+    /// The message's `state.values` (its inputs, e.g. an approval reason), for actions on
+    /// messages.
+    pub message_state: Option<SlackViewState>,
+    /// The message's blocks and text as Slack sent them, for actions on messages.
+    pub message_blocks: Vec<Value>,
+    pub message_text: Option<String>,
 }
 
 /// The view an action happened on.
@@ -159,6 +195,7 @@ pub struct ActedView {
 fn block_actions(
     event: &SlackInteractionBlockActionsEvent,
     parts: Option<EnvelopeView>,
+    message: Option<EnvelopeMessage>,
 ) -> Vec<BlockAction> {
     let container_view_id = match &event.container {
         SlackInteractionActionContainer::View(container) => Some(container.view_id.to_string()),
@@ -184,6 +221,15 @@ fn block_actions(
         SlackInteractionActionContainer::View(_) => None,
     }
     .or_else(|| event.channel.as_ref().map(|c| c.id.to_string()));
+    let message_ts = match &event.container {
+        SlackInteractionActionContainer::Message(m) => Some(m.message_ts.to_string()),
+        SlackInteractionActionContainer::MessageAttachment(m) => Some(m.message_ts.to_string()),
+        SlackInteractionActionContainer::View(_) => None,
+    }
+    .or_else(|| message.as_ref().and_then(|m| m.ts.clone()));
+    let message = message.unwrap_or_default();
+    // For a message, `state` is the message's inputs; for a view it is in the view.
+    let message_state = channel_id.as_ref().and(event.state.clone());
     event
         .actions
         .iter()
@@ -194,6 +240,10 @@ fn block_actions(
             view: view.clone(),
             response_url: event.response_url.as_ref().map(|u| u.0.to_string()),
             channel_id: channel_id.clone(),
+            message_ts: message_ts.clone(),
+            message_state: message_state.clone(),
+            message_blocks: message.blocks.clone(),
+            message_text: message.text.clone(),
         })
         .collect()
 }
@@ -216,10 +266,21 @@ pub async fn on_interaction(
         origin,
         event,
         view,
+        message,
     } = interaction;
     match event {
         SlackInteractionEvent::BlockActions(event) => {
-            let actions = block_actions(&event, view);
+            let (on_dms, actions): (Vec<BlockAction>, Vec<BlockAction>) =
+                block_actions(&event, view, message)
+                    .into_iter()
+                    .partition(|a| decisions::handles(a.action.action_id.as_ref()));
+            // A DM button: handled under the ack budget (one action per click in practice).
+            for action in on_dms {
+                decisions::on_click(state, &origin, action).await;
+            }
+            if actions.is_empty() {
+                return SlackInteractionResponse::Empty;
+            }
             let response_url = actions.iter().find_map(|a| a.response_url.clone());
             let handles_something = actions.iter().any(is_handled);
             let task_state = state.clone();
@@ -341,7 +402,8 @@ async fn on_view_submission(
     let callback = callback_id(&event.view.view).unwrap_or_default();
     let is_request = callback == request_modal::CALLBACK_ID;
     let is_home = callback.starts_with(home_blocks::CALLBACK_PREFIX);
-    if !is_request && !is_home {
+    let is_reason = decisions::handles_callback(&callback);
+    if !is_request && !is_home && !is_reason {
         tracing::debug!(callback, "view submission with no handler; closed");
         return SlackInteractionResponse::Empty;
     }
@@ -351,6 +413,8 @@ async fn on_view_submission(
     };
     if is_request {
         request_flow::on_submit(state, caller, event).await
+    } else if is_reason {
+        decisions::on_view_submission(state, caller, event).await
     } else {
         on_home_submission(state, caller, event).await
     }
@@ -458,7 +522,7 @@ mod tests {
         let SlackInteractionEvent::BlockActions(event) = &interaction.event else {
             panic!("not block_actions");
         };
-        let actions = block_actions(event, interaction.view.clone());
+        let actions = block_actions(event, interaction.view.clone(), None);
         assert_eq!(actions.len(), 1);
         let action = &actions[0];
         assert_eq!(action.action.action_id.to_string(), "request_app_select");

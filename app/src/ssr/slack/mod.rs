@@ -8,6 +8,7 @@ pub mod campaign_channel;
 pub mod commands;
 pub mod conversation;
 pub mod crypto;
+pub mod decisions;
 pub mod delivery;
 pub mod events;
 pub mod front_door;
