@@ -31,6 +31,17 @@ pub fn campaign_auto_end_round(
     Box::pin(async move { background::outcome(app::ssr::flows::campaigns::end_due(&db).await) })
 }
 
+/// One round of the leased campaign reminders job (`app::ssr::flows::campaign_notifications`):
+/// each running campaign's reminder whose occasion has come, on the app's clock.
+pub fn campaign_reminders_round(
+    db: Db,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    Box::pin(async move {
+        let now = app::domain::Timestamp::from_unix_millis(app::ssr::clock::now_ms());
+        background::outcome(app::ssr::flows::campaign_notifications::remind_due(&db, now).await)
+    })
+}
+
 /// How often the expiry sweep runs. Short rounds keep revocation prompt (target p99 <= 1 s after
 /// expiry); an idle round is one indexed query. The per-grant version guard keeps a stale lease
 /// holder harmless.
@@ -155,6 +166,11 @@ impl Application {
             CAMPAIGN_AUTO_END_EVERY,
             campaign_auto_end_round,
         );
+        let campaign_reminders_worker = db_job(
+            app::ssr::flows::campaign_notifications::JOB,
+            app::ssr::flows::campaign_notifications::EVERY,
+            campaign_reminders_round,
+        );
         // Slack App Homes whose content changed (`app::ssr::slack::home`): republished a few per
         // round, under `views.publish`'s rate limit; the marks wait in the database meanwhile.
         let home_state = state.clone();
@@ -217,6 +233,7 @@ impl Application {
         // channel, so one round may leave rows for the next; the pacer lives across rounds.
         let delivery_state = state.clone();
         let deliverer = std::sync::Arc::new(app::ssr::slack::delivery::Deliverer::default());
+        let live_deliverer = deliverer.clone();
         let delivery_worker = background::spawn_leased(
             db.clone(),
             holder.clone(),
@@ -227,6 +244,25 @@ impl Application {
                 let state = delivery_state.clone();
                 let deliverer = deliverer.clone();
                 async move { background::outcome(deliverer.run_round(&state).await) }
+            },
+        );
+        // Slack messages that follow their object (`app::ssr::slack::live`): every remembered
+        // copy of a changed request, task or grant edited, and its thread told; delivery's pacer.
+        let live_state = state.clone();
+        let live_worker = background::spawn_leased(
+            db.clone(),
+            holder.clone(),
+            app::ssr::slack::live::JOB,
+            app::ssr::slack::live::EVERY,
+            stop_rx.clone(),
+            move || {
+                let state = live_state.clone();
+                let deliverer = live_deliverer.clone();
+                async move {
+                    background::outcome(
+                        app::ssr::slack::live::refresh_round(&state, &deliverer).await,
+                    )
+                }
             },
         );
         // Campaign Slack channels (`app::ssr::slack::campaign_channel`): invitations in batches,
@@ -258,12 +294,14 @@ impl Application {
         workers.push(webhook_worker);
         workers.push(decider_worker);
         workers.push(delivery_worker);
+        workers.push(live_worker);
         workers.push(reminder_worker);
         workers.push(pending_worker);
         workers.push(stuck_removal_worker);
         workers.push(home_worker);
         workers.push(campaign_channel_worker);
         workers.push(campaign_auto_end_worker);
+        workers.push(campaign_reminders_worker);
 
         let edge = http::EdgeSettings {
             https: settings.public_url.is_https(),

@@ -30,18 +30,17 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::domain::{NotificationKind, UserId};
-use crate::shapes::{GrantRow, RequestSummary};
+use crate::domain::NotificationKind;
 use crate::ssr::AppState;
-use crate::ssr::access::{self, AccessError, directory, grants, outbox};
+use crate::ssr::access::{AccessError, outbox};
 use crate::ssr::lease;
 use crate::ssr::slack::api::slack_morphism::SlackTs;
 use crate::ssr::slack::api::slack_morphism::prelude::{
     SlackApiChatPostMessageRequest, SlackApiChatUpdateRequest, SlackApiConversationsOpenRequest,
     SlackChannelId, SlackMessageContent, SlackMessageMetadata, SlackUserId,
 };
-use crate::ssr::slack::blocks::notifications;
 use crate::ssr::slack::identity::{self, IdentityError, RECHECK_AFTER};
+use crate::ssr::slack::live;
 use crate::ssr::slack::store::{self, Installation};
 use classify::{MAX_ATTEMPTS, Verdict, backoff_ms, classify};
 use pacer::{Method, Pacer};
@@ -108,6 +107,8 @@ pub enum DeliveryError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Live(#[from] live::LiveError),
 }
 
 /// The delivering side of one process: its pacing state lives across rounds.
@@ -181,9 +182,9 @@ pub fn placement(kind: NotificationKind) -> Placement {
 }
 
 /// A connected installation with its bot token.
-struct Workspace {
-    install: Installation,
-    token: String,
+pub struct Workspace {
+    pub install: Installation,
+    pub token: String,
 }
 
 /// What happened to one row.
@@ -223,13 +224,14 @@ impl Deliverer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Takes a pacer slot, or says the row must wait.
-    fn slot(&self, method: Method, channel: Option<&str>) -> bool {
+    /// Takes a pacer slot, or says the call must wait (the `slack-live` job shares it).
+    pub fn slot(&self, method: Method, channel: Option<&str>) -> bool {
         let now = self.local_ms();
         self.pacer().try_take(method, channel, now).is_ok()
     }
 
-    fn pause(&self, method: Method, secs: u64) {
+    /// Pauses `method` for a 429's `Retry-After`.
+    pub fn pause(&self, method: Method, secs: u64) {
         let now = self.local_ms();
         self.pacer().pause(method, secs, now);
     }
@@ -315,20 +317,24 @@ impl Deliverer {
         let Ok(kind) = row.kind.parse::<NotificationKind>() else {
             return fail(db, row, "unknown_kind").await;
         };
-        let Some((content, object_id)) = build(state, row, kind).await? else {
-            return fail(db, row, "object_missing").await;
-        };
         let place = placement(kind);
         let dm = match self.direct_message(state, workspaces, row).await? {
             Ok(dm) => dm,
             Err(step) => return Ok(step),
         };
+        let Some((content, object_id)) = build(state, row, kind, &dm.install_key).await? else {
+            return fail(db, row, "object_missing").await;
+        };
         let token = &workspaces[dm.token_index].token;
+        let rendered = Rendered {
+            hash: live::content_hash(&content),
+            thread_from: thread_start(state, &place, &object_id).await?,
+        };
 
         if row.sending {
             match self.find_posted(state, token, row, &dm.channel).await {
                 Ok(Some(ts)) => {
-                    mark_delivered(db, row, &dm, &ts, &place, &object_id).await?;
+                    mark_delivered(db, row, &dm, &ts, &place, &object_id, &rendered).await?;
                     return Ok(Step::Recovered);
                 }
                 Ok(None) => {}
@@ -351,7 +357,7 @@ impl Deliverer {
             match state.slack.api.chat_update(token, &request).await {
                 Ok(_) => {
                     let at_dm = Dm { channel, ..dm };
-                    mark_delivered(db, row, &at_dm, &ts, &place, &object_id).await?;
+                    mark_delivered(db, row, &at_dm, &ts, &place, &object_id, &rendered).await?;
                     return Ok(Step::Updated);
                 }
                 Err(error) => match classify(&error) {
@@ -382,7 +388,7 @@ impl Deliverer {
         );
         match state.slack.api.chat_post_message(token, &request).await {
             Ok(answer) => {
-                mark_delivered(db, row, &dm, &answer.ts.0, &place, &object_id).await?;
+                mark_delivered(db, row, &dm, &answer.ts.0, &place, &object_id, &rendered).await?;
                 Ok(Step::Posted)
             }
             Err(error) => {
@@ -612,7 +618,7 @@ const HISTORY_PAGES: usize = 5;
 
 /// The connected installations, each with its bot token (one whose token can't be opened is
 /// skipped and logged).
-async fn workspaces(state: &AppState) -> Result<Vec<Workspace>, DeliveryError> {
+pub async fn workspaces(state: &AppState) -> Result<Vec<Workspace>, DeliveryError> {
     let mut out = Vec::new();
     for install in store::list(&state.db).await? {
         match install.bot_token(&state.slack.sealer) {
@@ -863,6 +869,7 @@ async fn mark_delivered(
     ts: &str,
     place: &Placement,
     object_id: &str,
+    rendered: &Rendered,
 ) -> Result<(), DeliveryError> {
     let now = crate::ssr::clock::now_ms();
     let mut tx = db.begin().await?;
@@ -879,12 +886,13 @@ async fn mark_delivered(
     .await?;
     sqlx::query(
         "INSERT INTO slack_messages (install_key, channel_id, ts, user_id, object_kind, object_id, \
-             role, first_outbox_id, last_outbox_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9) \
+             role, first_outbox_id, last_outbox_id, created_at, updated_at, rendered_hash, \
+             thread_event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9, $10, $11) \
          ON CONFLICT (user_id, object_kind, object_id, role) DO UPDATE SET \
              install_key = excluded.install_key, channel_id = excluded.channel_id, \
              ts = excluded.ts, last_outbox_id = excluded.last_outbox_id, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, rendered_hash = excluded.rendered_hash",
     )
     .bind(&dm.install_key)
     .bind(&dm.channel)
@@ -895,10 +903,52 @@ async fn mark_delivered(
     .bind(place.role)
     .bind(row.id)
     .bind(now)
+    .bind(&rendered.hash)
+    .bind(rendered.thread_from)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What a delivered message shows: its content's hash (the `slack-live` job edits it only when
+/// that changes) and where its thread starts (the last history event it already shows).
+struct Rendered {
+    hash: String,
+    thread_from: Option<i64>,
+}
+
+/// The last history event of the request a new message about `object_id` shows (its thread tells
+/// what happens after it); `None` for grants, whose messages have no thread.
+async fn thread_start(
+    state: &AppState,
+    place: &Placement,
+    object_id: &str,
+) -> Result<Option<i64>, DeliveryError> {
+    let request_id: Option<String> = match place.object_kind {
+        "request" => Some(object_id.to_owned()),
+        "task" => sqlx::query_scalar(
+            "SELECT COALESCE(t.request_id, g.source_request_id) FROM provisioning_tasks t \
+             LEFT JOIN grants g ON g.id = t.grant_id WHERE t.id = $1",
+        )
+        .bind(object_id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .flatten(),
+        _ => None,
+    };
+    Ok(match request_id {
+        Some(id) => Some(
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT MAX(id) FROM request_events WHERE request_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&state.db.pool)
+            .await?
+            .unwrap_or(0),
+        ),
+        None => None,
+    })
 }
 
 /// Records a permanent failure on the row (not retried; shown to admins).
@@ -919,12 +969,14 @@ async fn fail(db: &crate::ssr::Db, row: &DueRow, reason: &str) -> Result<Step, D
     Ok(Step::Failed)
 }
 
-/// The message for `row` from the current state of what it is about, and that object's id;
-/// `None` when the object is gone.
+/// The message for `row` from the current state of what it is about, as its recipient sees it
+/// in workspace `install_key` (the `slack-live` job renders the same for later edits), and that
+/// object's id; `None` when the object is gone.
 async fn build(
     state: &AppState,
     row: &DueRow,
     kind: NotificationKind,
+    install_key: &str,
 ) -> Result<Option<(SlackMessageContent, String)>, DeliveryError> {
     if matches!(
         kind,
@@ -935,102 +987,35 @@ async fn build(
         // Access review campaigns build their own messages (`blocks::reviews`).
         return Ok(crate::ssr::flows::campaign_notifications::message(state, row.id, kind).await?);
     }
-    let db = &state.db;
-    let console = state.public_url.as_str();
-    let request = |id: &Option<String>| {
-        let id = id.clone();
-        async move {
-            match id {
-                Some(id) => crate::ssr::read::requests::summary(db, &id).await,
-                None => Ok(None),
-            }
-        }
-    };
-    Ok(match kind {
+    let place = placement(kind);
+    let object_id = match kind {
         NotificationKind::RequestCreated
         | NotificationKind::RequestDecided
         | NotificationKind::RequestClosed
-        | NotificationKind::AccessGranted => request(&row.request_id)
-            .await?
-            .and_then(|s| notifications::request_message(kind, &s, console).map(|m| (m, s.id))),
-        NotificationKind::ApprovalNeeded => request(&row.request_id)
-            .await?
-            .map(|s| (notifications::approval_message(&s, console), s.id)),
+        | NotificationKind::AccessGranted
+        | NotificationKind::ApprovalNeeded => row.request_id.clone(),
         NotificationKind::ProvisioningAssigned | NotificationKind::DeprovisioningAssigned => {
-            let Some(task_id) = &row.task_id else {
-                return Ok(None);
-            };
-            let task = match grants::load_task(db, task_id).await {
-                Ok(task) => task,
-                Err(AccessError::NotFound(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
-            let labels = crate::ssr::read::catalog::entitlement_labels(db).await?;
-            let (app, entitlement) = labels
-                .get(task.entitlement.as_str())
-                .cloned()
-                .unwrap_or_default();
-            let subject = name_of(db, &task.subject).await?;
-            let path = match request(&task.request.as_ref().map(|r| r.to_string())).await? {
-                Some(RequestSummary { number, .. }) => format!("/requests/{number}"),
-                None => "/".to_owned(),
-            };
-            notifications::task_message(kind, &app, &entitlement, &subject, &path, console)
-                .map(|m| (m, task_id.clone()))
+            row.task_id.clone()
         }
-        NotificationKind::AccessExpiring | NotificationKind::AccessExpired => {
-            let Some(grant_id) = &row.grant_id else {
-                return Ok(None);
-            };
-            let Some(grant) = grant_row(db, grant_id).await? else {
-                return Ok(None);
-            };
-            notifications::grant_message(kind, &grant, console).map(|m| (m, grant_id.clone()))
-        }
+        NotificationKind::AccessExpiring | NotificationKind::AccessExpired => row.grant_id.clone(),
         // Returned above.
         NotificationKind::ReviewInputRequired
         | NotificationKind::ReviewReassigned
         | NotificationKind::CampaignClosed => None,
-    })
-}
-
-async fn name_of(db: &crate::ssr::Db, user: &UserId) -> Result<String, DeliveryError> {
-    Ok(directory::names(db)
-        .await?
-        .get(user.as_str())
-        .cloned()
-        .unwrap_or_else(|| user.to_string()))
-}
-
-/// A grant as its expiry notices show it.
-async fn grant_row(db: &crate::ssr::Db, id: &str) -> Result<Option<GrantRow>, DeliveryError> {
-    let grant = match grants::load_grant(db, id).await {
-        Ok(grant) => grant,
-        Err(AccessError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
     };
-    let labels = crate::ssr::read::catalog::entitlement_labels(db).await?;
-    let (app, entitlement) = labels
-        .get(grant.entitlement.as_str())
-        .cloned()
-        .unwrap_or_default();
-    let at = access::now();
-    let status = grant.status_at(at);
-    Ok(Some(GrantRow {
-        id: grant.id.to_string(),
-        subject: name_of(db, &grant.subject).await?,
-        subject_id: grant.subject.to_string(),
-        entitlement_id: grant.entitlement.to_string(),
-        app,
-        entitlement,
-        granted_at: grant.granted_at.as_unix_millis(),
-        expires_at: grant.expires_at.map(|t| t.as_unix_millis()),
-        status,
-        status_label: status.label().to_string(),
-        remaining: grant.remaining_label(at),
-        source_request: grant.source_request.to_string(),
-        actions: Default::default(),
-    }))
+    let Some(object_id) = object_id else {
+        return Ok(None);
+    };
+    let content = live::render(
+        state,
+        install_key,
+        row.recipient_id,
+        place.object_kind,
+        &object_id,
+        place.role,
+    )
+    .await?;
+    Ok(content.map(|c| (c, object_id)))
 }
 
 #[cfg(test)]
