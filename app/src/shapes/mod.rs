@@ -5,6 +5,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod campaign_channel;
 pub mod campaigns;
 pub mod catalog;
 pub mod directory;
@@ -16,6 +17,7 @@ pub mod slack;
 
 pub use api_tokens::*;
 pub use audit::*;
+pub use campaign_channel::*;
 pub use campaigns::*;
 pub use catalog::*;
 pub use directory::*;
