@@ -2,6 +2,7 @@
 //! aggregates and the directory. Queries here only read; every write goes through
 //! `ssr::access` (repositories) and `ssr::flows` (the workflows).
 
+pub mod campaign_channel;
 pub mod campaigns;
 pub mod catalog;
 pub mod grants;
