@@ -231,6 +231,27 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             vec![("review", s("no-such-review"))],
             signed_in(404),
         ),
+        // A campaign's Communications area (its Slack channel): its managers' only.
+        (
+            "campaigns/communications",
+            vec![("id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/add_channel",
+            vec![("id", s("no-such-campaign")), ("channel", s("q4-review"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/set_channel_active",
+            vec![("id", s("no-such-campaign")), ("active", s("false"))],
+            signed_in(404),
+        ),
+        (
+            "campaigns/remove_channel",
+            vec![("id", s("no-such-campaign"))],
+            signed_in(404),
+        ),
         ("catalog/apps", vec![], signed_in(200)),
         ("catalog/grant_cap", vec![], signed_in(200)),
         ("catalog/overview", vec![], signed_in(200)),
