@@ -4,6 +4,7 @@
 //! Administrators); one campaign's page ([`detail`]); and a reviewer's own reviews ([`mine`]).
 //! Every page here is a lazy route: its code loads when it is visited.
 
+pub mod communications;
 mod create;
 pub mod detail;
 pub mod mine;
