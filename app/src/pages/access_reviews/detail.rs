@@ -71,6 +71,8 @@ pub fn CampaignPage() -> impl IntoView {
 
 #[component]
 fn Campaign(d: CampaignDetail, configuration: bool, actions: CampaignActions) -> impl IntoView {
+    // The Slack channel's link (top) and the Communications area reload together.
+    super::communications::ChannelActions::provide();
     let base = format!("/access-reviews/{}", d.id);
     let tabs = [
         ("Overview", base.clone(), !configuration),
@@ -92,6 +94,7 @@ fn Campaign(d: CampaignDetail, configuration: bool, actions: CampaignActions) ->
                 d.created_by,
             )}
         </p>
+        <super::communications::ChannelLink id=d.id.clone()/>
         <nav class="tabs" aria-label="Campaign">
             {tabs.into_iter().map(|(label, href, current)| view! {
                 <a href=href aria-current=current.then_some("page")>{label}</a>
@@ -331,6 +334,7 @@ fn Configuration(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
             </ul>
             {(!d.description.is_empty()).then(|| view! { <h3>"Description"</h3><p>{d.description.clone()}</p> })}
         </section>
+        <super::communications::Communications id=d.id.clone()/>
         {can_edit.then(|| view! { <EditForm d=d.clone() action=actions.edit/> })}
     }
 }
