@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::campaign::channel::Announcement;
 use crate::domain::campaign::{Campaign, CampaignId, CampaignState, CampaignStatus, ReviewTask};
 use crate::domain::{AuditActor, DomainError, NotificationKind, Timestamp, UserId};
 use crate::ssr::AppState;
@@ -143,10 +144,29 @@ fn input_required(campaign: &CampaignId, occasion: &str, to: &[UserId]) -> Vec<C
 }
 
 /// The kickoff, inside the start's transaction: every reviewer with open reviews hears the
-/// campaign started. Returns how many were queued.
+/// campaign started, and so does the campaign's Slack channel. Returns how many DMs were queued.
 pub async fn kickoff_in(tx: &mut Tx<'_>, campaign: &Campaign) -> AccessResult<u64> {
     let to = open_reviewers(tx, campaign.id.as_str()).await?;
+    super::campaign_channel::announce(tx, &campaign.id, Announcement::Kickoff).await?;
     enqueue(tx, &input_required(&campaign.id, "kickoff", &to)).await
+}
+
+/// The due date as the channel's reminder says it after "due": "tomorrow, 11:59 PM UTC", "in 2
+/// weeks and 3 days", "Wed 3 Dec, 9:00 AM UTC (overdue)" — never negative.
+pub fn due_words(due_at: Option<Timestamp>, now: Timestamp) -> String {
+    let Some(due) = due_at else {
+        return "with no due date set".to_owned();
+    };
+    let said = reviews::target_line(Some(due), now);
+    match said.strip_prefix("Overdue since ") {
+        Some(since) => format!("{since} (overdue)"),
+        None => {
+            let mut chars = said.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_lowercase().chain(chars).collect::<String>()
+            })
+        }
+    }
 }
 
 /// Tells the reviewers `after` gained (not those who already had it) that a review was handed
@@ -247,6 +267,13 @@ pub async fn remind_due(db: &Db, at: Timestamp) -> AccessResult<usize> {
         let to = open_reviewers(&mut tx, &id).await?;
         enqueue(&mut tx, &input_required(&campaign.id, &key, &to)).await?;
         if !to.is_empty() {
+            let due_in = due_words(campaign.fields.due_at, at);
+            super::campaign_channel::announce(
+                &mut tx,
+                &campaign.id,
+                Announcement::Reminder { due_in },
+            )
+            .await?;
             let entry = Entry::new(AuditActor::System, REMINDERS_SENT, format!("campaign:{id}"))
                 .after(Some(
                     serde_json::json!({ "occasion": key, "reviewers": to }).to_string(),
@@ -580,6 +607,25 @@ mod tests {
             &UserId::new("8"),
         );
         assert_ne!(n.dedupe_key, other.dedupe_key);
+    }
+
+    #[test]
+    fn the_channel_reminder_says_the_due_date_in_words_never_negative() {
+        let now = Timestamp::from_unix_millis(1_764_925_200_000); // Fri 5 Dec 2025 09:00 UTC
+        let day = 86_400_000;
+        assert_eq!(
+            due_words(Some(now.plus_millis(day)), now),
+            "tomorrow, 9:00 AM UTC"
+        );
+        assert_eq!(
+            due_words(Some(now.plus_millis(17 * day)), now),
+            "in 2 weeks and 3 days"
+        );
+        assert_eq!(
+            due_words(Some(now.plus_millis(-2 * day)), now),
+            "Wed 3 Dec, 9:00 AM UTC (overdue)"
+        );
+        assert_eq!(due_words(None, now), "with no due date set");
     }
 
     #[test]
