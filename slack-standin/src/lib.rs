@@ -577,6 +577,19 @@ impl SlackStandin {
         self.with_state(|st| st.consent = mode);
     }
 
+    /// Lets workspace `team_id` create only private channels (`restricted` true): a public
+    /// `conversations.create` there answers `restricted_action`, as in a workspace whose admins
+    /// restricted channel creation.
+    pub fn restrict_public_channels(&self, team_id: &str, restricted: bool) {
+        self.with_state(|st| {
+            if restricted {
+                st.public_channels_restricted.insert(team_id.to_owned());
+            } else {
+                st.public_channels_restricted.remove(team_id);
+            }
+        });
+    }
+
     /// Turns Slack's rate-limit tiers on or off.
     pub fn set_rate_limits(&self, enforce: bool) {
         self.with_state(|st| st.enforce_rate_limits = enforce);

@@ -651,6 +651,9 @@ pub struct State {
     pub shown_options: HashMap<String, Vec<Value>>,
     /// Event types the app subscribed to (Event Subscriptions), e.g. `message.im`.
     pub event_subscriptions: Vec<String>,
+    /// Workspaces whose admins allow only private channels to be created by apps
+    /// (`conversations.create` without `is_private` → `restricted_action`).
+    pub public_channels_restricted: std::collections::BTreeSet<String>,
 }
 
 /// The bot events the stand-in delivers unless told otherwise: what Latch subscribes to.

@@ -23,7 +23,9 @@ fn channel_out(channel: &crate::state::Channel, viewer: &str) -> Map<String, Val
 }
 
 /// `conversations.create`. Names: lowercase letters, digits, `-`, `_`, ≤80
-/// characters, never normalised. Org tokens must pass `team_id`.
+/// characters, never normalised. Org tokens must pass `team_id`. A public channel in a
+/// workspace restricted to private ones ([`crate::SlackStandin::restrict_public_channels`])
+/// is `restricted_action`.
 pub fn create(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
     let is_private = ctx.params.bool("is_private");
@@ -36,6 +38,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> ApiResult {
     let name = ctx.params.str("name").unwrap_or_default();
     if let Some(code) = limits::channel_name_error(&name) {
         return Err(ApiError::new(code));
+    }
+    // A workspace that allows only private channels refuses a public one whatever its name
+    // (DOCS-M conversations.create `restricted_action`: "A team preference prevents the
+    // authenticated user from creating channels").
+    if !is_private && ctx.st.public_channels_restricted.contains(&team_id) {
+        return Err(ApiError::new("restricted_action"));
     }
     if ctx
         .st

@@ -433,6 +433,27 @@ async fn channel_names_follow_slacks_rules() {
 }
 
 #[tokio::test]
+async fn a_workspace_restricted_to_private_channels_refuses_a_public_one_with_restricted_action() {
+    let e = env().await;
+    e.slack.restrict_public_channels(&e.team.id, true);
+    assert_error(
+        &e.call("conversations.create", &[("name", "q4-review")]).await,
+        "restricted_action",
+    );
+    let r = e
+        .call(
+            "conversations.create",
+            &[("name", "q4-review"), ("is_private", "true")],
+        )
+        .await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["channel"]["is_private"], true);
+    e.slack.restrict_public_channels(&e.team.id, false);
+    let r = e.call("conversations.create", &[("name", "q4-public")]).await;
+    assert_eq!(r["ok"], true, "{r}");
+}
+
+#[tokio::test]
 async fn joining_twice_warns_already_in_channel_and_private_channels_cannot_be_joined() {
     let e = env().await;
     e.join(&e.general.id).await;
