@@ -437,7 +437,8 @@ async fn a_workspace_restricted_to_private_channels_refuses_a_public_one_with_re
     let e = env().await;
     e.slack.restrict_public_channels(&e.team.id, true);
     assert_error(
-        &e.call("conversations.create", &[("name", "q4-review")]).await,
+        &e.call("conversations.create", &[("name", "q4-review")])
+            .await,
         "restricted_action",
     );
     let r = e
@@ -449,7 +450,9 @@ async fn a_workspace_restricted_to_private_channels_refuses_a_public_one_with_re
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["channel"]["is_private"], true);
     e.slack.restrict_public_channels(&e.team.id, false);
-    let r = e.call("conversations.create", &[("name", "q4-public")]).await;
+    let r = e
+        .call("conversations.create", &[("name", "q4-public")])
+        .await;
     assert_eq!(r["ok"], true, "{r}");
 }
 
