@@ -10,6 +10,7 @@ mod access_webhooks;
 mod account_emails;
 mod api_v1;
 mod audit_integrity;
+mod campaign_notifications;
 mod campaign_roles;
 mod campaigns;
 mod campaigns_console;
