@@ -343,9 +343,15 @@ impl Deliverer {
         }
 
         if place.update_if_shown
-            && let Some((channel, ts)) =
+            && let Some((channel, ts, hash)) =
                 shown(db, row.recipient_id, &place, &object_id, &dm.install_key).await?
         {
+            if hash.as_deref() == Some(rendered.hash.as_str()) {
+                // The `slack-live` job already shows this: nothing to edit.
+                let at_dm = Dm { channel, ..dm };
+                mark_delivered(db, row, &at_dm, &ts, &place, &object_id, &rendered).await?;
+                return Ok(Step::Updated);
+            }
             if !self.slot(Method::Update, None) {
                 return Ok(Step::Deferred);
             }
@@ -782,16 +788,17 @@ async fn remember_dm(
     Ok(())
 }
 
-/// The message (channel, ts) already showing `object_id` to this person in this role.
+/// The message (channel, ts, hash of what it shows) already showing `object_id` to this person
+/// in this role.
 async fn shown(
     db: &crate::ssr::Db,
     user_id: i64,
     place: &Placement,
     object_id: &str,
     install_key: &str,
-) -> Result<Option<(String, String)>, DeliveryError> {
+) -> Result<Option<(String, String, Option<String>)>, DeliveryError> {
     let row = sqlx::query(
-        "SELECT channel_id, ts FROM slack_messages WHERE user_id = $1 AND object_kind = $2 \
+        "SELECT channel_id, ts, rendered_hash FROM slack_messages WHERE user_id = $1 AND object_kind = $2 \
          AND object_id = $3 AND role = $4 AND install_key = $5",
     )
     .bind(user_id)
@@ -802,7 +809,11 @@ async fn shown(
     .fetch_optional(&db.pool)
     .await?;
     Ok(match row {
-        Some(r) => Some((r.try_get("channel_id")?, r.try_get("ts")?)),
+        Some(r) => Some((
+            r.try_get("channel_id")?,
+            r.try_get("ts")?,
+            r.try_get("rendered_hash")?,
+        )),
         None => None,
     })
 }
