@@ -42,6 +42,7 @@ mod slack_delivery;
 mod slack_events;
 mod slack_home;
 mod slack_identity;
+mod slack_live_messages;
 mod slack_request_modal;
 mod visibility;
 mod webhook_signing;
