@@ -106,7 +106,7 @@ async fn world_with(connecting: Connecting, slack_timeout: Duration) -> World {
 }
 
 /// The server's state as its jobs see it: the same database, the same Slack.
-fn state_of(app: &TestApp, slack: &SlackStandin) -> AppState {
+pub(crate) fn state_of(app: &TestApp, slack: &SlackStandin) -> AppState {
     let latch_slack = Slack::new(
         SlackConfig {
             api_url: slack.api_url(),
@@ -133,7 +133,7 @@ async fn hold_refresh_lease(app: &TestApp) {
 }
 
 /// Takes lease `name` from the server's job for the rest of the test.
-async fn hold_lease(app: &TestApp, name: &str) {
+pub(crate) async fn hold_lease(app: &TestApp, name: &str) {
     sqlx::query(
         "INSERT INTO leases (name, holder, expires_at, token) VALUES ($1, 'the-test', $2, 1) \
          ON CONFLICT (name) DO UPDATE SET holder = 'the-test', expires_at = $2, token = leases.token + 1",

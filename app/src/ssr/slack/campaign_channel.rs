@@ -120,6 +120,9 @@ pub fn refusal(name: &str, error: &SlackError) -> ChannelRefusal {
         "is_archived" => {
             format!("#{name} is archived in Slack. Unarchive it, or choose another name.")
         }
+        "too_long" => format!(
+            "Slack counts the description of #{name} as longer than 250 characters; shorten it."
+        ),
         "channel_not_found" => format!("Slack could not find #{name}."),
         "too_many_members" => {
             format!("Slack does not let Latch join #{name}: it has too many members.")
