@@ -11,6 +11,7 @@ mod account_emails;
 mod api_v1;
 mod audit_integrity;
 mod campaign_notifications;
+mod campaign_channel;
 mod campaign_roles;
 mod campaigns;
 mod campaigns_console;
