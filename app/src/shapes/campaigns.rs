@@ -182,7 +182,52 @@ pub struct MyCampaignReviews {
     pub instructions_html: String,
     pub require_certify_reason: bool,
     pub require_deny_reason: bool,
+    /// This campaign's reviews on the page shown.
     pub reviews: Vec<ReviewLine>,
+    /// All of the viewer's reviews in this campaign, on every page, and how many are open.
+    pub total: u64,
+    pub open: u64,
+    /// The viewer's pending decisions in this campaign, on every page: what "Submit reviews"
+    /// submits.
+    pub pending_certify: u64,
+    pub pending_deny: u64,
+}
+
+/// How many reviews a page of My reviews or of a campaign's open reviews shows.
+pub const REVIEWS_PAGE_SIZE: u64 = 200;
+
+/// One page of a reviewer's reviews: campaigns oldest first, each grouped by app or by holder in
+/// a stable order, [`REVIEWS_PAGE_SIZE`] reviews a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyReviewList {
+    /// The campaigns with reviews on this page, with this page's reviews.
+    pub campaigns: Vec<MyCampaignReviews>,
+    /// The page shown, from 1.
+    pub page: u64,
+    /// Reviews on every page.
+    pub total: u64,
+}
+
+/// One page of a campaign's open reviews, by app and holder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenReviewsPage {
+    pub rows: Vec<ReviewLine>,
+    /// The page shown, from 1.
+    pub page: u64,
+    /// Open reviews on every page.
+    pub total: u64,
+}
+
+/// Which reviews a page of [`REVIEWS_PAGE_SIZE`] shows: (first, last), both counted from 1, and
+/// the number of pages; (0, 0) and 1 page when there are none.
+pub fn page_span(page: u64, total: u64) -> (u64, u64, u64) {
+    let pages = total.div_ceil(REVIEWS_PAGE_SIZE).max(1);
+    if total == 0 {
+        return (0, 0, pages);
+    }
+    let page = page.clamp(1, pages);
+    let first = (page - 1) * REVIEWS_PAGE_SIZE + 1;
+    (first, (first + REVIEWS_PAGE_SIZE - 1).min(total), pages)
 }
 
 /// What one "Submit reviews" did.
@@ -194,4 +239,20 @@ pub struct SubmitOutcome {
     /// Reviews someone else decided first: (the grant in words, who).
     pub decided_elsewhere: Vec<String>,
     pub removals_started: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_spans_its_slice_of_the_reviews_and_a_page_past_the_end_shows_the_last() {
+        assert_eq!(page_span(1, 0), (0, 0, 1));
+        assert_eq!(page_span(1, 5), (1, 5, 1));
+        assert_eq!(page_span(1, 1_001), (1, 200, 6));
+        assert_eq!(page_span(2, 1_001), (201, 400, 6));
+        assert_eq!(page_span(6, 1_001), (1_001, 1_001, 6));
+        assert_eq!(page_span(9, 1_001), (1_001, 1_001, 6));
+        assert_eq!(page_span(0, 400), (1, 200, 2));
+    }
 }

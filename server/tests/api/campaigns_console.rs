@@ -70,6 +70,14 @@ fn campaign_form() -> CreateCampaign {
     }
 }
 
+/// The first page of My reviews, by app.
+fn first_page() -> MyReviews {
+    MyReviews {
+        by: String::new(),
+        page: 1,
+    }
+}
+
 fn status(id: &str, action: &str, open_reviews: &str) -> ChangeCampaignStatus {
     ChangeCampaignStatus {
         id: id.into(),
@@ -184,7 +192,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
         .await;
 
     // Bob, Alice's manager, reviews: a denial needs a reason; it stays pending until submitted.
-    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let mine = l.bob.ok(&app, first_page()).await.campaigns;
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert_eq!(
         mine[0].instructions_html.trim(),
@@ -204,7 +212,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
     let refused = l.bob.call(&app, deny("")).await.unwrap_err();
     assert_eq!(refused.status, 422, "{refused:?}");
     assert_eq!(l.bob.ok(&app, deny("Left the team")).await, 1);
-    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let mine = l.bob.ok(&app, first_page()).await.campaigns;
     assert_eq!(
         mine[0].reviews[0].pending,
         Some(("deny".to_string(), Some("Left the team".to_string())))
@@ -232,7 +240,7 @@ async fn an_owner_runs_a_campaign_from_draft_to_completed_and_the_report_matches
         (submitted.submitted, submitted.certified, submitted.denied),
         (1, 0, 1)
     );
-    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let mine = l.bob.ok(&app, first_page()).await.campaigns;
     let decided = &mine[0].reviews[0];
     assert_eq!(decided.outcome, "denied");
     assert_eq!(decided.decided_by.as_deref(), Some("Bob Manager"));
@@ -326,7 +334,7 @@ async fn a_plain_user_can_neither_create_nor_see_a_campaign_nor_its_report() {
     assert_eq!(page.status().as_u16(), 404);
     assert!(!page.text().await.unwrap().contains("Q4 SOC 2 review"));
     // Nothing started: nothing for anyone to review yet.
-    assert!(l.bob.ok(&app, MyReviews {}).await.is_empty());
+    assert!(l.bob.ok(&app, first_page()).await.campaigns.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,7 +345,9 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
     let id = l.admin.ok(&app, campaign_form()).await;
     l.admin.ok(&app, status(&id, "stage", "")).await;
     l.admin.ok(&app, status(&id, "start", "")).await;
-    let review = l.bob.ok(&app, MyReviews {}).await[0].reviews[0].id.clone();
+    let review = l.bob.ok(&app, first_page()).await.campaigns[0].reviews[0]
+        .id
+        .clone();
 
     let to_carol = |reason: &str| ReassignReview {
         id: review.clone(),
@@ -347,8 +357,8 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
     let refused = l.bob.call(&app, to_carol("")).await.unwrap_err();
     assert_eq!(refused.status, 422, "{refused:?}");
     l.bob.ok(&app, to_carol("Carol owns the app")).await;
-    assert!(l.bob.ok(&app, MyReviews {}).await.is_empty());
-    let carols = l.carol.ok(&app, MyReviews {}).await;
+    assert!(l.bob.ok(&app, first_page()).await.campaigns.is_empty());
+    let carols = l.carol.ok(&app, first_page()).await.campaigns;
     assert_eq!(carols[0].reviews[0].id, review);
     let d = l.admin.ok(&app, CampaignDetail { id: id.clone() }).await;
     assert_eq!(d.by_reviewer[0].label, "Carol Owner");
@@ -356,8 +366,15 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
     // The campaign's manager follows open reviews on its page and reassigns them too.
     let open = l
         .admin
-        .ok(&app, CampaignOpenReviews { id: id.clone() })
-        .await;
+        .ok(
+            &app,
+            CampaignOpenReviews {
+                id: id.clone(),
+                page: 1,
+            },
+        )
+        .await
+        .rows;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].reviewers, vec!["Carol Owner".to_string()]);
     assert!(open[0].actions.reassign && !open[0].actions.decide);
@@ -373,12 +390,19 @@ async fn a_review_reassigned_with_a_reason_moves_to_the_new_reviewer() {
         .await;
     let open = l
         .admin
-        .ok(&app, CampaignOpenReviews { id: id.clone() })
-        .await;
+        .ok(
+            &app,
+            CampaignOpenReviews {
+                id: id.clone(),
+                page: 1,
+            },
+        )
+        .await
+        .rows;
     assert_eq!(open[0].reviewers, vec!["Bob Manager".to_string()]);
     let refused = l
         .alice
-        .call(&app, CampaignOpenReviews { id })
+        .call(&app, CampaignOpenReviews { id, page: 1 })
         .await
         .unwrap_err();
     assert_eq!(refused.status, 404, "{refused:?}");
@@ -402,7 +426,9 @@ async fn a_review_decided_by_another_reviewer_first_says_who_and_is_not_applied_
         .await;
     l.admin.ok(&app, status(&id, "stage", "")).await;
     l.admin.ok(&app, status(&id, "start", "")).await;
-    let review = l.bob.ok(&app, MyReviews {}).await[0].reviews[0].id.clone();
+    let review = l.bob.ok(&app, first_page()).await.campaigns[0].reviews[0]
+        .id
+        .clone();
     let certify = DecideReviews {
         ids: review.clone(),
         verdict: "certify".into(),
@@ -421,7 +447,7 @@ async fn a_review_decided_by_another_reviewer_first_says_who_and_is_not_applied_
         .await;
     assert_eq!((first.submitted, first.certified), (1, 1));
 
-    let mine = l.bob.ok(&app, MyReviews {}).await;
+    let mine = l.bob.ok(&app, first_page()).await.campaigns;
     let line = &mine[0].reviews[0];
     assert_eq!(line.outcome, "certified");
     assert_eq!(line.decided_by.as_deref(), Some("Carol Owner"));
@@ -613,7 +639,9 @@ async fn a_reviewer_decides_several_reviews_at_once_and_submits_them_in_batches(
         .await;
     l.admin.ok(&app, status(&id, "stage", "")).await;
     l.admin.ok(&app, status(&id, "start", "")).await;
-    let reviews = l.bob.ok(&app, MyReviews {}).await[0].reviews.clone();
+    let reviews = l.bob.ok(&app, first_page()).await.campaigns[0]
+        .reviews
+        .clone();
     let holders: Vec<&str> = reviews.iter().map(|r| r.subject.as_str()).collect();
     assert_eq!(holders.len(), 3, "{holders:?}");
 

@@ -12,6 +12,7 @@ mod api_v1;
 mod audit_integrity;
 mod campaign_channel;
 mod campaign_notifications;
+mod campaign_paging;
 mod campaign_roles;
 mod campaigns;
 mod campaigns_console;

@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::mine::Pager;
 use super::{progress, status_label};
 use crate::api::campaigns::{
-    ChangeCampaignStatus, EditCampaign, OPEN_REVIEWS_SHOWN, ReassignReview, campaign_detail,
-    campaign_open_reviews,
+    ChangeCampaignStatus, EditCampaign, ReassignReview, campaign_detail, campaign_open_reviews,
 };
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
@@ -181,7 +181,8 @@ fn Overview(d: CampaignDetail, actions: CampaignActions) -> impl IntoView {
     }
 }
 
-/// The open reviews with their reviewers, each reassignable with a reason.
+/// The open reviews with their reviewers, each reassignable with a reason: a page at a time
+/// (`?open_page=`), by app and holder.
 #[component]
 fn OpenReviews(
     id: String,
@@ -189,19 +190,31 @@ fn OpenReviews(
     /// Shows each review's **Send reminder** (a running campaign).
     running: bool,
 ) -> impl IntoView {
+    let query = use_query_map();
+    let page = move || {
+        query.with(|q| {
+            q.get("open_page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1)
+        })
+    };
+    let base = format!("/access-reviews/{id}?");
     let reviews = Resource::new(
-        move || (id.clone(), reassign.version().get()),
-        |(id, _)| campaign_open_reviews(id),
+        move || (id.clone(), page(), reassign.version().get()),
+        |(id, page, _)| campaign_open_reviews(id, page),
     );
     view! {
         <section class="panel" data-open-reviews="">
             <h2>"Open reviews"</h2>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    list_or_empty(reviews.await, "No review is open.", |rows| view! {
-                        {(rows.len() as i64 >= OPEN_REVIEWS_SHOWN).then(|| view! {
-                            <p class="hint">{format!("The first {OPEN_REVIEWS_SHOWN}, by app and holder.")}</p>
-                        })}
+                {move || { let base = base.clone(); Suspend::new(async move {
+                    let (page, total, reviews) = match reviews.await {
+                        Ok(p) => (p.page, p.total, Ok(p.rows)),
+                        Err(e) => (1, 0, Err(e)),
+                    };
+                    view! {
+                    <Pager page total noun="Open reviews" base param="open_page"/>
+                    {list_or_empty(reviews, "No review is open.", |rows| view! {
                         <table class="list">
                             <thead><tr>
                                 <th>"Holder"</th><th>"App"</th><th>"Entitlement"</th><th>"Reviewers"</th><th></th>
@@ -236,8 +249,9 @@ fn OpenReviews(
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    })
-                })}
+                    })}
+                    }
+                })}}
             </Suspense>
         </section>
     }

@@ -2,7 +2,9 @@
 //! holder), each with ✓ Certify / ✗ Deny and a reason (required where the campaign's policy says
 //! so). Decisions stay pending until **Submit reviews**, whose confirmation shows the counts;
 //! several batches are fine. A review someone else decided first shows who. Several reviews can
-//! be decided at once (bulk select), and a review can be reassigned with a reason.
+//! be decided at once (bulk select, over the reviews shown), and a review can be reassigned with a
+//! reason. Reviews come a page at a time ([`REVIEWS_PAGE_SIZE`]) in a stable order, with counts
+//! over every page.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +16,9 @@ use crate::api::campaigns::{DecideReviews, ReassignReview, SubmitReviews, my_rev
 use crate::components::async_list::list_or_empty;
 use crate::components::forms::ActionError;
 use crate::components::time::utc_minute_ms;
-use crate::shapes::{MyCampaignReviews, ReviewLine, SubmitOutcome};
+use crate::shapes::{
+    MyCampaignReviews, MyReviewList, REVIEWS_PAGE_SIZE, ReviewLine, SubmitOutcome, page_span,
+};
 
 /// The page's actions; each reloads the reviews when it completes.
 #[derive(Clone, Copy)]
@@ -30,6 +34,13 @@ struct ReviewActions {
 pub fn MyReviewsPage() -> impl IntoView {
     let query = use_query_map();
     let by_holder = move || query.with(|q| q.get("by").as_deref() == Some("holder"));
+    let page = move || {
+        query.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1)
+        })
+    };
     let actions = ReviewActions {
         decide: ServerAction::new(),
         submit: ServerAction::new(),
@@ -39,17 +50,21 @@ pub fn MyReviewsPage() -> impl IntoView {
     let reviews = Resource::new(
         move || {
             (
+                by_holder(),
+                page(),
                 actions.decide.version().get(),
                 actions.submit.version().get(),
                 actions.reassign.version().get(),
             )
         },
-        |_| my_reviews(),
+        |(by_holder, page, _, _, _)| {
+            my_reviews(if by_holder { "holder" } else { "app" }.to_string(), page)
+        },
     );
+    // A selection is of the reviews shown: another page, grouping or a decision clears it.
     Effect::new(move || {
-        if actions.decide.version().get() > 0 {
-            actions.selected.set(BTreeSet::new());
-        }
+        let _ = (by_holder(), page(), actions.decide.version().get());
+        actions.selected.set(BTreeSet::new());
     });
     view! {
         <Title text="My reviews"/>
@@ -67,9 +82,23 @@ pub fn MyReviewsPage() -> impl IntoView {
             {move || {
                 let by_holder = by_holder();
                 Suspend::new(async move {
-                    list_or_empty(reviews.await, "No review is waiting for you.", move |campaigns| {
-                        campaigns.into_iter().map(|c| view! {
-                            <CampaignReviews c by_holder actions/>
+                    let reviews = reviews.await.map(|r| {
+                        (r.total > 0).then_some(r).into_iter().collect::<Vec<MyReviewList>>()
+                    });
+                    list_or_empty(reviews, "No review is waiting for you.", move |pages| {
+                        pages.into_iter().map(|r| {
+                            let base = if by_holder {
+                                "/access-reviews/mine?by=holder&"
+                            } else {
+                                "/access-reviews/mine?"
+                            };
+                            view! {
+                                <Pager page=r.page total=r.total noun="Reviews" base=base.to_string()/>
+                                {r.campaigns.into_iter().map(|c| view! {
+                                    <CampaignReviews c by_holder actions/>
+                                }).collect_view()}
+                                <Pager page=r.page total=r.total noun="Reviews" base=base.to_string()/>
+                            }
                         }).collect_view()
                     })
                 })
@@ -98,24 +127,49 @@ fn Submitted(s: SubmitOutcome) -> impl IntoView {
     }
 }
 
-/// One campaign's reviews, grouped, with its bulk bar and "Submit reviews".
+/// Which reviews of how many a page shows, and links to the pages before and after it: `base`
+/// is the page's address up to its `param` (which carries the page number, from 1). Nothing when
+/// everything fits on one page.
+#[component]
+pub(super) fn Pager(
+    page: u64,
+    total: u64,
+    noun: &'static str,
+    base: String,
+    #[prop(default = "page")] param: &'static str,
+) -> impl IntoView {
+    let (first, last, pages) = page_span(page, total);
+    (pages > 1).then(|| {
+        let page = page.clamp(1, pages);
+        view! {
+            <nav class="pager" aria-label="Pages" data-pager="">
+                <span data-page-span="">{format!("{noun} {first}–{last} of {total}")}</span>
+                {(page > 1).then(|| view! {
+                    " "<a href=format!("{base}{param}={}", page - 1) rel="prev">"← Previous"</a>
+                })}
+                {(page < pages).then(|| view! {
+                    " "<a href=format!("{base}{param}={}", page + 1) rel="next">"Next →"</a>
+                })}
+            </nav>
+        }
+    })
+}
+
+/// One campaign's reviews on this page, grouped, with its bulk bar and "Submit reviews" (which
+/// submits the pending decisions of every page).
 #[component]
 fn CampaignReviews(c: MyCampaignReviews, by_holder: bool, actions: ReviewActions) -> impl IntoView {
-    let pending: Vec<&str> = c
+    let pending = c.pending_certify + c.pending_deny;
+    let (certify, deny) = (c.pending_certify, c.pending_deny);
+    let decidable: Vec<String> = c
         .reviews
         .iter()
-        .filter_map(|r| r.pending.as_ref().map(|(v, _)| v.as_str()))
+        .filter(|r| r.actions.decide)
+        .map(|r| r.id.clone())
         .collect();
-    let certify = pending.iter().filter(|v| **v == "certify").count();
-    let deny = pending.len() - certify;
     let mut groups: Vec<(String, Vec<ReviewLine>)> = Vec::new();
-    let mut reviews = c.reviews.clone();
-    if by_holder {
-        reviews.sort_by(|a, b| {
-            (&a.subject, &a.app, &a.entitlement).cmp(&(&b.subject, &b.app, &b.entitlement))
-        });
-    }
-    for r in reviews {
+    // The server sends them in order (by app or by holder, then the other names).
+    for r in c.reviews.clone() {
         let key = if by_holder {
             r.subject.clone()
         } else {
@@ -131,9 +185,25 @@ fn CampaignReviews(c: MyCampaignReviews, by_holder: bool, actions: ReviewActions
     view! {
         <section class="panel" data-review-campaign=c.id.clone()>
             <h2>{c.name.clone()}</h2>
-            <p class="muted">{format!("Due {}", c.due_at.map(utc_minute_ms).unwrap_or_else(|| "—".into()))}</p>
+            <p class="muted" data-review-counts="">{format!(
+                "Due {}. {} open of {} review{}.",
+                c.due_at.map(utc_minute_ms).unwrap_or_else(|| "—".into()),
+                c.open,
+                c.total,
+                if c.total == 1 { "" } else { "s" },
+            )}</p>
             {(!c.instructions_html.is_empty()).then(|| view! {
                 <div class="instructions markdown" inner_html=c.instructions_html.clone()></div>
+            })}
+            {(!decidable.is_empty()).then(|| {
+                let n = decidable.len();
+                view! {
+                    <p>
+                        <button type="button" class="button-link" data-select-shown="" on:click=move |_| {
+                            actions.selected.update(|s| s.extend(decidable.iter().cloned()))
+                        }>{format!("Select the {n} shown here")}</button>
+                    </p>
+                }
             })}
             <BulkBar actions/>
             {groups.into_iter().map(|(label, rows)| view! {
@@ -148,13 +218,13 @@ fn CampaignReviews(c: MyCampaignReviews, by_holder: bool, actions: ReviewActions
                     </tbody>
                 </table>
             }).collect_view()}
-            {(!pending.is_empty()).then(|| view! {
+            {(pending > 0).then(|| view! {
                 <details class="submit-reviews">
                     <summary class="button">"Submit reviews"</summary>
-                    <p>{format!(
-                        "Submit {} decision{}: {certify} certified, {deny} denied? Denied access will be removed.",
-                        pending.len(),
-                        if pending.len() == 1 { "" } else { "s" },
+                    <p data-pending=pending.to_string()>{format!(
+                        "Submit {pending} decision{}{}: {certify} certified, {deny} denied? Denied access will be removed.",
+                        if pending == 1 { "" } else { "s" },
+                        if c.total > REVIEWS_PAGE_SIZE { ", on every page" } else { "" },
                     )}</p>
                     <ActionForm action=actions.submit attr:class="inline">
                         <input type="hidden" name="campaign_id" value=campaign_id.clone()/>
@@ -187,7 +257,7 @@ fn BulkBar(actions: ReviewActions) -> impl IntoView {
         let n = actions.selected.with(BTreeSet::len);
         (n > 0).then(|| view! {
             <div class="panel" data-bulk="">
-                {format!("{n} selected. ")}
+                {format!("{n} selected on this page (bulk decisions apply to these only). ")}
                 <input placeholder="Reason" bind:value=reason/>
                 <button type="button" class="button" on:click=move |_| decide("certify")>"✓ Certify selected"</button>
                 <button type="button" class="button" on:click=move |_| decide("deny")>"✗ Deny selected"</button>

@@ -350,16 +350,42 @@ impl TaskRow {
     }
 }
 
+/// The VALUES list of a multi-row INSERT of `rows` rows of `cols` columns on `conn`'s engine.
+/// SQLite gets anonymous `?` parameters, bound in order: sqlx binds each named one (`$n`) after
+/// looking its name up in a list SQLite scans from the start, so binding a statement of `$n`s
+/// costs the square of their number (a fifth of staging 100,000 grants, docs/benchmarks.md).
+fn values_for(conn: &sqlx::AnyConnection, rows: usize, cols: usize) -> String {
+    if conn.backend_name() != "SQLite" {
+        return values_placeholders(rows, cols);
+    }
+    let row = format!("({})", vec!["?"; cols].join(", "));
+    vec![row; rows].join(", ")
+}
+
+/// Rows per multi-row INSERT of review tasks: with positional parameters SQLite's cost per row
+/// no longer grows with the statement, so its statements carry more rows.
+fn task_chunk(conn: &sqlx::AnyConnection) -> usize {
+    if conn.backend_name() == "SQLite" {
+        TASK_CHUNK_SQLITE
+    } else {
+        INSERT_CHUNK
+    }
+}
+
+/// Review tasks per INSERT on SQLite (17 parameters each; SQLite allows 32,766 per statement).
+const TASK_CHUNK_SQLITE: usize = 500;
+
 /// Inserts the review tasks of a snapshot and their reviewers in multi-row chunks.
 pub async fn insert_tasks(
     tx: &mut Tx<'_>,
     tasks: &[ReviewTask],
     at: Timestamp,
 ) -> AccessResult<()> {
-    for chunk in tasks.chunks(INSERT_CHUNK) {
+    let chunk_rows = task_chunk(tx);
+    for chunk in tasks.chunks(chunk_rows) {
         let sql = format!(
             "INSERT INTO review_tasks ({TASK_COLUMNS}, created_at, updated_at) VALUES {}",
-            values_placeholders(chunk.len(), 17)
+            values_for(tx, chunk.len(), 17)
         );
         let mut q = sqlx::query(&sql);
         for t in chunk {
@@ -395,10 +421,10 @@ async fn insert_reviewers(tx: &mut Tx<'_>, tasks: &[ReviewTask]) -> AccessResult
             pairs.push((t.id.as_str(), user_row(r)?));
         }
     }
-    for chunk in pairs.chunks(INSERT_CHUNK) {
+    for chunk in pairs.chunks(task_chunk(tx)) {
         let sql = format!(
             "INSERT INTO review_task_reviewers (task_id, user_id) VALUES {}",
-            values_placeholders(chunk.len(), 2)
+            values_for(tx, chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (task, user) in chunk {
@@ -544,14 +570,158 @@ pub async fn open_tasks_of_subject(
     let sql = format!(
         "SELECT {} FROM review_tasks t JOIN campaigns c ON c.id = t.campaign_id \
          WHERE t.subject_id = $1 AND t.state = 'open' AND c.status IN ('staged', 'running') ORDER BY t.id",
-        TASK_COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        task_columns_of_t()
     );
     let rows: Vec<TaskRow> = sqlx::query_as(&sql)
         .bind(user_row(subject)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    with_reviewers(&mut conn, rows).await
+}
+
+/// How a listing of review tasks is ordered: by app or by holder, then by the other names and
+/// the task id, so the order is total and the same from one page to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskOrder {
+    /// App name, holder name, entitlement name, task id.
+    ByApp,
+    /// Holder name, app name, entitlement name, task id.
+    ByHolder,
+}
+
+impl TaskOrder {
+    /// The ORDER BY terms over `t` (review_tasks) joined with `a` (apps), `u` (users) and `e`
+    /// (entitlements). Names are lower-cased so both engines sort alike; something removed since
+    /// the snapshot sorts by its id.
+    fn terms(self) -> &'static str {
+        match self {
+            TaskOrder::ByApp => {
+                "LOWER(COALESCE(a.name, t.app_id)), LOWER(COALESCE(u.display_name, '')), t.subject_id, \
+                 LOWER(COALESCE(e.display_name, t.entitlement_id)), t.id"
+            }
+            TaskOrder::ByHolder => {
+                "LOWER(COALESCE(u.display_name, '')), t.subject_id, LOWER(COALESCE(a.name, t.app_id)), \
+                 LOWER(COALESCE(e.display_name, t.entitlement_id)), t.id"
+            }
+        }
+    }
+}
+
+/// The task columns prefixed with `t.`.
+fn task_columns_of_t() -> String {
+    TASK_COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The joins [`TaskOrder::terms`] sorts on.
+const NAME_JOINS: &str = "LEFT JOIN apps a ON a.id = t.app_id LEFT JOIN users u ON u.id = t.subject_id \
+     LEFT JOIN entitlements e ON e.id = t.entitlement_id";
+
+/// One page of the reviews `reviewer` is asked for in running campaigns (open ones, and those
+/// decided, possibly by someone else first): campaigns oldest first, then `order`; `offset` rows
+/// skipped, at most `limit` returned. The order is total, so pages neither repeat nor skip a
+/// review while the list stays the same.
+pub async fn reviewer_tasks_page(
+    conn: impl Into<Conn<'_>>,
+    reviewer: &UserId,
+    order: TaskOrder,
+    offset: i64,
+    limit: i64,
+) -> AccessResult<Vec<ReviewTask>> {
+    let mut conn = conn.into().get().await?;
+    let sql = format!(
+        "SELECT {} FROM review_tasks t JOIN review_task_reviewers r ON r.task_id = t.id \
+         JOIN campaigns c ON c.id = t.campaign_id {NAME_JOINS} \
+         WHERE r.user_id = $1 AND c.status = 'running' AND t.state IN ('open', 'certified', 'denied') \
+         ORDER BY c.created_at, c.id, {} LIMIT $2 OFFSET $3",
+        task_columns_of_t(),
+        order.terms()
+    );
+    let rows: Vec<TaskRow> = sqlx::query_as(&sql)
+        .bind(user_row(reviewer)?)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    with_reviewers(&mut conn, rows).await
+}
+
+/// How many reviews `reviewer` is asked for in each running campaign (what
+/// [`reviewer_tasks_page`] lists), by outcome: (campaign, outcome, count).
+pub async fn reviewer_counts(
+    conn: impl Into<Conn<'_>>,
+    reviewer: &UserId,
+) -> AccessResult<Vec<(String, ReviewOutcome, u64)>> {
+    let mut conn = conn.into().get().await?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT t.campaign_id, t.state, COUNT(*) AS n FROM review_tasks t \
+         JOIN review_task_reviewers r ON r.task_id = t.id JOIN campaigns c ON c.id = t.campaign_id \
+         WHERE r.user_id = $1 AND c.status = 'running' AND t.state IN ('open', 'certified', 'denied') \
+         GROUP BY t.campaign_id, t.state",
+    )
+    .bind(user_row(reviewer)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(campaign, state, n)| {
+            Ok((
+                campaign,
+                ReviewOutcome::parse(&state)?,
+                u64::try_from(n).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// `reviewer`'s pending decisions in each running campaign, by verdict: (campaign, verdict,
+/// count); what their next "Submit reviews" there would submit.
+pub async fn pending_counts(
+    conn: impl Into<Conn<'_>>,
+    reviewer: &UserId,
+) -> AccessResult<Vec<(String, ReviewVerdict, u64)>> {
+    let mut conn = conn.into().get().await?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT d.campaign_id, d.verdict, COUNT(*) AS n FROM review_decisions d \
+         JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE d.reviewer_id = $1 AND c.status = 'running' GROUP BY d.campaign_id, d.verdict",
+    )
+    .bind(user_row(reviewer)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(campaign, verdict, n)| {
+            Ok((
+                campaign,
+                ReviewVerdict::parse(&verdict)?,
+                u64::try_from(n).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// One page of the open reviews of `campaign` in `order` (`offset` rows skipped, at most
+/// `limit`), for those who follow the campaign up.
+pub async fn open_tasks_page(
+    conn: impl Into<Conn<'_>>,
+    campaign: &str,
+    order: TaskOrder,
+    offset: i64,
+    limit: i64,
+) -> AccessResult<Vec<ReviewTask>> {
+    let mut conn = conn.into().get().await?;
+    let sql = format!(
+        "SELECT {} FROM review_tasks t {NAME_JOINS} WHERE t.campaign_id = $1 AND t.state = 'open' \
+         ORDER BY {} LIMIT $2 OFFSET $3",
+        task_columns_of_t(),
+        order.terms()
+    );
+    let rows: Vec<TaskRow> = sqlx::query_as(&sql)
+        .bind(campaign)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&mut *conn)
         .await?;
     with_reviewers(&mut conn, rows).await

@@ -17,16 +17,16 @@ use crate::domain::{
     AppId, ApproverSource, DomainError, EntitlementId, GroupId, Timestamp, UserId,
 };
 use crate::shapes::{
-    CampaignDetail, CampaignList, CampaignRow, EditableFields, MyCampaignReviews, ProgressLine,
-    ReportFiles, ReviewLine, ScopeCheck, ScopeSampleLine,
+    CampaignDetail, CampaignList, CampaignRow, EditableFields, MyCampaignReviews, MyReviewList,
+    OpenReviewsPage, ProgressLine, REVIEWS_PAGE_SIZE, ReportFiles, ReviewLine, ScopeCheck,
+    ScopeSampleLine, page_span,
 };
+use crate::ssr::access::campaigns::TaskOrder;
 use crate::ssr::access::{
     AccessError, AccessResult, Actor, campaigns as repo, catalog, directory, user_row,
 };
 use crate::ssr::db::Db;
 
-/// Most reviews one reviewer's page lists at once.
-const MY_REVIEWS_LIMIT: i64 = 1_000;
 /// Review tasks read per page while building a report.
 const REPORT_PAGE: i64 = 1_000;
 
@@ -548,28 +548,56 @@ pub async fn check_scope(
     })
 }
 
-/// The reviews `actor` is asked for in running campaigns (open ones and those someone decided
-/// first), by campaign, each sorted by app, then holder.
-pub async fn my_reviews(db: &Db, actor: &Actor) -> AccessResult<Vec<MyCampaignReviews>> {
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT t.id FROM review_tasks t JOIN review_task_reviewers r ON r.task_id = t.id \
-         JOIN campaigns c ON c.id = t.campaign_id \
-         WHERE r.user_id = $1 AND c.status = 'running' AND t.state IN ('open', 'certified', 'denied') \
-         ORDER BY t.campaign_id, t.app_id, t.subject_id, t.id LIMIT $2",
-    )
-    .bind(user_row(&actor.id)?)
-    .bind(MY_REVIEWS_LIMIT)
-    .fetch_all(&db.pool)
-    .await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// One page of the reviews `actor` is asked for in running campaigns (open ones and those someone
+/// decided first): campaigns oldest first, each in `order` (by app or by holder, then the other
+/// names), [`REVIEWS_PAGE_SIZE`] a page; a page past the end shows the last one. Each campaign
+/// carries its counts over every page (reviews, open ones, pending decisions), so what "Submit
+/// reviews" will submit is counted whichever page is shown.
+pub async fn my_reviews(
+    db: &Db,
+    actor: &Actor,
+    order: TaskOrder,
+    page: u64,
+) -> AccessResult<MyReviewList> {
+    let mut totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (campaign, outcome, n) in repo::reviewer_counts(db, &actor.id).await? {
+        let e = totals.entry(campaign).or_default();
+        e.0 += n;
+        if outcome == ReviewOutcome::Open {
+            e.1 += n;
+        }
     }
+    let total: u64 = totals.values().map(|(all, _)| all).sum();
+    let (first, _, _) = page_span(page, total);
+    if total == 0 {
+        return Ok(MyReviewList {
+            campaigns: Vec::new(),
+            page: 1,
+            total: 0,
+        });
+    }
+    let page = (first - 1) / REVIEWS_PAGE_SIZE + 1;
+    let mut pending_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (campaign, verdict, n) in repo::pending_counts(db, &actor.id).await? {
+        let e = pending_counts.entry(campaign).or_default();
+        match verdict {
+            ReviewVerdict::Certify => e.0 += n,
+            ReviewVerdict::Deny => e.1 += n,
+        }
+    }
+    let tasks = repo::reviewer_tasks_page(
+        db,
+        &actor.id,
+        order,
+        i64::try_from(first - 1).unwrap_or(i64::MAX),
+        i64::try_from(REVIEWS_PAGE_SIZE).unwrap_or(i64::MAX),
+    )
+    .await?;
     let names = Names::load(db).await?;
     let mut out: Vec<MyCampaignReviews> = Vec::new();
     let mut campaigns: BTreeMap<String, Campaign> = BTreeMap::new();
     let mut pending: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    for (id,) in ids {
-        let task = repo::load_task(db, &id).await?;
+    for task in tasks {
         let cid = task.campaign.to_string();
         if !campaigns.contains_key(&cid) {
             let c = repo::load(db, &cid).await?;
@@ -579,6 +607,9 @@ pub async fn my_reviews(db: &Db, actor: &Actor) -> AccessResult<Vec<MyCampaignRe
                     (d.verdict.as_str().to_string(), d.reason),
                 );
             }
+            let (all, open) = totals.get(&cid).copied().unwrap_or_default();
+            let (pending_certify, pending_deny) =
+                pending_counts.get(&cid).copied().unwrap_or_default();
             out.push(MyCampaignReviews {
                 id: cid.clone(),
                 name: c.fields.name.clone(),
@@ -587,6 +618,10 @@ pub async fn my_reviews(db: &Db, actor: &Actor) -> AccessResult<Vec<MyCampaignRe
                 require_certify_reason: c.fields.review_policy.require_certify_reason,
                 require_deny_reason: c.fields.review_policy.require_deny_reason,
                 reviews: Vec::new(),
+                total: all,
+                open,
+                pending_certify,
+                pending_deny,
             });
             campaigns.insert(cid.clone(), c);
         }
@@ -598,7 +633,11 @@ pub async fn my_reviews(db: &Db, actor: &Actor) -> AccessResult<Vec<MyCampaignRe
             group.reviews.push(line);
         }
     }
-    Ok(out)
+    Ok(MyReviewList {
+        campaigns: out,
+        page,
+        total,
+    })
 }
 
 fn review_line(
@@ -630,23 +669,46 @@ fn review_line(
     }
 }
 
-/// The first `limit` open reviews of a campaign, for those who manage it (to follow them up and
-/// reassign them), by app and holder.
+/// One page of a campaign's open reviews, for those who manage it (to follow them up and reassign
+/// them): by app, holder and entitlement name, [`REVIEWS_PAGE_SIZE`] a page; a page past the end
+/// shows the last one.
 pub async fn open_reviews(
     db: &Db,
     actor: &Actor,
     id: &str,
-    limit: i64,
-) -> AccessResult<Vec<ReviewLine>> {
+    page: u64,
+) -> AccessResult<OpenReviewsPage> {
     let c = managed(db, actor, id).await?;
-    let names = Names::load(db).await?;
-    let mut lines: Vec<ReviewLine> = repo::tasks_page(db, id, ReviewOutcome::Open, "", limit)
+    let total = repo::counts(db, id)
         .await?
-        .iter()
-        .map(|t| review_line(t, &c, actor, &names, None))
-        .collect();
-    lines.sort_by(|a, b| (&a.app, &a.subject, &a.id).cmp(&(&b.app, &b.subject, &b.id)));
-    Ok(lines)
+        .get(&ReviewOutcome::Open)
+        .copied()
+        .unwrap_or_default();
+    let (first, _, _) = page_span(page, total);
+    if total == 0 {
+        return Ok(OpenReviewsPage {
+            rows: Vec::new(),
+            page: 1,
+            total: 0,
+        });
+    }
+    let names = Names::load(db).await?;
+    let rows = repo::open_tasks_page(
+        db,
+        id,
+        TaskOrder::ByApp,
+        i64::try_from(first - 1).unwrap_or(i64::MAX),
+        i64::try_from(REVIEWS_PAGE_SIZE).unwrap_or(i64::MAX),
+    )
+    .await?
+    .iter()
+    .map(|t| review_line(t, &c, actor, &names, None))
+    .collect();
+    Ok(OpenReviewsPage {
+        rows,
+        page: (first - 1) / REVIEWS_PAGE_SIZE + 1,
+        total,
+    })
 }
 
 /// The report's two files.
