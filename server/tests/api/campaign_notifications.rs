@@ -458,3 +458,53 @@ async fn send_reminders_and_a_reviews_send_reminder_remind_once_per_double_click
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_notifications_obey_the_notification_settings_like_every_kind() {
+    use app::api::slack::{GetNotificationSettings, SetNotificationKind, SetNotificationsEnabled};
+    let w = world_with(&["alice", "bob", "carol"]).await;
+    grants_in_scope(&w).await;
+    // Listed in Settings > Notifications, in words, each with its switch.
+    let listed = w.app.call(GetNotificationSettings {}).await.unwrap();
+    let kinds: Vec<&str> = listed.kinds.iter().map(|k| k.kind.as_str()).collect();
+    for kind in [
+        "review_input_required",
+        "review_reassigned",
+        "campaign_closed",
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    w.app
+        .call(SetNotificationKind {
+            kind: "review_input_required".into(),
+            on: "off".into(),
+        })
+        .await
+        .unwrap();
+    let id = staged(&w, "Silenced review", 10 * DAY).await;
+    start(&w, &id, true).await;
+    let started = started_at(&w, &id).await;
+    remind_due(&w.app.db, started.plus_millis(7 * DAY + MINUTE))
+        .await
+        .unwrap();
+    assert!(
+        occasions(&w, &id, "review_input_required", "bob@example.com")
+            .await
+            .is_empty(),
+        "a kind turned off is not queued"
+    );
+    // The kill switch silences the rest.
+    w.app
+        .call(SetNotificationsEnabled { on: "off".into() })
+        .await
+        .unwrap();
+    let admin = actor(&w.l.admin);
+    campaigns::end(&w.app.db, &admin, &id, OpenReviews::Revoke)
+        .await
+        .unwrap();
+    assert!(
+        occasions(&w, &id, "campaign_closed", "bob@example.com")
+            .await
+            .is_empty()
+    );
+}
