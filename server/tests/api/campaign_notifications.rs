@@ -357,6 +357,28 @@ async fn a_reassigned_review_is_announced_to_its_new_reviewer_only() {
             .is_empty(),
         "the former reviewer is not told"
     );
+
+    // In a campaign not started yet nobody can review: its kickoff tells them when they can.
+    let not_yet = staged(&w, "Next quarter", 10 * DAY).await;
+    let carols = open_reviews(&w, &not_yet)
+        .await
+        .into_iter()
+        .find(|t| t.grant.subject == user_id(w.l.carol.user.id))
+        .unwrap();
+    campaigns::reassign(
+        &w.app.db,
+        &actor(&w.l.admin),
+        carols.id.as_str(),
+        std::slice::from_ref(&bob),
+        "Bob runs the team now",
+    )
+    .await
+    .unwrap();
+    assert!(
+        occasions(&w, &not_yet, "review_reassigned", "bob@example.com")
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

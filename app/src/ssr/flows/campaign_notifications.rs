@@ -170,7 +170,8 @@ pub fn due_words(due_at: Option<Timestamp>, now: Timestamp) -> String {
 }
 
 /// Tells the reviewers `after` gained (not those who already had it) that a review was handed
-/// to them, inside the reassignment's transaction.
+/// to them, inside the reassignment's transaction. Only while the campaign runs: reviews of a
+/// staged campaign cannot be done yet, and its kickoff tells everyone when they can.
 pub async fn reassigned_in(
     tx: &mut Tx<'_>,
     by: &UserId,
@@ -178,6 +179,13 @@ pub async fn reassigned_in(
     after: &ReviewTask,
     reason: &str,
 ) -> AccessResult<u64> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
+        .bind(after.campaign.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if status.as_deref() != Some(CampaignStatus::Running.as_str()) {
+        return Ok(0);
+    }
     let occasion = format!("reassigned:{}:v{}", after.id, after.version);
     let notices: Vec<CampaignNotice> = after
         .reviewers
