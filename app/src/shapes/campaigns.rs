@@ -241,9 +241,65 @@ pub struct SubmitOutcome {
     pub removals_started: usize,
 }
 
+/// A person the campaign form's pickers offer (owners, named reviewers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonOption {
+    pub name: String,
+    pub email: String,
+}
+
+/// Who `typed` names among `offered` (what the directory suggested for it): the person with that
+/// email, or with that name when only one has it, or the only one offered; `None` when it names
+/// nobody or several people.
+pub fn pick_person(offered: &[PersonOption], typed: &str) -> Option<PersonOption> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(p) = offered.iter().find(|p| p.email.eq_ignore_ascii_case(typed)) {
+        return Some(p.clone());
+    }
+    let named: Vec<&PersonOption> = offered
+        .iter()
+        .filter(|p| p.name.trim().eq_ignore_ascii_case(typed))
+        .collect();
+    match (named.as_slice(), offered) {
+        ([one], _) => Some((*one).clone()),
+        ([], [only]) => Some(only.clone()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person(name: &str, email: &str) -> PersonOption {
+        PersonOption {
+            name: name.into(),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn a_picker_takes_an_email_a_unique_name_or_the_only_suggestion_and_nothing_ambiguous() {
+        let ada = person("Ada Admin", "ada@example.com");
+        let bob = person("Bob Manager", "bob@example.com");
+        let bob2 = person("Bob Manager", "bob2@example.com");
+        let offered = vec![ada.clone(), bob.clone(), bob2.clone()];
+        assert_eq!(
+            pick_person(&offered, " ADA@example.com "),
+            Some(ada.clone())
+        );
+        assert_eq!(pick_person(&offered, "bob2@example.com"), Some(bob2));
+        // Two people share the name: the email must say which.
+        assert_eq!(pick_person(&offered, "Bob Manager"), None);
+        assert_eq!(pick_person(&offered, "ada admin"), Some(ada.clone()));
+        assert_eq!(pick_person(std::slice::from_ref(&bob), "bo"), Some(bob));
+        assert_eq!(pick_person(&offered, "carol"), None);
+        assert_eq!(pick_person(&[], "ada@example.com"), None);
+        assert_eq!(pick_person(&offered, "  "), None);
+    }
 
     #[test]
     fn a_page_spans_its_slice_of_the_reviews_and_a_page_past_the_end_shows_the_last() {

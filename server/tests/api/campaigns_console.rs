@@ -6,7 +6,8 @@
 
 use app::api::campaigns::{
     CampaignDetail, CampaignOpenReviews, ChangeCampaignStatus, CheckCampaignScope, CreateCampaign,
-    DecideReviews, EditCampaign, ListCampaigns, MyReviews, ReassignReview, SubmitReviews,
+    DecideReviews, EditCampaign, ListCampaigns, MyReviews, ReassignReview, SearchPeople,
+    SubmitReviews,
 };
 use app::api::directory::set_directory_role::SetDirectoryRole;
 use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Role};
@@ -694,4 +695,61 @@ async fn a_reviewer_decides_several_reviews_at_once_and_submits_them_in_batches(
     );
     let d = l.admin.ok(&app, CampaignDetail { id }).await;
     assert_eq!((d.done, d.total), (3, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_campaign_forms_pickers_offer_directory_people_and_an_unknown_one_is_named_in_the_error()
+ {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let people = |query: &str, owners: &str| SearchPeople {
+        query: query.into(),
+        owners: owners.into(),
+    };
+    let found = l.admin.ok(&app, people("BOB", "")).await;
+    assert_eq!(
+        found
+            .iter()
+            .map(|p| (p.name.as_str(), p.email.as_str()))
+            .collect::<Vec<_>>(),
+        [("Bob Manager", "bob@example.com")]
+    );
+    // Owners: only people who may own a campaign (here the Super Admin).
+    let owners = l.admin.ok(&app, people("example.com", "on")).await;
+    assert_eq!(
+        owners.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Ada Admin"]
+    );
+    assert_eq!(l.admin.ok(&app, people("example.com", "")).await.len(), 4);
+    // The directory is not for everyone to search.
+    let refused = l.alice.call(&app, people("bob", "")).await.unwrap_err();
+    assert_eq!(refused.status, 403, "{refused:?}");
+
+    // A named reviewer nobody has: the error names the entry, nothing is created.
+    let refused = l
+        .admin
+        .call(
+            &app,
+            CreateCampaign {
+                reviewer_users: "bob@example.com, nobody@example.com".into(),
+                ..campaign_form()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert!(
+        refused.message.contains("\"nobody@example.com\"")
+            && refused
+                .message
+                .contains("nobody in the directory has this email"),
+        "{refused:?}"
+    );
+    assert!(
+        l.admin
+            .ok(&app, ListCampaigns {})
+            .await
+            .campaigns
+            .is_empty()
+    );
 }

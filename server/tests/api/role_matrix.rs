@@ -179,6 +179,11 @@ fn server_function_table(c: &Cast) -> Vec<ServerFunctionCase> {
             admin_only(200),
         ),
         (
+            "campaigns/people",
+            vec![("query", s("example.com"))],
+            admin_only(200),
+        ),
+        (
             "campaigns/detail",
             vec![("id", s("no-such-campaign"))],
             signed_in(404),

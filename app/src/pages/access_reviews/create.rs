@@ -1,14 +1,15 @@
 //! "New campaign": name, description, owners, due date, review instructions (Markdown), scope,
 //! reviewers and settings; **Validate scope** shows how many grants the scope takes now, with a
-//! sample, before anything is saved. A created draft opens on its own page.
+//! sample, before anything is saved. A created draft opens on its own page. Owners and named
+//! reviewers are picked from the directory by name or email ([`PeoplePicker`]).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::campaigns::{CheckCampaignScope, CreateCampaign};
+use crate::api::campaigns::{CheckCampaignScope, CreateCampaign, search_people};
 use crate::components::forms::ActionError;
 use crate::components::time::utc_minute_ms;
-use crate::shapes::ScopeCheck;
+use crate::shapes::{PersonOption, ScopeCheck, pick_person};
 
 /// The form's actions; the list reloads after a creation.
 #[derive(Clone, Copy)]
@@ -85,10 +86,11 @@ pub fn CreateCampaignForm(actions: CreateActions) -> impl IntoView {
             <ActionForm action=create attr:class="stacked">
                 <label>"Name"<input name="name" required maxlength="200"/></label>
                 <label>"Description"<textarea name="description" rows="2"></textarea></label>
-                <label>
-                    "Owners (emails, comma-separated; each a Super Admin or Campaign Administrator; empty: you)"
-                    <input name="owners"/>
-                </label>
+                <PeoplePicker
+                    name="owners"
+                    label="Owners (each a Super Admin or Campaign Administrator; none: you)"
+                    owners=true
+                />
                 <label>"Due date"<input name="due_date" type="date"/></label>
                 <label>
                     "Review instructions (Markdown, shown to reviewers)"
@@ -125,7 +127,7 @@ pub fn CreateCampaignForm(actions: CreateActions) -> impl IntoView {
                     <label class="inline"><input type="checkbox" name="reviewer_manager" value="on" checked/>" The holder's manager"</label>
                     <label class="inline"><input type="checkbox" name="reviewer_app_owners" value="on"/>" The app's owners"</label>
                     <label class="inline"><input type="checkbox" name="reviewer_entitlement_owners" value="on"/>" The entitlement's owners"</label>
-                    <label>"Named reviewers (emails)"<input name="reviewer_users"/></label>
+                    <PeoplePicker name="reviewer_users" label="Named reviewers" owners=false/>
                     <label>"Members of a group (name)"<input name="reviewer_group"/></label>
                     <label class="inline"><input type="checkbox" name="use_entitlement_policies" value="on"/>" Use an entitlement's own review policy when it has one"</label>
                     <label class="inline"><input type="checkbox" name="require_certify_reason" value="on"/>" A reason is required to certify"</label>
@@ -148,6 +150,127 @@ pub fn CreateCampaignForm(actions: CreateActions) -> impl IntoView {
             </ActionForm>
             <ActionError action=create/>
         </details>
+    }
+}
+
+/// Picks people from the directory: typing part of a name or email offers the matching people
+/// (a server function, shown as the input's suggestions); choosing one, or pressing Enter or
+/// **Add** on an email, a name or the only suggestion, adds them to the list. The form posts
+/// `name` as comma-separated emails; text that names nobody is posted too, so the server's
+/// error says which entry is wrong, and nothing typed or picked is lost meanwhile.
+#[component]
+pub(super) fn PeoplePicker(
+    name: &'static str,
+    label: &'static str,
+    /// Only people who may own a campaign.
+    owners: bool,
+    /// The people already chosen (an edit).
+    #[prop(optional)]
+    initial: Vec<PersonOption>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(initial);
+    let typed = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    // Asked from the browser only: the server renders the picker empty.
+    let suggestions = LocalResource::new(move || {
+        let query = typed.get().trim().to_string();
+        async move {
+            if query.is_empty() {
+                Ok(Vec::new())
+            } else {
+                search_people(query, if owners { "on" } else { "" }.to_string()).await
+            }
+        }
+    });
+    let offered = move || suggestions.get().and_then(Result::ok).unwrap_or_default();
+    let choose = move |p: PersonOption| {
+        chosen.update(|list| {
+            if !list.iter().any(|c| c.email.eq_ignore_ascii_case(&p.email)) {
+                list.push(p);
+            }
+        });
+        typed.set(String::new());
+        problem.set(None);
+    };
+    // Choosing a suggestion puts its email in the input: take it as soon as it is offered.
+    Effect::new(move || {
+        let text = typed.get();
+        if let Some(p) = offered()
+            .into_iter()
+            .find(|p| p.email.eq_ignore_ascii_case(text.trim()))
+        {
+            choose(p);
+        }
+    });
+    let add = move || {
+        let text = typed.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        match pick_person(&offered(), &text) {
+            Some(p) => choose(p),
+            None => problem.set(Some(format!(
+                "Nobody{} in the directory is \"{}\": type part of a name or email and pick from the suggestions.",
+                if owners { " who may own a campaign" } else { "" },
+                text.trim()
+            ))),
+        }
+    };
+    let list_id = format!("people-{name}");
+    let posted = move || {
+        let mut emails: Vec<String> = chosen.with(|c| c.iter().map(|p| p.email.clone()).collect());
+        let rest = typed.get();
+        if !rest.trim().is_empty() {
+            emails.push(rest.trim().to_string());
+        }
+        emails.join(", ")
+    };
+    view! {
+        <div class="people-picker" data-people-picker=name>
+            <input type="hidden" name=name prop:value=posted/>
+            <label>
+                {label}
+                <input
+                    type="search"
+                    list=list_id.clone()
+                    autocomplete="off"
+                    placeholder="Type a name or email"
+                    prop:value=move || typed.get()
+                    on:input=move |ev| {
+                        typed.set(event_target_value(&ev));
+                        problem.set(None);
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            add();
+                        }
+                    }
+                />
+            </label>
+            <button type="button" class="button-link" on:click=move |_| add()>"Add"</button>
+            <datalist id=list_id>
+                {move || offered().into_iter().map(|p| view! {
+                    <option value=p.email.clone()>{format!("{} ({})", p.name, p.email)}</option>
+                }).collect_view()}
+            </datalist>
+            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+            <ul class="chosen-people">
+                {move || chosen.get().into_iter().map(|p| {
+                    let email = p.email.clone();
+                    view! {
+                        <li data-person=p.email.clone()>
+                            {if p.name.is_empty() { p.email.clone() } else { format!("{} ({})", p.name, p.email) }}
+                            " "
+                            <button type="button" class="button-link" aria-label=format!("Remove {}", p.email)
+                                on:click=move |_| chosen.update(|c| c.retain(|x| x.email != email))>
+                                "Remove"
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }
 

@@ -18,8 +18,8 @@ use crate::domain::{
 };
 use crate::shapes::{
     CampaignDetail, CampaignList, CampaignRow, EditableFields, MyCampaignReviews, MyReviewList,
-    OpenReviewsPage, ProgressLine, REVIEWS_PAGE_SIZE, ReportFiles, ReviewLine, ScopeCheck,
-    ScopeSampleLine, page_span,
+    OpenReviewsPage, PersonOption, ProgressLine, REVIEWS_PAGE_SIZE, ReportFiles, ReviewLine,
+    ScopeCheck, ScopeSampleLine, page_span,
 };
 use crate::ssr::access::campaigns::TaskOrder;
 use crate::ssr::access::{
@@ -929,13 +929,68 @@ fn not_found(what: &str, name: &str) -> AccessError {
     AccessError::Domain(DomainError::invalid(what, name, "no such one"))
 }
 
+/// Most people a picker suggests at once.
+const PEOPLE_SUGGESTED: usize = 20;
+
+/// The active people whose name or email contains `query` (case-insensitive), by name, at most
+/// `limit`; with `owners_only`, only those who may own a campaign (Super Admins and Campaign
+/// Administrators).
+fn people_matching(
+    users: &[crate::shapes::DirectoryUser],
+    query: &str,
+    owners_only: bool,
+    limit: usize,
+) -> Vec<PersonOption> {
+    let query = query.trim().to_lowercase();
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<PersonOption> = users
+        .iter()
+        .filter(|u| u.status == crate::domain::UserStatus::Active.as_str())
+        .filter(|u| !owners_only || u.super_admin || u.campaign_admin)
+        .filter(|u| {
+            u.name.to_lowercase().contains(&query) || u.email.to_lowercase().contains(&query)
+        })
+        .map(|u| PersonOption {
+            name: u.name.clone(),
+            email: u.email.clone(),
+        })
+        .collect();
+    found.sort_by(|a, b| (a.name.to_lowercase(), &a.email).cmp(&(b.name.to_lowercase(), &b.email)));
+    found.truncate(limit);
+    found
+}
+
+/// The campaign form's people pickers: who in the directory `query` may mean, for those who may
+/// create campaigns.
+pub async fn search_people(
+    db: &Db,
+    actor: &Actor,
+    query: &str,
+    owners_only: bool,
+) -> AccessResult<Vec<PersonOption>> {
+    crate::domain::campaign::check_can_create(&actor.roles)?;
+    let users = directory::list_users(db).await?;
+    Ok(people_matching(
+        &users,
+        query,
+        owners_only,
+        PEOPLE_SUGGESTED,
+    ))
+}
+
 /// People by email.
 async fn people(db: &Db, what: &str, list: &str) -> AccessResult<Vec<UserId>> {
     let mut out = Vec::new();
     for email in split(list) {
-        let id = directory::find_by_email(db, &email)
-            .await?
-            .ok_or_else(|| not_found(what, &email))?;
+        let id = directory::find_by_email(db, &email).await?.ok_or_else(|| {
+            AccessError::Domain(DomainError::invalid(
+                what,
+                &email,
+                "nobody in the directory has this email; pick a person from the suggestions",
+            ))
+        })?;
         let id = crate::ssr::access::user_id(id);
         if !out.contains(&id) {
             out.push(id);
@@ -1169,6 +1224,55 @@ mod tests {
         for bad in ["2030-02-30", "31/03/2030", "2030-03"] {
             assert!(due_from_form(bad).is_err(), "{bad}");
         }
+    }
+
+    fn directory_user(name: &str, email: &str, status: &str) -> crate::shapes::DirectoryUser {
+        crate::shapes::DirectoryUser {
+            id: 1,
+            email: email.into(),
+            name: name.into(),
+            manager_id: None,
+            department: None,
+            job_title: None,
+            status: status.into(),
+            super_admin: false,
+            campaign_admin: false,
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pickers_suggest_active_people_by_name_or_email_and_owners_only_among_campaign_roles() {
+        let mut ada = directory_user("Ada Admin", "ada@example.com", "active");
+        ada.super_admin = true;
+        let mut cam = directory_user("Cam Reviews", "cam@example.com", "active");
+        cam.campaign_admin = true;
+        let users = vec![
+            directory_user("Zed Adams", "zed@example.com", "active"),
+            ada,
+            cam,
+            directory_user("Adam Gone", "adam@example.com", "suspended"),
+        ];
+        let names = |found: Vec<PersonOption>| -> Vec<String> {
+            found.into_iter().map(|p| p.name).collect()
+        };
+        assert_eq!(
+            names(people_matching(&users, " AD ", false, 20)),
+            ["Ada Admin", "Zed Adams"]
+        );
+        assert_eq!(
+            names(people_matching(&users, "ad", true, 20)),
+            ["Ada Admin"]
+        );
+        assert_eq!(
+            names(people_matching(&users, "example.com", true, 20)),
+            ["Ada Admin", "Cam Reviews"]
+        );
+        assert_eq!(
+            names(people_matching(&users, "example", false, 1)),
+            ["Ada Admin"]
+        );
+        assert!(people_matching(&users, "  ", false, 20).is_empty());
     }
 
     #[test]
