@@ -9,7 +9,12 @@ pub async fn comment_request(id: String, body: String) -> Result<String, AppErro
     respond(async move {
         let (db, actor) = signed_in()?;
         let r = crate::ssr::flows::access_loop::comment(&db, &actor, &id, &body).await?;
-        Ok(r.number.to_string())
+        let number = r.number.to_string();
+        // Into the request's Slack threads, without waiting for Slack.
+        if let Ok(state) = crate::ssr::state() {
+            crate::ssr::slack::conversation::share_console_comment(state, r);
+        }
+        Ok(number)
     })
     .await
 }

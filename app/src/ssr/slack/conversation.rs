@@ -10,6 +10,10 @@
 //! task's message (the task's request). Anything else (a reply under a message Latch did not
 //! post, or under an expiry notice) is not a comment and changes nothing.
 //!
+//! Where comments go: [`share`] posts each (from Slack or the console) with its author's Latch
+//! name into the threads of every copy of the request's message but the thread it was written
+//! in (`live::post_to_threads`).
+//!
 //! Who may comment: the person whose copy it is, acting as their Latch `Actor`, with the
 //! console's rule on top (`access_loop::comment`: the request must be visible to them, so a
 //! former approver of the request still may, an unrelated account may not). A reply written by
@@ -23,15 +27,18 @@
 use secrecy::ExposeSecret;
 use sqlx::Row;
 
+use crate::domain::Request;
 use crate::ssr::AppState;
-use crate::ssr::access::{AccessError, AccessResult, grants, user_id};
+use crate::ssr::access::{AccessError, AccessResult, directory, grants, user_id};
 use crate::ssr::flows::access_loop;
 use crate::ssr::slack::api::slack_morphism::prelude::{
     SlackApiChatPostEphemeralRequest, SlackMessageContent,
 };
+use crate::ssr::slack::blocks::{clip, escape};
 use crate::ssr::slack::events::{EventCallback, ThreadReply};
 use crate::ssr::slack::front_door::{self, ACK_BUDGET, SlackCaller, within};
 use crate::ssr::slack::identity::{self, SlackIdentity};
+use crate::ssr::slack::live;
 
 /// The remembered message a thread hangs under: whose copy, of what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +148,11 @@ async fn comment_from_slack(
         return Ok(());
     }
     match access_loop::comment(&state.db, &actor, request_id, &reply.text).await {
-        Ok(_) => Ok(()),
+        Ok(request) => {
+            let written_in = Some((reply.channel.as_str(), reply.thread_ts.as_str()));
+            share(state, &request, written_in).await;
+            Ok(())
+        }
         Err(error @ (AccessError::Db(_) | AccessError::Data(_) | AccessError::Stale)) => {
             tell(
                 state,
@@ -161,6 +172,52 @@ async fn comment_from_slack(
             Ok(())
         }
     }
+}
+
+/// Posts the comment a console user just added to `request` (its last) into the threads of
+/// every copy of the request's message, in the background: the console's answer does not wait
+/// for Slack.
+pub fn share_console_comment(state: AppState, request: Request) {
+    tokio::spawn(async move { share(&state, &request, None).await });
+}
+
+/// Posts `request`'s last comment, under its author's Latch name, into the threads of every
+/// remembered copy of the request's message (requester, subject, approvers, provisioners)
+/// except the thread it was written in (`written_in`: channel and thread `ts`), through
+/// `live::post_to_threads`. Once per comment: the Slack reply's event is processed once, the
+/// console's call is one call. Best effort: a failure is logged, the comment stays recorded.
+async fn share(state: &AppState, request: &Request, written_in: Option<(&str, &str)>) {
+    let Some(comment) = request.comments.last() else {
+        return;
+    };
+    let (line, plain) = match directory::names(&state.db).await {
+        Ok(names) => comment_line(
+            names
+                .get(comment.author.as_str())
+                .map_or(comment.author.as_str(), String::as_str),
+            &comment.body,
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "could not name a comment's author for Slack");
+            return;
+        }
+    };
+    let id = request.id.as_str();
+    if let Err(error) = live::post_to_threads(state, id, &line, &plain, written_in).await {
+        tracing::warn!(%error, request = id, "could not post a comment into Slack threads");
+    }
+}
+
+/// Longest comment quoted in full in a thread (a section's text holds 3,000 characters).
+const QUOTED_MAX: usize = 2_800;
+
+/// A comment's thread line: mrkdwn (`💬 *Name*: text`, both escaped) and plain words.
+pub fn comment_line(author: &str, body: &str) -> (String, String) {
+    let body = clip(body, QUOTED_MAX);
+    (
+        format!("💬 *{}*: {}", escape(author), escape(&body)),
+        format!("{author}: {body}"),
+    )
 }
 
 /// An ephemeral message to the author, in the thread they wrote in. Best effort: Slack
@@ -303,5 +360,19 @@ mod tests {
         );
         assert_eq!(comment_text("  a < b  "), "a < b");
         assert_eq!(comment_text("&amp;lt;"), "&lt;", "unescaped once");
+    }
+
+    #[test]
+    fn a_comments_thread_line_names_its_author_and_escapes_both() {
+        assert_eq!(
+            comment_line("Bob <B>", "a & b"),
+            (
+                "💬 *Bob &lt;B&gt;*: a &amp; b".to_owned(),
+                "Bob <B>: a & b".to_owned()
+            )
+        );
+        let long = "x".repeat(5_000);
+        let (line, _) = comment_line("Ann", &long);
+        assert!(line.chars().count() < 3_000 && line.ends_with('…'));
     }
 }

@@ -142,7 +142,7 @@ pub enum Event {
         tokens: RevokedTokens,
     },
     /// A message posted, edited or deleted in a conversation the app is in (for Latch: its DMs).
-    Message(MessageEvent),
+    Message(Box<MessageEvent>),
     #[default]
     #[serde(other)]
     Other,
@@ -516,7 +516,7 @@ mod tests {
             panic!("not an event_callback: {json}");
         };
         match callback.event {
-            Event::Message(message) => message,
+            Event::Message(message) => *message,
             other => panic!("not a message: {other:?}"),
         }
     }
