@@ -403,7 +403,7 @@ async fn main() {
     db.pool.close().await;
     if let Some((admin_url, name)) = bench.drop {
         let admin = Db::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE {name}"))
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&admin.pool)
             .await
             .unwrap();
