@@ -530,3 +530,41 @@ async fn review_notifications_obey_the_notification_settings_like_every_kind() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kickoff_and_each_reminder_are_also_announced_in_the_campaigns_slack_channel() {
+    use app::api::campaigns::AddCampaignChannel;
+    let w = world_with(&["alice", "bob", "carol"]).await;
+    grants_in_scope(&w).await;
+    let id = staged(&w, "Channel review", 12 * DAY).await;
+    call_server_fn(
+        &w.app,
+        &w.l.admin.client,
+        AddCampaignChannel {
+            id: id.clone(),
+            channel: "q4-review".into(),
+            description: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    start(&w, &id, true).await;
+    let started = started_at(&w, &id).await;
+    let at = started.plus_millis(7 * DAY + MINUTE);
+    assert_eq!(remind_due(&w.app.db, at).await.unwrap(), 1);
+    assert_eq!(remind_due(&w.app.db, at).await.unwrap(), 0);
+    let posts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, body FROM campaign_channel_posts WHERE campaign_id = $1 ORDER BY id",
+    )
+    .bind(&id)
+    .fetch_all(&w.app.db.pool)
+    .await
+    .unwrap();
+    let kinds: Vec<&str> = posts.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["kickoff", "reminder"], "{posts:?}");
+    // Due 12 days after the start, reminded 7 days in: "in 5 days", in words, never negative.
+    assert!(
+        posts[1].1.contains("in 5 days") || posts[1].1.contains("in 4 days"),
+        "{posts:?}"
+    );
+}
