@@ -34,10 +34,9 @@ use crate::ssr::AppState;
 use crate::ssr::access::{AccessError, Actor, directory, grants, now, requests, user_row};
 use crate::ssr::flows::access_loop;
 use crate::ssr::slack::api::slack_morphism::prelude::{
-    SlackActionId, SlackApiChatPostEphemeralRequest, SlackApiChatUpdateRequest,
-    SlackApiViewsOpenRequest, SlackBlock, SlackBlockId, SlackBlockMarkDownText,
-    SlackBlockPlainTextInputElement, SlackBlockPlainTextOnly, SlackBlockText, SlackCallbackId,
-    SlackContextBlock, SlackContextBlockElement, SlackInputBlock, SlackInteractionResponse,
+    SlackActionId, SlackApiChatPostEphemeralRequest, SlackApiViewsOpenRequest, SlackBlock,
+    SlackBlockId, SlackBlockMarkDownText, SlackBlockPlainTextInputElement, SlackBlockPlainTextOnly,
+    SlackBlockText, SlackCallbackId, SlackInputBlock, SlackInteractionResponse,
     SlackInteractionViewSubmissionEvent, SlackMessageContent, SlackModalView, SlackSectionBlock,
     SlackView, SlackViewState, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
 };
@@ -45,27 +44,18 @@ use crate::ssr::slack::blocks::{SECTION_TEXT_MAX, clip, escape};
 use crate::ssr::slack::front_door::{self, Origin, SlackCaller};
 use crate::ssr::slack::home::{self, ExtendOpened};
 use crate::ssr::slack::interactions::BlockAction;
-use crate::ssr::slack::{identity, request_flow};
+use crate::ssr::slack::{identity, live, request_flow};
 
-/// The requester's **Cancel request** (value: the request id).
-pub const CANCEL_ACTION: &str = "request.cancel";
-/// The approver's **Approve** (value: `{request id}:{step}`, the step zero-based).
-pub const APPROVE_ACTION: &str = "request.approve";
-/// The approver's **Deny** (value as [`APPROVE_ACTION`]).
-pub const DENY_ACTION: &str = "request.deny";
-/// The approver's copy's reason input (block and element).
-pub const APPROVAL_REASON_BLOCK: &str = "approval_reason";
-pub const APPROVAL_REASON_ACTION: &str = "approval_reason";
-/// The provisioner's **Provisioned** / **Deprovisioned** (value: the task id).
-pub const TASK_DONE_ACTION: &str = "task.done";
-/// The provisioner's **Won't do** / **Won't deprovision** (value: the task id): asks for a note.
-pub const TASK_WONT_DO_ACTION: &str = "task.wont_do";
-/// **Retry** on a failed webhook provisioning (value: the request id).
-pub const TASK_RETRY_ACTION: &str = "task.retry";
-/// The holder's **Extend** on an expiry DM (value: the grant id): opens the App Home's modal.
-pub const GRANT_EXTEND_ACTION: &str = "grant.extend";
-/// The holder's **Release** on an expiry DM (value: the grant id).
-pub const GRANT_RELEASE_ACTION: &str = "grant.release";
+// The buttons' action ids, as the live messages render them (the value each carries is said
+// there: `request id:step` for Approve / Deny, the step zero-based; the task id for a task's
+// buttons; the request id for Retry and Cancel; the grant id for Extend / Release).
+pub use crate::ssr::slack::blocks::notifications::{
+    APPROVE_ACTION, CANCEL_ACTION, DENY_ACTION, GRANT_EXTEND_ACTION, GRANT_RELEASE_ACTION,
+    TASK_DONE_ACTION, TASK_RETRY_ACTION, TASK_WONT_DO_ACTION,
+};
+/// The approver's copy's reason input (block and element ids alike).
+pub const APPROVAL_REASON_BLOCK: &str = crate::ssr::slack::blocks::notifications::APPROVAL_REASON;
+pub const APPROVAL_REASON_ACTION: &str = crate::ssr::slack::blocks::notifications::APPROVAL_REASON;
 /// The modal asking for a required denial reason.
 pub const DENY_REASON_CALLBACK: &str = "request.deny_reason";
 /// The modal asking why a task won't be done.
@@ -213,9 +203,6 @@ struct Source {
     channel: Option<String>,
     ts: Option<String>,
     response_url: Option<String>,
-    /// The clicked message's blocks and text, as Slack sent them.
-    blocks: Vec<serde_json::Value>,
-    text: Option<String>,
 }
 
 impl Source {
@@ -224,8 +211,6 @@ impl Source {
             channel: action.channel_id.clone(),
             ts: action.message_ts.clone(),
             response_url: action.response_url.clone(),
-            blocks: action.message_blocks.clone(),
-            text: action.message_text.clone(),
         }
     }
 
@@ -234,8 +219,6 @@ impl Source {
             channel: metadata.channel.clone(),
             ts: metadata.ts.clone(),
             response_url: metadata.response_url.clone(),
-            blocks: Vec::new(),
-            text: None,
         }
     }
 }
@@ -275,54 +258,10 @@ async fn refresh(state: &AppState, caller: &SlackCaller, source: &Source) {
     let (Some(channel), Some(ts)) = (source.channel.as_deref(), source.ts.as_deref()) else {
         return;
     };
-    if let Err(error) = refresh_message(state, caller, channel, ts, source).await {
-        tracing::warn!(code = %error.code(), "could not refresh a clicked Slack message");
+    if let Err(error) = live::refresh_message(state, &caller.install.install_key, channel, ts).await
+    {
+        tracing::warn!(%error, "could not refresh a clicked Slack message");
     }
-}
-
-/// Until the live messages' own re-rendering is in (`live::refresh_message`): the clicked
-/// message without its buttons and inputs, with a line pointing to where it stands.
-async fn refresh_message(
-    state: &AppState,
-    caller: &SlackCaller,
-    channel: &str,
-    ts: &str,
-    source: &Source,
-) -> Result<(), crate::ssr::slack::SlackError> {
-    if source.blocks.is_empty() {
-        // Nothing to go on (a modal's submission): the message is left as it is.
-        return Ok(());
-    }
-    let mut blocks: Vec<SlackBlock> = source
-        .blocks
-        .iter()
-        .filter(|b| {
-            !matches!(
-                b.get("type").and_then(serde_json::Value::as_str),
-                Some("actions" | "input")
-            )
-        })
-        .filter_map(|b| serde_json::from_value(b.clone()).ok())
-        .collect();
-    blocks.push(
-        SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-            SlackBlockMarkDownText::from("This was acted on; the console shows where it stands."),
-        )])
-        .into(),
-    );
-    let request = SlackApiChatUpdateRequest::new(
-        channel.to_owned().into(),
-        SlackMessageContent::new()
-            .with_text(source.text.clone().unwrap_or_else(|| "Latch".to_owned()))
-            .with_blocks(blocks),
-        ts.to_owned().into(),
-    );
-    state
-        .slack
-        .api
-        .chat_update(caller.bot_token.expose_secret(), &request)
-        .await
-        .map(|_| ())
 }
 
 async fn deliver(state: &AppState, caller: &SlackCaller, source: &Source, reply: &Reply) {

@@ -10,8 +10,8 @@
 //!   our [`Envelope`] from the same JSON;
 //! - `block_actions` from a message carries the message, which the crate parses strictly
 //!   (`SlackHistoryMessage`: one block or metadata it does not expect fails the whole payload):
-//!   Latch needs only its `ts`, `text` and raw blocks, read by our [`Envelope`], and the message
-//!   is taken out before the crate parses the rest.
+//!   Latch needs only its `ts`, read by our [`Envelope`], and the message is taken out before
+//!   the crate parses the rest.
 //!
 //! Who handles what:
 //! - the request modal ([`request_flow`]): its `block_actions` (app, entitlement and length
@@ -88,10 +88,6 @@ struct Envelope {
 struct EnvelopeMessage {
     #[serde(default)]
     ts: Option<String>,
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    blocks: Vec<Value>,
 }
 
 /// The parts of a view in a `block_actions` payload that slack-morphism's `SlackView` drops.
@@ -176,9 +172,6 @@ pub struct BlockAction {
     /// The message's `state.values` (its inputs, e.g. an approval reason), for actions on
     /// messages.
     pub message_state: Option<SlackViewState>,
-    /// The message's blocks and text as Slack sent them, for actions on messages.
-    pub message_blocks: Vec<Value>,
-    pub message_text: Option<String>,
 }
 
 /// The view an action happened on.
@@ -226,8 +219,7 @@ fn block_actions(
         SlackInteractionActionContainer::MessageAttachment(m) => Some(m.message_ts.to_string()),
         SlackInteractionActionContainer::View(_) => None,
     }
-    .or_else(|| message.as_ref().and_then(|m| m.ts.clone()));
-    let message = message.unwrap_or_default();
+    .or_else(|| message.and_then(|m| m.ts));
     // For a message, `state` is the message's inputs; for a view it is in the view.
     let message_state = channel_id.as_ref().and(event.state.clone());
     event
@@ -242,8 +234,6 @@ fn block_actions(
             channel_id: channel_id.clone(),
             message_ts: message_ts.clone(),
             message_state: message_state.clone(),
-            message_blocks: message.blocks.clone(),
-            message_text: message.text.clone(),
         })
         .collect()
 }
