@@ -40,6 +40,7 @@ mod sign_in;
 mod slack_client;
 mod slack_commands;
 mod slack_connect;
+mod slack_decisions;
 mod slack_delivery;
 mod slack_events;
 mod slack_home;
