@@ -211,11 +211,12 @@ pub struct TrackerProgress {
 
 /// The pinned status tracker's text (Slack mrkdwn).
 pub fn tracker_text(p: &TrackerProgress) -> String {
-    let percent = if p.total == 0 {
-        100
-    } else {
-        p.done.saturating_mul(100) / p.total
-    };
+    // An empty campaign has nothing left to do.
+    let percent = p
+        .done
+        .saturating_mul(100)
+        .checked_div(p.total)
+        .unwrap_or(100);
     let status = if p.ended { "Completed" } else { "Running" };
     let mut text = format!(
         "*Access review: {}*\nStatus: *{status}*\nProgress: {} of {} {} done ({percent}%)",
