@@ -4,8 +4,8 @@
 //! posted again; the request's history told in each copy's thread once per event; every
 //! approver's and provisioner's copy closed when one of them acts (in the console here); Retry
 //! only on the copies of those allowed to retry; no grant notice after an error; the expiry
-//! notice with Extend and Release, edited into the expired one; and a thread post claimed before
-//! a crash is not posted twice.
+//! notice with Extend and Release, edited into the expired one; a failed webhook told to the
+//! requester and the app owners; and a thread post claimed before a crash is not posted twice.
 
 use std::time::{Duration, Instant};
 
@@ -452,4 +452,65 @@ async fn a_thread_post_claimed_before_a_crash_is_not_posted_again() {
     )
     .await;
     assert_eq!(cursor, last);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_webhook_tells_the_requester_and_the_app_owners_and_an_error_offers_retry_to_the_owner()
+ {
+    let w = world().await;
+    let (url, calls) = crate::access_webhooks::receiver(500).await;
+    let reader = crate::access_webhooks::webhook_entitlement(&w.app, &w.l, &url).await;
+    let number = crate::access_webhooks::request_reader(&w.app, &w.l, &reader).await;
+    // Every retry made due at once instead of waiting for the backoff.
+    let start = Instant::now();
+    while w.l.carol.tasks(&w.app).await.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the webhook never gave up"
+        );
+        sqlx::query(
+            "UPDATE provisioning_tasks SET due_at = 0 WHERE open = 1 AND due_at IS NOT NULL",
+        )
+        .execute(&w.app.db.pool)
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!calls.lock().unwrap().is_empty());
+    quiet(&w).await;
+
+    let alice = top(&w, "alice");
+    assert_eq!(alice.len(), 1);
+    let json = blocks(&alice[0]);
+    assert!(json.contains("(automatic provisioning failed)"), "{json}");
+    let carol = top(&w, "carol")
+        .into_iter()
+        .find(|m| m.text.starts_with("You have a new provisioning assignment"))
+        .unwrap();
+    let json = blocks(&carol);
+    assert!(json.contains("The provisioning webhook failed"), "{json}");
+    assert!(json.contains(r#""action_id":"task.done""#), "{json}");
+
+    let task = only_task(&w.app, &w.l.carol).await;
+    w.l.carol
+        .ok(
+            &w.app,
+            completion(&task, TaskOutcome::Errored, Some("Directory down")),
+        )
+        .await;
+    quiet(&w).await;
+    let id = w.l.alice.detail(&w.app, &number).await.summary.id;
+    let json = blocks(&top(&w, "alice")[0]);
+    assert!(json.contains("Failed"), "{json}");
+    assert!(!json.contains("task.retry"), "the requester may not retry");
+    let carol = top(&w, "carol")
+        .into_iter()
+        .find(|m| m.text.starts_with("You have a new provisioning assignment"))
+        .unwrap();
+    let json = blocks(&carol);
+    assert!(
+        json.contains(r#""action_id":"task.retry""#)
+            && json.contains(&format!(r#""value":"{id}""#)),
+        "the app owner may retry: {json}"
+    );
 }

@@ -41,7 +41,7 @@ use crate::domain::{
 };
 use crate::ssr::AppState;
 use crate::ssr::access::{
-    self, AccessError, AccessResult, Tx, catalog, directory, from_json, grants, requests, user_row,
+    self, AccessError, AccessResult, Tx, catalog, directory, from_json, grants, requests,
 };
 use crate::ssr::lease;
 use crate::ssr::slack::SlackError;
@@ -319,9 +319,14 @@ fn request_state(
             }
         }
         RequestState::Provisioning => match tasks.iter().find(|t| t.is_open()).map(|t| &t.state) {
-            Some(TaskState::AwaitingManual { assignees, .. }) => format!(
-                "Awaiting provisioning from {}",
-                people.first_and_more(assignees, mrkdwn)
+            Some(TaskState::AwaitingManual { assignees, reason }) => format!(
+                "Awaiting provisioning from {}{}",
+                people.first_and_more(assignees, mrkdwn),
+                if *reason == domain::ManualReason::WebhookFailed {
+                    " (automatic provisioning failed)"
+                } else {
+                    ""
+                }
             ),
             Some(TaskState::WebhookPending { .. }) => "Being provisioned automatically".into(),
             _ => "Provisioning".into(),
@@ -1248,16 +1253,6 @@ pub async fn post_to_threads(
     Ok(posted)
 }
 
-/// The mention (`<@U…>`) of Latch user `user` in workspace `install_key`, or their escaped name.
-pub async fn mention(
-    db: &crate::ssr::Db,
-    install_key: &str,
-    user: &UserId,
-) -> Result<String, LiveError> {
-    let _ = user_row(user)?;
-    Ok(People::load(db, install_key).await?.mention(user))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -1277,15 +1272,8 @@ mod tests {
     fn people_are_mentioned_when_linked_and_named_escaped_otherwise() {
         let p = people();
         assert_eq!(p.mention(&UserId::new("1")), "<@U01>");
-        assert_eq!(
-            p.mention(&UserId::new("2")),
-            "Bob &lt;Builder&gt;"
-        );
-        let three = [
-            UserId::new("1"),
-            UserId::new("2"),
-            UserId::new("3"),
-        ];
+        assert_eq!(p.mention(&UserId::new("2")), "Bob &lt;Builder&gt;");
+        let three = [UserId::new("1"), UserId::new("2"), UserId::new("3")];
         assert_eq!(p.first_and_more(&three, true), "<@U01> + 2");
         assert_eq!(p.first_and_more(&three[1..2], false), "Bob <Builder>");
     }
