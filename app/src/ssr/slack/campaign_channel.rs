@@ -325,11 +325,27 @@ pub async fn run_round(state: &AppState) -> Result<(), String> {
 }
 
 async fn round(state: &AppState) -> Result<(), Stop> {
+    // Only channels with something to do: people to invite, a tracker to post, edit or
+    // complete, an announcement due. An idle round is this one query.
+    let columns = crate::ssr::flows::campaign_channel::CHANNEL_COLUMNS
+        .split(", ")
+        .map(|c| format!("cc.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT {} FROM campaign_channels WHERE status = 'active' ORDER BY campaign_id LIMIT $1",
-        crate::ssr::flows::campaign_channel::CHANNEL_COLUMNS
+        "SELECT {columns} FROM campaign_channels cc JOIN campaigns c ON c.id = cc.campaign_id \
+         WHERE cc.status = 'active' AND ( \
+           EXISTS (SELECT 1 FROM campaign_channel_members m \
+                   WHERE m.campaign_id = cc.campaign_id AND m.state = 'pending') \
+           OR (c.status IN ('running', 'ended', 'completed') \
+               AND (cc.tracker_ts IS NULL OR cc.tracker_changed = 1 OR c.status <> 'running')) \
+           OR EXISTS (SELECT 1 FROM campaign_channel_posts p \
+                      WHERE p.campaign_id = cc.campaign_id AND p.attachment_id = cc.attachment_id \
+                      AND p.state = 'pending' AND p.next_at <= $2)) \
+         ORDER BY cc.campaign_id LIMIT $1"
     ))
     .bind(CHANNELS_PER_ROUND)
+    .bind(now_ms())
     .fetch_all(&state.db.pool)
     .await?;
     if rows.is_empty() {
@@ -582,8 +598,17 @@ impl ChannelWork<'_> {
     /// Posts (and pins) the tracker, or edits it when progress moved and pacing allows.
     /// `true` when it now shows the campaign's current state.
     async fn tracker(&self, ended: bool) -> Result<bool, Stop> {
-        let text = tracker_text(&self.progress(ended).await?);
         let now = now_ms();
+        if self.channel.tracker_ts.is_some() {
+            if !self.channel.tracker_changed && !ended {
+                return Ok(true);
+            }
+            // Paced: progress is not even counted until the next edit may go.
+            if let TrackerEdit::At(_) = tracker_edit(true, self.channel.tracker_edited_at, now) {
+                return Ok(false);
+            }
+        }
+        let text = tracker_text(&self.progress(ended).await?);
         let api = &self.state.slack.api;
         let Some(ts) = &self.channel.tracker_ts else {
             let request = SlackApiChatPostMessageRequest::new(
