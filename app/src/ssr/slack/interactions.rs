@@ -569,6 +569,42 @@ mod tests {
     }
 
     #[test]
+    fn a_click_on_a_message_keeps_its_channel_ts_and_typed_reason_whatever_the_message_holds() {
+        let payload = serde_json::json!({
+            "type": "block_actions",
+            "user": {"id": "U1", "username": "bob", "name": "bob", "team_id": "T1"},
+            "api_app_id": "A1",
+            "team": {"id": "T1", "domain": "acme"},
+            "trigger_id": "1.2.abc",
+            "container": {"type": "message", "message_ts": "1700000000.000100",
+                          "channel_id": "D1", "is_ephemeral": false},
+            "channel": {"id": "D1", "name": "directmessage"},
+            // An edit by a user Slack does not name: slack-morphism's strict message model
+            // would refuse the whole payload over it.
+            "message": {"type": "message", "ts": "1700000000.000100", "text": "x",
+                        "edited": {"user": null, "ts": "1700000001.000000"},
+                        "metadata": {"event_type": "latch", "event_payload": {"n": 1}}},
+            "state": {"values": {"approval_reason": {"approval_reason": {
+                "type": "plain_text_input", "value": "On call"}}}},
+            "response_url": "https://hooks.slack.com/actions/T1/1/abc",
+            "actions": [{"type": "button", "action_id": "request.approve", "block_id": "decide",
+                         "value": "r1:0", "action_ts": "1700000002.000001",
+                         "text": {"type": "plain_text", "text": "Approve"}}]
+        });
+        let interaction = parse(&form(&payload)).unwrap();
+        let SlackInteractionEvent::BlockActions(event) = &interaction.event else {
+            panic!("not block_actions");
+        };
+        let actions = block_actions(event, interaction.view.clone(), interaction.message);
+        let action = &actions[0];
+        assert_eq!(action.channel_id.as_deref(), Some("D1"));
+        assert_eq!(action.message_ts.as_deref(), Some("1700000000.000100"));
+        assert_eq!(action.action.value.as_deref(), Some("r1:0"));
+        let typed = action.message_state.as_ref().unwrap().values.len();
+        assert_eq!(typed, 1, "the message's reason input reaches the handler");
+    }
+
+    #[test]
     fn a_body_without_a_payload_or_with_an_unknown_type_is_refused() {
         assert!(matches!(parse(b"text=hello"), Err(PayloadError::NoPayload)));
         assert!(matches!(
