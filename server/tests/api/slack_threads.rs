@@ -1,9 +1,10 @@
 //! Conversation in the threads of request messages (issue 11 §4), through the real server and
 //! the stand-in: a reply in the thread of one's copy of a request's DM becomes a comment under
-//! one's Latch name and reaches the other parties' threads (never back into one's own); a
-//! console comment reaches every thread; bots' posts, edits, replies outside a known thread and
-//! replies by someone else change nothing; a retried event makes one comment; an install
-//! without the scope `message.im` needs is flagged for Reinstall.
+//! one's Latch name and reaches the other parties' threads (not back into the thread it was
+//! written in); a provisioner's reply on their assignment comments on its request; a console
+//! comment reaches every thread; bots' posts, edits, replies outside a known thread and replies by
+//! someone else change nothing; a retried event makes one comment; an install without the scope
+//! `message.im` needs is flagged for Reinstall.
 
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,26 @@ async fn an_approvers_thread_reply_reaches_the_requesters_thread() {
     assert!(line.text.contains("Bob Manager"), "{line:?}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(lines_with(&t.w, "bob", &t.bob, "Which incident"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisioners_reply_in_their_assignments_thread_is_a_comment_on_its_request() {
+    let t = requested().await;
+    let id = t.w.l.alice.detail(&t.w.app, &t.number).await.summary.id;
+    t.w.l.approve_both_steps(&t.w.app, &id).await;
+    t.w.settled().await;
+    let assignment = top_level(&t.w, "carol")
+        .into_iter()
+        .find(|m| m.text.starts_with("You have a new provisioning assignment"))
+        .expect("Carol's provisioning assignment");
+    t.reply("carol", &assignment, "Done in 10 minutes").await;
+
+    assert_eq!(
+        t.comments().await,
+        [("Carol Owner".to_owned(), "Done in 10 minutes".to_owned())]
+    );
+    let line = posted_in_thread(&t.w, "alice", &t.alice, "Done in 10 minutes").await;
+    assert!(line.text.contains("Carol Owner"), "{line:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
