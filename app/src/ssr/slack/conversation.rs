@@ -1,7 +1,7 @@
 //! Conversation in the threads of request messages (issue 11 §4): what a person writes in the
 //! thread of their copy of a request's message (requester, subject, approver, provisioner)
 //! becomes a comment on the request, recorded under their Latch name, and every comment, from
-//! Slack or the console, is posted into the threads of the other parties' copies.
+//! Slack or the console, is posted into the threads of the request's other copies.
 //!
 //! A reply arrives as a `message.im` event (`events::MessageEvent::thread_reply` keeps only a
 //! person's reply in a DM thread). Its thread's parent is looked up among the messages Latch
@@ -12,7 +12,8 @@
 //!
 //! Where comments go: [`share`] posts each (from Slack or the console) with its author's Latch
 //! name into the threads of every copy of the request's message but the thread it was written
-//! in (`live::post_to_threads`).
+//! in (`live::post_to_threads`, which posts at once, unpaced: comments are rare). It runs after
+//! the comment committed, so a crash in between loses those thread lines, never the comment.
 //!
 //! Who may comment: the person whose copy it is, acting as their Latch `Actor`, with the
 //! console's rule on top (`access_loop::comment`: the request must be visible to them, so a
