@@ -874,11 +874,18 @@ pub async fn refresh_round(state: &AppState, deliverer: &Deliverer) -> Result<us
                 else {
                     continue;
                 };
-                match refresh_one(state, deliverer, ws, &shown, &mut done).await? {
-                    Step::Done => {}
-                    Step::Deferred => {
+                match refresh_one(state, deliverer, ws, &shown, &mut done).await {
+                    Ok(Step::Done) => {}
+                    Ok(Step::Deferred) => {
                         finished = false;
                         break;
+                    }
+                    // Slack or the database failing ends the round with the marks kept.
+                    Err(error @ (LiveError::Slack(_) | LiveError::Db(_))) => return Err(error),
+                    // One message that can't be rendered (unreadable data) must not hold up
+                    // the others: it is left as it is.
+                    Err(error) => {
+                        tracing::warn!(%error, object = %shown.object_id, "a Slack copy could not be refreshed");
                     }
                 }
             }
