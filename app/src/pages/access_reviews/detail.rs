@@ -38,6 +38,9 @@ pub fn CampaignPage() -> impl IntoView {
         edit: ServerAction::new(),
         reassign: ServerAction::new(),
     };
+    // Made here, not inside the Suspense: its content is rebuilt whenever the campaign reloads,
+    // and actions made there would be disposed while the channel's resources still track them.
+    super::communications::ChannelActions::provide();
     let detail = Resource::new(
         move || {
             (
@@ -71,8 +74,6 @@ pub fn CampaignPage() -> impl IntoView {
 
 #[component]
 fn Campaign(d: CampaignDetail, configuration: bool, actions: CampaignActions) -> impl IntoView {
-    // The Slack channel's link (top) and the Communications area reload together.
-    super::communications::ChannelActions::provide();
     let base = format!("/access-reviews/{}", d.id);
     let tabs = [
         ("Overview", base.clone(), !configuration),
