@@ -329,6 +329,11 @@ pub struct Entitlement {
     pub request_policy: Option<PolicyId>,
     /// Emergency ("break-glass") policy; `Some` means emergency access is enabled.
     pub emergency_policy: Option<PolicyId>,
+    /// Review policy for access review campaigns that use entitlements' own review policies:
+    /// its first approval step's approvers review this entitlement's grants. `None` leaves the
+    /// campaign's own reviewers. Older stored bodies have no such key, hence the default.
+    #[serde(default)]
+    pub review_policy: Option<PolicyId>,
     pub provisioning: ProvisioningMethod,
     pub visibility: Visibility,
 }
@@ -466,6 +471,7 @@ pub(crate) mod tests {
             max_duration: GrantLength::Limited(GrantDuration::days(30)),
             request_policy: Some(PolicyId::from("pol-1")),
             emergency_policy: None,
+            review_policy: None,
             provisioning: ProvisioningMethod::Manual {
                 provisioners: vec![UserId::from("prov")],
                 instructions: None,

@@ -116,6 +116,10 @@ pub struct EntitlementSpec {
     /// A policy name; none: no emergency access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency_policy: Option<String>,
+    /// A policy name whose first approval step reviews the grants in access review campaigns
+    /// that use entitlements' own review policies; none: the campaign's reviewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_policy: Option<String>,
     /// `everyone` (the default), `nobody`, or a list of group names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_visibility: Option<VisibilitySpec>,
@@ -1097,6 +1101,7 @@ pub fn plan(
                 for (field, p) in [
                     ("request policy", &e.request_policy),
                     ("emergency policy", &e.emergency_policy),
+                    ("review policy", &e.review_policy),
                 ] {
                     if p.as_ref() == Some(&c.policy.id) {
                         users.push(format!(
@@ -1362,6 +1367,13 @@ fn resolve_entitlement(
         names,
         errors,
     );
+    let review_policy = resolve_policy(
+        at,
+        "review_policy",
+        e.review_policy.as_deref(),
+        names,
+        errors,
+    );
     let provisioning = match e
         .webhook_url
         .as_deref()
@@ -1449,6 +1461,7 @@ fn resolve_entitlement(
         max_duration,
         request_policy,
         emergency_policy,
+        review_policy,
         provisioning,
         visibility,
     })
@@ -1584,6 +1597,12 @@ fn diff_entitlement(
     );
     push_if(
         fields,
+        "review_policy",
+        show_policy(c.review_policy.as_ref(), names),
+        show_policy(e.review_policy.as_ref(), names),
+    );
+    push_if(
+        fields,
         "catalog_visibility",
         show_visibility(&c.visibility, names),
         show_visibility(&e.visibility, names),
@@ -1632,6 +1651,7 @@ pub fn app_spec(
             owners: emails(&e.owner_users),
             request_policy: e.request_policy.as_ref().map(|p| names.policy_name(p)),
             emergency_policy: e.emergency_policy.as_ref().map(|p| names.policy_name(p)),
+            review_policy: e.review_policy.as_ref().map(|p| names.policy_name(p)),
             catalog_visibility: match &e.visibility {
                 Visibility::Everyone => None,
                 Visibility::Groups(g) if g.is_empty() => {

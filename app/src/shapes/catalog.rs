@@ -126,6 +126,10 @@ pub struct EntitlementInput {
     pub max_duration: String,
     pub request_policy: String,
     pub emergency_policy: String,
+    /// The policy whose first approval step reviews its grants in campaigns that use
+    /// entitlements' own review policies; empty: the campaign's reviewers.
+    #[serde(default)]
+    pub review_policy: String,
     /// "manual" or "webhook".
     pub provisioning: String,
     pub provisioners: String,

@@ -179,6 +179,7 @@ pub fn entitlement_form(app_id: &str, display_name: &str) -> SaveEntitlement {
         max_duration: None,
         request_policy: None,
         emergency_policy: None,
+        review_policy: None,
         provisioning: None,
         provisioners: None,
         webhook_url: None,

@@ -20,6 +20,8 @@ pub async fn save_entitlement(
     max_duration: Option<String>,
     request_policy: Option<String>,
     emergency_policy: Option<String>,
+    /// Empty or absent: the campaign's own reviewers.
+    review_policy: Option<String>,
     provisioning: Option<String>,
     provisioners: Option<String>,
     webhook_url: Option<String>,
@@ -42,6 +44,7 @@ pub async fn save_entitlement(
             max_duration: max_duration.unwrap_or_default(),
             request_policy: request_policy.unwrap_or_default(),
             emergency_policy: emergency_policy.unwrap_or_default(),
+            review_policy: review_policy.unwrap_or_default(),
             provisioning: provisioning.unwrap_or_default(),
             provisioners: provisioners.unwrap_or_default(),
             webhook_url: webhook_url.unwrap_or_default(),

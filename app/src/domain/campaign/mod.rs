@@ -45,7 +45,7 @@ pub use review::{
     CancelReason, PendingDecision, Remediation, ReviewAction, ReviewActions, ReviewOutcome,
     ReviewState, ReviewTask, ReviewVerdict, Submission, submit_batch,
 };
-pub use reviewers::{ReviewPolicy, Reviewers, resolve_reviewers};
+pub use reviewers::{ReviewPolicy, Reviewers, entitlement_review_step, resolve_reviewers};
 pub use scope::{
     CampaignScope, GrantFacts, GrantTypeFilter, ResolvedScope, SCOPE_SAMPLE_SIZE, ScopePreview,
     SubjectFilter,

@@ -11,8 +11,8 @@ use super::super::directory::Directory;
 use super::super::error::{DomainError, DomainResult};
 use super::super::ids::UserId;
 use super::super::policy::{
-    ApprovalStep, ApproverSource, AssignmentTier, FallbackReason, RequestParties,
-    assign_without_auto_approval,
+    ApprovalStep, ApproverSource, AssignmentTier, FallbackReason, Policy, PolicyStep,
+    RequestParties, assign_without_auto_approval,
 };
 use super::scope::GrantFacts;
 
@@ -78,6 +78,18 @@ impl ReviewPolicy {
             fallback_users: owners.to_vec(),
         }
     }
+}
+
+/// The review step an entitlement's review policy (`Entitlement::review_policy`) gives its
+/// grants: the policy's first approval step. A review is one decision (certify or deny) by one
+/// set of reviewers, so only one step can name them, and the first is the one whose approvers a
+/// request would reach first. A policy with no approval step (automatic, or an external decider
+/// only) names no people, so the campaign's own reviewers stay.
+pub fn entitlement_review_step(policy: &Policy) -> Option<&ApprovalStep> {
+    policy.steps.iter().find_map(|s| match s {
+        PolicyStep::Approval(a) => Some(a),
+        _ => None,
+    })
 }
 
 /// The reviewers of one grant, and how they were found.

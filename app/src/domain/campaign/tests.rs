@@ -560,6 +560,44 @@ fn the_entitlements_own_review_step_is_used_only_when_the_policy_defers_to_it() 
     );
 }
 
+#[test]
+fn an_entitlements_review_step_is_its_review_policys_first_approval_step() {
+    use super::super::ids::PolicyId;
+    use super::super::policy::{Policy, PolicyStep};
+    let first = ApprovalStep {
+        approvers: vec![ApproverSource::Users(vec![u("x")])],
+        ..ApprovalStep::default()
+    };
+    let second = ApprovalStep {
+        approvers: vec![ApproverSource::Manager],
+        ..ApprovalStep::default()
+    };
+    let mut policy = Policy {
+        id: PolicyId::from("reviews"),
+        name: "Reviews".into(),
+        revision: 1,
+        steps: vec![
+            PolicyStep::Approval(first.clone()),
+            PolicyStep::Approval(second),
+        ],
+    };
+    assert_eq!(entitlement_review_step(&policy), Some(&first));
+    policy
+        .steps
+        .insert(0, PolicyStep::AutoApprove { message: None });
+    assert_eq!(
+        entitlement_review_step(&policy),
+        Some(&first),
+        "steps that name no people are passed over"
+    );
+    policy.steps = vec![PolicyStep::AutoApprove { message: None }];
+    assert_eq!(
+        entitlement_review_step(&policy),
+        None,
+        "no approval step: no people, so the campaign's reviewers stay"
+    );
+}
+
 // ----- reviews -----
 
 #[test]

@@ -235,6 +235,35 @@ pub(crate) async fn first_missing(
     Ok(None)
 }
 
+/// The review step of every entitlement that has a review policy (`Entitlement::review_policy`,
+/// mirrored in the `review_policy` column), by entitlement: one query for the entitlements and
+/// one load per distinct policy, so staging a campaign looks each grant's step up in this map
+/// instead of querying per grant. Entitlements whose policy has no approval step are left out
+/// (`domain::campaign::entitlement_review_step`): the campaign's own reviewers review them.
+pub(crate) async fn review_steps(
+    tx: &mut super::Tx<'_>,
+) -> AccessResult<std::collections::BTreeMap<EntitlementId, domain::ApprovalStep>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, review_policy FROM entitlements WHERE review_policy IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut steps_by_policy: std::collections::BTreeMap<String, Option<domain::ApprovalStep>> =
+        std::collections::BTreeMap::new();
+    let mut out = std::collections::BTreeMap::new();
+    for (entitlement, policy) in rows {
+        if !steps_by_policy.contains_key(&policy) {
+            let loaded = super::policies::load(&mut *tx, &policy).await?;
+            let step = domain::campaign::entitlement_review_step(&loaded).cloned();
+            steps_by_policy.insert(policy.clone(), step);
+        }
+        if let Some(Some(step)) = steps_by_policy.get(&policy) {
+            out.insert(EntitlementId::new(entitlement), step.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// A policy picked in `field` was deleted after the form was checked.
 fn policy_deleted(field: &str, id: &str) -> AccessError {
     DomainError::invalid(
@@ -506,6 +535,7 @@ pub async fn save_entitlement(
     let max_duration = max_length_field(&input.max_duration)?;
     let request_policy = policy_field(db, "request policy", &input.request_policy).await?;
     let emergency_policy = policy_field(db, "emergency policy", &input.emergency_policy).await?;
+    let review_policy = policy_field(db, "review policy", &input.review_policy).await?;
     let provisioning = match input.provisioning.trim() {
         "webhook" => ProvisioningMethod::Webhook {
             url: input.webhook_url.trim().to_string(),
@@ -588,6 +618,7 @@ pub async fn save_entitlement(
         max_duration,
         request_policy,
         emergency_policy,
+        review_policy,
         provisioning,
         visibility,
     };
@@ -596,10 +627,10 @@ pub async fn save_entitlement(
     let body = to_json(&ent)?;
     let mut tx = db.begin().await?;
     let result = sqlx::query(
-        "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $10) \
+        "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias, review_policy) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $10, $11) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, alias = excluded.alias, \
-         request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, body = excluded.body, \
+         request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, review_policy = excluded.review_policy, body = excluded.body, \
          updated_at = excluded.updated_at, version = entitlements.version + 1 WHERE entitlements.version = $9",
     )
     .bind(ent.id.as_str())
@@ -612,6 +643,7 @@ pub async fn save_entitlement(
     .bind(at.as_unix_millis())
     .bind(expected_version(input.version, loaded_version))
     .bind(ent.alias.as_ref().map(|a| a.as_str().to_string()))
+    .bind(ent.review_policy.as_ref().map(|p| p.to_string()))
     .execute(&mut *tx)
     .await
     // Another save took the alias between our check and this write.
@@ -640,6 +672,7 @@ pub async fn save_entitlement(
     for (field, policy) in [
         ("request policy", &ent.request_policy),
         ("emergency policy", &ent.emergency_policy),
+        ("review policy", &ent.review_policy),
     ] {
         let ids: Vec<String> = policy.iter().map(|p| p.to_string()).collect();
         if let Some(gone) = first_missing(&mut tx, db.engine, Referenced::Policy, &ids).await? {

@@ -476,8 +476,8 @@ pub async fn save(
     Ok(policy.id.to_string())
 }
 
-/// What uses each policy, named for people, by policy id: entitlements (as request or emergency
-/// policy, or by default through the built-in) and apps (as default request policy).
+/// What uses each policy, named for people, by policy id: entitlements (as request, emergency or
+/// review policy, or by default through the built-in) and apps (as default request policy).
 async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut apps = BTreeMap::new();
@@ -523,6 +523,11 @@ async fn usages(conn: &mut sqlx::AnyConnection) -> AccessResult<BTreeMap<String,
             out.entry(p.to_string())
                 .or_default()
                 .push(format!("{label} (emergency policy)"));
+        }
+        if let Some(p) = &e.review_policy {
+            out.entry(p.to_string())
+                .or_default()
+                .push(format!("{label} (review policy)"));
         }
     }
     Ok(out)

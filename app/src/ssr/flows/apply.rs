@@ -460,10 +460,10 @@ async fn write(
             let body = to_json(ent)?;
             let alias = ent.alias.as_ref().map(|a| a.as_str().to_string());
             sqlx::query(
-                "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias, managed_by, managed_ref) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11) \
+                "INSERT INTO entitlements (id, app_id, slug, display_name, request_policy, emergency_policy, body, created_at, updated_at, alias, managed_by, managed_ref, review_policy) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) \
                  ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, display_name = excluded.display_name, alias = excluded.alias, \
-                 request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, body = excluded.body, \
+                 request_policy = excluded.request_policy, emergency_policy = excluded.emergency_policy, review_policy = excluded.review_policy, body = excluded.body, \
                  updated_at = excluded.updated_at, managed_by = excluded.managed_by, managed_ref = excluded.managed_ref, \
                  version = entitlements.version + 1",
             )
@@ -478,6 +478,7 @@ async fn write(
             .bind(alias.clone())
             .bind(managed_by)
             .bind(source_ref)
+            .bind(ent.review_policy.as_ref().map(ToString::to_string))
             .execute(&mut **tx)
             .await
             // Aliases are unique per tenant: swapping two entitlements' aliases in one apply

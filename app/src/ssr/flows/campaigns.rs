@@ -219,9 +219,20 @@ pub async fn stage(db: &Db, actor: &Actor, id: &str) -> AccessResult<Staged> {
     campaigns::save(&mut tx, Some(c.version), &c2, at).await?;
     let dir = directory::snapshot(&mut tx).await?;
     let resolved = c2.fields.scope.resolve(&dir, at);
-    // The catalog keeps no review policy per entitlement yet, so every grant is reviewed under
-    // the campaign's (`ReviewPolicy::use_entitlement_policies` has nothing to defer to).
-    let step = c2.fields.review_policy.step_for(None, &c2.fields.owners);
+    // Each grant's step: the campaign's, or, when it defers to entitlements' own review
+    // policies, its entitlement's review step. Those are loaded once into a map (not read per
+    // grant) and turned into steps once per entitlement.
+    let review = &c2.fields.review_policy;
+    let campaign_step = review.step_for(None, &c2.fields.owners);
+    let entitlement_steps: BTreeMap<_, _> = if review.use_entitlement_policies {
+        catalog::review_steps(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(e, own)| (e, review.step_for(Some(&own), &c2.fields.owners)))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut count: u64 = 0;
     let mut after = String::new();
     // The snapshot's task ids share a random prefix and count up: each index on the task id
@@ -244,7 +255,10 @@ pub async fn stage(db: &Db, actor: &Actor, id: &str) -> AccessResult<Staged> {
             .filter(|g| resolved.includes(g, &dir))
             .enumerate()
             .map(|(i, g)| {
-                let reviewers = resolve_reviewers(&step, &g, &dir).users;
+                let step = entitlement_steps
+                    .get(&g.entitlement)
+                    .unwrap_or(&campaign_step);
+                let reviewers = resolve_reviewers(step, &g, &dir).users;
                 let id = ReviewTaskId::new(format!("{id_prefix}{:016x}", count + i as u64));
                 ReviewTask::open(id, c2.id.clone(), g, reviewers)
             })
