@@ -88,6 +88,12 @@ pub enum Command {
         /// Where to write (created if missing).
         dir: PathBuf,
     },
+    /// Try Latch without a Slack workspace: starts Latch and a local Slack stand-in (with its
+    /// simulator) on free ports, connects them through the OAuth install, and seeds a small
+    /// company with apps, entitlements and policies. Uses a fresh temporary data directory unless
+    /// --data-dir names one to keep (an existing demo directory is reused; a directory holding
+    /// other data is refused). Prints the URLs and the demo sign-ins; Ctrl-C stops everything.
+    Demo,
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -270,6 +276,22 @@ pub async fn export(settings: &Settings, dir: &std::path::Path) -> Result<(), Cl
              credentials, but check none carries a token in its path or query before committing."
         );
     }
+    Ok(())
+}
+
+/// `latch demo`: runs until Ctrl-C (or SIGTERM), then stops Latch and the stand-in gracefully.
+pub async fn demo(settings: Settings, keep: bool) -> Result<(), CliError> {
+    use crate::demo::{self, DemoError, DemoOptions};
+    let handle = match demo::run(DemoOptions { settings, keep }).await {
+        Ok(handle) => handle,
+        Err(DemoError::NotADemoDatabase(at)) => {
+            return Err(CliError::Usage(DemoError::NotADemoDatabase(at).to_string()));
+        }
+        Err(DemoError::Other(error)) => return Err(CliError::Other(error)),
+    };
+    println!("{}", handle.instructions());
+    crate::startup::shutdown_signal().await;
+    handle.shutdown().await?;
     Ok(())
 }
 

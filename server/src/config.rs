@@ -215,6 +215,16 @@ fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
+impl RawSettings {
+    /// Whether a data directory was given as a flag or environment variable, e.g. for `latch demo` to
+    /// keep its data there rather than in a temporary directory.
+    pub fn data_dir_given(&self) -> bool {
+        self.data_dir
+            .as_deref()
+            .is_some_and(|d| !d.trim().is_empty())
+    }
+}
+
 impl Settings {
     /// Loads settings: the optional TOML file, overridden by `given` (the flags and environment
     /// variables clap read).

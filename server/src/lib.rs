@@ -6,6 +6,7 @@ pub mod background;
 pub mod catalog_files;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod sessions;
 pub mod startup;

@@ -20,6 +20,10 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log, settings.log_format);
+    if let Some(Command::Demo) = cli.command {
+        // Before the data directory is prepared: without --data-dir the demo uses its own.
+        return exit_code(cli::demo(settings, cli.settings.data_dir_given()).await);
+    }
     if let Err(error) = settings.prepare_data_dir() {
         eprintln!("latch: configuration error: {error}");
         return ExitCode::from(2);
@@ -51,7 +55,12 @@ async fn main() -> ExitCode {
             source_ref,
         } => cli::apply(&settings, &dir, plan, prune, source_ref).await,
         Command::Export { dir } => cli::export(&settings, &dir).await,
+        Command::Demo => cli::demo(settings, true).await,
     };
+    exit_code(outcome)
+}
+
+fn exit_code(outcome: Result<(), CliError>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
