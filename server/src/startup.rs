@@ -232,7 +232,7 @@ impl Application {
         // The outbox into Slack DMs (`app::ssr::slack::delivery`): paced per Slack method and
         // channel, so one round may leave rows for the next; the pacer lives across rounds.
         let delivery_state = state.clone();
-        let deliverer = std::sync::Arc::new(app::ssr::slack::delivery::Deliverer::default());
+        let deliverer = state.slack.pacing.clone();
         let live_deliverer = deliverer.clone();
         let delivery_worker = background::spawn_leased(
             db.clone(),

@@ -57,6 +57,7 @@ pub fn tier_of(method: &str) -> Tier {
         | "conversations.info"
         | "conversations.open"
         | "conversations.history"
+        | "conversations.replies"
         | "users.lookupByEmail"
         | "auth.revoke" => Tier::Tier3,
         "chat.postEphemeral" | "users.info" | "views.open" | "views.publish" | "views.update"

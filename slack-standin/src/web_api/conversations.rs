@@ -580,3 +580,113 @@ fn decode_history_cursor(cursor: &str) -> Option<(u64, u64)> {
     let (secs, micros) = digits.split_at(digits.len() - 6);
     Some((secs.parse().ok()?, micros.parse().ok()?))
 }
+
+/// `conversations.replies` (DOCS-M: Tier 3; the same `*:history` scopes as
+/// `conversations.history`): the thread of the message `ts` in `channel`, its
+/// parent first, then the replies oldest first. `ts` is required: missing, not
+/// a timestamp or not a message of the channel is `thread_not_found` ("Value
+/// for ts was missing or invalid"); the `ts` of a reply gives that reply's
+/// thread. `oldest` / `latest` bound the replies (exclusive unless `inclusive`;
+/// the parent is always first), `limit` defaults to 1000 (at most 999 here, as
+/// for history), cursor pagination as for history (`next_ts:` of the first
+/// message the next page holds). Metadata as `conversations.history`
+/// (`include_all_metadata`).
+pub fn replies(ctx: &mut Ctx<'_>) -> ApiResult {
+    let caller = ctx.caller()?;
+    let arg = ctx
+        .params
+        .str("channel")
+        .ok_or_else(|| ApiError::new("channel_not_found"))?;
+    let channel = resolve_channel(ctx.st, &caller, &arg)?;
+    caller.require_any(history_scopes(&channel))?;
+    let is_bot = caller.token.kind == crate::state::TokenKind::Bot;
+    if is_bot && !channel.has_member(caller.user_id()) {
+        return Err(ApiError::new("not_in_channel"));
+    }
+    let ts = ctx
+        .params
+        .str("ts")
+        .filter(|t| parse_ts(t).is_some())
+        .ok_or_else(|| ApiError::new("thread_not_found"))?;
+    let bound = |key: &str, code: &str| -> Result<Option<(u64, u64)>, ApiError> {
+        match ctx.params.str(key) {
+            None => Ok(None),
+            Some(ts) => parse_ts(&ts).map(Some).ok_or_else(|| ApiError::new(code)),
+        }
+    };
+    let oldest = bound("oldest", "invalid_ts_oldest")?;
+    let latest = bound("latest", "invalid_ts_latest")?;
+    let inclusive = ctx.params.bool("inclusive");
+    let limit = match ctx.params.str("limit") {
+        None => limits::HISTORY_MAX_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(0) => limits::HISTORY_MAX_LIMIT,
+            Ok(n) => n.min(limits::HISTORY_MAX_LIMIT),
+            Err(_) => {
+                return Err(ApiError::with_messages(
+                    "invalid_arguments",
+                    vec!["[ERROR] expected an integer [json-pointer:/limit]".to_owned()],
+                ));
+            }
+        },
+    };
+    let from = match ctx.params.str("cursor") {
+        None => None,
+        Some(cursor) => {
+            Some(decode_history_cursor(&cursor).ok_or_else(|| ApiError::new("invalid_cursor"))?)
+        }
+    };
+    let include_all = ctx.params.bool("include_all_metadata");
+    let all: Vec<&crate::state::Message> = ctx
+        .st
+        .messages
+        .get(&channel.id)
+        .map(|m| m.iter().filter(|m| !m.deleted).collect())
+        .unwrap_or_default();
+    let Some(asked) = all.iter().find(|m| m.ts == ts) else {
+        return Err(ApiError::new("thread_not_found"));
+    };
+    let parent_ts = asked.thread_ts.clone().unwrap_or_else(|| asked.ts.clone());
+    let parent = all.iter().find(|m| m.ts == parent_ts).copied();
+    let mut thread: Vec<&crate::state::Message> = all
+        .iter()
+        .filter(|m| m.ts != parent_ts && m.thread_ts.as_deref() == Some(parent_ts.as_str()))
+        .filter(|m| {
+            parse_ts(&m.ts).is_some_and(|t| {
+                oldest.is_none_or(|o| t > o || (inclusive && t == o))
+                    && latest.is_none_or(|l| t < l || (inclusive && t == l))
+                    && from.is_none_or(|f| t >= f)
+            })
+        })
+        .copied()
+        .collect();
+    thread.sort_by_key(|m| parse_ts(&m.ts));
+    let first_page = from.is_none();
+    let mut listed: Vec<&crate::state::Message> = Vec::new();
+    if first_page {
+        listed.extend(parent);
+    }
+    listed.extend(thread);
+    let next = listed.get(limit).map(|m| encode_history_cursor(&m.ts));
+    let page: Vec<Value> = listed
+        .iter()
+        .take(limit)
+        .map(|m| {
+            let mut json = m.to_json(&channel.team_id);
+            if let (Some(obj), Some(meta)) = (json.as_object_mut(), &m.metadata) {
+                obj.insert(
+                    "metadata".into(),
+                    crate::state::metadata_json(meta, include_all),
+                );
+            }
+            json
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("messages".into(), json!(page));
+    out.insert("has_more".into(), json!(next.is_some()));
+    if let Some(next) = next {
+        out.insert("response_metadata".into(), json!({ "next_cursor": next }));
+    }
+    Ok(out)
+}

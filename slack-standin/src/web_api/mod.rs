@@ -43,6 +43,7 @@ pub const METHODS: &[&str] = &[
     "conversations.archive",
     "conversations.open",
     "conversations.history",
+    "conversations.replies",
     "pins.add",
     "users.lookupByEmail",
     "users.info",
@@ -272,6 +273,7 @@ fn dispatch(method: &str, ctx: &mut Ctx<'_>) -> ApiResult {
         "conversations.archive" => conversations::archive(ctx),
         "conversations.open" => conversations::open(ctx),
         "conversations.history" => conversations::history(ctx),
+        "conversations.replies" => conversations::replies(ctx),
         "pins.add" => pins::add(ctx),
         "users.lookupByEmail" => users::lookup_by_email(ctx),
         "users.info" => users::info(ctx),
@@ -298,7 +300,9 @@ fn accepted_scopes(method: &str) -> &'static str {
         }
         "conversations.join" => "channels:join",
         "conversations.open" => "channels:manage,groups:write,im:write,mpim:write",
-        "conversations.history" => "channels:history,groups:history,im:history,mpim:history",
+        "conversations.history" | "conversations.replies" => {
+            "channels:history,groups:history,im:history,mpim:history"
+        }
         "conversations.info" | "conversations.list" => {
             "channels:read,groups:read,im:read,mpim:read"
         }

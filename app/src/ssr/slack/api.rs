@@ -502,6 +502,39 @@ impl SlackApi {
         .await
     }
 
+    /// `conversations.replies` of the thread of message `ts` in `channel` (its parent first, then
+    /// the replies), with every message's metadata (`include_all_metadata`); `oldest` bounds the
+    /// replies (exclusive), `cursor` pages. Answered in the same shape as
+    /// [`SlackApi::conversations_history`] (only `ts` and `metadata` are read).
+    pub async fn conversations_replies(
+        &self,
+        token: &str,
+        channel: &str,
+        ts: &str,
+        oldest: Option<&str>,
+        cursor: Option<&str>,
+        limit: u16,
+    ) -> Result<ConversationsHistory, SlackError> {
+        let token = api_token(token);
+        let limit = limit.to_string();
+        let params = vec![
+            ("channel", Some(channel)),
+            ("ts", Some(ts)),
+            ("oldest", oldest),
+            ("cursor", cursor),
+            ("limit", Some(limit.as_str())),
+            ("include_all_metadata", Some("true")),
+        ];
+        self.call("conversations.replies", || async {
+            self.client
+                .open_session(&token)
+                .http_session_api
+                .http_get("conversations.replies", &params, None)
+                .await
+        })
+        .await
+    }
+
     /// `conversations.list`, one page (`cursor` from the previous page's
     /// `response_metadata.next_cursor`).
     pub async fn conversations_list(

@@ -18,13 +18,18 @@
 //! holds back leaves the object's marks for a later round; a 429 pauses the method for its
 //! `Retry-After`; an outage ends the round with the marks kept; a message Slack will not edit any
 //! more (`message_not_found`, `cant_update_message`, …) is forgotten. Thread posts are committed
-//! as claimed before the post (`thread_claim_event`): a crash between the post and its record
-//! skips that line rather than posting it twice.
+//! as claimed before the post (`thread_claim_event`) and carry the event in their metadata: a
+//! claim that lapsed unrecorded (a crash, no answer) is looked for in the thread
+//! (`conversations.replies`, like delivery's `conversations.history` recovery): found, it is
+//! recorded as told; not found, it is posted. Exactly once either way.
 //!
 //! *For other modules:*
-//! - [`refresh_message`]: re-render one remembered message now (after a stale click).
+//! - [`refresh_message`]: re-render one remembered message now (after a stale click), under
+//!   the same pacer (`Slack::pacing`); held back or rate limited, it is left to the job's next
+//!   round (a mark).
 //! - [`post_to_threads`]: post a line (a console comment, say) in the threads of every message
-//!   showing a request, optionally except one message (the thread it was written in).
+//!   showing a request, optionally except one message (the thread it was written in); paced,
+//!   waiting out a 429 rather than losing the line.
 //!
 //! [`Pacer`]: super::delivery::pacer::Pacer
 
@@ -1067,9 +1072,16 @@ async fn tell_thread(
             return Ok(Step::Deferred);
         }
         // A post claimed and never recorded (a crash, or no answer): it may be in the thread.
-        // Skipped rather than risk telling it twice.
-        cursor = cursor.max(claimed);
-        set_thread(db, shown, cursor, None).await?;
+        // Looked for there (its metadata names the event): found, it is recorded as told; not
+        // found, it is posted below like any other line.
+        match find_thread_line(state, deliverer, &ws.token, shown, claimed).await? {
+            Found::Yes => {
+                cursor = cursor.max(claimed);
+                set_thread(db, shown, cursor, None).await?;
+            }
+            Found::No => set_thread(db, shown, cursor, None).await?,
+            Found::AskLater => return Ok(Step::Deferred),
+        }
     }
     let events = sqlx::query(
         "SELECT id, body FROM request_events WHERE request_id = $1 AND id > $2 ORDER BY id \
@@ -1128,7 +1140,8 @@ async fn tell_thread(
                     set_thread(db, shown, cursor, None).await?;
                     return Err(LiveError::Slack(code));
                 }
-                // It may have been posted: the claim stays, and lapses into a skip.
+                // It may have been posted: the claim stays, and once it lapses the thread is
+                // looked at before posting again.
                 Verdict::Uncertain(code) => return Err(LiveError::Slack(code)),
             },
         }
@@ -1137,6 +1150,92 @@ async fn tell_thread(
         set_thread(db, shown, cursor, None).await?;
     }
     Ok(Step::Done)
+}
+
+/// Whether a claimed thread line is in its thread.
+enum Found {
+    Yes,
+    No,
+    /// The pacer (or a 429) holds `conversations.replies` back: look next round.
+    AskLater,
+}
+
+/// Pages of a thread read looking for a line (200 replies each).
+const REPLIES_PAGES: usize = 5;
+
+/// Looks in `shown`'s thread (`conversations.replies`, with metadata) for the line telling event
+/// `event_id` ([`post_in_thread`]'s metadata). Paced like every call; an outage is an error
+/// (the claim stays for a later round).
+async fn find_thread_line(
+    state: &AppState,
+    deliverer: &Deliverer,
+    token: &str,
+    shown: &Shown,
+    event_id: i64,
+) -> Result<Found, LiveError> {
+    let wanted = event_id.to_string();
+    let mut cursor: Option<String> = None;
+    for _page in 0..REPLIES_PAGES {
+        if !deliverer.slot(Method::ConversationsReplies, None) {
+            return Ok(Found::AskLater);
+        }
+        let page = match state
+            .slack
+            .api
+            .conversations_replies(
+                token,
+                &shown.channel,
+                &shown.ts,
+                None,
+                cursor.as_deref(),
+                200,
+            )
+            .await
+        {
+            Ok(page) => page,
+            Err(error) => match classify(&error) {
+                Verdict::RateLimited(secs) => {
+                    deliverer.pause(Method::ConversationsReplies, secs);
+                    return Ok(Found::AskLater);
+                }
+                // The message (and its thread) is gone: nothing to find, nothing to post into.
+                Verdict::Permanent(code) => {
+                    tracing::info!(
+                        code,
+                        "a thread could not be read; its claimed line is skipped"
+                    );
+                    return Ok(Found::Yes);
+                }
+                Verdict::Retry(code) | Verdict::Uncertain(code) => {
+                    return Err(LiveError::Slack(code));
+                }
+            },
+        };
+        let found = page.messages.iter().any(|m| {
+            m.metadata.as_ref().is_some_and(|meta| {
+                meta.event_type == THREAD_EVENT_TYPE
+                    && meta
+                        .event_payload
+                        .as_ref()
+                        .and_then(|p| p.get("line"))
+                        .is_some_and(|line| {
+                            line.as_str() == Some(wanted.as_str())
+                                || line.as_i64() == Some(event_id)
+                        })
+            })
+        });
+        if found {
+            return Ok(Found::Yes);
+        }
+        cursor = page
+            .response_metadata
+            .map(|m| m.next_cursor)
+            .filter(|c| page.has_more && !c.is_empty());
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(Found::No)
 }
 
 async fn post_in_thread(
@@ -1200,11 +1299,46 @@ pub async fn refresh_message(
     if shown.rendered_hash.as_deref() == Some(hash.as_str()) {
         return Ok(false);
     }
+    let pacing = &state.slack.pacing;
+    if !pacing.slot(Method::Update, None) {
+        // Over `chat.update`'s pace: the job's next round edits it.
+        later(db, &shown).await?;
+        return Ok(false);
+    }
     let token = bot_token(state, install_key).await?;
-    update(state, &token, &shown, content, &hash)
-        .await?
-        .map_err(|e| LiveError::Slack(e.to_string()))?;
-    Ok(true)
+    match update(state, &token, &shown, content, &hash).await? {
+        Ok(()) => Ok(true),
+        Err(error) => match classify(&error) {
+            Verdict::RateLimited(secs) => {
+                pacing.pause(Method::Update, secs);
+                later(db, &shown).await?;
+                Ok(false)
+            }
+            Verdict::Permanent(code) => {
+                tracing::info!(code, "a Slack message can't be edited any more; forgotten");
+                forget(db, &shown).await?;
+                Ok(false)
+            }
+            Verdict::Retry(_) | Verdict::Uncertain(_) => {
+                later(db, &shown).await?;
+                Err(LiveError::Slack(error.to_string()))
+            }
+        },
+    }
+}
+
+/// Leaves a refresh of `shown`'s object to the job's next round (a mark, as a change would).
+async fn later(db: &crate::ssr::Db, shown: &Shown) -> Result<(), LiveError> {
+    let mut tx = db.begin().await?;
+    mark_changed(
+        &mut tx,
+        &shown.object_kind,
+        &shown.object_id,
+        Timestamp::from_unix_millis(crate::ssr::clock::now_ms()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn bot_token(state: &AppState, install_key: &str) -> Result<String, LiveError> {
@@ -1220,7 +1354,10 @@ async fn bot_token(state: &AppState, install_key: &str) -> Result<String, LiveEr
 /// Posts `line` (mrkdwn; `plain` for the notification text) in the thread of every remembered
 /// message showing request `request_id` (requester, approver and provisioner copies), except the
 /// message `except` (`(channel, ts)`: the thread it was written in). For comments (THREADS):
-/// posted now, unpaced, once per call; the caller records that it did. The threads posted to.
+/// once per call, under the process's pacer (`Slack::pacing`, shared with delivery and the job):
+/// a post that may not go yet waits for its slot, a 429 pauses `chat.postMessage` for its
+/// `Retry-After` and the post is made after it, so a burst of comments loses no line. Call it
+/// off the request path (it may wait). The threads posted to.
 pub async fn post_to_threads(
     state: &AppState,
     request_id: &str,
@@ -1246,18 +1383,52 @@ pub async fn post_to_threads(
         else {
             continue;
         };
-        post_in_thread(
-            state,
-            &ws.token,
-            &s,
-            blocks::thread_line(line, plain),
-            "comment",
-        )
-        .await
-        .map_err(|e| LiveError::Slack(e.to_string()))?;
+        paced_post(state, &ws.token, &s, blocks::thread_line(line, plain)).await?;
         posted += 1;
     }
     Ok(posted)
+}
+
+/// How long a paced comment waits between looks at the pacer.
+const PACED_WAIT: Duration = Duration::from_millis(100);
+
+/// Longest a comment waits for Slack to take it (rate limits and outages together).
+const PACED_GIVE_UP: Duration = Duration::from_secs(15 * 60);
+
+/// Posts one comment line in `shown`'s thread when the pacer allows, waiting out 429s and
+/// outages (bounded by [`PACED_GIVE_UP`]); a final refusal is an error.
+async fn paced_post(
+    state: &AppState,
+    token: &str,
+    shown: &Shown,
+    line: SlackMessageContent,
+) -> Result<(), LiveError> {
+    let pacing = &state.slack.pacing;
+    let started = std::time::Instant::now();
+    let mut outage_wait = Duration::from_secs(2);
+    loop {
+        if started.elapsed() > PACED_GIVE_UP {
+            return Err(LiveError::Slack("gave_up".into()));
+        }
+        if !pacing.slot(Method::PostMessage, Some(&shown.channel)) {
+            tokio::time::sleep(PACED_WAIT).await;
+            continue;
+        }
+        let Err(error) = post_in_thread(state, token, shown, line.clone(), "comment").await else {
+            return Ok(());
+        };
+        match classify(&error) {
+            Verdict::RateLimited(secs) => pacing.pause(Method::PostMessage, secs),
+            Verdict::Retry(_) => {
+                tokio::time::sleep(outage_wait).await;
+                outage_wait = (outage_wait * 2).min(Duration::from_secs(60));
+            }
+            // It may be in the thread already: not posted again.
+            Verdict::Uncertain(code) | Verdict::Permanent(code) => {
+                return Err(LiveError::Slack(code));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

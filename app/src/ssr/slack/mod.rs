@@ -112,6 +112,9 @@ pub struct Slack {
     pub api: SlackApi,
     /// The front door's process-wide state: routing cache, bound on deferred work.
     pub front_door: front_door::FrontDoor,
+    /// The process's Slack pacer (per method and per DM), shared by delivery, the `slack-live`
+    /// job and the live messages' direct calls, so together they stay under Slack's limits.
+    pub pacing: std::sync::Arc<delivery::Deliverer>,
 }
 
 impl std::fmt::Debug for Slack {
@@ -131,6 +134,7 @@ impl Slack {
             api,
             config,
             front_door: front_door::FrontDoor::default(),
+            pacing: std::sync::Arc::new(delivery::Deliverer::default()),
         })
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Pure (no clock, no I/O): the caller passes the time in milliseconds. Per method, a sliding
 //! window of calls per minute (Slack's tiers; chat.update, conversations.open,
-//! conversations.history and users.lookupByEmail are Tier 3, 50 a minute). chat.postMessage has
+//! conversations.history, conversations.replies and users.lookupByEmail are Tier 3, 50 a minute). chat.postMessage has
 //! Slack's special limit, about one message a second per channel with short bursts: a token
 //! bucket per channel. A 429 pauses the method until its `Retry-After` has passed.
 //!
@@ -19,6 +19,7 @@ pub enum Method {
     Update,
     ConversationsOpen,
     ConversationsHistory,
+    ConversationsReplies,
     UsersLookupByEmail,
 }
 
@@ -29,6 +30,7 @@ impl Method {
             Method::Update => "chat.update",
             Method::ConversationsOpen => "conversations.open",
             Method::ConversationsHistory => "conversations.history",
+            Method::ConversationsReplies => "conversations.replies",
             Method::UsersLookupByEmail => "users.lookupByEmail",
         }
     }
@@ -41,6 +43,7 @@ impl Method {
             Method::Update
             | Method::ConversationsOpen
             | Method::ConversationsHistory
+            | Method::ConversationsReplies
             | Method::UsersLookupByEmail => Some(50),
         }
     }
