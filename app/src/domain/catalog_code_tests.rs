@@ -411,3 +411,112 @@ fn a_name_defined_twice_and_a_built_in_redefined_are_refused() {
         ]
     );
 }
+
+#[test]
+fn an_entitlements_review_policy_is_planned_exported_and_read_back_unchanged() {
+    let mut tree = sample();
+    tree.files[0].apps[0].entitlements[0]["review_policy"] = "DBA approval".into();
+    let state = applied(
+        current(),
+        &plan(&tree, &current(), false, &build, &mut ids()).unwrap(),
+    );
+    let policy = state.policies[0].policy.id.clone();
+    assert_eq!(
+        state.entitlements[0].entitlement.review_policy,
+        Some(policy.clone())
+    );
+    let mut names = CatalogNames::default();
+    names.add_user(&UserId::from("1"), "alice@example.com");
+    for g in &state.groups {
+        names.add_group(&g.id, &g.name);
+    }
+    names.add_policy(&policy, "DBA approval");
+    let ents: Vec<&Entitlement> = state.entitlements.iter().map(|e| &e.entitlement).collect();
+    let app = app_spec(
+        &state.apps[0].app,
+        &state.apps[0].description,
+        &ents,
+        &names,
+    )
+    .unwrap();
+    assert_eq!(
+        app.entitlements[0]["review_policy"],
+        serde_json::json!("DBA approval")
+    );
+    let mut exported = sample();
+    exported.files[0].apps = vec![app];
+    let replanned = plan(&exported, &state, false, &build, &mut ids()).unwrap();
+    assert!(!replanned.has_changes(), "{replanned:?}");
+
+    // Dropping the key is an update back to the campaign's reviewers, named as such.
+    let dropped = plan(&sample(), &state, false, &build, &mut ids()).unwrap();
+    let update: Vec<&Change> = dropped
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Update)
+        .collect();
+    assert_eq!(update.len(), 1, "{dropped:?}");
+    assert_eq!(update[0].fields.len(), 1, "{:?}", update[0].fields);
+    assert_eq!(update[0].fields[0].field, "review_policy");
+}
+
+#[test]
+fn an_unknown_review_policy_is_reported_with_its_file_and_line() {
+    let mut json = serde_json::json!({
+        "apps": [{
+            "name": "Prod DB",
+            "entitlements": [{"name": "Admin", "slug": "admin", "review_policy": "Quarterly reviewers"}]
+        }]
+    });
+    json["apps"][0]["owners"] = serde_json::json!(["alice@example.com"]);
+    let tree = CatalogTree {
+        files: vec![file(
+            "catalog/prod-db.yaml",
+            json,
+            &[
+                ("/apps/0/entitlements/0", 5),
+                ("/apps/0/entitlements/0/review_policy", 9),
+            ],
+        )],
+    };
+    let errors = plan(&tree, &current(), false, &build, &mut ids()).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        vec![
+            "catalog/prod-db.yaml:9: entitlement `admin`: review_policy: unknown policy `Quarterly reviewers`"
+        ]
+    );
+}
+
+#[test]
+fn prune_refuses_a_policy_a_console_entitlement_reviews_with() {
+    let mut state = applied(
+        current(),
+        &plan(&sample(), &current(), false, &build, &mut ids()).unwrap(),
+    );
+    let policy = state.policies[0].policy.id.clone();
+    let mut console = state.entitlements[0].entitlement.clone();
+    console.id = EntitlementId::from("console-ent");
+    console.slug = Slug::parse("reader").unwrap();
+    console.alias = None;
+    console.request_policy = None;
+    console.review_policy = Some(policy);
+    state.entitlements.push(CurrentEntitlement {
+        entitlement: console,
+        managed_by: None,
+        in_use: None,
+    });
+    let mut tree = sample();
+    tree.files[0].policies.clear();
+    tree.files[0].apps[0].entitlements[0]["request_policy"] = serde_json::Value::Null;
+    let errors = plan(&tree, &state, true, &build, &mut ids()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("entitlement `Prod DB/reader` (review policy)"),
+        "{}",
+        errors[0]
+    );
+}

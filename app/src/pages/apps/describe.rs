@@ -105,6 +105,10 @@ fn entitlement_facts(e: &CatalogEntitlement, o: &CatalogOverview) -> impl IntoVi
                 <dt>"Maximum length"</dt><dd data-field="max">{max_text(e)}</dd>
                 <dt>"Request policy"</dt><dd data-field="request-policy">{request_policy_text(e, o)}</dd>
                 <dt>"Emergency access"</dt><dd data-field="emergency-policy">{e.emergency_policy.as_ref().map_or_else(|| "None".to_string(), |p| policy_name(p, o))}</dd>
+                // Super Admins only: the review policy is in the admin part of the catalog.
+                {e.admin.as_ref().map(|a| view! {
+                    <dt>"Review policy"</dt><dd data-field="review-policy">{a.stored.review_policy.as_ref().map_or_else(|| "None (the campaign's reviewers)".to_string(), |p| policy_name(p, o))}</dd>
+                })}
                 <dt>"Provisioning"</dt><dd data-field="provisioning">{provisioning_text(e, o)}</dd>
                 <dt>"Visible to"</dt><dd data-field="visibility">{visibility_text(e, o)}</dd>
             </dl>

@@ -119,6 +119,7 @@ pub(super) fn EntitlementForm(
     let risk = e.as_ref().map_or(RiskLevel::Low, |e| e.risk);
     let request_policy = e.as_ref().and_then(|e| e.request_policy.clone());
     let emergency_policy = e.as_ref().and_then(|e| e.emergency_policy.clone());
+    let review_policy = e.as_ref().and_then(|e| e.review_policy.clone());
     view! {
         <ActionForm action=action node_ref=form attr:class="stacked">
             {e.as_ref().map(|e| view! { <input type="hidden" name="id" value=e.id.to_string()/> })}
@@ -149,6 +150,10 @@ pub(super) fn EntitlementForm(
             <label>"Emergency policy"<select name="emergency_policy">
                 <option value="" selected=emergency_policy.is_none()>"None (no emergency access)"</option>
                 {policy_options(&overview, emergency_policy.as_ref())}
+            </select></label>
+            <label>"Review policy (access reviews that use entitlements' own policies: its first approval step reviews)"<select name="review_policy">
+                <option value="" selected=review_policy.is_none()>"None (the campaign's reviewers)"</option>
+                {policy_options(&overview, review_policy.as_ref())}
             </select></label>
             <label>"Provisioning"<select name="provisioning">
                 <option value="manual" selected=!is_webhook>"Manual"</option>
