@@ -21,7 +21,6 @@ mod catalog_admin;
 mod catalog_as_code;
 mod cli;
 mod console;
-mod demo;
 mod error_edge;
 mod external_decider;
 mod hardening;
