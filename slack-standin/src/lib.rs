@@ -38,6 +38,7 @@ pub mod rate_limit;
 pub mod seed;
 pub mod server;
 pub mod signing;
+pub mod simulator;
 pub mod state;
 pub mod web_api;
 

@@ -42,5 +42,6 @@ pub fn router(core: Arc<Core>) -> Router {
             post(crate::hooks::response_url),
         )
         .merge(crate::inspect::router())
+        .merge(crate::simulator::router())
         .with_state(core)
 }

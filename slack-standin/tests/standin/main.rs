@@ -11,6 +11,7 @@ mod interactivity;
 mod oauth;
 mod rate_limits;
 mod signing_driver;
+mod simulator;
 mod web_api;
 mod webhooks_and_response_url;
 
@@ -289,7 +290,10 @@ impl FakeApp {
                 resp
             }
         };
-        let app = axum::Router::new().route("/slack", axum::routing::post(handler));
+        // `/slack` and anything under it (`/slack/commands`, `/slack/interactivity`, …).
+        let app = axum::Router::new()
+            .route("/slack", axum::routing::post(handler.clone()))
+            .route("/slack/{*rest}", axum::routing::post(handler));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/slack", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {

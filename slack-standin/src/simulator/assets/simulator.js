@@ -1,0 +1,154 @@
+// The Slack simulator's page script: redraws the conversation and the modal from the
+// stand-in every second (the HTML is rendered and escaped on the server), and posts what the
+// person does to /simulator/as/{user}/do, which goes through the stand-in's driver.
+(() => {
+  'use strict';
+  const app = document.querySelector('.app');
+  if (!app) return;
+  const user = app.dataset.user;
+  const channel = app.dataset.channel;
+  const thread = app.dataset.thread;
+  const pane = document.getElementById('pane');
+  const modal = document.getElementById('modal');
+  const notice = document.getElementById('notice');
+  const base = `/simulator/as/${encodeURIComponent(user)}`;
+  const query = new URLSearchParams({ c: channel, thread }).toString();
+  let queue = Promise.resolve();
+
+  function tell(text) {
+    notice.hidden = !text;
+    notice.textContent = text || '';
+  }
+
+  // One thing at a time, in order, like a person: typing lands before the click that follows it.
+  function send(doing) {
+    queue = queue.then(async () => {
+      try {
+        const response = await fetch(`${base}/do`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(doing),
+        });
+        const answer = await response.json();
+        tell(answer.notice);
+        return answer;
+      } catch (e) {
+        tell(`The simulator could not reach the stand-in: ${e}`);
+        return {};
+      } finally {
+        refresh();
+      }
+    });
+    return queue;
+  }
+
+  function typingIn(container) {
+    const active = document.activeElement;
+    return active && container.contains(active) && active.matches('input, textarea, select');
+  }
+
+  async function redraw(container, url) {
+    if (typingIn(container)) return;
+    const response = await fetch(url);
+    const html = await response.text();
+    if (container.dataset.html === html || typingIn(container)) return;
+    container.dataset.html = html;
+    container.innerHTML = html;
+  }
+
+  async function refresh() {
+    try {
+      if (channel) await redraw(pane, `${base}/pane?${query}`);
+      await redraw(modal, `${base}/modal`);
+    } catch (_) { /* the stand-in is restarting; the next tick tries again */ }
+  }
+
+  function where(el) {
+    const blocks = el.closest('[data-surface]');
+    return {
+      surface: JSON.parse(blocks.dataset.surface),
+      block_id: el.dataset.block || null,
+      action_id: el.dataset.action,
+    };
+  }
+
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-action]');
+    if (button) {
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+      send({ op: 'act', ...where(button), input: { kind: 'click' } });
+      return;
+    }
+    const option = event.target.closest('.external-options button');
+    if (option) {
+      const select = option.closest('.external');
+      select.querySelector('.external-options').innerHTML = '';
+      select.querySelector('.external-query').value = '';
+      send({ op: 'act', ...where(select), input: { kind: 'select', value: option.dataset.value } });
+      return;
+    }
+    const view = event.target.closest('[data-view]');
+    if (view && event.target.closest('[data-submit]')) {
+      send({ op: 'submit', view_id: view.dataset.view });
+    } else if (view && event.target.closest('[data-close]')) {
+      send({ op: 'close', view_id: view.dataset.view });
+    }
+  });
+
+  document.addEventListener('change', (event) => {
+    const el = event.target;
+    if (!el.dataset || !el.dataset.action) return;
+    const kind = el.dataset.kind;
+    if (el.tagName === 'SELECT') {
+      if (el.value) send({ op: 'act', ...where(el), input: { kind: 'select', value: el.value } });
+    } else if (kind === 'datepicker') {
+      send({ op: 'act', ...where(el), input: { kind: 'date', value: el.value } });
+    } else if (kind === 'timepicker') {
+      send({ op: 'act', ...where(el), input: { kind: 'time', value: el.value } });
+    } else if (/_input$/.test(kind)) {
+      send({ op: 'act', ...where(el), input: { kind: 'text', value: el.value } });
+    }
+  });
+
+  let searching = null;
+  document.addEventListener('input', (event) => {
+    const query = event.target.closest('.external-query');
+    if (!query) return;
+    clearTimeout(searching);
+    searching = setTimeout(async () => {
+      const select = query.closest('.external');
+      const answer = await send({ op: 'options', ...where(select), value: query.value });
+      const list = select.querySelector('.external-options');
+      list.innerHTML = '';
+      for (const o of answer.options || []) {
+        const item = document.createElement('li');
+        const pick = document.createElement('button');
+        pick.type = 'button';
+        pick.dataset.value = o.value;
+        pick.textContent = o.text;
+        item.append(pick);
+        list.append(item);
+      }
+    }, 250);
+  });
+
+  const composer = document.getElementById('composer');
+  if (composer) {
+    composer.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const input = document.getElementById('composer-text');
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = '';
+      if (text.startsWith('/') && !thread) {
+        send({ op: 'command', channel_id: channel, text });
+      } else {
+        send({ op: 'write', channel_id: channel, text, thread_ts: thread || null });
+      }
+    });
+  }
+
+  if (channel === 'home') send({ op: 'home' });
+  refresh();
+  setInterval(refresh, 1000);
+})();

@@ -1,0 +1,784 @@
+//! The Slack simulator: a small web client over the stand-in's state, at
+//! `/simulator`. A person picks who they are, reads their DMs with the app,
+//! the App Home and their channels, types slash commands and messages, and
+//! clicks, picks, types and submits in the Block Kit the app sent.
+//!
+//! Everything the page does goes through the driver (`crate::driver`), the
+//! same code the tests use, so the app gets exactly the signed requests Slack
+//! would send; the simulator only draws state and tells the person what Slack
+//! would tell them when the app fails (no ack in 3 seconds, `ok: false`
+//! answers, a rejected view).
+//!
+//! Pages are rendered on the server ([`render`]); a little JavaScript
+//! (`assets/simulator.js`) redraws the conversation and the modal every second
+//! and posts what the person does to `/simulator/as/{user}/do`.
+
+pub mod render;
+
+use crate::blockkit::{Input, Inputs};
+use crate::driver::{self, Act, OptionsLoad, SlashCommand, Surface, ViewSubmit};
+use crate::server::Core;
+use crate::state::{Channel, State};
+use axum::Router;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use render::esc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+
+type Core_ = AxumState<Arc<Core>>;
+
+const CSS: &str = include_str!("assets/simulator.css");
+const JS: &str = include_str!("assets/simulator.js");
+const APP_COOKIE: &str = "standin_simulator_app";
+
+/// What Slack shows when an app does not acknowledge within 3 seconds.
+pub const NOT_RESPONDING: &str = "This app is not responding. Try again later.";
+
+/// The `/simulator` routes.
+pub fn router() -> Router<Arc<Core>> {
+    Router::new()
+        .route("/simulator", get(pick_person))
+        .route("/simulator/assets/simulator.css", get(css))
+        .route("/simulator/assets/simulator.js", get(js))
+        .route("/simulator/as/{user}", get(client))
+        .route("/simulator/as/{user}/pane", get(pane))
+        .route("/simulator/as/{user}/modal", get(modal))
+        .route("/simulator/as/{user}/do", post(act_as))
+}
+
+/// Where the app listens, by Slack's three request URLs.
+#[derive(Debug, Clone)]
+struct AppUrls {
+    commands: String,
+    interactivity: String,
+    options: String,
+}
+
+/// The app's URLs: `{app}/commands`, `{app}/interactivity`, `{app}/options`,
+/// where `app` is what `/simulator?app=…` remembered, or else the events URL
+/// without its last segment (`…/slack/events` → `…/slack`, as Latch lays them out).
+fn app_urls(core: &Core, headers: &HeaderMap) -> Option<AppUrls> {
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == APP_COOKIE)
+        .and_then(|(_, v)| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("a={v}"))
+                .ok()
+                .and_then(|mut p| p.pop())
+                .map(|(_, v)| v)
+        });
+    let base = from_cookie.or_else(|| {
+        let events = core.state.lock().events_url.clone()?;
+        events
+            .trim_end_matches('/')
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+    })?;
+    Some(AppUrls {
+        commands: format!("{base}/commands"),
+        interactivity: format!("{base}/interactivity"),
+        options: format!("{base}/options"),
+    })
+}
+
+/// Inline errors a view was rejected with (`response_action: errors`, or the
+/// client's own checks), by view id and the view's hash: they stay until the
+/// view changes, as in Slack.
+/// View id → (the view's hash when rejected, errors by block id; `""` for the whole view).
+type ViewErrors = HashMap<String, (String, BTreeMap<String, String>)>;
+
+fn view_errors() -> &'static Mutex<ViewErrors> {
+    static ERRORS: OnceLock<Mutex<ViewErrors>> = OnceLock::new();
+    ERRORS.get_or_init(Mutex::default)
+}
+
+fn errors_for(view_id: &str, hash: &str) -> BTreeMap<String, String> {
+    let map = view_errors().lock().unwrap_or_else(|e| e.into_inner());
+    map.get(view_id)
+        .filter(|(h, _)| h == hash)
+        .map(|(_, e)| e.clone())
+        .unwrap_or_default()
+}
+
+fn set_errors(view_id: &str, hash: &str, errors: BTreeMap<String, String>) {
+    let mut map = view_errors().lock().unwrap_or_else(|e| e.into_inner());
+    map.insert(view_id.to_owned(), (hash.to_owned(), errors));
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <link rel=\"stylesheet\" href=\"/simulator/assets/simulator.css\"></head><body>{body}</body></html>",
+        esc(title)
+    );
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'",
+        )],
+        Html(html),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct PickQuery {
+    /// The app's base URL for commands, interactivity and options (remembered in a cookie).
+    app: Option<String>,
+}
+
+/// Who are you? Every person in every workspace.
+async fn pick_person(AxumState(core): Core_, Query(q): Query<PickQuery>) -> Response {
+    let mut body = String::from("<main class=\"pick\"><h1>Slack simulator</h1><p>Who are you?</p>");
+    {
+        let st = core.state.lock();
+        let mut teams: Vec<_> = st.teams.values().collect();
+        teams.sort_by(|a, b| a.name.cmp(&b.name));
+        for team in teams {
+            let _ = write!(
+                body,
+                "<section><h2>{}</h2><ul class=\"people\">",
+                esc(&team.name)
+            );
+            let mut users: Vec<_> = st
+                .users
+                .values()
+                .filter(|u| u.team_id == team.id && !u.is_bot && !u.deleted)
+                .collect();
+            users.sort_by(|a, b| a.name.cmp(&b.name));
+            for u in users {
+                let _ = write!(
+                    body,
+                    "<li><a href=\"/simulator/as/{}\">{}</a> <small>@{}{}</small></li>",
+                    esc(&u.id),
+                    esc(display_name(&u.real_name, &u.name)),
+                    esc(&u.name),
+                    u.email
+                        .as_deref()
+                        .map(|e| format!(" · {}", esc(e)))
+                        .unwrap_or_default()
+                );
+            }
+            body.push_str("</ul></section>");
+        }
+    }
+    body.push_str("</main>");
+    let mut response = page("Slack simulator", &body);
+    if let Some(app) = q
+        .app
+        .filter(|a| a.starts_with("http://") || a.starts_with("https://"))
+    {
+        let encoded =
+            serde_urlencoded::to_string([("a", app.trim_end_matches('/'))]).unwrap_or_default();
+        let value = format!(
+            "{APP_COOKIE}={}; Path=/simulator; SameSite=Lax",
+            encoded.trim_start_matches("a=")
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+fn display_name<'a>(real_name: &'a str, name: &'a str) -> &'a str {
+    if real_name.is_empty() {
+        name
+    } else {
+        real_name
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Where {
+    /// Channel id, or `home` for the App Home.
+    c: Option<String>,
+    /// Thread parent `ts`.
+    thread: Option<String>,
+}
+
+/// The app's bot user in the person's workspace, if the app is installed there.
+fn bot_user(st: &State, team_id: &str) -> Option<String> {
+    driver::install_for_team(st, team_id).map(|i| i.bot_user_id)
+}
+
+fn channel_label(st: &State, channel: &Channel, me: &str, app_name: &str) -> String {
+    if channel.is_im {
+        let other = channel
+            .members
+            .iter()
+            .find(|m| m.as_str() != me)
+            .cloned()
+            .unwrap_or_default();
+        if st.users.get(&other).is_some_and(|u| u.is_bot)
+            || bot_user(st, &channel.team_id).as_deref() == Some(other.as_str())
+        {
+            app_name.to_owned()
+        } else {
+            st.users
+                .get(&other)
+                .map_or(other.clone(), |u| u.name.clone())
+        }
+    } else {
+        format!(
+            "{}{}",
+            if channel.is_private { "🔒" } else { "#" },
+            channel.name
+        )
+    }
+}
+
+/// The client: the sidebar, the open conversation (or App Home), the composer.
+async fn client(
+    AxumState(core): Core_,
+    Path(user): Path<String>,
+    Query(at): Query<Where>,
+) -> Response {
+    let app_name = core.config.app_name.clone();
+    let (me, sidebar, title) = {
+        let mut guard = core.state.lock();
+        let st = &mut *guard;
+        let Some(me) = st.users.get(&user).cloned() else {
+            return (StatusCode::NOT_FOUND, "no such user").into_response();
+        };
+        // The app's DM is there once the app is installed, like in Slack's sidebar.
+        if let Some(bot) = bot_user(st, &me.team_id) {
+            st.im_channel(&me.team_id, &bot, &me.id);
+        }
+        let mut channels: Vec<Channel> = st
+            .channels
+            .iter()
+            .filter(|c| c.team_id == me.team_id && c.has_member(&me.id) && !c.is_archived)
+            .cloned()
+            .collect();
+        channels.sort_by_key(|c| (!c.is_im, c.name.clone()));
+        let current = at.c.clone().unwrap_or_default();
+        let mut sidebar = String::new();
+        let _ = write!(
+            sidebar,
+            "<a class=\"nav{}\" href=\"/simulator/as/{}?c=home\" data-nav=\"home\">{} · Home</a>",
+            if current == "home" { " current" } else { "" },
+            esc(&me.id),
+            esc(&app_name)
+        );
+        let mut title = if current == "home" {
+            format!("{app_name} · Home")
+        } else {
+            String::new()
+        };
+        for c in &channels {
+            let label = channel_label(st, c, &me.id, &app_name);
+            if c.id == current {
+                title.clone_from(&label);
+            }
+            let _ = write!(
+                sidebar,
+                "<a class=\"nav{}\" href=\"/simulator/as/{}?c={}\" data-nav=\"{}\">{}</a>",
+                if c.id == current { " current" } else { "" },
+                esc(&me.id),
+                esc(&c.id),
+                esc(&c.id),
+                esc(&label)
+            );
+        }
+        (me, sidebar, title)
+    };
+    let c = at.c.clone().unwrap_or_default();
+    let thread = at.thread.clone().unwrap_or_default();
+    let composer = if c.is_empty() || c == "home" {
+        String::new()
+    } else {
+        format!(
+            "<form id=\"composer\"><input id=\"composer-text\" name=\"text\" autocomplete=\"off\" aria-label=\"Message\" placeholder=\"{}\"><button type=\"submit\">Send</button></form>",
+            if thread.is_empty() {
+                "Message, or a slash command like /c1 request"
+            } else {
+                "Reply in thread…"
+            }
+        )
+    };
+    let body = format!(
+        "<div class=\"app\" data-user=\"{user}\" data-channel=\"{c}\" data-thread=\"{thread}\">\
+         <nav class=\"sidebar\"><div class=\"me\">{who} <a href=\"/simulator\">switch</a></div>{sidebar}</nav>\
+         <main class=\"conversation\"><h1 id=\"title\">{title}</h1>\
+         <div id=\"notice\" role=\"alert\" hidden></div>\
+         <div id=\"pane\" aria-live=\"polite\"></div>{composer}</main></div>\
+         <div id=\"modal\"></div><script src=\"/simulator/assets/simulator.js\"></script>",
+        user = esc(&me.id),
+        c = esc(&c),
+        thread = esc(&thread),
+        who = esc(display_name(&me.real_name, &me.name)),
+        title = esc(if title.is_empty() {
+            "Pick a conversation"
+        } else {
+            &title
+        }),
+    );
+    page(&format!("{} · Slack simulator", me.name), &body)
+}
+
+fn author(st: &State, user: &str, bot_id: Option<&String>, app_name: &str) -> String {
+    if bot_id.is_some() {
+        return app_name.to_owned();
+    }
+    st.users.get(user).map_or_else(
+        || user.to_owned(),
+        |u| display_name(&u.real_name, &u.name).to_owned(),
+    )
+}
+
+/// The open conversation (its messages, or one thread), or the App Home, as HTML.
+async fn pane(
+    AxumState(core): Core_,
+    Path(user): Path<String>,
+    Query(at): Query<Where>,
+) -> Response {
+    let st = core.state.lock();
+    Html(pane_html(&st, &core.config.app_name, &user, &at)).into_response()
+}
+
+fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
+    let c = at.c.clone().unwrap_or_default();
+    let mut out = String::new();
+    if c == "home" {
+        let home = st
+            .views
+            .iter()
+            .find(|v| v.kind == "home" && v.user_id == user);
+        match home {
+            Some(view) => {
+                let no_errors = BTreeMap::new();
+                out.push_str(&render::blocks(
+                    view.definition.get("blocks").unwrap_or(&Value::Null),
+                    &render::Surface {
+                        surface: json!({"type": "view", "view_id": view.id}),
+                        inputs: &view.inputs,
+                        errors: &no_errors,
+                    },
+                ));
+            }
+            None => out.push_str(
+                "<p class=\"empty\">The app has not published a Home tab for you yet.</p>",
+            ),
+        }
+        return out;
+    }
+    let Some(channel) = st.channel(&c) else {
+        return "<p class=\"empty\">Pick a conversation on the left.</p>".to_owned();
+    };
+    if !channel.has_member(user) {
+        return "<p class=\"empty\">You are not in this conversation.</p>".to_owned();
+    }
+    let messages = st.messages.get(&channel.id).cloned().unwrap_or_default();
+    let thread = at.thread.clone().filter(|t| !t.is_empty());
+    if let Some(parent) = &thread {
+        let _ = write!(
+            out,
+            "<p class=\"thread-back\"><a href=\"/simulator/as/{}?c={}\">← Back to the conversation</a> · Thread</p>",
+            esc(user),
+            esc(&channel.id)
+        );
+        for m in messages
+            .iter()
+            .filter(|m| !m.deleted && (m.ts == *parent || m.thread_ts.as_deref() == Some(parent)))
+        {
+            out.push_str(&message_html(st, app_name, user, channel, m, 0));
+        }
+    } else {
+        for m in messages
+            .iter()
+            .filter(|m| !m.deleted && m.thread_ts.as_deref().is_none_or(|t| t == m.ts))
+        {
+            let replies = messages
+                .iter()
+                .filter(|r| !r.deleted && r.thread_ts.as_deref() == Some(&m.ts) && r.ts != m.ts)
+                .count();
+            out.push_str(&message_html(st, app_name, user, channel, m, replies));
+        }
+    }
+    for e in st.ephemerals.iter().filter(|e| {
+        e.channel == channel.id
+            && e.user == user
+            && !e.deleted
+            && e.thread_ts.as_deref() == thread.as_deref()
+    }) {
+        let key = format!("{}|{}|{user}", channel.id, e.message_ts);
+        let inputs = st.message_inputs.get(&key).cloned().unwrap_or_default();
+        let _ = write!(
+            out,
+            "<article class=\"message ephemeral\" data-ts=\"{}\"><header><b>{}</b> <small>Only visible to you</small></header>{}</article>",
+            esc(&e.message_ts),
+            esc(app_name),
+            body_html(
+                &e.text,
+                e.blocks.as_ref(),
+                json!({"type": "message", "channel_id": channel.id, "message_ts": e.message_ts}),
+                &inputs
+            )
+        );
+    }
+    if out.is_empty() {
+        out.push_str("<p class=\"empty\">No messages yet.</p>");
+    }
+    out
+}
+
+fn body_html(text: &str, blocks: Option<&Value>, surface: Value, inputs: &Inputs) -> String {
+    match blocks.filter(|b| b.as_array().is_some_and(|a| !a.is_empty())) {
+        Some(blocks) => {
+            let no_errors = BTreeMap::new();
+            render::blocks(
+                blocks,
+                &render::Surface {
+                    surface,
+                    inputs,
+                    errors: &no_errors,
+                },
+            )
+        }
+        None => format!("<div class=\"text\">{}</div>", render::mrkdwn(text)),
+    }
+}
+
+fn message_html(
+    st: &State,
+    app_name: &str,
+    user: &str,
+    channel: &Channel,
+    m: &crate::state::Message,
+    replies: usize,
+) -> String {
+    let key = format!("{}|{}|{user}", channel.id, m.ts);
+    let inputs = st.message_inputs.get(&key).cloned().unwrap_or_default();
+    let mut out = format!(
+        "<article class=\"message\" data-ts=\"{}\"><header><b>{}</b>{}</header>",
+        esc(&m.ts),
+        esc(&author(st, &m.user, m.bot_id.as_ref(), app_name)),
+        if m.edits.is_empty() {
+            ""
+        } else {
+            " <small class=\"edited\">(edited)</small>"
+        }
+    );
+    out.push_str(&body_html(
+        &m.text,
+        m.blocks.as_ref(),
+        json!({"type": "message", "channel_id": channel.id, "message_ts": m.ts}),
+        &inputs,
+    ));
+    if m.thread_ts.is_none() || m.thread_ts.as_deref() == Some(m.ts.as_str()) {
+        let _ = write!(
+            out,
+            "<a class=\"thread-link\" href=\"/simulator/as/{}?c={}&amp;thread={}\">{}</a>",
+            esc(user),
+            esc(&channel.id),
+            esc(&m.ts),
+            match replies {
+                0 => "Reply in thread".to_owned(),
+                1 => "1 reply".to_owned(),
+                n => format!("{n} replies"),
+            }
+        );
+    }
+    out.push_str("</article>");
+    out
+}
+
+/// The person's open modal (top of the stack), with its inline errors, or nothing.
+async fn modal(AxumState(core): Core_, Path(user): Path<String>) -> Response {
+    let st = core.state.lock();
+    Html(modal_html(&st, &user)).into_response()
+}
+
+fn modal_html(st: &State, user: &str) -> String {
+    let Some(view) = st
+        .views
+        .iter()
+        .rev()
+        .find(|v| v.kind == "modal" && v.user_id == user && !v.closed)
+    else {
+        return String::new();
+    };
+    let d = &view.definition;
+    let errors = errors_for(&view.id, &view.hash);
+    let title = render::text_object(d.get("title"));
+    let submit = d
+        .get("submit")
+        .map(|s| render::text_object(Some(s)))
+        .filter(|s| !s.is_empty());
+    let close = d
+        .get("close")
+        .map(|s| render::text_object(Some(s)))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "Cancel".to_owned());
+    let mut out = format!(
+        "<div class=\"overlay\"><div class=\"modal\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"modal-title\" data-view=\"{}\" data-hash=\"{}\"><h2 id=\"modal-title\">{title}</h2>",
+        esc(&view.id),
+        esc(&view.hash)
+    );
+    if let Some(general) = errors.get("") {
+        let _ = write!(
+            out,
+            "<div class=\"modal-error\" role=\"alert\">{}</div>",
+            esc(general)
+        );
+    }
+    out.push_str(&render::blocks(
+        d.get("blocks").unwrap_or(&Value::Null),
+        &render::Surface {
+            surface: json!({"type": "view", "view_id": view.id}),
+            inputs: &view.inputs,
+            errors: &errors,
+        },
+    ));
+    let _ = write!(
+        out,
+        "<footer><button type=\"button\" class=\"btn btn-default\" data-close>{close}</button>"
+    );
+    if let Some(submit) = submit {
+        let _ = write!(
+            out,
+            "<button type=\"button\" class=\"btn btn-primary\" data-submit>{submit}</button>"
+        );
+    }
+    out.push_str("</footer></div></div>");
+    out
+}
+
+/// What the person does, as the page posts it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Doing {
+    /// Types a slash command (`/c1 request`) in a channel.
+    Command { channel_id: String, text: String },
+    /// Writes a message, optionally in a thread.
+    Write {
+        channel_id: String,
+        text: String,
+        #[serde(default)]
+        thread_ts: Option<String>,
+    },
+    /// Acts on an element.
+    Act {
+        surface: Surface,
+        block_id: Option<String>,
+        action_id: String,
+        input: Input,
+    },
+    /// Types into an external select.
+    Options {
+        surface: Surface,
+        block_id: Option<String>,
+        action_id: String,
+        value: String,
+    },
+    /// Submits a modal.
+    Submit { view_id: String },
+    /// Closes a modal.
+    Close { view_id: String },
+    /// Opens the App Home.
+    Home,
+}
+
+fn answer(notice: Option<String>, extra: Value) -> Response {
+    let mut body = json!({"notice": notice});
+    if let (Some(obj), Value::Object(more)) = (body.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    axum::Json(body).into_response()
+}
+
+/// What Slack tells a person whose request the app did not acknowledge.
+fn ack_notice(ack: &driver::Ack) -> Option<String> {
+    if ack.acked {
+        return None;
+    }
+    Some(match ack.status {
+        None => NOT_RESPONDING.to_owned(),
+        Some(status) => format!("The app answered with an error (HTTP {status}). {NOT_RESPONDING}"),
+    })
+}
+
+/// The person does something: it goes through the driver, as in the tests.
+async fn act_as(
+    AxumState(core): Core_,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+    axum::Json(doing): axum::Json<Doing>,
+) -> Response {
+    let Some(urls) = app_urls(&core, &headers) else {
+        return answer(
+            Some("The simulator does not know the app's URLs: open /simulator?app=<the app's Slack base URL>.".to_owned()),
+            json!({}),
+        );
+    };
+    let failed = |e: crate::StandinError| answer(Some(e.to_string()), json!({}));
+    match doing {
+        Doing::Command { channel_id, text } => {
+            let team_id = core
+                .state
+                .lock()
+                .users
+                .get(&user)
+                .map(|u| u.team_id.clone())
+                .unwrap_or_default();
+            let trimmed = text.trim();
+            let (command, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+            let cmd = SlashCommand {
+                team_id,
+                channel_id,
+                user_id: user,
+                command: command.to_owned(),
+                text: rest.trim().to_owned(),
+            };
+            match driver::send_slash_command(&core, &urls.commands, &cmd).await {
+                Ok(ack) if ack.acked => answer(None, json!({})),
+                Ok(ack) => answer(
+                    Some(match ack.status {
+                        None => format!(
+                            "{} failed with the error \"operation_timeout\"",
+                            cmd.command
+                        ),
+                        Some(_) => {
+                            format!("{} failed with the error \"dispatch_failed\"", cmd.command)
+                        }
+                    }),
+                    json!({}),
+                ),
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Write {
+            channel_id,
+            text,
+            thread_ts,
+        } => {
+            match driver::user_writes(&core, &channel_id, &user, &text, thread_ts.as_deref()).await
+            {
+                Ok(_) => answer(None, json!({})),
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Act {
+            surface,
+            block_id,
+            action_id,
+            input,
+        } => {
+            let act = Act {
+                user_id: user,
+                surface,
+                block_id,
+                action_id,
+                input,
+            };
+            match driver::act(&core, &urls.interactivity, &act).await {
+                Ok(outcome) => answer(outcome.dispatched.as_ref().and_then(ack_notice), json!({})),
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Options {
+            surface,
+            block_id,
+            action_id,
+            value,
+        } => {
+            let load = OptionsLoad {
+                user_id: user,
+                surface,
+                block_id,
+                action_id,
+                value,
+            };
+            match driver::load_options(&core, &urls.options, &load).await {
+                Ok(outcome) => {
+                    let options: Vec<Value> = outcome
+                        .options
+                        .iter()
+                        .map(|o| {
+                            json!({
+                                "value": o.get("value"),
+                                "text": o.get("text").and_then(|t| t.get("text")),
+                            })
+                        })
+                        .collect();
+                    let notice = outcome.ack.as_ref().and_then(ack_notice);
+                    answer(
+                        notice,
+                        json!({"options": options, "problems": outcome.problems}),
+                    )
+                }
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Submit { view_id } => {
+            let submit = ViewSubmit {
+                view_id: view_id.clone(),
+                user_id: Some(user),
+                values: Value::Null,
+            };
+            match driver::submit_view(&core, &urls.interactivity, &submit).await {
+                Ok(outcome) => {
+                    let hash = core
+                        .state
+                        .lock()
+                        .views
+                        .iter()
+                        .find(|v| v.id == view_id)
+                        .map(|v| v.hash.clone())
+                        .unwrap_or_default();
+                    let mut errors = outcome.client_errors.clone();
+                    if outcome.response_action.as_deref() == Some("errors")
+                        && outcome.problems.is_empty()
+                        && let Some(map) = outcome.errors.as_ref().and_then(Value::as_object)
+                    {
+                        for (k, v) in map {
+                            errors.insert(k.clone(), v.as_str().unwrap_or_default().to_owned());
+                        }
+                    }
+                    if let Some(e) = &outcome.slack_error {
+                        errors.insert(String::new(), e.clone());
+                    }
+                    set_errors(&view_id, &hash, errors);
+                    answer(None, json!({}))
+                }
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Close { view_id } => {
+            match driver::close_view(&core, &urls.interactivity, &view_id, Some(&user)).await {
+                Ok(_) => answer(None, json!({})),
+                Err(e) => failed(e),
+            }
+        }
+        Doing::Home => match driver::open_app_home(&core, &user, "home").await {
+            Ok(delivery) => answer(
+                (!delivery.attempts.iter().any(|a| a.acked)).then(|| NOT_RESPONDING.to_owned()),
+                json!({}),
+            ),
+            Err(e) => failed(e),
+        },
+    }
+}

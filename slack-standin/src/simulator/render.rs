@@ -1,0 +1,465 @@
+//! Block Kit to HTML, the way a Slack client shows it. Everything that comes
+//! from state (the app's text is its users' data) goes through [`esc`]; links
+//! are kept only for `http(s)` targets.
+
+use crate::blockkit::{self, Inputs};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Slack's `mrkdwn`: `<url|label>` links, `<@U…>` mentions, `*bold*`, `_italic_`, `` `code` ``
+/// and line breaks. Anything else is shown as typed.
+pub fn mrkdwn(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&inline_styles(&esc(&unescape_slack(&rest[..start]))));
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('>') else {
+            out.push_str(&esc(&unescape_slack(&rest[start..])));
+            rest = "";
+            break;
+        };
+        let inner = &after[..end];
+        let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
+        let target = unescape_slack(target);
+        let label = unescape_slack(label);
+        if target.starts_with("http://") || target.starts_with("https://") {
+            let _ = write!(
+                out,
+                "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a>",
+                esc(&target),
+                esc(&label)
+            );
+        } else if let Some(user) = target.strip_prefix('@') {
+            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
+        } else if let Some(channel) = target.strip_prefix('#') {
+            let name = inner.split_once('|').map_or(channel, |(_, l)| l);
+            let _ = write!(out, "<span class=\"mention\">#{}</span>", esc(name));
+        } else if let Some(special) = target.strip_prefix('!') {
+            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(special));
+        } else {
+            out.push_str(&esc(&label));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(&inline_styles(&esc(&unescape_slack(rest))));
+    out.replace('\n', "<br>")
+}
+
+/// Slack escapes `&`, `<` and `>` in message text; show them as typed.
+fn unescape_slack(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// `*bold*`, `_italic_`, `~strike~` and `` `code` `` on already escaped text.
+fn inline_styles(escaped: &str) -> String {
+    let mut out = escaped.to_owned();
+    for (mark, tag) in [('*', "b"), ('_', "i"), ('~', "s"), ('`', "code")] {
+        out = wrap_pairs(&out, mark, tag);
+    }
+    out
+}
+
+fn wrap_pairs(text: &str, mark: char, tag: &str) -> String {
+    let parts: Vec<&str> = text.split(mark).collect();
+    if parts.len() < 3 {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            if i <= pairs * 2 {
+                let _ = write!(out, "<{}{tag}>", if i % 2 == 1 { "" } else { "/" });
+            } else {
+                out.push(mark);
+            }
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// A text object (`plain_text` or `mrkdwn`).
+pub fn text_object(text: Option<&Value>) -> String {
+    let Some(t) = text else {
+        return String::new();
+    };
+    let raw = t.get("text").and_then(Value::as_str).unwrap_or_default();
+    if t.get("type").and_then(Value::as_str) == Some("mrkdwn") {
+        mrkdwn(raw)
+    } else {
+        esc(raw)
+    }
+}
+
+fn plain(text: Option<&Value>) -> String {
+    esc(text
+        .and_then(|t| t.get("text"))
+        .and_then(Value::as_str)
+        .unwrap_or_default())
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// What the blocks are drawn for: where the elements live (for the
+/// requests the page sends back), what the person entered, and a view's
+/// inline errors.
+pub struct Surface<'a> {
+    /// The driver's surface, as JSON (`{"type": "view", "view_id": …}`).
+    pub surface: Value,
+    /// What the person entered so far.
+    pub inputs: &'a Inputs,
+    /// Errors under input blocks, by block id.
+    pub errors: &'a BTreeMap<String, String>,
+}
+
+/// The blocks, in order.
+pub fn blocks(blocks: &Value, on: &Surface<'_>) -> String {
+    let states = blockkit::element_states(blocks, on.inputs);
+    let mut out = format!(
+        "<div class=\"blocks\" data-surface=\"{}\">",
+        esc(&on.surface.to_string())
+    );
+    for block in blocks.as_array().map(Vec::as_slice).unwrap_or_default() {
+        out.push_str(&one_block(block, on, &states));
+    }
+    out.push_str("</div>");
+    out
+}
+
+fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState]) -> String {
+    let block_id = str_of(block, "block_id");
+    let kind = str_of(block, "type");
+    let mut out = format!(
+        "<div class=\"block block-{}\" data-block=\"{}\">",
+        esc(kind),
+        esc(block_id)
+    );
+    match kind {
+        "header" => {
+            let _ = write!(out, "<h3>{}</h3>", plain(block.get("text")));
+        }
+        "divider" => out.push_str("<hr>"),
+        "section" => {
+            out.push_str("<div class=\"section-body\">");
+            if block.get("text").is_some() {
+                let _ = write!(
+                    out,
+                    "<div class=\"section-text\">{}</div>",
+                    text_object(block.get("text"))
+                );
+            }
+            if let Some(fields) = block.get("fields").and_then(Value::as_array) {
+                out.push_str("<div class=\"fields\">");
+                for f in fields {
+                    let _ = write!(out, "<div class=\"field\">{}</div>", text_object(Some(f)));
+                }
+                out.push_str("</div>");
+            }
+            out.push_str("</div>");
+            if let Some(acc) = block.get("accessory") {
+                out.push_str(&element(acc, block_id, states));
+            }
+        }
+        "context" => {
+            for e in block
+                .get("elements")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if str_of(e, "type") == "image" {
+                    let _ = write!(
+                        out,
+                        "<span class=\"img\">[{}]</span>",
+                        esc(str_of(e, "alt_text"))
+                    );
+                } else {
+                    let _ = write!(out, "<span>{}</span>", text_object(Some(e)));
+                }
+            }
+        }
+        "actions" => {
+            for e in block
+                .get("elements")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                out.push_str(&element(e, block_id, states));
+            }
+        }
+        "input" => {
+            let optional = block.get("optional").and_then(Value::as_bool) == Some(true);
+            let action_id = block
+                .get("element")
+                .map(|e| str_of(e, "action_id"))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<label class=\"input-label\" for=\"{}\">{}{}</label>",
+                esc(&element_dom_id(block_id, action_id)),
+                plain(block.get("label")),
+                if optional {
+                    " <small>(optional)</small>"
+                } else {
+                    ""
+                }
+            );
+            if let Some(e) = block.get("element") {
+                out.push_str(&element(e, block_id, states));
+            }
+            if block.get("hint").is_some() {
+                let _ = write!(
+                    out,
+                    "<div class=\"hint\">{}</div>",
+                    plain(block.get("hint"))
+                );
+            }
+            if let Some(err) = on.errors.get(block_id) {
+                let _ = write!(
+                    out,
+                    "<div class=\"input-error\" role=\"alert\">{}</div>",
+                    esc(err)
+                );
+            }
+        }
+        "image" => {
+            let _ = write!(
+                out,
+                "<span class=\"img\">[{}]</span>",
+                esc(str_of(block, "alt_text"))
+            );
+        }
+        "rich_text" => {
+            let _ = write!(out, "<div>{}</div>", esc(&rich_text_plain(block)));
+        }
+        other => {
+            let _ = write!(out, "<em class=\"unsupported\">({} block)</em>", esc(other));
+        }
+    }
+    out.push_str("</div>");
+    out
+}
+
+fn rich_text_plain(value: &Value) -> String {
+    match value {
+        Value::Object(o) => {
+            let own = o.get("text").and_then(Value::as_str).unwrap_or_default();
+            let children: String = o.get("elements").map(rich_text_plain).unwrap_or_default();
+            format!("{own}{children}")
+        }
+        Value::Array(items) => items.iter().map(rich_text_plain).collect(),
+        _ => String::new(),
+    }
+}
+
+/// The DOM id of an element, so its input block's label names it.
+pub fn element_dom_id(block_id: &str, action_id: &str) -> String {
+    format!("el-{block_id}-{action_id}")
+}
+
+fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> String {
+    let kind = str_of(e, "type");
+    let action_id = str_of(e, "action_id");
+    let state = states
+        .iter()
+        .find(|s| s.block_id == block_id && s.action_id == action_id)
+        .map(|s| s.value.clone())
+        .unwrap_or(Value::Null);
+    let data = format!(
+        "id=\"{}\" data-block=\"{}\" data-action=\"{}\" data-kind=\"{}\"",
+        esc(&element_dom_id(block_id, action_id)),
+        esc(block_id),
+        esc(action_id),
+        esc(kind)
+    );
+    match kind {
+        "button" => {
+            let style = match str_of(e, "style") {
+                "primary" => "primary",
+                "danger" => "danger",
+                _ => "default",
+            };
+            let confirm = e
+                .get("confirm")
+                .map(|c| {
+                    format!(
+                        " data-confirm=\"{}\"",
+                        esc(&format!(
+                            "{}\n\n{}",
+                            c.get("title")
+                                .and_then(|t| t.get("text"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default(),
+                            c.get("text")
+                                .and_then(|t| t.get("text"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                        ))
+                    )
+                })
+                .unwrap_or_default();
+            if let Some(url) = e.get("url").and_then(Value::as_str)
+                && (url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return format!(
+                    "<a class=\"btn btn-{style}\" {data} data-url-button href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a>",
+                    esc(url),
+                    plain(e.get("text"))
+                );
+            }
+            format!(
+                "<button type=\"button\" class=\"btn btn-{style}\" {data}{confirm}>{}</button>",
+                plain(e.get("text"))
+            )
+        }
+        "static_select" | "radio_buttons" | "overflow" => {
+            let selected = state
+                .get("value")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let mut out = format!("<select {data}><option value=\"\">{}</option>", {
+                let p = plain(e.get("placeholder"));
+                if p.is_empty() {
+                    "Select…".to_owned()
+                } else {
+                    p
+                }
+            });
+            for o in blockkit::defined_options(e) {
+                let value = str_of(&o, "value");
+                let _ = write!(
+                    out,
+                    "<option value=\"{}\"{}>{}</option>",
+                    esc(value),
+                    if value == selected && !value.is_empty() {
+                        " selected"
+                    } else {
+                        ""
+                    },
+                    plain(o.get("text"))
+                );
+            }
+            out.push_str("</select>");
+            out
+        }
+        "external_select" => {
+            let picked = state
+                .get("text")
+                .map(|t| plain(Some(t)))
+                .unwrap_or_default();
+            format!(
+                "<div class=\"external\" {data}><input type=\"search\" class=\"external-query\" autocomplete=\"off\" placeholder=\"{}\" aria-label=\"{}\"><div class=\"external-picked\">{}</div><ul class=\"external-options\"></ul></div>",
+                {
+                    let p = plain(e.get("placeholder"));
+                    if p.is_empty() {
+                        "Type to search".to_owned()
+                    } else {
+                        p
+                    }
+                },
+                esc(&format!("Search {action_id}")),
+                picked
+            )
+        }
+        "plain_text_input" | "email_text_input" | "url_text_input" | "number_input" => {
+            let value = state.as_str().unwrap_or_default().to_owned();
+            let placeholder = plain(e.get("placeholder"));
+            if e.get("multiline").and_then(Value::as_bool) == Some(true) {
+                format!(
+                    "<textarea {data} rows=\"3\" placeholder=\"{placeholder}\">{}</textarea>",
+                    esc(&value)
+                )
+            } else {
+                let input_type = match kind {
+                    "email_text_input" => "email",
+                    "url_text_input" => "url",
+                    "number_input" => "number",
+                    _ => "text",
+                };
+                format!(
+                    "<input type=\"{input_type}\" {data} value=\"{}\" placeholder=\"{placeholder}\">",
+                    esc(&value)
+                )
+            }
+        }
+        "datepicker" => format!(
+            "<input type=\"date\" {data} value=\"{}\">",
+            esc(state.as_str().unwrap_or_default())
+        ),
+        "timepicker" => format!(
+            "<input type=\"time\" {data} value=\"{}\">",
+            esc(state.as_str().unwrap_or_default())
+        ),
+        "image" => format!(
+            "<span class=\"img\">[{}]</span>",
+            esc(str_of(e, "alt_text"))
+        ),
+        other => format!("<em class=\"unsupported\">({} element)</em>", esc(other)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hostile_text_is_shown_as_text_and_links_only_keep_web_targets() {
+        let html = mrkdwn(
+            "<script>alert(1)</script> *hi* <javascript:alert(1)|click> <https://x.test/?a=1&b=\"2\"|go>",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("<b>hi</b>"), "{html}");
+        assert!(
+            html.contains("href=\"https://x.test/?a=1&amp;b=&quot;2&quot;\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn buttons_carry_their_style_and_where_they_are() {
+        let errors = BTreeMap::new();
+        let inputs = Inputs::new();
+        let on = Surface {
+            surface: json!({"type": "view", "view_id": "V1"}),
+            inputs: &inputs,
+            errors: &errors,
+        };
+        let html = blocks(
+            &json!([{"type": "actions", "block_id": "b", "elements": [
+                {"type": "button", "action_id": "go", "style": "danger", "text": {"type": "plain_text", "text": "<Deny>"}}
+            ]}]),
+            &on,
+        );
+        assert!(html.contains("btn-danger"), "{html}");
+        assert!(html.contains("&lt;Deny&gt;"), "{html}");
+        assert!(html.contains("data-action=\"go\""), "{html}");
+    }
+}
