@@ -5,11 +5,13 @@
 //! approver's and provisioner's copy closed when one of them acts (in the console here); Retry
 //! only on the copies of those allowed to retry; no grant notice after an error; the expiry
 //! notice with Extend and Release, edited into the expired one; a failed webhook told to the
-//! requester and the app owners; and a thread post claimed before a crash is not posted twice.
+//! requester and the app owners; a thread post claimed before a crash is not posted twice, and
+//! one cut off by a crash is posted once; a 429 storm loses no refresh, thread line or comment.
 
 use std::time::{Duration, Instant};
 
 use app::api::requests::cancel_request::CancelRequest;
+use app::api::requests::comment_request::CommentRequest;
 use app::domain::{TaskOutcome, Verdict};
 use slack_standin::Message;
 
@@ -512,5 +514,154 @@ async fn a_failed_webhook_tells_the_requester_and_the_app_owners_and_an_error_of
         json.contains(r#""action_id":"task.retry""#)
             && json.contains(&format!(r#""value":"{id}""#)),
         "the app owner may retry: {json}"
+    );
+}
+
+/// Takes (or gives back) the `slack-live` job's lease as a process that died holding it.
+async fn hold_live_job(w: &World, held: bool) {
+    sqlx::query(
+        "INSERT INTO leases (name, holder, expires_at) VALUES ('slack-live', 'dead-process', $1) \
+         ON CONFLICT (name) DO UPDATE SET holder = 'dead-process', expires_at = $1",
+    )
+    .bind(if held { i64::MAX / 2 } else { 0 })
+    .execute(&w.app.db.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_line_cut_off_by_a_crash_is_posted_exactly_once() {
+    let w = world().await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    quiet(&w).await;
+    let before = thread(&w, &top(&w, "alice")[0]);
+    // The job stops (its process died) and Bob approves: the events wait for it.
+    hold_live_job(&w, true).await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    w.l.bob.approve(&w.app, &id, 1).await;
+    settled(&w.app, Duration::from_secs(60)).await;
+    // As if it had claimed the next event's line and died before posting it.
+    let cursor: i64 = scalar(
+        &w.app,
+        &format!(
+            "SELECT thread_event_id FROM slack_messages WHERE object_id = '{id}' \
+             AND role = 'requester'"
+        ),
+    )
+    .await;
+    let next: i64 = scalar(
+        &w.app,
+        &format!("SELECT MIN(id) FROM request_events WHERE request_id = '{id}' AND id > {cursor}"),
+    )
+    .await;
+    sqlx::query(
+        "UPDATE slack_messages SET thread_claim_event = $1, thread_claimed_until = 1 \
+         WHERE object_id = $2 AND role = 'requester'",
+    )
+    .bind(next)
+    .bind(&id)
+    .execute(&w.app.db.pool)
+    .await
+    .unwrap();
+    let looked = w.slack.api_calls_to("conversations.replies").len();
+    hold_live_job(&w, false).await;
+    quiet(&w).await;
+
+    assert!(
+        w.slack.api_calls_to("conversations.replies").len() > looked,
+        "the thread was looked at"
+    );
+    let told = thread(&w, &top(&w, "alice")[0]);
+    assert!(told.len() > before.len(), "{told:?}");
+    let approved: Vec<&String> = told
+        .iter()
+        .filter(|l| l.contains("Step 1 approved by"))
+        .collect();
+    assert_eq!(approved.len(), 1, "{told:?}");
+    let mut unique = told.clone();
+    unique.dedup();
+    assert_eq!(unique, told, "nothing told twice");
+    let last: i64 = scalar(
+        &w.app,
+        &format!("SELECT MAX(id) FROM request_events WHERE request_id = '{id}'"),
+    )
+    .await;
+    let cursor: i64 = scalar(
+        &w.app,
+        &format!(
+            "SELECT thread_event_id FROM slack_messages WHERE object_id = '{id}' \
+             AND role = 'requester'"
+        ),
+    )
+    .await;
+    assert_eq!(cursor, last);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_loses_no_refresh_no_thread_line_and_no_comment() {
+    let w = world().await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    quiet(&w).await;
+    w.slack.start_rate_limit_storm(None, Duration::from_secs(3));
+    w.l.admin
+        .ok(
+            &w.app,
+            CommentRequest {
+                id: id.clone(),
+                body: "Only after the change window".into(),
+            },
+        )
+        .await;
+    w.l.bob.approve(&w.app, &id, 1).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    quiet(&w).await;
+    // The comment is posted by its own task, waiting out the storm.
+    let start = Instant::now();
+    while thread(&w, &top(&w, "bob")[0])
+        .iter()
+        .all(|l| !l.contains("change window"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the comment never came"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let refused = w
+        .slack
+        .api_calls_to("chat.postMessage")
+        .into_iter()
+        .chain(w.slack.api_calls_to("chat.update"))
+        .filter(|c| c.status == 429)
+        .count();
+    assert!(refused >= 1, "the storm refused something");
+    let bob = top(&w, "bob");
+    assert_eq!(bob.len(), 1);
+    let json = blocks(&bob[0]);
+    assert!(
+        json.contains(&format!("Approved by {}", mention(&w, "bob"))),
+        "the refresh was made: {json}"
+    );
+    let alice = thread(&w, &top(&w, "alice")[0]);
+    for (what, needle) in [
+        ("the approval", "Step 1 approved by"),
+        ("the comment", "change window"),
+    ] {
+        assert_eq!(
+            alice.iter().filter(|l| l.contains(needle)).count(),
+            1,
+            "{what} told once: {alice:?}"
+        );
+    }
+    let bob_thread = thread(&w, &bob[0]);
+    assert_eq!(
+        bob_thread
+            .iter()
+            .filter(|l| l.contains("change window"))
+            .count(),
+        1,
+        "{bob_thread:?}"
     );
 }
