@@ -293,8 +293,9 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
     let app = Application::build_with_listener(settings, listener)
         .await
         .context("cannot start Latch")?;
-    let db = app.state().db.clone();
-    let slack_state = Arc::clone(&app.state().slack);
+    let state = app.state().clone();
+    let db = state.db.clone();
+    let slack_state = Arc::clone(&state.slack);
     let (stop_latch, stopped) = oneshot::channel::<()>();
     let latch = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -324,6 +325,9 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
     } else {
         // Applied on every start: the receiver's port is new each time.
         apply_catalog(&db, &receiver_url).await?;
+        // The stand-in keeps nothing between runs: last run's workspace is gone, so its
+        // installation is disconnected, as the admin's Disconnect button does.
+        disconnect_previous(&state).await?;
     }
     connect_slack(&console_url, slack.base_url(), &team_id, &channel_id).await?;
 
@@ -584,6 +588,22 @@ async fn apply_catalog(db: &Db, receiver_url: &str) -> anyhow::Result<()> {
         )),
         Err(ApplyError::Access(e)) => Err(anyhow::anyhow!("applying the demo catalog: {e}")),
     }
+}
+
+/// Disconnects every connected installation (from an earlier run of a kept demo).
+async fn disconnect_previous(state: &app::ssr::AppState) -> anyhow::Result<()> {
+    let admin = users::find_by_email(&state.db, DEMO_ADMIN)
+        .await?
+        .context("the demo admin is missing")?;
+    for install in app::ssr::slack::store::list(&state.db).await? {
+        if install.connected {
+            // The old workspace's token is unknown to this stand-in: the revoke's answer is moot.
+            let _ = app::ssr::slack::manage::disconnect(state, install.id, admin.user.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("disconnecting the previous run's Slack: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The real OAuth install, as the admin's browser does it: sign in, Add to Slack, Allow on the

@@ -21,6 +21,7 @@ mod catalog_admin;
 mod catalog_as_code;
 mod cli;
 mod console;
+mod demo;
 mod error_edge;
 mod external_decider;
 mod hardening;

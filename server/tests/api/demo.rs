@@ -1,0 +1,239 @@
+//! `latch demo`: seeded through the services into a fresh directory, Slack connected through the
+//! OAuth flow, a demo person's request reaching their manager's DM in the stand-in, a foreign
+//! database refused untouched, and a kept directory reused.
+
+use std::time::{Duration, Instant};
+
+use app::domain::{ProvisioningMethod, RequestOrigin, Role};
+use app::shapes::CreateInput;
+use app::ssr::access::{Actor, catalog};
+use app::ssr::flows::access_loop;
+use app::ssr::slack::SlackConfig;
+use app::ssr::users;
+use latch_server::config::Settings;
+use latch_server::demo::{self, DEMO_PASSWORD, DemoError, DemoHandle, DemoOptions};
+use sqlx::Row;
+use tokio::net::TcpListener;
+
+use crate::helpers::{client, fresh_database_url, spawn_on_database, test_settings};
+
+/// Test settings on `dir` (the test key, so the audit head key stays the process's one).
+async fn settings_on(dir: &std::path::Path, database_url: &str) -> Settings {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    test_settings(database_url, dir, &listener, SlackConfig::default())
+}
+
+async fn start_kept(dir: &std::path::Path, database_url: &str) -> Result<DemoHandle, DemoError> {
+    demo::run(DemoOptions {
+        settings: settings_on(dir, database_url).await,
+        keep: true,
+    })
+    .await
+}
+
+async fn count(db: &app::ssr::Db, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
+/// Dave asks for the warehouse's Production read; the request reaches Bob's (his manager's) DM.
+async fn request_reaches_managers_dm(handle: &DemoHandle) {
+    let dave = users::find_by_email(&handle.db, "dave@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let entitlement = catalog::list(&handle.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|a| a.entitlements)
+        .map(|(e, _)| e)
+        .find(|e| e.display_name == "Production read")
+        .unwrap();
+    access_loop::create(
+        &handle.db,
+        &Actor::new(dave.user),
+        CreateInput {
+            entitlement_id: entitlement.id.to_string(),
+            subject_email: String::new(),
+            duration: String::new(),
+            justification: "Checking last night's load".into(),
+            emergency: false,
+            extension: false,
+        },
+        RequestOrigin::Web,
+    )
+    .await
+    .unwrap();
+
+    let bob = handle
+        .slack
+        .users()
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some("bob@acme.test"))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let dm = handle
+            .slack
+            .app_dm(&bob.id)
+            .ok()
+            .map(|c| handle.slack.messages(&c.id))
+            .unwrap_or_default();
+        if dm.iter().any(|m| m.text.contains("Production read")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the manager's DM never got the request: {dm:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_a_fresh_directory_and_a_demo_person_signs_in_to_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = demo::run(DemoOptions {
+        settings: settings_on(dir.path(), "sqlite://unused.db").await,
+        keep: false,
+    })
+    .await
+    .unwrap();
+    assert!(handle.seeded);
+    assert_ne!(handle.data_dir, dir.path(), "a fresh temporary directory");
+    assert_eq!(count(&handle.db, "SELECT COUNT(*) FROM users").await, 12);
+    assert_eq!(count(&handle.db, "SELECT COUNT(*) FROM apps").await, 3);
+    assert!(
+        count(
+            &handle.db,
+            "SELECT COUNT(*) FROM users WHERE manager_id IS NOT NULL"
+        )
+        .await
+            >= 10
+    );
+    assert!(
+        handle.instructions().contains(&handle.simulator_url)
+            && handle.instructions().contains(DEMO_PASSWORD),
+        "{}",
+        handle.instructions()
+    );
+
+    let browser = client();
+    let signed_in = browser
+        .post(format!("{}/auth/login", handle.console_url))
+        .form(&[
+            ("email", "dave@acme.test"),
+            ("password", DEMO_PASSWORD),
+            ("next", "/requests"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert_eq!(
+        signed_in.headers()["location"].to_str().unwrap(),
+        "/requests"
+    );
+    let temp = handle.data_dir.clone();
+    handle.shutdown().await.unwrap();
+    assert!(!temp.exists(), "the temporary directory goes at shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_is_connected_through_the_oauth_install_and_a_request_reaches_the_managers_dm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let handle = start_kept(dir.path(), &url).await.unwrap();
+
+    // Made by the OAuth flow: the stand-in minted the installation Latch stored.
+    let installs = handle.slack.installs();
+    assert_eq!(installs.len(), 1, "{installs:?}");
+    assert_eq!(
+        count(&handle.db, "SELECT COUNT(*) FROM slack_installations").await,
+        1
+    );
+    assert!(
+        handle
+            .slack
+            .api_calls_to("oauth.v2.access")
+            .iter()
+            .any(|_| true),
+        "Latch exchanged the code at oauth.v2.access"
+    );
+
+    request_reaches_managers_dm(&handle).await;
+    handle.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_refuses_a_database_with_other_data_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let real = spawn_on_database(&url).await;
+    real.create_user("someone@example.com", "Someone", Role::SuperAdmin)
+        .await;
+    let before = count(&real.db, "SELECT COUNT(*) FROM audit_events").await;
+
+    let refused = start_kept(dir.path(), &url).await;
+    assert!(
+        matches!(refused, Err(DemoError::NotADemoDatabase(_))),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(count(&real.db, "SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(
+        count(&real.db, "SELECT COUNT(*) FROM audit_events").await,
+        before
+    );
+    assert_eq!(
+        count(
+            &real.db,
+            "SELECT COUNT(*) FROM settings WHERE key = 'demo_seeded'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_demo_directory_is_reused_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let first = start_kept(dir.path(), &url).await.unwrap();
+    assert!(first.seeded);
+    first.shutdown().await.unwrap();
+
+    let second = start_kept(dir.path(), &url).await.unwrap();
+    assert!(!second.seeded, "the people were already there");
+    request_reaches_managers_dm(&second).await;
+    assert_eq!(
+        count(
+            &second.db,
+            "SELECT COUNT(*) FROM slack_installations WHERE disconnected_at IS NULL"
+        )
+        .await,
+        1,
+        "last run's workspace was disconnected"
+    );
+    assert_eq!(count(&second.db, "SELECT COUNT(*) FROM users").await, 12);
+    let maintainer = catalog::list(&second.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|a| a.entitlements)
+        .map(|(e, _)| e)
+        .find(|e| e.display_name == "Repository maintainer")
+        .unwrap();
+    assert_eq!(
+        maintainer.provisioning,
+        ProvisioningMethod::Webhook {
+            url: second.receiver_url.clone()
+        },
+        "the webhook points at this run's receiver"
+    );
+    second.shutdown().await.unwrap();
+}
