@@ -1,7 +1,8 @@
 //! Entitlement review policies (issue 12 §1): an entitlement's own review policy, saved from the
 //! console, shown to Super Admins only, guarded against deletion, and used by staging for the
 //! grants of that entitlement when the campaign says "use the entitlement's own review policy
-//! when it has one"; everyone else's grants keep the campaign's reviewers.
+//! when it has one"; everyone else's grants keep the campaign's reviewers. In catalog files it is
+//! the entitlement key `review_policy` (`latch apply` / `latch export`).
 
 use app::api::campaigns::CampaignDetail;
 use app::api::catalog::catalog_overview::CatalogOverview;
@@ -9,12 +10,15 @@ use app::api::policies::delete_policy::DeletePolicy;
 use app::domain::campaign::{
     CampaignFields, CampaignScope, CampaignSettings, ReviewOutcome, ReviewPolicy, ReviewTask,
 };
+use app::domain::catalog_code::CatalogTree;
 use app::domain::{
     AppId, EntitlementId, Grant, GrantId, GrantState, PolicyId, RequestId, Role, RoleSet, UserId,
 };
 use app::shapes::CatalogEntitlement;
 use app::ssr::access::{Actor, campaigns as repo, grants, new_id, now, user_id};
+use app::ssr::flows::apply::{self, ApplyActor, ApplyError, ApplyOptions};
 use app::ssr::flows::campaigns;
+use latch_server::catalog_files::parse_file;
 
 use crate::access_fixtures::*;
 use crate::helpers::{TestApp, spawn_app};
@@ -273,4 +277,118 @@ async fn with_the_option_on_an_entitlements_review_policy_picks_its_grants_revie
         );
     }
     chain_is_intact(&app).await;
+}
+
+/// A catalog file whose Reader names a review policy (lines matter: errors cite them).
+const REVIEWED_CATALOG: &str = "\
+policies:
+  - name: Quarterly reviewers
+    steps:
+      - kind: approval
+        users: owner@example.com
+apps:
+  - name: Billing
+    owners: [owner@example.com]
+    entitlements:
+      - name: Reader
+        slug: reader
+        maximum_duration: 30d
+        review_policy: Quarterly reviewers
+";
+
+fn catalog_tree(text: &str) -> CatalogTree {
+    CatalogTree {
+        files: vec![parse_file("catalog/billing.yaml", text).unwrap()],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_policy_is_a_catalog_as_code_key_that_applies_exports_and_plans_no_changes() {
+    let app = spawn_app().await;
+    person(&app, "owner@example.com", "Olive Owner", Role::SuperAdmin).await;
+
+    // An unknown name is refused with the file and the key's line, and nothing is applied.
+    let unknown = REVIEWED_CATALOG.replace(
+        "review_policy: Quarterly reviewers",
+        "review_policy: Yearly reviewers",
+    );
+    let outcome = apply::apply(
+        &app.db,
+        catalog_tree(&unknown),
+        ApplyOptions::default(),
+        ApplyActor::Cli,
+    )
+    .await;
+    let Err(ApplyError::Invalid(errors)) = outcome else {
+        panic!("expected problems, got {outcome:?}");
+    };
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        vec![
+            "catalog/billing.yaml:13: entitlement `reader`: review_policy: unknown policy `Yearly reviewers`"
+        ]
+    );
+
+    // Applied: the entitlement reviews with the policy, in its body and its column.
+    apply::apply(
+        &app.db,
+        catalog_tree(REVIEWED_CATALOG),
+        ApplyOptions::default(),
+        ApplyActor::Cli,
+    )
+    .await
+    .unwrap();
+    let (policy, column): (String, Option<String>) = sqlx::query_as(
+        "SELECT p.id, e.review_policy FROM policies p, entitlements e \
+         WHERE p.name = 'Quarterly reviewers' AND e.slug = 'reader'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(column.as_deref(), Some(policy.as_str()));
+
+    // Exported, the key names the policy, and applying the export plans nothing.
+    let exported = apply::export(&app.db).await.unwrap();
+    let entitlement = exported
+        .iter()
+        .flat_map(|f| &f.apps)
+        .flat_map(|a| &a.entitlements)
+        .find(|e| e["slug"] == "reader")
+        .unwrap();
+    assert_eq!(entitlement["review_policy"], "Quarterly reviewers");
+    let replanned = apply::apply(
+        &app.db,
+        CatalogTree { files: exported },
+        ApplyOptions {
+            plan_only: true,
+            ..ApplyOptions::default()
+        },
+        ApplyActor::Cli,
+    )
+    .await
+    .unwrap();
+    assert!(!replanned.plan.has_changes(), "{replanned:?}");
+
+    // Removing the key is an update naming it.
+    let without = REVIEWED_CATALOG.replace("        review_policy: Quarterly reviewers\n", "");
+    let report = apply::apply(
+        &app.db,
+        catalog_tree(&without),
+        ApplyOptions {
+            plan_only: true,
+            ..ApplyOptions::default()
+        },
+        ApplyActor::Cli,
+    )
+    .await
+    .unwrap();
+    let fields: Vec<&str> = report
+        .plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.fields)
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, vec!["review_policy"]);
 }
