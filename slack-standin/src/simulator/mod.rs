@@ -49,6 +49,7 @@ pub fn router() -> Router<Arc<Core>> {
         .route("/simulator/as/{user}", get(client))
         .route("/simulator/as/{user}/pane", get(pane))
         .route("/simulator/as/{user}/modal", get(modal))
+        .route("/simulator/as/{user}/problems", get(problems))
         .route("/simulator/as/{user}/do", post(act_as))
 }
 
@@ -257,7 +258,7 @@ async fn client(
     Query(at): Query<Where>,
 ) -> Response {
     let app_name = core.config.app_name.clone();
-    let (me, sidebar, title) = {
+    let (me, sidebar, title, since) = {
         let mut guard = core.state.lock();
         let st = &mut *guard;
         let Some(me) = st.users.get(&user).cloned() else {
@@ -303,7 +304,8 @@ async fn client(
                 esc(&label)
             );
         }
-        (me, sidebar, title)
+        let since = st.api_calls.last().map_or(0, |c| c.seq + 1);
+        (me, sidebar, title, since)
     };
     let c = at.c.clone().unwrap_or_default();
     let thread = at.thread.clone().unwrap_or_default();
@@ -320,11 +322,11 @@ async fn client(
         )
     };
     let body = format!(
-        "<div class=\"app\" data-user=\"{user}\" data-channel=\"{c}\" data-thread=\"{thread}\">\
+        "<div class=\"app\" data-user=\"{user}\" data-channel=\"{c}\" data-thread=\"{thread}\" data-since=\"{since}\">\
          <nav class=\"sidebar\"><div class=\"me\">{who} <a href=\"/simulator\">switch</a></div>{sidebar}</nav>\
          <main class=\"conversation\"><h1 id=\"title\">{title}</h1>\
          <div id=\"notice\" role=\"alert\" hidden></div>\
-         <div id=\"pane\" aria-live=\"polite\"></div>{composer}</main></div>\
+         <div id=\"pane\" aria-live=\"polite\"></div>{composer}<aside id=\"problems\"></aside></main></div>\
          <div id=\"modal\"></div><script src=\"/simulator/assets/simulator.js\"></script>",
         user = esc(&me.id),
         c = esc(&c),
@@ -503,6 +505,48 @@ fn message_html(
         );
     }
     out.push_str("</article>");
+    out
+}
+
+#[derive(Debug, Deserialize)]
+struct Since {
+    /// Web API calls before this sequence number were made before the page opened.
+    #[serde(default)]
+    since: u64,
+}
+
+/// The app's Web API calls Slack answered `ok: false` since the page opened,
+/// newest first (at most five): what a developer sees in Slack's app logs.
+async fn problems(AxumState(core): Core_, Query(q): Query<Since>) -> Response {
+    let st = core.state.lock();
+    Html(problems_html(&st, q.since)).into_response()
+}
+
+fn problems_html(st: &State, since: u64) -> String {
+    let failed: Vec<_> = st
+        .api_calls
+        .iter()
+        .rev()
+        .filter(|c| c.seq >= since && c.response.get("ok") == Some(&Value::Bool(false)))
+        .take(5)
+        .collect();
+    if failed.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>The app's failed Slack calls</h2><ul>");
+    for c in failed {
+        let _ = write!(
+            out,
+            "<li><code>{}</code> answered <code>ok: false</code>, error <code>{}</code></li>",
+            esc(&c.method),
+            esc(c
+                .response
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown"))
+        );
+    }
+    out.push_str("</ul>");
     out
 }
 

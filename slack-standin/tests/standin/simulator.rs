@@ -280,3 +280,40 @@ async fn hostile_text_from_the_app_and_its_users_is_shown_as_text() {
     );
     assert!(pane.contains("data-action=\"a&quot;b\""), "{pane}");
 }
+
+#[tokio::test]
+async fn the_apps_failed_slack_calls_since_the_page_opened_are_listed() {
+    let e = env().await;
+    let before = e
+        .call("chat.postMessage", &[("channel", "C0NOPE"), ("text", "hi")])
+        .await;
+    assert_error(&before, "channel_not_found");
+    let client = get_html(&e, &format!("/simulator/as/{}", e.bob.id)).await;
+    let since = client
+        .split("data-since=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let quiet = get_html(
+        &e,
+        &format!("/simulator/as/{}/problems?since={since}", e.bob.id),
+    )
+    .await;
+    assert_eq!(
+        quiet, "",
+        "calls before the page opened are not the person's business"
+    );
+
+    let failed = e.call("conversations.info", &[("channel", "C0GONE")]).await;
+    assert_error(&failed, "channel_not_found");
+    let listed = get_html(
+        &e,
+        &format!("/simulator/as/{}/problems?since={since}", e.bob.id),
+    )
+    .await;
+    assert!(
+        listed.contains("<code>conversations.info</code> answered <code>ok: false</code>, error <code>channel_not_found</code>"),
+        "{listed}"
+    );
+}

@@ -11,6 +11,7 @@
   const pane = document.getElementById('pane');
   const modal = document.getElementById('modal');
   const notice = document.getElementById('notice');
+  const problems = document.getElementById('problems');
   const base = `/simulator/as/${encodeURIComponent(user)}`;
   const query = new URLSearchParams({ c: channel, thread }).toString();
   let queue = Promise.resolve();
@@ -60,10 +61,12 @@
     try {
       if (channel) await redraw(pane, `${base}/pane?${query}`);
       await redraw(modal, `${base}/modal`);
+      await redraw(problems, `${base}/problems?since=${encodeURIComponent(app.dataset.since)}`);
     } catch (_) { /* the stand-in is restarting; the next tick tries again */ }
   }
 
   function where(el) {
+    if (el.classList.contains('external-query')) el = el.closest('.external');
     const blocks = el.closest('[data-surface]');
     return {
       surface: JSON.parse(blocks.dataset.surface),
@@ -97,6 +100,15 @@
 
   document.addEventListener('change', (event) => {
     const el = event.target;
+    const choices = el.closest('fieldset.choices');
+    if (choices) {
+      const picked = [...choices.querySelectorAll('input:checked')].map((i) => i.value);
+      const input = choices.dataset.kind === 'checkboxes'
+        ? { kind: 'select_many', value: picked }
+        : { kind: 'select', value: picked[0] };
+      send({ op: 'act', ...where(choices), input });
+      return;
+    }
     if (!el.dataset || !el.dataset.action) return;
     const kind = el.dataset.kind;
     if (el.tagName === 'SELECT') {
