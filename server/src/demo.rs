@@ -260,10 +260,11 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
         settings.database_url = SecretString::from(url);
         Some(dir)
     };
+    // Before anything is written, even the data directory's key file.
+    refuse_foreign_database(&settings).await?;
     settings
         .prepare_data_dir()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    refuse_foreign_database(&settings).await?;
 
     let listener = TcpListener::bind("127.0.0.1:0")
         .await

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::domain::{ProvisioningMethod, RequestOrigin, Role};
+use app::domain::{ProvisioningMethod, RequestOrigin, Role, Verdict};
 use app::shapes::CreateInput;
 use app::ssr::access::{Actor, catalog};
 use app::ssr::flows::access_loop;
@@ -138,6 +138,12 @@ async fn the_demo_seeds_a_fresh_directory_and_a_demo_person_signs_in_to_the_cons
         signed_in.headers()["location"].to_str().unwrap(),
         "/requests"
     );
+    let simulator = client().get(&handle.simulator_url).send().await.unwrap();
+    assert_eq!(
+        simulator.status().as_u16(),
+        200,
+        "the stand-in serves the simulator"
+    );
     let temp = handle.data_dir.clone();
     handle.shutdown().await.unwrap();
     assert!(!temp.exists(), "the temporary directory goes at shutdown");
@@ -236,4 +242,135 @@ async fn a_kept_demo_directory_is_reused_on_the_next_run() {
         "the webhook points at this run's receiver"
     );
     second.shutdown().await.unwrap();
+}
+
+#[test]
+fn latch_demo_help_documents_the_data_directory_and_what_it_starts() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .args(["demo", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for words in [
+        "--data-dir",
+        "Slack stand-in",
+        "temporary data directory",
+        "Ctrl-C",
+    ] {
+        assert!(
+            help.contains(words),
+            "`latch demo --help` lacks {words}: {help}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latch_demo_on_a_directory_with_other_data_exits_non_zero_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("latch.db").display());
+    let real = spawn_on_database(&url).await;
+    real.create_user("someone@example.com", "Someone", Role::SuperAdmin)
+        .await;
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_latch"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["demo", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did not make") && stderr.contains("unchanged"),
+        "{stderr}"
+    );
+    assert_eq!(count(&real.db, "SELECT COUNT(*) FROM users").await, 1);
+    assert!(
+        !dir.path().join("secret.key").exists(),
+        "nothing was written to the directory"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_entitlement_is_provisioned_by_the_demo_receiver_once_manager_and_owner_approve()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let handle = start_kept(dir.path(), &url).await.unwrap();
+    let erin = users::find_by_email(&handle.db, "erin@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = users::find_by_email(&handle.db, "bob@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let maintainer = catalog::list(&handle.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|a| a.entitlements)
+        .map(|(e, _)| e)
+        .find(|e| e.display_name == "Repository maintainer")
+        .unwrap();
+    let request = access_loop::create(
+        &handle.db,
+        &Actor::new(erin.user),
+        CreateInput {
+            entitlement_id: maintainer.id.to_string(),
+            subject_email: String::new(),
+            duration: String::new(),
+            justification: "Release week".into(),
+            emergency: false,
+            extension: false,
+        },
+        RequestOrigin::Web,
+    )
+    .await
+    .unwrap();
+    // Bob is Erin's manager (step 1) and GitHub's owner (step 2, a reason required).
+    let bob = Actor::new(bob.user);
+    let id = request.id.to_string();
+    access_loop::decide(&handle.db, &bob, &id, 0, Verdict::Approved, None, None)
+        .await
+        .unwrap();
+    access_loop::decide(
+        &handle.db,
+        &bob,
+        &id,
+        1,
+        Verdict::Approved,
+        Some("Maintainers rotate weekly".into()),
+        None,
+    )
+    .await
+    .unwrap();
+
+    let active = format!(
+        "SELECT COUNT(*) FROM grants WHERE state = 'active' AND entitlement_id = '{}'",
+        maintainer.id
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&handle.db, &active).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook never provisioned the grant"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let unsigned = client()
+        .post(&handle.receiver_url)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unsigned.status().as_u16(),
+        401,
+        "the receiver checks the signature"
+    );
+    handle.shutdown().await.unwrap();
 }
