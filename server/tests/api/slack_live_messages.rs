@@ -485,6 +485,18 @@ async fn a_failed_webhook_tells_the_requester_and_the_app_owners_and_an_error_of
     assert_eq!(alice.len(), 1);
     let json = blocks(&alice[0]);
     assert!(json.contains("(automatic provisioning failed)"), "{json}");
+    let gave_up = |w: &World| {
+        thread(w, &top(w, "alice")[0])
+            .into_iter()
+            .filter(|l| l.contains("Automatic provisioning failed"))
+            .collect::<Vec<_>>()
+    };
+    let told = gave_up(&w);
+    assert_eq!(told.len(), 1, "the requester is told once in the thread");
+    assert!(
+        told[0].contains("Carol Owner will provision it by hand"),
+        "{told:?}"
+    );
     let carol = top(&w, "carol")
         .into_iter()
         .find(|m| m.text.starts_with("You have a new provisioning assignment"))
@@ -504,6 +516,11 @@ async fn a_failed_webhook_tells_the_requester_and_the_app_owners_and_an_error_of
     let id = w.l.alice.detail(&w.app, &number).await.summary.id;
     let json = blocks(&top(&w, "alice")[0]);
     assert!(json.contains("Failed"), "{json}");
+    assert_eq!(
+        gave_up(&w).len(),
+        1,
+        "not told again as the request changes"
+    );
     assert!(!json.contains("task.retry"), "the requester may not retry");
     let carol = top(&w, "carol")
         .into_iter()

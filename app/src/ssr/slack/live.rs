@@ -1074,7 +1074,7 @@ async fn tell_thread(
         // A post claimed and never recorded (a crash, or no answer): it may be in the thread.
         // Looked for there (its metadata names the event): found, it is recorded as told; not
         // found, it is posted below like any other line.
-        match find_thread_line(state, deliverer, &ws.token, shown, claimed).await? {
+        match find_thread_line(state, deliverer, &ws.token, shown, &claimed.to_string()).await? {
             Found::Yes => {
                 cursor = cursor.max(claimed);
                 set_thread(db, shown, cursor, None).await?;
@@ -1149,7 +1149,164 @@ async fn tell_thread(
     if cursor != start {
         set_thread(db, shown, cursor, None).await?;
     }
+    if shown.role == "requester" && shown.object_kind == "request" {
+        return tell_give_ups(state, deliverer, ws, shown, &request_id, done).await;
+    }
     Ok(Step::Done)
+}
+
+/// A provisioning webhook that gave up (its task now awaits someone by hand), as thread notes:
+/// each one's key (one per give-up: a retried task that gives up again is told again) and line.
+fn give_up_notes(
+    tasks: &[ProvisioningTask],
+    people: &People,
+) -> Vec<(String, SlackMessageContent)> {
+    tasks
+        .iter()
+        .filter_map(|t| match &t.state {
+            TaskState::AwaitingManual {
+                assignees,
+                reason: domain::ManualReason::WebhookFailed,
+            } if t.kind == TaskKind::Provision => {
+                let line = |mrkdwn: bool| {
+                    format!(
+                        "⚠️ Automatic provisioning failed: {} will provision it by hand",
+                        people.first_and_more(assignees, mrkdwn)
+                    )
+                };
+                Some((
+                    format!("webhook_gave_up:{}:{}", t.id, t.failed_attempts.len()),
+                    blocks::thread_line(&line(true), &line(false)),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Tells the requester's copy, once each (`slack_thread_notes`: claimed before the post and
+/// looked for after a crash, like history lines), that automatic provisioning gave up.
+async fn tell_give_ups(
+    state: &AppState,
+    deliverer: &Deliverer,
+    ws: &Workspace,
+    shown: &Shown,
+    request_id: &str,
+    done: &mut usize,
+) -> Result<Step, LiveError> {
+    let db = &state.db;
+    let tasks = sqlx::query("SELECT body FROM provisioning_tasks WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| from_json::<ProvisioningTask>(&r.try_get::<String, _>("body")?))
+        .collect::<AccessResult<Vec<_>>>()?;
+    let notes = {
+        let waiting = tasks.iter().any(|t| {
+            matches!(
+                t.state,
+                TaskState::AwaitingManual {
+                    reason: domain::ManualReason::WebhookFailed,
+                    ..
+                }
+            )
+        });
+        if !waiting {
+            return Ok(Step::Done);
+        }
+        give_up_notes(&tasks, &People::load(db, &shown.install_key).await?)
+    };
+    for (key, line) in notes {
+        let now = lease::db_now_ms(db).await?;
+        let row = sqlx::query(
+            "SELECT claimed_until, posted_at FROM slack_thread_notes \
+             WHERE install_key = $1 AND channel_id = $2 AND ts = $3 AND note = $4",
+        )
+        .bind(&shown.install_key)
+        .bind(&shown.channel)
+        .bind(&shown.ts)
+        .bind(&key)
+        .fetch_optional(&db.pool)
+        .await?;
+        if let Some(row) = row {
+            if row.try_get::<Option<i64>, _>("posted_at")?.is_some() {
+                continue;
+            }
+            if row.try_get::<Option<i64>, _>("claimed_until")?.unwrap_or(0) > now {
+                return Ok(Step::Deferred);
+            }
+            // Claimed and never recorded: it may be in the thread.
+            match find_thread_line(state, deliverer, &ws.token, shown, &key).await? {
+                Found::Yes => {
+                    set_note(db, shown, &key, None, Some(now)).await?;
+                    continue;
+                }
+                Found::No => {}
+                Found::AskLater => return Ok(Step::Deferred),
+            }
+        }
+        if !deliverer.slot(Method::PostMessage, Some(&shown.channel)) {
+            return Ok(Step::Deferred);
+        }
+        let claim_ms = i64::try_from(state.slack.config.timeout.as_millis())
+            .unwrap_or(60_000)
+            .saturating_mul(2)
+            .saturating_add(5_000);
+        set_note(db, shown, &key, Some(now + claim_ms), None).await?;
+        match post_in_thread(state, &ws.token, shown, line, &key).await {
+            Ok(()) => {
+                set_note(db, shown, &key, None, Some(now)).await?;
+                *done += 1;
+            }
+            Err(error) => match classify(&error) {
+                Verdict::RateLimited(secs) => {
+                    deliverer.pause(Method::PostMessage, secs);
+                    set_note(db, shown, &key, None, None).await?;
+                    return Ok(Step::Deferred);
+                }
+                Verdict::Permanent(code) => {
+                    tracing::info!(code, "a thread note was refused by Slack; skipped");
+                    set_note(db, shown, &key, None, Some(now)).await?;
+                }
+                Verdict::Retry(code) => {
+                    set_note(db, shown, &key, None, None).await?;
+                    return Err(LiveError::Slack(code));
+                }
+                // It may have been posted: the claim stays, and is looked for once it lapses.
+                Verdict::Uncertain(code) => return Err(LiveError::Slack(code)),
+            },
+        }
+    }
+    Ok(Step::Done)
+}
+
+/// Records a thread note's claim (`claimed_until`) or its post (`posted_at`); neither is a
+/// claim given back (nothing was posted: a later round posts it).
+async fn set_note(
+    db: &crate::ssr::Db,
+    shown: &Shown,
+    key: &str,
+    claimed_until: Option<i64>,
+    posted_at: Option<i64>,
+) -> Result<(), LiveError> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO slack_thread_notes \
+         (install_key, channel_id, ts, note, claimed_until, posted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (install_key, channel_id, ts, note) \
+         DO UPDATE SET claimed_until = excluded.claimed_until, posted_at = excluded.posted_at",
+    )
+    .bind(&shown.install_key)
+    .bind(&shown.channel)
+    .bind(&shown.ts)
+    .bind(key)
+    .bind(claimed_until)
+    .bind(posted_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whether a claimed thread line is in its thread.
@@ -1163,17 +1320,16 @@ enum Found {
 /// Pages of a thread read looking for a line (200 replies each).
 const REPLIES_PAGES: usize = 5;
 
-/// Looks in `shown`'s thread (`conversations.replies`, with metadata) for the line telling event
-/// `event_id` ([`post_in_thread`]'s metadata). Paced like every call; an outage is an error
+/// Looks in `shown`'s thread (`conversations.replies`, with metadata) for the line whose
+/// [`post_in_thread`] key is `wanted` (a history event's id, or a note's key). Paced like every call; an outage is an error
 /// (the claim stays for a later round).
 async fn find_thread_line(
     state: &AppState,
     deliverer: &Deliverer,
     token: &str,
     shown: &Shown,
-    event_id: i64,
+    wanted: &str,
 ) -> Result<Found, LiveError> {
-    let wanted = event_id.to_string();
     let mut cursor: Option<String> = None;
     for _page in 0..REPLIES_PAGES {
         if !deliverer.slot(Method::ConversationsReplies, None) {
@@ -1219,8 +1375,8 @@ async fn find_thread_line(
                         .as_ref()
                         .and_then(|p| p.get("line"))
                         .is_some_and(|line| {
-                            line.as_str() == Some(wanted.as_str())
-                                || line.as_i64() == Some(event_id)
+                            line.as_str() == Some(wanted)
+                                || line.as_i64().is_some_and(|id| id.to_string() == wanted)
                         })
             })
         });
