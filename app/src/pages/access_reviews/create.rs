@@ -171,18 +171,27 @@ pub(super) fn PeoplePicker(
     let chosen = RwSignal::new(initial);
     let typed = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    // Asked from the browser only: the server renders the picker empty.
-    let suggestions = LocalResource::new(move || {
+    // Asked from the browser only (effects don't run on the server, which renders the picker
+    // empty). Not a resource: one read inside the page's Suspense would hold the server's render
+    // on a load that never happens there.
+    let suggestions = RwSignal::new(Vec::<PersonOption>::new());
+    Effect::new(move || {
         let query = typed.get().trim().to_string();
-        async move {
-            if query.is_empty() {
-                Ok(Vec::new())
-            } else {
-                search_people(query, if owners { "on" } else { "" }.to_string()).await
-            }
+        if query.is_empty() {
+            suggestions.set(Vec::new());
+            return;
         }
+        leptos::task::spawn_local(async move {
+            let found = search_people(query.clone(), if owners { "on" } else { "" }.to_string())
+                .await
+                .unwrap_or_default();
+            // A slower answer to an older query is not shown over a newer one.
+            if typed.try_get_untracked().is_some_and(|t| t.trim() == query) {
+                suggestions.try_set(found);
+            }
+        });
     });
-    let offered = move || suggestions.get().and_then(Result::ok).unwrap_or_default();
+    let offered = move || suggestions.get();
     let choose = move |p: PersonOption| {
         chosen.update(|list| {
             if !list.iter().any(|c| c.email.eq_ignore_ascii_case(&p.email)) {
