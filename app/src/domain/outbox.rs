@@ -85,9 +85,15 @@ pub fn for_request_events(request: &Request, events: &[RequestEvent]) -> Vec<Not
             RequestEvent::Created => {
                 push(NotificationKind::RequestCreated, &parties, "created".into())
             }
+            // The step's assignees, and a requester its sources name who may not approve their
+            // own request (their copy follows the step without buttons, saying why).
             RequestEvent::StepAssigned(a) => push(
                 NotificationKind::ApprovalNeeded,
-                &a.assignees,
+                &a.assignees
+                    .iter()
+                    .chain(a.requester_kept_from_own_request(&request.parties))
+                    .cloned()
+                    .collect::<Vec<_>>(),
                 format!("v{}:step{}", request.version, a.step),
             ),
             RequestEvent::Approved => push(
@@ -203,6 +209,30 @@ mod tests {
             (NotificationKind::ApprovalNeeded, &u("mgr"))
         );
         assert_ne!(n[0].dedupe_key, n[1].dedupe_key);
+    }
+
+    #[test]
+    fn a_requester_who_may_not_approve_their_own_request_is_shown_its_step() {
+        use super::super::policy::{ApprovalStep, ApproverSource, PolicyStep};
+        let mut f = fixture();
+        f.policy.steps = vec![PolicyStep::Approval(ApprovalStep {
+            approvers: vec![ApproverSource::Users(vec![u("alice"), u("bob")])],
+            ..ApprovalStep::default()
+        })];
+        let t = create_request(new_request(&f, "alice", "alice"), &f.dir, T0).unwrap();
+        let asked: Vec<UserId> = for_request_events(&t.request, &t.events)
+            .into_iter()
+            .filter(|n| n.kind == NotificationKind::ApprovalNeeded)
+            .map(|n| n.recipient)
+            .collect();
+        assert_eq!(asked, vec![u("bob"), u("alice")]);
+        // Still only bob decides.
+        match &t.request.state {
+            super::super::request::RequestState::PendingApproval { assignment } => {
+                assert_eq!(assignment.assignees, vec![u("bob")]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

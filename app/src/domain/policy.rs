@@ -758,6 +758,27 @@ pub struct StepAssignment {
     pub excluded: Vec<(UserId, Exclusion)>,
 }
 
+impl StepAssignment {
+    /// The requester, when this step's sources (manager, owners, named users, a group) name them
+    /// but its policy leaves them out because they may not approve their own request: they are
+    /// shown the step (a copy without buttons that says why), never asked to decide it. Who may
+    /// decide does not change: they are no assignee. `None` for anyone else left out, and for a
+    /// requester acting for someone else (their approval is implicit, never excluded).
+    pub fn requester_kept_from_own_request<'p>(
+        &self,
+        parties: &'p RequestParties,
+    ) -> Option<&'p UserId> {
+        let requester = &parties.requester;
+        (*requester == parties.subject
+            && !self.assignees.contains(requester)
+            && self
+                .excluded
+                .iter()
+                .any(|(u, why)| u == requester && *why == Exclusion::SelfApprovalNotAllowed))
+        .then_some(requester)
+    }
+}
+
 /// What happens next after evaluating a request's policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -1327,6 +1348,47 @@ pub(crate) mod tests {
             vec![(u("alice"), Exclusion::SelfApprovalNotAllowed)]
         );
         assert!(e.auto_decisions.is_empty());
+        assert_eq!(
+            a.requester_kept_from_own_request(&parties("alice", "alice")),
+            Some(&u("alice")),
+            "alice follows the step she may not decide"
+        );
+    }
+
+    #[test]
+    fn only_a_requester_left_out_of_their_own_request_is_kept_from_it() {
+        let p = policy(vec![PolicyStep::Approval(approval(vec![
+            ApproverSource::Users(vec![u("alice"), u("bob"), u("owner")]),
+        ]))]);
+        // Bob is not the requester: an approver like any other.
+        let e = evaluate(&p, &parties("alice", "alice"), &[], &directory(), NOW);
+        assert_eq!(assignment(&e).assignees, vec![u("bob"), u("owner")]);
+        // Someone excluded for another reason (inactive) is not told anything.
+        let mut a = assignment(&e).clone();
+        a.excluded = vec![(u("alice"), Exclusion::Inactive)];
+        assert_eq!(
+            a.requester_kept_from_own_request(&parties("alice", "alice")),
+            None
+        );
+        // Self-approval allowed: alice requesting approves her own step, nobody is kept out.
+        let mut step = approval(vec![ApproverSource::Users(vec![u("alice"), u("bob")])]);
+        step.allow_self_approval = true;
+        let e = evaluate(
+            &policy(vec![PolicyStep::Approval(step)]),
+            &parties("alice", "alice"),
+            &[],
+            &directory(),
+            NOW,
+        );
+        assert!(matches!(e.next, Next::Approved), "{e:?}");
+        // The subject left out of a request someone else made is not its requester.
+        let e = evaluate(&p, &parties("mgr", "alice"), &[], &directory(), NOW);
+        let a = assignment(&e);
+        assert!(a.excluded.iter().any(|(x, _)| *x == u("alice")));
+        assert_eq!(
+            a.requester_kept_from_own_request(&parties("mgr", "alice")),
+            None
+        );
     }
 
     #[test]

@@ -788,3 +788,63 @@ async fn someone_latch_will_not_act_for_is_told_why_and_nothing_is_decided() {
     }
     assert_eq!(decisions_of(&w.request(&id).await), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_approval_forbidden_shows_the_requester_approver_a_copy_without_buttons_and_why() {
+    let w = world().await;
+    one_step_policy(
+        &w,
+        "Alice or Bob",
+        json!({"users": "alice@example.com bob@example.com"}),
+    )
+    .await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    // Alice is named by the step but may not approve her own request: she follows it.
+    let alice_dm = w.dm_of("alice", "approval_needed").await;
+    let blocks = w.message(&alice_dm).blocks.unwrap().to_string();
+    assert!(
+        blocks.contains(app::ssr::slack::live::OWN_REQUEST),
+        "{blocks}"
+    );
+    for hidden in [APPROVE_ACTION, DENY_ACTION, APPROVAL_REASON_ACTION] {
+        assert!(
+            !blocks.contains(&format!("\"{hidden}\"")),
+            "{hidden}: {blocks}"
+        );
+    }
+    let bob_dm = w.dm_of("bob", "approval_needed").await;
+    let bob_blocks = w.message(&bob_dm).blocks.unwrap().to_string();
+    assert!(
+        bob_blocks.contains(&format!("\"{APPROVE_ACTION}\"")),
+        "{bob_blocks}"
+    );
+    // Who may decide is unchanged: Bob alone, and a crafted click from Alice decides nothing.
+    match w.request(&id).await.state {
+        RequestState::PendingApproval { assignment } => {
+            assert_eq!(assignment.assignees.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    w.click("alice", &alice_dm, APPROVE_ACTION, &step(&id, 0), None)
+        .await;
+    w.told_about("alice", "your own request").await;
+    assert_eq!(decisions_of(&w.request(&id).await), 0);
+
+    // Bob approves: Alice's copy follows, still without buttons.
+    w.click("bob", &bob_dm, APPROVE_ACTION, &step(&id, 0), None)
+        .await;
+    w.told_about("bob", "You approved").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let blocks = w.message(&alice_dm).blocks.unwrap().to_string();
+        if blocks.contains("Approved by") {
+            assert!(
+                !blocks.contains(&format!("\"{APPROVE_ACTION}\"")),
+                "{blocks}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never followed: {blocks}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -438,6 +438,11 @@ fn approver_outcome(r: &Request, viewer: &UserId, people: &People) -> String {
     }
 }
 
+/// What the requester's copy of a step they would approve, but may not (their own request,
+/// no self-approval), says instead of the buttons.
+pub const OWN_REQUEST: &str =
+    "You requested this access; this policy does not allow approving your own request";
+
 /// Why an asked approver may not decide (no buttons on their copy).
 fn blocked_reason(r: &Request, viewer: &UserId, error: &domain::DomainError) -> String {
     if r.parties.subject == *viewer || r.parties.requester == *viewer {
@@ -560,6 +565,9 @@ pub async fn render(
             let r = &d.request;
             let part = match r.current_assignment() {
                 Some(a) if actions.decide => ApproverPart::Decide { step: a.step },
+                Some(a) if a.requester_kept_from_own_request(&r.parties) == Some(&viewer) => {
+                    ApproverPart::Blocked(OWN_REQUEST.into())
+                }
                 Some(a) if a.assignees.contains(&viewer) => {
                     match r.check_decider(&viewer, &roles, &dir) {
                         Err(error) => ApproverPart::Blocked(blocked_reason(r, &viewer, &error)),
