@@ -289,13 +289,14 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
         .find(|s| s.block_id == block_id && s.action_id == action_id)
         .map(|s| s.value.clone())
         .unwrap_or(Value::Null);
-    let data = format!(
-        "id=\"{}\" data-block=\"{}\" data-action=\"{}\" data-kind=\"{}\"",
-        esc(&element_dom_id(block_id, action_id)),
+    let dom_id = format!("id=\"{}\"", esc(&element_dom_id(block_id, action_id)));
+    let where_attrs = format!(
+        "data-block=\"{}\" data-action=\"{}\" data-kind=\"{}\"",
         esc(block_id),
         esc(action_id),
         esc(kind)
     );
+    let data = format!("{dom_id} {where_attrs}");
     match kind {
         "button" => {
             let style = match str_of(e, "style") {
@@ -336,7 +337,40 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
                 plain(e.get("text"))
             )
         }
-        "static_select" | "radio_buttons" | "overflow" => {
+        "checkboxes" | "radio_buttons" => {
+            let chosen: Vec<String> = match &state {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|o| str_of(o, "value").to_owned())
+                    .collect(),
+                Value::Object(_) => vec![str_of(&state, "value").to_owned()],
+                _ => Vec::new(),
+            };
+            let input_type = if kind == "checkboxes" {
+                "checkbox"
+            } else {
+                "radio"
+            };
+            let mut out = format!("<fieldset class=\"choices\" {data}>");
+            for o in blockkit::defined_options(e) {
+                let value = str_of(&o, "value");
+                let _ = write!(
+                    out,
+                    "<label><input type=\"{input_type}\" name=\"{}\" value=\"{}\"{}> {}</label>",
+                    esc(&element_dom_id(block_id, action_id)),
+                    esc(value),
+                    if chosen.iter().any(|c| c == value) {
+                        " checked"
+                    } else {
+                        ""
+                    },
+                    text_object(o.get("text"))
+                );
+            }
+            out.push_str("</fieldset>");
+            out
+        }
+        "static_select" | "overflow" => {
             let selected = state
                 .get("value")
                 .and_then(Value::as_str)
@@ -373,7 +407,7 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
                 .map(|t| plain(Some(t)))
                 .unwrap_or_default();
             format!(
-                "<div class=\"external\" {data}><input type=\"search\" class=\"external-query\" autocomplete=\"off\" placeholder=\"{}\" aria-label=\"{}\"><div class=\"external-picked\">{}</div><ul class=\"external-options\"></ul></div>",
+                "<div class=\"external\" {where_attrs}><input type=\"search\" {dom_id} class=\"external-query\" autocomplete=\"off\" placeholder=\"{}\"><div class=\"external-picked\">{}</div><ul class=\"external-options\"></ul></div>",
                 {
                     let p = plain(e.get("placeholder"));
                     if p.is_empty() {
@@ -382,7 +416,6 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
                         p
                     }
                 },
-                esc(&format!("Search {action_id}")),
                 picked
             )
         }
@@ -461,5 +494,46 @@ mod tests {
         assert!(html.contains("btn-danger"), "{html}");
         assert!(html.contains("&lt;Deny&gt;"), "{html}");
         assert!(html.contains("data-action=\"go\""), "{html}");
+    }
+
+    #[test]
+    fn an_input_blocks_label_names_its_element_and_checkboxes_show_what_is_checked() {
+        let errors = BTreeMap::new();
+        let mut inputs = Inputs::new();
+        inputs.entry("urgent".into()).or_default().insert(
+            "urgent_check".into(),
+            json!([{"text": {"type": "plain_text", "text": "Yes"}, "value": "yes"}]),
+        );
+        let on = Surface {
+            surface: json!({"type": "view", "view_id": "V1"}),
+            inputs: &inputs,
+            errors: &errors,
+        };
+        let html = blocks(
+            &json!([
+                {"type": "input", "block_id": "app", "label": {"type": "plain_text", "text": "What app?"},
+                 "element": {"type": "external_select", "action_id": "app_select"}},
+                {"type": "input", "block_id": "urgent", "label": {"type": "plain_text", "text": "Urgent?"},
+                 "element": {"type": "checkboxes", "action_id": "urgent_check", "options": [
+                     {"text": {"type": "plain_text", "text": "Yes"}, "value": "yes"}]}}
+            ]),
+            &on,
+        );
+        assert!(
+            html.contains(
+                "<label class=\"input-label\" for=\"el-app-app_select\">What app?</label>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<input type=\"search\" id=\"el-app-app_select\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "type=\"checkbox\" name=\"el-urgent-urgent_check\" value=\"yes\" checked"
+            ),
+            "{html}"
+        );
     }
 }
