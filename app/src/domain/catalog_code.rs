@@ -482,8 +482,9 @@ pub enum Object {
         description: String,
     },
     /// With its app's slug, which its audit target names.
+    /// Boxed: an entitlement is several times the size of the other objects.
     Entitlement {
-        entitlement: Entitlement,
+        entitlement: Box<Entitlement>,
         app_slug: String,
     },
 }
@@ -920,7 +921,7 @@ pub fn plan(
                     file: Some(file.path.clone()),
                     fields,
                     object: Some(Object::Entitlement {
-                        entitlement: ent,
+                        entitlement: Box::new(ent),
                         app_slug: app.slug.to_string(),
                     }),
                 });
@@ -1053,7 +1054,7 @@ pub fn plan(
                 label,
                 &c.managed_by,
                 Object::Entitlement {
-                    entitlement: c.entitlement.clone(),
+                    entitlement: Box::new(c.entitlement.clone()),
                     app_slug: current
                         .apps
                         .iter()

@@ -131,7 +131,7 @@ fn applied(mut current: Current, plan: &Plan) -> Current {
                     .entitlements
                     .retain(|e| e.entitlement.id != entitlement.id);
                 current.entitlements.push(CurrentEntitlement {
-                    entitlement,
+                    entitlement: *entitlement,
                     managed_by,
                     in_use: None,
                 });
