@@ -8,7 +8,6 @@
 //! the stand-in's consent page, back to Latch's callback). A `settings` row marks a database as
 //! the demo's; one that holds people but no mark is refused before anything is written.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -266,6 +265,18 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
         .prepare_data_dir()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    // The receiver's address goes into the catalog, so it is bound first.
+    let receiver_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot listen for the demo webhook receiver")?;
+    let receiver_url = format!(
+        "http://{}/provision",
+        receiver_listener.local_addr().context("local address")?
+    );
+
+    // Seeded before Latch starts, so it starts with its admin (and mints no first-run link).
+    let seeded = seed(&settings, &receiver_url).await?;
+
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot listen on 127.0.0.1")?;
@@ -296,36 +307,14 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
         .context("cannot start Latch")?;
     let state = app.state().clone();
     let db = state.db.clone();
-    let slack_state = Arc::clone(&state.slack);
     let (stop_latch, stopped) = oneshot::channel::<()>();
     let latch = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
+    let (stop_receiver, receiver) =
+        start_receiver(receiver_listener, db.clone(), Arc::clone(&state.slack));
 
-    let (receiver_addr, stop_receiver, receiver) = start_receiver(db.clone(), slack_state).await?;
-    let receiver_url = format!("http://{receiver_addr}/provision");
-
-    // Marked first: a demo whose seeding was interrupted is still the demo's next time.
-    if stored_settings::get(&db, DEMO_MARK)
-        .await
-        .map_err(anyhow::Error::from)?
-        .is_none()
-    {
-        let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
-        stored_settings::put(&mut tx, DEMO_MARK, "1", now())
-            .await
-            .map_err(anyhow::Error::from)?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
-    }
-    let seeded = users::find_by_email(&db, DEMO_ADMIN)
-        .await
-        .map_err(anyhow::Error::from)?
-        .is_none();
-    if seeded {
-        seed_people(&db, &receiver_url).await?;
-    } else {
-        // Applied on every start: the receiver's port is new each time.
-        apply_catalog(&db, &receiver_url).await?;
+    if !seeded {
         // The stand-in keeps nothing between runs: last run's workspace is gone, so its
         // installation is disconnected, as the admin's Disconnect button does.
         disconnect_previous(&state).await?;
@@ -416,6 +405,33 @@ fn seed_workspace(slack: &slack_standin::SlackStandin) -> anyhow::Result<(String
     Ok((team.id, channel.id))
 }
 
+/// Migrates the database, marks it as the demo's, and seeds it unless it was seeded before (then
+/// only the catalog is applied again: the receiver's port is new each time). Returns whether
+/// it seeded.
+async fn seed(settings: &Settings, receiver_url: &str) -> anyhow::Result<bool> {
+    let db = Db::connect(settings.database_url.expose_secret())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    crate::startup::bind_secret_key(&db, settings).await?;
+    // Marked first: a demo whose seeding was interrupted is still the demo's next time.
+    if stored_settings::get(&db, DEMO_MARK).await?.is_none() {
+        let mut tx = db.begin().await?;
+        stored_settings::put(&mut tx, DEMO_MARK, "1", now()).await?;
+        tx.commit().await?;
+    }
+    let seeded = users::find_by_email(&db, DEMO_ADMIN).await?.is_none();
+    if seeded {
+        seed_people(&db, receiver_url).await?;
+    } else {
+        apply_catalog(&db, receiver_url).await?;
+    }
+    db.pool.close().await;
+    Ok(seeded)
+}
+
 /// The accounts (one shared password), the catalog (which also makes the groups), then managers
 /// and group members through the directory's CSV import.
 async fn seed_people(db: &Db, receiver_url: &str) -> anyhow::Result<()> {
@@ -444,8 +460,6 @@ async fn seed_people(db: &Db, receiver_url: &str) -> anyhow::Result<()> {
         }
     }
     let admin = admin.context("the demo has no admin")?;
-    // The first-run setup link is for installs without an admin.
-    app::ssr::setup::revoke_all(db).await?;
     let actor = Actor::new(admin);
     let mut csv = String::from("email,name,manager_email,department,title,groups\n");
     for p in PEOPLE {
@@ -687,14 +701,11 @@ struct Receiver {
 
 /// The demo's provisioning system: accepts a call signed with Latch's current webhook secret and
 /// answers success; anything else is refused with 401, as a real receiver should.
-async fn start_receiver(
+fn start_receiver(
+    listener: TcpListener,
     db: Db,
     slack: Arc<Slack>,
-) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("cannot listen for the demo webhook receiver")?;
-    let addr = listener.local_addr()?;
+) -> (oneshot::Sender<()>, JoinHandle<()>) {
     let router = Router::new()
         .route("/provision", post(receive))
         .with_state(Receiver { db, slack });
@@ -709,7 +720,7 @@ async fn start_receiver(
             tracing::error!(%error, "the demo webhook receiver stopped");
         }
     });
-    Ok((addr, stop, task))
+    (stop, task)
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
