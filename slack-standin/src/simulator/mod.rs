@@ -373,7 +373,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
             Some(view) => {
                 let no_errors = BTreeMap::new();
                 out.push_str(&render::blocks(
-                    view.definition.get("blocks").unwrap_or(&Value::Null),
+                    &named(st, view.definition.get("blocks").unwrap_or(&Value::Null)),
                     &render::Surface {
                         surface: json!({"type": "view", "view_id": view.id}),
                         inputs: &view.inputs,
@@ -434,6 +434,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
             esc(&e.message_ts),
             esc(app_name),
             body_html(
+                st,
                 &e.text,
                 e.blocks.as_ref(),
                 json!({"type": "message", "channel_id": channel.id, "message_ts": e.message_ts}),
@@ -447,9 +448,68 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
     out
 }
 
-fn body_html(text: &str, blocks: Option<&Value>, surface: Value, inputs: &Inputs) -> String {
+/// `<@U…>` mentions in `mrkdwn` text become `<@U…|name>`, so people read names, as in Slack.
+fn with_names(st: &State, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('>') {
+            Some(end) if !after[..end].contains('|') => {
+                let id = &after[..end];
+                match st.users.get(id) {
+                    Some(u) => {
+                        let _ = write!(out, "<@{id}|{}>", display_name(&u.real_name, &u.name));
+                    }
+                    None => {
+                        let _ = write!(out, "<@{id}>");
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("<@");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every `mrkdwn` text object in `value`, with [`with_names`].
+fn named(st: &State, value: &Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let mut o = o.clone();
+            let is_mrkdwn = o.get("type").and_then(Value::as_str) == Some("mrkdwn");
+            for (k, v) in &mut o {
+                if is_mrkdwn && k == "text" {
+                    if let Some(t) = v.as_str() {
+                        *v = Value::String(with_names(st, t));
+                    }
+                } else {
+                    *v = named(st, v);
+                }
+            }
+            Value::Object(o)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| named(st, v)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn body_html(
+    st: &State,
+    text: &str,
+    blocks: Option<&Value>,
+    surface: Value,
+    inputs: &Inputs,
+) -> String {
     match blocks.filter(|b| b.as_array().is_some_and(|a| !a.is_empty())) {
         Some(blocks) => {
+            let blocks = &named(st, blocks);
             let no_errors = BTreeMap::new();
             render::blocks(
                 blocks,
@@ -460,7 +520,10 @@ fn body_html(text: &str, blocks: Option<&Value>, surface: Value, inputs: &Inputs
                 },
             )
         }
-        None => format!("<div class=\"text\">{}</div>", render::mrkdwn(text)),
+        None => format!(
+            "<div class=\"text\">{}</div>",
+            render::mrkdwn(&with_names(st, text))
+        ),
     }
 }
 
@@ -485,6 +548,7 @@ fn message_html(
         }
     );
     out.push_str(&body_html(
+        st,
         &m.text,
         m.blocks.as_ref(),
         json!({"type": "message", "channel_id": channel.id, "message_ts": m.ts}),
@@ -590,7 +654,7 @@ fn modal_html(st: &State, user: &str) -> String {
         );
     }
     out.push_str(&render::blocks(
-        d.get("blocks").unwrap_or(&Value::Null),
+        &named(st, d.get("blocks").unwrap_or(&Value::Null)),
         &render::Surface {
             surface: json!({"type": "view", "view_id": view.id}),
             inputs: &view.inputs,

@@ -48,7 +48,8 @@ pub fn mrkdwn(text: &str) -> String {
                 esc(&label)
             );
         } else if let Some(user) = target.strip_prefix('@') {
-            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
+            let name = inner.split_once('|').map_or(user, |(_, l)| l);
+            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(name));
         } else if let Some(channel) = target.strip_prefix('#') {
             let name = inner.split_once('|').map_or(channel, |(_, l)| l);
             let _ = write!(out, "<span class=\"mention\">#{}</span>", esc(name));

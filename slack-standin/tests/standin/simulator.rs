@@ -72,7 +72,7 @@ fn approval_blocks() -> Value {
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Bob* wants <https://latch.test/requests/7|request 7>"},
          "fields": [{"type": "mrkdwn", "text": "*App*\nGitHub"}, {"type": "mrkdwn", "text": "*Length*\n4 hours"}]},
         {"type": "divider"},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Requested just now"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Requested just now by <@U0BOB>"}]},
         {"type": "actions", "block_id": "decide", "elements": [
             {"type": "button", "action_id": "request.approve", "style": "primary", "text": text("Approve"), "value": "7"},
             {"type": "button", "action_id": "request.deny", "style": "danger", "text": text("Deny"), "value": "7"}]}
@@ -87,7 +87,9 @@ async fn the_simulator_lists_the_people_and_draws_their_dm_with_the_apps_blocks(
         picker.contains(&format!("/simulator/as/{}", e.bob.id)),
         "{picker}"
     );
-    let (dm, _) = dm_with_blocks(&e, &e.bob.id, approval_blocks()).await;
+    let blocks: Value =
+        serde_json::from_str(&approval_blocks().to_string().replace("U0BOB", &e.bob.id)).unwrap();
+    let (dm, _) = dm_with_blocks(&e, &e.bob.id, blocks).await;
 
     let client = get_html(&e, &format!("/simulator/as/{}?c={dm}", e.bob.id)).await;
     assert!(
@@ -107,6 +109,10 @@ async fn the_simulator_lists_the_people_and_draws_their_dm_with_the_apps_blocks(
     assert!(pane.contains("class=\"btn btn-primary\""), "{pane}");
     assert!(pane.contains("class=\"btn btn-danger\""), "{pane}");
     assert!(pane.contains("data-action=\"request.approve\""), "{pane}");
+    assert!(
+        pane.contains("Requested just now by <span class=\"mention\">@bob</span>"),
+        "mentions show the person's name: {pane}"
+    );
 }
 
 #[tokio::test]
