@@ -374,3 +374,46 @@ async fn the_webhook_entitlement_is_provisioned_by_the_demo_receiver_once_manage
     );
     handle.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_person_typing_c1_request_in_the_standin_gets_latchs_request_modal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let handle = start_kept(dir.path(), &url).await.unwrap();
+    let dave = handle
+        .slack
+        .users()
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some("dave@acme.test"))
+        .unwrap();
+    let channel = handle
+        .slack
+        .channel_by_name(&handle.team_id, "it-access")
+        .unwrap();
+
+    let ack = handle
+        .slack
+        .send_slash_command(
+            &format!("{}/slack/commands", handle.console_url),
+            slack_standin::SlashCommand {
+                team_id: handle.team_id.clone(),
+                channel_id: channel.id,
+                user_id: dave.id.clone(),
+                command: "/c1".into(),
+                text: "request".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(ack.acked, "{ack:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handle.slack.top_modal(&dave.id).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no request modal opened: {}",
+            ack.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    handle.shutdown().await.unwrap();
+}
