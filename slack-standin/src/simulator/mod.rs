@@ -729,6 +729,14 @@ fn ack_notice(ack: &driver::Ack) -> Option<String> {
     })
 }
 
+/// What Slack's client does to what a person types before it is a message's `text`:
+/// `&`, `<` and `>` become entities, so typed angle brackets are never markup.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The person does something: it goes through the driver, as in the tests.
 async fn act_as(
     AxumState(core): Core_,
@@ -783,7 +791,14 @@ async fn act_as(
             text,
             thread_ts,
         } => {
-            match driver::user_writes(&core, &channel_id, &user, &text, thread_ts.as_deref()).await
+            match driver::user_writes(
+                &core,
+                &channel_id,
+                &user,
+                &slack_escape(&text),
+                thread_ts.as_deref(),
+            )
+            .await
             {
                 Ok(_) => answer(None, json!({})),
                 Err(e) => failed(e),

@@ -323,3 +323,64 @@ async fn the_apps_failed_slack_calls_since_the_page_opened_are_listed() {
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn the_app_home_the_app_published_is_drawn_on_the_home_tab() {
+    let e = env().await;
+    let published = e
+        .call_json(
+            "views.publish",
+            json!({"user_id": e.bob.id, "view": {"type": "home", "blocks": [
+                {"type": "header", "text": text("Your access")},
+                {"type": "actions", "elements": [{"type": "button", "action_id": "home.request", "text": text("Request access")}]}]}}),
+        )
+        .await;
+    assert_eq!(published["ok"], true, "{published}");
+    let home = get_html(&e, &format!("/simulator/as/{}/pane?c=home", e.bob.id)).await;
+    assert!(home.contains("<h3>Your access</h3>"), "{home}");
+    assert!(home.contains("data-action=\"home.request\""), "{home}");
+    assert!(
+        home.contains("&quot;type&quot;:&quot;view&quot;"),
+        "clicks act on the view: {home}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_written_in_a_thread_is_sent_to_the_app_and_shown_in_the_thread() {
+    let e = env().await;
+    let (dm, ts) = dm_with_blocks(&e, &e.bob.id, approval_blocks()).await;
+    let events = FakeApp::start(Behaviour::default()).await;
+    e.slack.set_events_url(Some(&events.url));
+    let answer = doing(
+        &e,
+        &e.bob.id,
+        &events.url,
+        json!({"op": "write", "channel_id": dm, "text": "Is this <b>urgent</b>?", "thread_ts": ts}),
+    )
+    .await;
+    assert_eq!(answer["notice"], Value::Null, "{answer}");
+    let event: Value = serde_json::from_str(&events.requests()[0].body).unwrap();
+    assert_eq!(event["event"]["type"], "message");
+    assert_eq!(event["event"]["channel_type"], "im");
+    assert_eq!(event["event"]["thread_ts"], ts);
+    assert_eq!(
+        event["event"]["text"], "Is this &lt;b&gt;urgent&lt;/b&gt;?",
+        "Slack escapes what people type"
+    );
+
+    let thread = get_html(
+        &e,
+        &format!("/simulator/as/{}/pane?c={dm}&thread={ts}", e.bob.id),
+    )
+    .await;
+    assert!(
+        thread.contains("Is this &lt;b&gt;urgent&lt;/b&gt;?"),
+        "{thread}"
+    );
+    let channel = get_html(&e, &format!("/simulator/as/{}/pane?c={dm}", e.bob.id)).await;
+    assert!(channel.contains("1 reply"), "{channel}");
+    assert!(
+        !channel.contains("urgent"),
+        "replies stay in the thread: {channel}"
+    );
+}
