@@ -492,3 +492,86 @@ async fn updating_a_message_keeps_its_metadata_unless_new_metadata_is_given() {
     assert_error(&bad, "invalid_metadata_format");
     assert!(allowed("chat.update", "invalid_metadata_format"));
 }
+
+/// `conversations.replies` as slack-morphism's GET calls it.
+async fn replies(e: &Env, token: &str, args: &[(&str, &str)]) -> serde_json::Value {
+    let resp = e
+        .http
+        .get(format!("{}/conversations.replies", e.slack.api_url()))
+        .bearer_auth(token)
+        .query(args)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+/// DOCS-M conversations.replies: the thread of `ts` ("Unique identifier of either
+/// a thread's parent message or a message in the thread"), the parent first then
+/// the replies; `ts` is required and a bad one is `thread_not_found`; metadata as
+/// history's (`include_all_metadata`). How Latch finds a thread line it may have
+/// posted before a crash.
+#[tokio::test]
+async fn replies_list_a_thread_parent_first_with_its_metadata_and_refuse_an_unknown_ts() {
+    let (e, token) = env_with_history().await;
+    let parent = post_notification(&e, &e.bob.id, "n-1").await;
+    let dm = parent["channel"].as_str().unwrap().to_owned();
+    let parent_ts = parent["ts"].as_str().unwrap().to_owned();
+    for line in ["7", "8"] {
+        let r = e
+            .call_json(
+                "chat.postMessage",
+                serde_json::json!({
+                    "channel": dm,
+                    "thread_ts": parent_ts,
+                    "text": format!("line {line}"),
+                    "metadata": {"event_type": "latch_thread", "event_payload": {"line": line}},
+                }),
+            )
+            .await;
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    post_notification(&e, &e.bob.id, "n-2").await;
+    let thread = replies(
+        &e,
+        &token,
+        &[
+            ("channel", &dm),
+            ("ts", &parent_ts),
+            ("include_all_metadata", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(thread["ok"], true, "{thread}");
+    let messages = thread["messages"].as_array().unwrap();
+    assert_eq!(
+        messages.len(),
+        3,
+        "the parent and its two replies: {thread}"
+    );
+    assert_eq!(messages[0]["ts"], parent_ts.as_str());
+    let lines: Vec<&str> = messages[1..]
+        .iter()
+        .map(|m| m["metadata"]["event_payload"]["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines, ["7", "8"], "oldest first: {thread}");
+    assert_eq!(thread["has_more"], false);
+    // A reply's ts gives its thread too.
+    let reply_ts = messages[2]["ts"].as_str().unwrap().to_owned();
+    let same = replies(&e, &token, &[("channel", &dm), ("ts", &reply_ts)]).await;
+    assert_eq!(same["messages"].as_array().unwrap().len(), 3, "{same}");
+    assert_eq!(
+        same["messages"][1]["metadata"],
+        serde_json::json!({"event_type": "latch_thread"}),
+        "only the event type without include_all_metadata: {same}"
+    );
+    for args in [
+        vec![("channel", dm.as_str())],
+        vec![("channel", dm.as_str()), ("ts", "1.000001")],
+        vec![("channel", dm.as_str()), ("ts", "not-a-ts")],
+    ] {
+        let refused = replies(&e, &token, &args).await;
+        assert_eq!(refused["error"], "thread_not_found", "{args:?}: {refused}");
+    }
+}
