@@ -384,3 +384,46 @@ async fn a_reply_written_in_a_thread_is_sent_to_the_app_and_shown_in_the_thread(
         "replies stay in the thread: {channel}"
     );
 }
+
+#[tokio::test]
+async fn a_pushed_view_is_drawn_on_top_and_closing_it_shows_the_one_beneath() {
+    let e = env().await;
+    let trigger = e.slack.issue_trigger_id(&e.team.id, &e.bob.id);
+    let opened = e
+        .call_json(
+            "views.open",
+            json!({"trigger_id": trigger, "view": {"type": "modal", "title": text("First"), "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "beneath"}}]}}),
+        )
+        .await;
+    assert_eq!(opened["ok"], true, "{opened}");
+    let trigger = e.slack.issue_trigger_id(&e.team.id, &e.bob.id);
+    let pushed = e
+        .call_json(
+            "views.push",
+            json!({"trigger_id": trigger, "view": {"type": "modal", "title": text("Second"), "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "on top"}}]}}),
+        )
+        .await;
+    assert_eq!(pushed["ok"], true, "{pushed}");
+    let modal = get_html(&e, &format!("/simulator/as/{}/modal", e.bob.id)).await;
+    assert!(
+        modal.contains(">Second</h2>") && modal.contains("on top"),
+        "{modal}"
+    );
+
+    let app = FakeApp::start(Behaviour::default()).await;
+    let pushed_id = pushed["view"]["id"].as_str().unwrap();
+    doing(
+        &e,
+        &e.bob.id,
+        &app.url,
+        json!({"op": "close", "view_id": pushed_id}),
+    )
+    .await;
+    let modal = get_html(&e, &format!("/simulator/as/{}/modal", e.bob.id)).await;
+    assert!(
+        modal.contains(">First</h2>") && modal.contains("beneath"),
+        "{modal}"
+    );
+}
