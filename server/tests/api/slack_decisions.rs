@@ -848,3 +848,48 @@ async fn self_approval_forbidden_shows_the_requester_approver_a_copy_without_but
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_clicks_refresh_refused_with_a_429_is_made_after_the_storm() {
+    let w = world().await;
+    one_step_policy(
+        &w,
+        "Either",
+        json!({"users": "bob@example.com carol@example.com"}),
+    )
+    .await;
+    let (id, _) = w.l.request_admin(&w.app).await;
+    let bob_dm = w.dm_of("bob", "approval_needed").await;
+    let carol_dm = w.dm_of("carol", "approval_needed").await;
+    w.click("carol", &carol_dm, APPROVE_ACTION, &step(&id, 0), None)
+        .await;
+    w.told_about("carol", "You approved").await;
+    w.refreshed_without(&bob_dm, APPROVE_ACTION).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // As if Bob's copy showed something older: his stale click must edit it, and chat.update
+    // answers 429 for the next 3 seconds.
+    sqlx::query("UPDATE slack_messages SET rendered_hash = 'older' WHERE ts = $1")
+        .bind(&bob_dm.ts)
+        .execute(&w.app.db.pool)
+        .await
+        .unwrap();
+    let edits = w.message(&bob_dm).edits.len();
+    w.slack
+        .start_rate_limit_storm(Some("chat.update"), Duration::from_secs(3));
+    w.click("bob", &bob_dm, DENY_ACTION, &step(&id, 0), None)
+        .await;
+    w.told_about("bob", "Already approved by").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while w.message(&bob_dm).edits.len() == edits {
+        assert!(Instant::now() < deadline, "the refresh was lost to the 429");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        w.slack
+            .api_calls_to("chat.update")
+            .iter()
+            .any(|c| c.status == 429),
+        "the storm refused the refresh"
+    );
+    assert_eq!(decisions_of(&w.request(&id).await), 1);
+}
