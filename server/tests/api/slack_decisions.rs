@@ -801,7 +801,14 @@ async fn self_approval_forbidden_shows_the_requester_approver_a_copy_without_but
     let (id, _) = w.l.request_admin(&w.app).await;
     // Alice is named by the step but may not approve her own request: she follows it.
     let alice_dm = w.dm_of("alice", "approval_needed").await;
-    let blocks = w.message(&alice_dm).blocks.unwrap().to_string();
+    let alice_message = w.message(&alice_dm);
+    assert!(
+        alice_message
+            .text
+            .starts_with("An access request for Alice Requester waits on a step that names you"),
+        "{alice_message:?}"
+    );
+    let blocks = alice_message.blocks.unwrap().to_string();
     assert!(
         blocks.contains(app::ssr::slack::live::OWN_REQUEST),
         "{blocks}"

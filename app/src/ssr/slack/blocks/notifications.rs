@@ -174,13 +174,21 @@ pub enum ApproverPart {
     Outcome(String),
 }
 
-/// An approver's copy: 👉 "Your approval is required on an access request for {subject}", the
-/// link, the fields, then [`ApproverPart`].
+/// An approver's copy: 👉 "Your approval is required on an access request for {subject}" (or,
+/// when they may not decide, that it waits on a step naming them), the link, the fields, then
+/// [`ApproverPart`].
 pub fn approver_message(card: &RequestCard, part: &ApproverPart) -> SlackMessageContent {
-    let headline = format!(
-        "Your approval is required on an access request for {}",
-        card.subject
-    );
+    // A copy its reader may not act on must not ask for their approval.
+    let headline = match part {
+        ApproverPart::Blocked(_) => format!(
+            "An access request for {} waits on a step that names you",
+            card.subject
+        ),
+        _ => format!(
+            "Your approval is required on an access request for {}",
+            card.subject
+        ),
+    };
     let mut blocks = request_blocks(&format!("👉 *{}*", escape(&headline)), card);
     let text = match part {
         ApproverPart::Decide { step } => {
