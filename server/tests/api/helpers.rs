@@ -338,3 +338,39 @@ pub async fn spawn_app_with_slack_config(
     let app = spawn_on_listener(database_url, data_dir, listener, config).await;
     (app, slack)
 }
+
+/// POSTs headers declaring a `declared`-byte body to `path` on a fresh connection, sends none of
+/// it, and returns the status the server answers.
+pub async fn raw_post_status(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    declared: usize,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = |framing: String| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nAccept: application/json\r\n{framing}\r\n"
+        )
+    };
+    // Headers only: the server must answer from the declared length alone.
+    stream
+        .write_all(head(format!("Content-Length: {declared}\r\n")).as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "{path}: the connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let status_line = String::from_utf8_lossy(&answer);
+    status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
