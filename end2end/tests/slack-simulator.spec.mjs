@@ -42,6 +42,9 @@ async function simulatorAs(page, name) {
 }
 
 test('a request made and approved in the Slack simulator: /c1 request, the modal, the approver\'s DM, the decision in place', async ({ page, request, browser }) => {
+  // Four people's pages and a catalog set up through the console: more than the default minute
+  // when the specs before it left the shared Latch busy.
+  test.setTimeout(180_000);
   // An admin puts an app they own in the catalog and connects the Acme workspace.
   await signIn(page, ADMIN, '/apps');
   await page.locator('#new-app').getByLabel('Name').fill(APP);

@@ -139,18 +139,24 @@ pub struct Surface<'a> {
 /// The blocks, in order.
 pub fn blocks(blocks: &Value, on: &Surface<'_>) -> String {
     let states = blockkit::element_states(blocks, on.inputs);
+    let scope = surface_key(&on.surface);
     let mut out = format!(
         "<div class=\"blocks\" data-surface=\"{}\">",
         esc(&on.surface.to_string())
     );
     for block in blocks.as_array().map(Vec::as_slice).unwrap_or_default() {
-        out.push_str(&one_block(block, on, &states));
+        out.push_str(&one_block(block, on, &states, &scope));
     }
     out.push_str("</div>");
     out
 }
 
-fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState]) -> String {
+fn one_block(
+    block: &Value,
+    on: &Surface<'_>,
+    states: &[blockkit::ElementState],
+    scope: &str,
+) -> String {
     let block_id = str_of(block, "block_id");
     let kind = str_of(block, "type");
     let mut out = format!(
@@ -181,7 +187,7 @@ fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState])
             }
             out.push_str("</div>");
             if let Some(acc) = block.get("accessory") {
-                out.push_str(&element(acc, block_id, states));
+                out.push_str(&element(acc, scope, block_id, states));
             }
         }
         "context" => {
@@ -209,7 +215,7 @@ fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState])
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
-                out.push_str(&element(e, block_id, states));
+                out.push_str(&element(e, scope, block_id, states));
             }
         }
         "input" => {
@@ -221,7 +227,7 @@ fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState])
             let _ = write!(
                 out,
                 "<label class=\"input-label\" for=\"{}\">{}{}</label>",
-                esc(&element_dom_id(block_id, action_id)),
+                esc(&element_dom_id(scope, block_id, action_id)),
                 plain(block.get("label")),
                 if optional {
                     " <small>(optional)</small>"
@@ -230,7 +236,7 @@ fn one_block(block: &Value, on: &Surface<'_>, states: &[blockkit::ElementState])
                 }
             );
             if let Some(e) = block.get("element") {
-                out.push_str(&element(e, block_id, states));
+                out.push_str(&element(e, scope, block_id, states));
             }
             if block.get("hint").is_some() {
                 let _ = write!(
@@ -277,12 +283,25 @@ fn rich_text_plain(value: &Value) -> String {
     }
 }
 
-/// The DOM id of an element, so its input block's label names it.
-pub fn element_dom_id(block_id: &str, action_id: &str) -> String {
-    format!("el-{block_id}-{action_id}")
+/// A short key of a surface (a message, a view). Every approval message has the same block and
+/// action ids, so ids made of those alone collided on a page showing several, and a label named
+/// another message's input.
+fn surface_key(surface: &Value) -> String {
+    // FNV-1a: stable across runs, which the page's redraws rely on.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in surface.to_string().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
 }
 
-fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> String {
+/// The DOM id of an element on surface `scope`, so its input block's label names it.
+pub fn element_dom_id(scope: &str, block_id: &str, action_id: &str) -> String {
+    format!("el-{scope}-{block_id}-{action_id}")
+}
+
+fn element(e: &Value, scope: &str, block_id: &str, states: &[blockkit::ElementState]) -> String {
     let kind = str_of(e, "type");
     let action_id = str_of(e, "action_id");
     let state = states
@@ -290,7 +309,10 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
         .find(|s| s.block_id == block_id && s.action_id == action_id)
         .map(|s| s.value.clone())
         .unwrap_or(Value::Null);
-    let dom_id = format!("id=\"{}\"", esc(&element_dom_id(block_id, action_id)));
+    let dom_id = format!(
+        "id=\"{}\"",
+        esc(&element_dom_id(scope, block_id, action_id))
+    );
     let where_attrs = format!(
         "data-block=\"{}\" data-action=\"{}\" data-kind=\"{}\"",
         esc(block_id),
@@ -358,7 +380,7 @@ fn element(e: &Value, block_id: &str, states: &[blockkit::ElementState]) -> Stri
                 let _ = write!(
                     out,
                     "<label><input type=\"{input_type}\" name=\"{}\" value=\"{}\"{}> {}</label>",
-                    esc(&element_dom_id(block_id, action_id)),
+                    esc(&element_dom_id(scope, block_id, action_id)),
                     esc(value),
                     if chosen.iter().any(|c| c == value) {
                         " checked"
@@ -520,21 +542,55 @@ mod tests {
             ]),
             &on,
         );
+        let app = element_dom_id(&surface_key(&on.surface), "app", "app_select");
+        let urgent = element_dom_id(&surface_key(&on.surface), "urgent", "urgent_check");
         assert!(
-            html.contains(
-                "<label class=\"input-label\" for=\"el-app-app_select\">What app?</label>"
-            ),
+            html.contains(&format!(
+                "<label class=\"input-label\" for=\"{app}\">What app?</label>"
+            )),
             "{html}"
         );
         assert!(
-            html.contains("<input type=\"search\" id=\"el-app-app_select\""),
+            html.contains(&format!("<input type=\"search\" id=\"{app}\"")),
             "{html}"
         );
         assert!(
-            html.contains(
-                "type=\"checkbox\" name=\"el-urgent-urgent_check\" value=\"yes\" checked"
-            ),
+            html.contains(&format!(
+                "type=\"checkbox\" name=\"{urgent}\" value=\"yes\" checked"
+            )),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn two_messages_with_the_same_block_ids_each_label_their_own_input() {
+        let errors = BTreeMap::new();
+        let inputs = Inputs::new();
+        let reason = json!([{"type": "input", "block_id": "approval_reason",
+            "label": {"type": "plain_text", "text": "Approval reason"},
+            "element": {"type": "plain_text_input", "action_id": "approval_reason"}}]);
+        let on = |ts: &str| {
+            blocks(
+                &reason,
+                &Surface {
+                    surface: json!({"type": "message", "channel": "D1", "ts": ts}),
+                    inputs: &inputs,
+                    errors: &errors,
+                },
+            )
+        };
+        let label_for = |html: &str| {
+            html.split("for=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (first, second) = (on("1.000001"), on("2.000002"));
+        assert_ne!(label_for(&first), label_for(&second));
+        assert!(
+            first.contains(&format!("id=\"{}\"", label_for(&first))),
+            "{first}"
         );
     }
 }
