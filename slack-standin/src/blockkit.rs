@@ -293,10 +293,22 @@ pub fn state_values(blocks: &Value, inputs: &Inputs) -> Value {
             let mut state = Map::new();
             state.insert("type".into(), json!(s.kind));
             state.insert(s.key.into(), s.value);
+            // A timepicker's `timezone` "is also passed to the app upon certain interactions, such
+            // as view_submission" (DOCS time-picker-element).
+            if let Some(tz) = timepicker_timezone(&s.element) {
+                state.insert("timezone".into(), tz);
+            }
             obj.insert(s.action_id, Value::Object(state));
         }
     }
     Value::Object(values)
+}
+
+/// The `timezone` (IANA) a timepicker carries, if the app gave one.
+fn timepicker_timezone(element: &Value) -> Option<Value> {
+    (element.get("type").and_then(Value::as_str) == Some("timepicker"))
+        .then(|| element.get("timezone").filter(|t| t.is_string()).cloned())
+        .flatten()
 }
 
 /// Finds an element by `action_id` (and `block_id` when given) in `blocks`.
@@ -515,6 +527,9 @@ pub fn apply_input(element: &Value, input: &Input, shown: &[Value]) -> Result<Ap
                 return Err(format!("a timepicker yields HH:mm, not {t:?}"));
             }
             single("selected_time", json!(t), &mut out);
+            if let Some(tz) = timepicker_timezone(element) {
+                out.action.insert("timezone".into(), tz);
+            }
         }
         ("datetimepicker", Input::DateTime(t)) => {
             single("selected_date_time", json!(t), &mut out);

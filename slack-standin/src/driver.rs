@@ -965,11 +965,20 @@ pub async fn act(core: &Core, app_url: &str, act: &Act) -> Result<ActOutcome> {
             located.surface_key(&act.user_id),
             act.action_id
         );
-        let shown = st
+        let mut shown = st
             .shown_options
             .get(&shown_key)
             .cloned()
             .unwrap_or_default();
+        // A multi_external_select keeps what was picked from earlier searches: those options stay
+        // pickable (as chips) though the last search did not show them.
+        if let Some(Value::Array(picked)) = located
+            .inputs(st, &act.user_id)
+            .get(&block_id)
+            .and_then(|m| m.get(&act.action_id))
+        {
+            shown.extend(picked.iter().filter(|o| o.is_object()).cloned());
+        }
         let applied =
             blockkit::apply_input(&element, &act.input, &shown).map_err(StandinError::Invalid)?;
         check_picked_ids(st, &who, &element, &applied.picked_ids)?;
@@ -1432,14 +1441,43 @@ fn close_stack(st: &mut State, view_id: &str) {
     }
 }
 
-/// A person clicks a modal's close button (or ×). The view is popped (the
-/// whole stack with `clear_on_close: true`); with `notify_on_close: true` the
-/// app gets `view_closed` with `is_cleared`.
+/// How a person leaves a modal view (docs.slack.dev/surfaces/modals, "Handling and responding to
+/// interactions": "If a user closes a specific view in a modal using the Cancel button, you will
+/// receive a `view_closed` event with the corresponding view's `id`. [...] if the user exits the
+/// modal with the x button in the top-right corner, you'll receive a `view_closed` event with the
+/// initial modal view's `id` and the `is_cleared` flag set to `true`").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leaving {
+    /// The close button (the view's `close` text, "Cancel" by default): closes this view and shows
+    /// the one beneath, or the whole stack with `clear_on_close: true`.
+    Cancel,
+    /// The back arrow of a pushed view: closes this one view and shows the one beneath with its
+    /// state intact, whatever `clear_on_close` says; told to the app like Cancel on this view.
+    Back,
+    /// The × in the top-right corner: exits the modal, every view of the stack.
+    Dismiss,
+}
+
+/// A person clicks a modal's close button: see [`Leaving::Cancel`].
 pub async fn close_view(
     core: &Core,
     app_url: &str,
     view_id: &str,
     user_id: Option<&str>,
+) -> Result<ViewCloseOutcome> {
+    leave_view(core, app_url, view_id, user_id, Leaving::Cancel).await
+}
+
+/// A person leaves modal view `view_id` the way [`Leaving`] says. With `notify_on_close: true`
+/// (on the view closed; on the initial view for [`Leaving::Dismiss`]) the app gets
+/// `view_closed` with `is_cleared`.
+pub async fn leave_view(
+    core: &Core,
+    app_url: &str,
+    view_id: &str,
+    user_id: Option<&str>,
+    how: Leaving,
 ) -> Result<ViewCloseOutcome> {
     let (payload, is_cleared) = {
         let mut guard = core.state.lock();
@@ -1453,16 +1491,38 @@ pub async fn close_view(
         let user_id = user_id.map_or_else(|| view.user_id.clone(), str::to_owned);
         let located = locate(st, &Surface::view(view_id), &user_id)?;
         let who = who(st, &located, &user_id)?;
-        let flag = |k: &str| {
-            view.definition
+        let beneath_is_open = view
+            .previous_view_id
+            .as_ref()
+            .is_some_and(|p| st.views.iter().any(|v| v.id == *p && !v.closed));
+        if how == Leaving::Back && !beneath_is_open {
+            return Err(StandinError::Invalid(format!(
+                "view {view_id} was not pushed on another view: Slack shows it no back arrow"
+            )));
+        }
+        let flag = |v: &crate::state::View, k: &str| {
+            v.definition
                 .get(k)
                 .and_then(Value::as_bool)
                 .unwrap_or(false)
         };
-        let is_cleared = flag("clear_on_close");
-        let payload = flag("notify_on_close").then(|| {
+        let (told, is_cleared) = match how {
+            Leaving::Cancel => (view.clone(), flag(&view, "clear_on_close")),
+            Leaving::Back => (view.clone(), false),
+            Leaving::Dismiss => {
+                let root = view.root_view_id.clone().unwrap_or_else(|| view.id.clone());
+                let initial = st
+                    .views
+                    .iter()
+                    .find(|v| v.id == root)
+                    .cloned()
+                    .unwrap_or_else(|| view.clone());
+                (initial, true)
+            }
+        };
+        let payload = flag(&told, "notify_on_close").then(|| {
             let mut p = who.envelope(core, st, "view_closed");
-            p.insert("view".into(), crate::web_api::views::view_json(st, &view));
+            p.insert("view".into(), crate::web_api::views::view_json(st, &told));
             p.insert("is_cleared".into(), json!(is_cleared));
             Value::Object(p)
         });
