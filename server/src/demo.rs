@@ -7,8 +7,17 @@
 //! OAuth install, driven over HTTP as the admin's browser would (sign in, Add to Slack, Allow on
 //! the stand-in's consent page, back to Latch's callback). A `settings` row marks a database as
 //! the demo's; one that holds people but no mark is refused before anything is written.
+//!
+//! A kept demo (`--data-dir`) keeps Slack too: the stand-in saves its state in the data
+//! directory (`slack-standin.json`), so the next run finds the same workspace, people, DMs and
+//! messages, and Latch's installation with its token. Then nothing is seeded in Slack and the
+//! app is not installed again (Latch's remembered messages are still there to edit); only when
+//! the kept installation no longer answers is it disconnected and the app installed afresh.
+//! The ports of the last run are tried first (`demo-ports.json`), so the links in earlier
+//! messages still lead somewhere; a port taken since is replaced by a free one.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -45,6 +54,15 @@ pub const DEMO_ADMIN: &str = "alice@acme.test";
 const CLIENT_ID: &str = "1000000001.2000000002";
 const CLIENT_SECRET: &str = "latch-demo-slack-client-secret-000000";
 const SIGNING_SECRET: &str = "latch-demo-slack-signing-secret-00000";
+/// The demo Slack app's id: fixed, as a Slack app's id is, so a kept stand-in's installation
+/// and every new one name the same app.
+const APP_ID: &str = "A0LATCHDEMO";
+
+/// The stand-in's state file in a kept data directory.
+pub const STANDIN_STATE_FILE: &str = "slack-standin.json";
+
+/// The ports the last run of a kept demo listened on, in its data directory.
+pub const PORTS_FILE: &str = "demo-ports.json";
 
 /// A demo person: email, name, title, manager's email, group.
 pub struct DemoPerson {
@@ -192,6 +210,9 @@ pub struct DemoHandle {
     pub team_id: String,
     /// Whether this start seeded the data (false when an existing demo directory was reused).
     pub seeded: bool,
+    /// Whether this start installed the Slack app through OAuth (false when a kept demo's
+    /// installation still worked in the kept stand-in).
+    pub slack_installed: bool,
     pub db: Db,
     pub slack: slack_standin::SlackStandin,
     stop_latch: oneshot::Sender<()>,
@@ -265,8 +286,15 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
         .prepare_data_dir()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    // A kept demo listens where it did last time when it can: earlier messages link there.
+    let previous = if keep {
+        DemoPorts::read(&settings.data_dir)
+    } else {
+        DemoPorts::default()
+    };
+
     // The receiver's address goes into the catalog, so it is bound first.
-    let receiver_listener = TcpListener::bind("127.0.0.1:0")
+    let receiver_listener = bind_preferring(previous.receiver)
         .await
         .context("cannot listen for the demo webhook receiver")?;
     let receiver_url = format!(
@@ -277,19 +305,32 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
     // Seeded before Latch starts, so it starts with its admin (and mints no first-run link).
     let seeded = seed(&settings, &receiver_url).await?;
 
-    let listener = TcpListener::bind("127.0.0.1:0")
+    let listener = bind_preferring(previous.console)
         .await
         .context("cannot listen on 127.0.0.1")?;
     let console_url = format!("http://{}", listener.local_addr().context("local address")?);
-    let slack = slack_standin::SlackStandin::start(slack_standin::StandinConfig {
-        redirect_urls: vec![format!("{console_url}/slack/oauth/callback")],
-        events_url: Some(format!("{console_url}/slack/events")),
-        enforce_rate_limits: false,
-        ..slack_standin::StandinConfig::new(CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET)
-    })
-    .await
-    .context("cannot start the Slack stand-in")?;
-    let (team_id, channel_id) = seed_workspace(&slack)?;
+    let slack = start_standin(
+        &console_url,
+        keep.then(|| settings.data_dir.join(STANDIN_STATE_FILE)),
+        previous.slack,
+    )
+    .await?;
+    let (team_id, channel_id) = ensure_workspace(&slack)?;
+    if keep {
+        let ports = DemoPorts {
+            console: Some(listener.local_addr().context("local address")?.port()),
+            slack: Some(slack.local_addr().port()),
+            receiver: Some(
+                receiver_listener
+                    .local_addr()
+                    .context("local address")?
+                    .port(),
+            ),
+        };
+        if let Err(error) = ports.write(&settings.data_dir) {
+            tracing::warn!(%error, "the demo's ports were not saved; the next run picks new ones");
+        }
+    }
 
     settings.public_url = PublicUrl::new(&console_url);
     settings.listen_addr = listener.local_addr().context("local address")?;
@@ -314,12 +355,18 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
     let (stop_receiver, receiver) =
         start_receiver(receiver_listener, db.clone(), Arc::clone(&state.slack));
 
-    if !seeded {
-        // The stand-in keeps nothing between runs: last run's workspace is gone, so its
-        // installation is disconnected, as the admin's Disconnect button does.
-        disconnect_previous(&state).await?;
+    // A kept stand-in still holds last run's installation: when its token still answers, Latch
+    // carries on with it (and with the messages it remembers).
+    let kept_installation =
+        !seeded && slack.restored() && installation_works(&state, &slack, &team_id).await;
+    if !kept_installation {
+        if !seeded {
+            // Last run's workspace is gone (or its installation no longer answers): its
+            // installation is disconnected, as the admin's Disconnect button does.
+            disconnect_previous(&state).await?;
+        }
+        connect_slack(&console_url, slack.base_url(), &team_id, &channel_id).await?;
     }
-    connect_slack(&console_url, slack.base_url(), &team_id, &channel_id).await?;
 
     let slack_url = slack.base_url().to_string();
     Ok(DemoHandle {
@@ -330,6 +377,7 @@ pub async fn run(options: DemoOptions) -> Result<DemoHandle, DemoError> {
         data_dir,
         team_id,
         seeded,
+        slack_installed: !kept_installation,
         db,
         slack,
         stop_latch,
@@ -372,15 +420,60 @@ async fn refuse_foreign_database(settings: &Settings) -> Result<(), DemoError> {
     Ok(())
 }
 
+/// The Slack stand-in on `port` when it is free (else a free one), sending Latch its events
+/// and keeping its state in `state_file` when given.
+async fn start_standin(
+    console_url: &str,
+    state_file: Option<PathBuf>,
+    port: Option<u16>,
+) -> anyhow::Result<slack_standin::SlackStandin> {
+    let config = slack_standin::StandinConfig {
+        redirect_urls: vec![format!("{console_url}/slack/oauth/callback")],
+        events_url: Some(format!("{console_url}/slack/events")),
+        enforce_rate_limits: false,
+        app_id: APP_ID.into(),
+        state_file,
+        bind: SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0))),
+        ..slack_standin::StandinConfig::new(CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET)
+    };
+    let started = match slack_standin::SlackStandin::start(config.clone()).await {
+        // The port of the last run is taken: any free one will do.
+        Err(slack_standin::StandinError::Io(_)) if port.is_some() => {
+            slack_standin::SlackStandin::start(slack_standin::StandinConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..config
+            })
+            .await
+        }
+        started => started,
+    };
+    started.map_err(|e| anyhow::anyhow!("cannot start the Slack stand-in: {e}"))
+}
+
 /// The stand-in's workspace: the same people (by email, so identities link), and a channel for
-/// the install's incoming webhook. The stand-in keeps no state between runs, so this runs on
-/// every start.
-fn seed_workspace(slack: &slack_standin::SlackStandin) -> anyhow::Result<(String, String)> {
-    let team = slack
-        .add_workspace("Acme", "acme")
-        .context("seeding the stand-in")?;
+/// the install's incoming webhook. A kept stand-in already has them (it is left as it is, and
+/// only what is missing is added); a fresh one gets them all.
+fn ensure_workspace(slack: &slack_standin::SlackStandin) -> anyhow::Result<(String, String)> {
+    let team = match slack
+        .workspaces()
+        .into_iter()
+        .find(|team| team.domain == "acme")
+    {
+        Some(team) => team,
+        None => slack
+            .add_workspace("Acme", "acme")
+            .context("seeding the stand-in")?,
+    };
+    let existing = slack.users();
     let mut ids = Vec::new();
     for p in PEOPLE {
+        if let Some(user) = existing
+            .iter()
+            .find(|u| u.team_id == team.id && u.email.as_deref() == Some(p.email))
+        {
+            ids.push(user.id.clone());
+            continue;
+        }
         let handle = p.email.split('@').next().unwrap_or(p.email);
         let user = slack
             .add_user(
@@ -394,15 +487,96 @@ fn seed_workspace(slack: &slack_standin::SlackStandin) -> anyhow::Result<(String
             .context("seeding the stand-in's users")?;
         ids.push(user.id);
     }
-    let channel = slack
-        .add_channel(
-            &team.id,
-            "it-access",
-            false,
-            &ids.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-        .context("seeding the stand-in's channel")?;
+    let channel = match slack.channel_by_name(&team.id, "it-access") {
+        Some(channel) => channel,
+        None => slack
+            .add_channel(
+                &team.id,
+                "it-access",
+                false,
+                &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .context("seeding the stand-in's channel")?,
+    };
     Ok((team.id, channel.id))
+}
+
+/// Whether Latch's installation for the workspace is connected and its bot token still answers
+/// Slack's `auth.test` for that workspace (what a kept stand-in makes true across runs).
+async fn installation_works(
+    state: &app::ssr::AppState,
+    slack: &slack_standin::SlackStandin,
+    team_id: &str,
+) -> bool {
+    let install = match app::ssr::slack::store::find_for_workspace(&state.db, team_id, None).await {
+        Ok(Some(install)) => install,
+        Ok(None) => return false,
+        Err(error) => {
+            tracing::warn!(%error, "reading the kept Slack installation");
+            return false;
+        }
+    };
+    let Ok(Some(token)) = install.bot_token(&state.slack.sealer) else {
+        return false;
+    };
+    let answer = async {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?
+            .post(format!("{}/auth.test", slack.api_url()))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json::<serde_json::Value>()
+            .await
+    }
+    .await;
+    match answer {
+        Ok(answer) => {
+            let works = answer["ok"] == true && answer["team_id"] == team_id;
+            if !works {
+                tracing::info!(%answer, "the kept Slack installation no longer answers; installing again");
+            }
+            works
+        }
+        Err(error) => {
+            tracing::warn!(%error, "checking the kept Slack installation");
+            false
+        }
+    }
+}
+
+/// The ports a kept demo listened on last time (each `None` when unknown).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct DemoPorts {
+    console: Option<u16>,
+    slack: Option<u16>,
+    receiver: Option<u16>,
+}
+
+impl DemoPorts {
+    /// Last run's ports; none when the file is missing or unreadable (new ports are fine).
+    fn read(data_dir: &Path) -> Self {
+        std::fs::read(data_dir.join(PORTS_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
+        std::fs::write(data_dir.join(PORTS_FILE), serde_json::to_vec(self)?)?;
+        Ok(())
+    }
+}
+
+/// Listens on 127.0.0.1:`port` when it is given and free, else on a free port.
+async fn bind_preferring(port: Option<u16>) -> std::io::Result<TcpListener> {
+    if let Some(port) = port
+        && let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await
+    {
+        return Ok(listener);
+    }
+    TcpListener::bind("127.0.0.1:0").await
 }
 
 /// Migrates the database, marks it as the demo's, and seeds it unless it was seeded before (then
@@ -612,7 +786,8 @@ async fn disconnect_previous(state: &app::ssr::AppState) -> anyhow::Result<()> {
         .context("the demo admin is missing")?;
     for install in app::ssr::slack::store::list(&state.db).await? {
         if install.connected {
-            // The old workspace's token is unknown to this stand-in: the revoke's answer is moot.
+            // The old token is unknown to this stand-in, or no longer answers: the revoke's
+            // answer is moot.
             let _ = app::ssr::slack::manage::disconnect(state, install.id, admin.user.id)
                 .await
                 .map_err(|e| anyhow::anyhow!("disconnecting the previous run's Slack: {e}"))?;

@@ -3,6 +3,7 @@
 use crate::ids;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What `GET /oauth/v2/authorize` does once the request is valid.
@@ -64,6 +65,10 @@ pub struct StandinConfig {
     /// (`message.im`, `message.channels`, `message.groups`) and
     /// `app_home_opened` are only delivered when listed here.
     pub event_subscriptions: Vec<String>,
+    /// Where the stand-in keeps its state between runs (see [`crate::persist`]): read at start
+    /// when the file exists, written while the state changes (at most once a second) and at
+    /// stop. `None` keeps everything in memory only.
+    pub state_file: Option<PathBuf>,
 }
 
 impl StandinConfig {
@@ -109,6 +114,7 @@ impl Default for StandinConfig {
                 .iter()
                 .map(|e| (*e).to_owned())
                 .collect(),
+            state_file: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use rand::Rng;
 use rand::distributions::Alphanumeric;
+use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -95,7 +96,7 @@ pub fn unix_micros() -> u128 {
 }
 
 /// Issues strictly increasing Slack message timestamps (`"1503435956.000247"`).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TsClock {
     last_micros: u128,
 }

@@ -33,6 +33,7 @@ pub mod ids;
 pub mod inspect;
 pub mod limits;
 pub mod oauth;
+pub mod persist;
 pub mod person;
 pub mod rate_limit;
 pub mod seed;
@@ -67,18 +68,59 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A running stand-in. Dropping it shuts the server down.
+/// A running stand-in. Dropping it shuts the server down (and, with a state file, saves
+/// the state once more if the runtime is still running).
 #[derive(Debug)]
 pub struct SlackStandin {
     core: Arc<Core>,
     addr: SocketAddr,
+    restored: bool,
+    /// The clocks' pairing this run saves issue times with.
+    anchor: persist::Anchor,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    saver: Option<Saver>,
+}
+
+/// The task that keeps the state file up to date, and the switch that makes it save a last
+/// time and end.
+#[derive(Debug)]
+struct Saver {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
 }
 
 impl SlackStandin {
-    /// Binds `config.bind` (default `127.0.0.1:0`) and serves in the background.
-    pub async fn start(config: StandinConfig) -> Result<Self> {
+    /// Binds `config.bind` (default `127.0.0.1:0`) and serves in the background. With a
+    /// `state_file` that exists, the state is read from it first (a file that cannot be used
+    /// is an error naming it, and nothing is bound).
+    pub async fn start(mut config: StandinConfig) -> Result<Self> {
+        let mut model = State {
+            timings: Timings {
+                oauth_code_ttl: config.oauth_code_ttl,
+                trigger_ttl: config.trigger_ttl,
+                response_url_ttl: config.response_url_ttl,
+                ..Timings::default()
+            },
+            enforce_rate_limits: config.enforce_rate_limits,
+            events_url: config.events_url.clone(),
+            consent: config.consent,
+            event_subscriptions: config.event_subscriptions.clone(),
+            ..State::default()
+        };
+        let mut verification_token = ids::secret(24);
+        let mut restored = false;
+        if let Some(path) = &config.state_file
+            && let Some(kept) = persist::load(path, &config.client_id, &mut model)?
+        {
+            if kept.app_id != config.app_id {
+                tracing::info!(app_id = %kept.app_id, "the state file's app id is kept");
+            }
+            config.app_id = kept.app_id;
+            verification_token = kept.verification_token;
+            restored = true;
+            tracing::info!(path = %path.display(), "slack stand-in state restored");
+        }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let base_url = config
@@ -86,21 +128,7 @@ impl SlackStandin {
             .clone()
             .map(|u| u.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://{addr}"));
-        let state = Shared::default();
-        {
-            let mut st = state.lock();
-            st.timings = Timings {
-                oauth_code_ttl: config.oauth_code_ttl,
-                trigger_ttl: config.trigger_ttl,
-                response_url_ttl: config.response_url_ttl,
-                ..Timings::default()
-            };
-            st.enforce_rate_limits = config.enforce_rate_limits;
-            st.events_url.clone_from(&config.events_url);
-            st.consent = config.consent;
-            st.event_subscriptions
-                .clone_from(&config.event_subscriptions);
-        }
+        let state = Shared::new(model);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(2))
             .build()?;
@@ -108,9 +136,15 @@ impl SlackStandin {
             state,
             config,
             base_url,
-            verification_token: ids::secret(24),
+            verification_token,
             http,
         });
+        let anchor = persist::Anchor::now();
+        let saver = core
+            .config
+            .state_file
+            .clone()
+            .map(|path| start_saver(Arc::clone(&core), path, anchor));
         let app = server::router(Arc::clone(&core));
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -125,12 +159,15 @@ impl SlackStandin {
         Ok(Self {
             core,
             addr,
+            restored,
+            anchor,
             shutdown: Some(tx),
             task: Some(task),
+            saver,
         })
     }
 
-    /// Stops the server and waits for it to finish.
+    /// Stops the server and waits for it to finish; with a state file, then saves the state.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -138,12 +175,37 @@ impl SlackStandin {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(saver) = self.saver.take() {
+            let _ = saver.stop.send(());
+            let _ = saver.task.await;
+        }
     }
 
     /// Waits until the server stops (for the binary).
     pub async fn wait(mut self) {
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(saver) = self.saver.take() {
+            let _ = saver.stop.send(());
+            let _ = saver.task.await;
+        }
+    }
+
+    /// Whether this start read its state from [`StandinConfig::state_file`] (false when there
+    /// was no file yet, or none configured).
+    pub fn restored(&self) -> bool {
+        self.restored
+    }
+
+    /// Writes the state file now (no-op without a state file). The stand-in also does this by
+    /// itself while the state changes, at most once a second, and when it stops.
+    pub async fn save_state(&self) -> Result<()> {
+        match &self.core.config.state_file {
+            Some(path) => {
+                save_if_changed(&self.core, path, self.anchor, &SaveMemo::default()).await
+            }
+            None => Ok(()),
         }
     }
 
@@ -474,6 +536,11 @@ impl SlackStandin {
         self.with_state(|st| st.channel_by_name(team_id, name).cloned())
     }
 
+    /// All workspaces.
+    pub fn workspaces(&self) -> Vec<Team> {
+        self.with_state(|st| st.teams.values().cloned().collect())
+    }
+
     /// All users.
     pub fn users(&self) -> Vec<User> {
         self.with_state(|st| st.users.values().cloned().collect())
@@ -607,6 +674,114 @@ impl Drop for SlackStandin {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(saver) = self.saver.take() {
+            let _ = saver.stop.send(());
+        }
+    }
+}
+
+/// What the saver last wrote: the lock count it saw and the bytes, so an untouched or
+/// unchanged state is not written again.
+#[derive(Debug, Default)]
+struct SaveMemo {
+    last: std::sync::Mutex<Option<(u64, Vec<u8>)>>,
+}
+
+/// How often, at most, the state file is written while the state changes.
+const SAVE_INTERVAL: Duration = Duration::from_secs(1);
+
+fn start_saver(core: Arc<Core>, path: std::path::PathBuf, anchor: persist::Anchor) -> Saver {
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let memo = SaveMemo::default();
+        let mut tick = tokio::time::interval(SAVE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let last = tokio::select! {
+                _ = tick.tick() => false,
+                _ = &mut stopped => true,
+            };
+            if let Err(error) = save_if_changed(&core, &path, anchor, &memo).await {
+                tracing::error!(%error, path = %path.display(), "slack stand-in: saving the state failed");
+            }
+            if last {
+                break;
+            }
+        }
+    });
+    Saver { stop, task }
+}
+
+/// Serialises the kept state (unless nobody took the lock since the last save) and writes it
+/// if its bytes changed.
+async fn save_if_changed(
+    core: &Core,
+    path: &std::path::Path,
+    anchor: persist::Anchor,
+    memo: &SaveMemo,
+) -> Result<()> {
+    let identity = persist::AppIdentity {
+        client_id: core.config.client_id.clone(),
+        app_id: core.config.app_id.clone(),
+        verification_token: core.verification_token.clone(),
+    };
+    let (locks, bytes) = {
+        let st = core.state.lock();
+        let locks = core.state.lock_count();
+        let seen = memo
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(count, _)| *count);
+        if seen == Some(locks.saturating_sub(1)) {
+            // Only this lock since the last save: nothing changed.
+            drop(st);
+            memo.set_count(locks);
+            return Ok(());
+        }
+        (locks, persist::to_bytes(&st, &identity, anchor)?)
+    };
+    if memo.same_bytes(&bytes) {
+        memo.set_count(locks);
+        return Ok(());
+    }
+    let target = path.to_path_buf();
+    let written = bytes.clone();
+    tokio::task::spawn_blocking(move || persist::write_atomically(&target, &written))
+        .await
+        .map_err(|e| StandinError::Invalid(format!("saving the state: {e}")))?
+        .map_err(|e| {
+            StandinError::Invalid(format!(
+                "writing the stand-in's state file {}: {e}",
+                path.display()
+            ))
+        })?;
+    *memo
+        .last
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((locks, bytes));
+    Ok(())
+}
+
+impl SaveMemo {
+    fn set_count(&self, count: u64) {
+        if let Some((seen, _)) = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut()
+        {
+            *seen = count;
+        }
+    }
+
+    fn same_bytes(&self, bytes: &[u8]) -> bool {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|(_, last)| last == bytes)
     }
 }
 

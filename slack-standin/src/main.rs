@@ -53,6 +53,11 @@ struct Args {
     /// Do not seed the demo workspace.
     #[arg(long)]
     no_seed: bool,
+    /// Keep the stand-in's state (workspaces, users, messages, installations, tokens) in this
+    /// file: read at start when it exists (then nothing is seeded), written while it changes
+    /// and at Ctrl-C.
+    #[arg(long, env = "SLACK_STANDIN_STATE_FILE")]
+    state_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -85,6 +90,7 @@ async fn main() -> ExitCode {
     config.events_url = args.events_url;
     config.consent = consent;
     config.enforce_rate_limits = !args.no_rate_limits;
+    config.state_file = args.state_file;
     let slack = match SlackStandin::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -92,7 +98,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if !args.no_seed {
+    if slack.restored() {
+        tracing::info!("state restored from the state file: nothing seeded");
+    } else if !args.no_seed {
         match slack.seed_demo() {
             Ok(team) => tracing::info!(team_id = %team.id, "seeded demo workspace Acme"),
             Err(e) => {
@@ -105,9 +113,8 @@ async fn main() -> ExitCode {
     println!("  Web API:      {}", slack.api_url());
     println!("  OAuth:        {}", slack.authorize_url());
     println!("  Inspection:   {}/_standin", slack.base_url());
-    tokio::select! {
-        () = slack.wait() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    // Ctrl-C stops the server gracefully, which also writes the state file a last time.
+    let _ = tokio::signal::ctrl_c().await;
+    slack.stop().await;
     ExitCode::SUCCESS
 }

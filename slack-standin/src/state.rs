@@ -9,28 +9,55 @@ use crate::config::ConsentMode;
 use crate::faults::Faults;
 use crate::ids::{self, TsClock};
 use crate::rate_limit::RateLimiter;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Shared, lockable state.
 #[derive(Debug, Clone, Default)]
-pub struct Shared(Arc<Mutex<State>>);
+pub struct Shared(Arc<SharedInner>);
+
+#[derive(Debug, Default)]
+struct SharedInner {
+    state: Mutex<State>,
+    /// How many times the lock was taken (counted while held): when it has not moved since the
+    /// last save, nothing can have changed, and the saver skips serialising the model.
+    locks: AtomicU64,
+}
 
 impl Shared {
+    /// Shares `state`.
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(SharedInner {
+            state: Mutex::new(state),
+            locks: AtomicU64::new(0),
+        }))
+    }
+
     /// Locks the state. A poisoned lock is recovered: the model stays usable
     /// even if a test thread panicked while holding it.
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.0
+        let guard = self
+            .0
+            .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.0.locks.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// How many times the state was locked so far. Read while holding the lock, it counts every
+    /// change made before it: later holders count themselves only once they hold the lock.
+    pub fn lock_count(&self) -> u64 {
+        self.0.locks.load(Ordering::SeqCst)
     }
 }
 
 /// An Enterprise Grid organisation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Enterprise {
     /// `E…` id.
     pub id: String,
@@ -41,7 +68,7 @@ pub struct Enterprise {
 }
 
 /// A workspace (Slack "team").
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Team {
     /// `T…` id.
     pub id: String,
@@ -54,7 +81,7 @@ pub struct Team {
 }
 
 /// A user (human or bot).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     /// `U…` (or `W…` for org-level bots) id.
     pub id: String,
@@ -79,7 +106,7 @@ pub struct User {
 }
 
 /// A conversation's topic or purpose.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct TopicInfo {
     /// Text.
     pub value: String,
@@ -90,7 +117,7 @@ pub struct TopicInfo {
 }
 
 /// A conversation: public/private channel or an app DM.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Channel {
     /// `C…`, `G…` or `D…` id.
     pub id: String,
@@ -166,7 +193,7 @@ impl Channel {
 }
 
 /// Where a stored message came from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum MessageOrigin {
     /// A Web API call (`chat.postMessage`) with this token.
@@ -185,7 +212,7 @@ pub enum MessageOrigin {
 }
 
 /// An earlier version of an edited message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRevision {
     /// Text before the edit.
     pub text: String,
@@ -198,7 +225,7 @@ pub struct MessageRevision {
 }
 
 /// A channel message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {
     /// Timestamp id (`"1503435956.000247"`).
     pub ts: String,
@@ -283,7 +310,7 @@ pub fn metadata_json(metadata: &Value, include_all: bool) -> Value {
 }
 
 /// A message only one user can see.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EphemeralMessage {
     /// `message_ts` Slack returned.
     pub message_ts: String,
@@ -306,7 +333,7 @@ pub struct EphemeralMessage {
 }
 
 /// A pinned message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pin {
     /// Channel id.
     pub channel: String,
@@ -317,7 +344,7 @@ pub struct Pin {
 }
 
 /// A modal or App Home view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct View {
     /// `V…` id.
     pub id: String,
@@ -371,7 +398,7 @@ impl View {
 }
 
 /// An app installation (workspace or org-wide).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Installation {
     /// Internal id.
     pub id: String,
@@ -400,7 +427,7 @@ pub struct Installation {
 }
 
 /// Kind of OAuth token.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// `xoxb-` bot token.
@@ -410,7 +437,7 @@ pub enum TokenKind {
 }
 
 /// An access token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Token {
     /// The token string.
     pub token: String,
@@ -486,7 +513,7 @@ pub struct ResponseUrl {
 }
 
 /// An incoming webhook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Webhook {
     /// `B…` id.
     pub id: String,

@@ -9,6 +9,7 @@ mod events;
 mod inspection;
 mod interactivity;
 mod oauth;
+mod persistence;
 mod rate_limits;
 mod signing_driver;
 mod simulator;
