@@ -673,6 +673,12 @@ pub async fn render(
                 ),
                 GrantState::PendingRemoval { reason, .. } | GrantState::Removed { reason, .. } => (
                     match reason {
+                        // The notice stays in the holder's DM: once removed, it says so.
+                        RemovalReason::Expired
+                            if matches!(grant.state, GrantState::Removed { .. }) =>
+                        {
+                            "Your access has expired and was removed".to_owned()
+                        }
                         RemovalReason::Expired => {
                             "Your access has expired and is being removed".to_owned()
                         }
