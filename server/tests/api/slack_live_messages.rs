@@ -4,9 +4,10 @@
 //! posted again; the request's history told in each copy's thread once per event; every
 //! approver's and provisioner's copy closed when one of them acts (in the console here); Retry
 //! only on the copies of those allowed to retry; no grant notice after an error; the expiry
-//! notice with Extend and Release, edited into the expired one; a failed webhook told to the
-//! requester and the app owners; a thread post claimed before a crash is not posted twice, and
-//! one cut off by a crash is posted once; a 429 storm loses no refresh, thread line or comment.
+//! notice with Extend and Release, edited into the expired one, which says the access was
+//! removed once its removal is done; a failed webhook told to the requester and the app owners;
+//! a thread post claimed before a crash is not posted twice, and one cut off by a crash is posted
+//! once; a 429 storm loses no refresh, thread line or comment.
 
 use std::time::{Duration, Instant};
 
@@ -406,6 +407,59 @@ async fn the_expiry_notice_offers_extend_and_release_and_becomes_the_expired_not
     assert!(
         blocks(&alice[0]).contains("Expired"),
         "the request's state follows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expired_notice_says_the_access_was_removed_once_its_removal_is_done() {
+    let w = world().await;
+    let grant_id = w.l.granted(&w.app).await;
+    quiet(&w).await;
+    backdate_grant(&w.app, &grant_id).await;
+    let start = Instant::now();
+    while scalar(
+        &w.app,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'access_expired'",
+    )
+    .await
+        == 0
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "no expiry");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    quiet(&w).await;
+    let notice = || {
+        top(&w, "alice")
+            .into_iter()
+            .find(|m| m.text.contains("has expired"))
+            .expect("the expired notice")
+    };
+    assert!(
+        notice()
+            .text
+            .starts_with("Your access has expired and is being removed"),
+        "{}",
+        notice().text
+    );
+    let shown = top(&w, "alice").len();
+
+    w.l.carol
+        .complete_only_task(&w.app, TaskOutcome::Done)
+        .await;
+    quiet(&w).await;
+    assert_eq!(top(&w, "alice").len(), shown, "edited, not posted again");
+    let removed = notice();
+    assert!(
+        removed
+            .text
+            .starts_with("Your access has expired and was removed"),
+        "{}",
+        removed.text
+    );
+    assert!(
+        !blocks(&removed).contains("being removed"),
+        "{}",
+        blocks(&removed)
     );
 }
 
