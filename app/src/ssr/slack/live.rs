@@ -563,15 +563,22 @@ pub async fn render(
                 )));
             }
             let r = &d.request;
+            let decide = |step: usize| ApproverPart::Decide {
+                step,
+                reason_required: r
+                    .policy
+                    .approval_step(step)
+                    .is_some_and(|s| s.require_approval_reason),
+            };
             let part = match r.current_assignment() {
-                Some(a) if actions.decide => ApproverPart::Decide { step: a.step },
+                Some(a) if actions.decide => decide(a.step),
                 Some(a) if a.requester_kept_from_own_request(&r.parties) == Some(&viewer) => {
                     ApproverPart::Blocked(OWN_REQUEST.into())
                 }
                 Some(a) if a.assignees.contains(&viewer) => {
                     match r.check_decider(&viewer, &roles, &dir) {
                         Err(error) => ApproverPart::Blocked(blocked_reason(r, &viewer, &error)),
-                        Ok(()) => ApproverPart::Decide { step: a.step },
+                        Ok(()) => decide(a.step),
                     }
                 }
                 _ => ApproverPart::Outcome(approver_outcome(r, &viewer, &people)),

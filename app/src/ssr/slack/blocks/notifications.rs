@@ -167,7 +167,9 @@ pub fn requester_message(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApproverPart {
     /// They may decide step `step` (0-based) now: the reason input, **Approve** and **Deny**.
-    Decide { step: usize },
+    /// The input is marked optional unless the step needs a reason to approve
+    /// (`reason_required`), so the copy does not call optional what Approve then asks for.
+    Decide { step: usize, reason_required: bool },
     /// They are asked but may not decide (self-approval forbidden, …): why, and no buttons.
     Blocked(String),
     /// It is no longer theirs to decide: what happened (mrkdwn), e.g. "Approved by <@U1>".
@@ -191,7 +193,10 @@ pub fn approver_message(card: &RequestCard, part: &ApproverPart) -> SlackMessage
     };
     let mut blocks = request_blocks(&format!("👉 *{}*", escape(&headline)), card);
     let text = match part {
-        ApproverPart::Decide { step } => {
+        ApproverPart::Decide {
+            step,
+            reason_required,
+        } => {
             let value = format!("{}:{step}", card.request_id);
             blocks.push(
                 SlackInputBlock::new(
@@ -203,7 +208,7 @@ pub fn approver_message(card: &RequestCard, part: &ApproverPart) -> SlackMessage
                         .into(),
                 )
                 .with_block_id(SlackBlockId(APPROVAL_REASON.into()))
-                .with_optional(true)
+                .with_optional(!reason_required)
                 .into(),
             );
             blocks.push(
@@ -564,7 +569,10 @@ mod tests {
     fn an_approver_who_may_decide_gets_the_reason_input_and_both_buttons_with_the_step() {
         let j = json(&approver_message(
             &card(""),
-            &ApproverPart::Decide { step: 1 },
+            &ApproverPart::Decide {
+                step: 1,
+                reason_required: false,
+            },
         ));
         assert!(j.contains("👉 *Your approval is required on an access request for Jake Clark*"));
         assert!(j.contains(r#""block_id":"approval_reason""#));
@@ -574,6 +582,24 @@ mod tests {
         assert!(j.contains(r#""action_id":"request.deny""#));
         assert!(j.contains(r#""value":"req-1:1""#));
         assert!(j.contains(r#""style":"primary""#) && j.contains(r#""style":"danger""#));
+        assert!(
+            j.contains(r#""optional":true"#),
+            "no reason needed: optional"
+        );
+    }
+
+    #[test]
+    fn a_step_that_needs_a_reason_to_approve_does_not_call_the_reason_input_optional() {
+        let j = json(&approver_message(
+            &card(""),
+            &ApproverPart::Decide {
+                step: 1,
+                reason_required: true,
+            },
+        ));
+        assert!(j.contains(r#""block_id":"approval_reason""#));
+        assert!(!j.contains(r#""optional":true"#), "{j}");
+        assert!(j.contains(r#""action_id":"request.approve""#));
     }
 
     #[test]
@@ -673,7 +699,13 @@ mod tests {
                     retry: true,
                 },
             ),
-            approver_message(&c, &ApproverPart::Decide { step: 0 }),
+            approver_message(
+                &c,
+                &ApproverPart::Decide {
+                    step: 0,
+                    reason_required: true,
+                },
+            ),
             approver_message(&c, &ApproverPart::Blocked(long.clone())),
             provisioner_message(&c, &task),
             thread_line(&escape(&long), &long),
