@@ -16,7 +16,7 @@
 pub mod render;
 
 use crate::blockkit::{Input, Inputs};
-use crate::driver::{self, Act, OptionsLoad, SlashCommand, Surface, ViewSubmit};
+use crate::driver::{self, Act, Leaving, OptionsLoad, SlashCommand, Surface, ViewSubmit};
 use crate::server::Core;
 use crate::state::{Channel, State};
 use axum::Router;
@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use render::esc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -37,8 +37,13 @@ const CSS: &str = include_str!("assets/simulator.css");
 const JS: &str = include_str!("assets/simulator.js");
 const APP_COOKIE: &str = "standin_simulator_app";
 
-/// What Slack shows when an app does not acknowledge within 3 seconds.
-pub const NOT_RESPONDING: &str = "This app is not responding. Try again later.";
+/// What Slack shows, as an ephemeral message from Slackbot, when a slash command's request fails:
+/// `operation_timeout` when the app does not answer within 3 seconds (slackapi/bolt-js#1435:
+/// 'Slack prints failed with the error "operation_timeout"'), `dispatch_failed` when the request
+/// cannot be delivered or the app answers with an error status.
+pub fn command_failed(command: &str, error: &str) -> String {
+    format!("{command} failed with the error \"{error}\"")
+}
 
 /// The `/simulator` routes.
 pub fn router() -> Router<Arc<Core>> {
@@ -372,12 +377,15 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
         match home {
             Some(view) => {
                 let no_errors = BTreeMap::new();
+                let surface = json!({"type": "view", "view_id": view.id});
                 out.push_str(&render::blocks(
                     &named(st, view.definition.get("blocks").unwrap_or(&Value::Null)),
                     &render::Surface {
-                        surface: json!({"type": "view", "view_id": view.id}),
+                        warnings: &warnings_for(user, &surface),
+                        surface,
                         inputs: &view.inputs,
                         errors: &no_errors,
+                        directory: &directory(st, app_name, user),
                     },
                 ));
             }
@@ -395,6 +403,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
     }
     let messages = st.messages.get(&channel.id).cloned().unwrap_or_default();
     let thread = at.thread.clone().filter(|t| !t.is_empty());
+    let dir = directory(st, app_name, user);
     if let Some(parent) = &thread {
         let _ = write!(
             out,
@@ -406,7 +415,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
             .iter()
             .filter(|m| !m.deleted && (m.ts == *parent || m.thread_ts.as_deref() == Some(parent)))
         {
-            out.push_str(&message_html(st, app_name, user, channel, m, 0));
+            out.push_str(&message_html(st, app_name, user, &dir, channel, m, 0));
         }
     } else {
         for m in messages
@@ -417,7 +426,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
                 .iter()
                 .filter(|r| !r.deleted && r.thread_ts.as_deref() == Some(&m.ts) && r.ts != m.ts)
                 .count();
-            out.push_str(&message_html(st, app_name, user, channel, m, replies));
+            out.push_str(&message_html(st, app_name, user, &dir, channel, m, replies));
         }
     }
     for e in st.ephemerals.iter().filter(|e| {
@@ -435,6 +444,7 @@ fn pane_html(st: &State, app_name: &str, user: &str, at: &Where) -> String {
             esc(app_name),
             body_html(
                 st,
+                (user, &dir),
                 &e.text,
                 e.blocks.as_ref(),
                 json!({"type": "message", "channel_id": channel.id, "message_ts": e.message_ts}),
@@ -502,6 +512,7 @@ fn named(st: &State, value: &Value) -> Value {
 
 fn body_html(
     st: &State,
+    (user, dir): (&str, &render::Directory),
     text: &str,
     blocks: Option<&Value>,
     surface: Value,
@@ -514,9 +525,11 @@ fn body_html(
             render::blocks(
                 blocks,
                 &render::Surface {
+                    warnings: &warnings_for(user, &surface),
                     surface,
                     inputs,
                     errors: &no_errors,
+                    directory: dir,
                 },
             )
         }
@@ -531,6 +544,7 @@ fn message_html(
     st: &State,
     app_name: &str,
     user: &str,
+    dir: &render::Directory,
     channel: &Channel,
     m: &crate::state::Message,
     replies: usize,
@@ -549,6 +563,7 @@ fn message_html(
     );
     out.push_str(&body_html(
         st,
+        (user, dir),
         &m.text,
         m.blocks.as_ref(),
         json!({"type": "message", "channel_id": channel.id, "message_ts": m.ts}),
@@ -617,10 +632,10 @@ fn problems_html(st: &State, since: u64) -> String {
 /// The person's open modal (top of the stack), with its inline errors, or nothing.
 async fn modal(AxumState(core): Core_, Path(user): Path<String>) -> Response {
     let st = core.state.lock();
-    Html(modal_html(&st, &user)).into_response()
+    Html(modal_html(&st, &core.config.app_name, &user)).into_response()
 }
 
-fn modal_html(st: &State, user: &str) -> String {
+fn modal_html(st: &State, app_name: &str, user: &str) -> String {
     let Some(view) = st
         .views
         .iter()
@@ -636,15 +651,28 @@ fn modal_html(st: &State, user: &str) -> String {
         .get("submit")
         .map(|s| render::text_object(Some(s)))
         .filter(|s| !s.is_empty());
+    // The close button shows the view's `close` text, "Cancel" when it has none, on every view of
+    // the stack; a pushed view also gets a back arrow (docs.slack.dev/surfaces/modals: "When a
+    // user submits or cancels the current view, they'll return to the previous view on the
+    // stack"), and every view the × that exits the whole modal.
     let close = d
         .get("close")
         .map(|s| render::text_object(Some(s)))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "Cancel".to_owned());
+    let pushed = view
+        .previous_view_id
+        .as_ref()
+        .is_some_and(|p| st.views.iter().any(|v| v.id == *p && !v.closed));
     let mut out = format!(
-        "<div class=\"overlay\"><div class=\"modal\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"modal-title\" data-view=\"{}\" data-hash=\"{}\"><h2 id=\"modal-title\">{title}</h2>",
+        "<div class=\"overlay\"><div class=\"modal\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"modal-title\" data-view=\"{}\" data-hash=\"{}\"><header class=\"modal-head\">{}<h2 id=\"modal-title\">{title}</h2><button type=\"button\" class=\"modal-x\" data-dismiss aria-label=\"Close\">×</button></header>",
         esc(&view.id),
-        esc(&view.hash)
+        esc(&view.hash),
+        if pushed {
+            "<button type=\"button\" class=\"modal-back\" data-back aria-label=\"Back\">‹</button>"
+        } else {
+            ""
+        }
     );
     if let Some(general) = errors.get("") {
         let _ = write!(
@@ -653,12 +681,15 @@ fn modal_html(st: &State, user: &str) -> String {
             esc(general)
         );
     }
+    let surface = json!({"type": "view", "view_id": view.id});
     out.push_str(&render::blocks(
         &named(st, d.get("blocks").unwrap_or(&Value::Null)),
         &render::Surface {
-            surface: json!({"type": "view", "view_id": view.id}),
+            warnings: &warnings_for(user, &surface),
+            surface,
             inputs: &view.inputs,
             errors: &errors,
+            directory: &directory(st, app_name, user),
         },
     ));
     let _ = write!(
@@ -673,6 +704,90 @@ fn modal_html(st: &State, user: &str) -> String {
     }
     out.push_str("</footer></div></div>");
     out
+}
+
+/// What the person's pickers list (see [`render::Directory`]).
+fn directory(st: &State, app_name: &str, user: &str) -> render::Directory {
+    let Some(me) = st.users.get(user) else {
+        return render::Directory::default();
+    };
+    let mut people: Vec<render::Pickable> = st
+        .users
+        .values()
+        .filter(|u| u.team_id == me.team_id && !u.deleted)
+        .map(|u| render::Pickable {
+            id: u.id.clone(),
+            label: display_name(&u.real_name, &u.name).to_owned(),
+        })
+        .collect();
+    people.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.id.cmp(&b.id)));
+    let bot = bot_user(st, &me.team_id);
+    let mut conversations: Vec<render::PickableConversation> = st
+        .channels
+        .iter()
+        .filter(|c| {
+            c.team_id == me.team_id
+                && !c.is_archived
+                && ((!c.is_im && !c.is_private) || c.has_member(&me.id))
+        })
+        .map(|c| render::PickableConversation {
+            id: c.id.clone(),
+            label: channel_label(st, c, &me.id, app_name),
+            kind: if c.is_im {
+                "im"
+            } else if c.is_private {
+                "private"
+            } else {
+                "public"
+            },
+            with_bot: c.is_im
+                && c.members.iter().any(|m| {
+                    m != &me.id
+                        && (st.users.get(m).is_some_and(|u| u.is_bot)
+                            || bot.as_deref() == Some(m.as_str()))
+                }),
+        })
+        .collect();
+    conversations.sort_by(|a, b| (a.kind == "im", &a.label).cmp(&(b.kind == "im", &b.label)));
+    render::Directory {
+        people,
+        conversations,
+    }
+}
+
+/// Elements whose request the app did not acknowledge, by person and surface (the surface as
+/// JSON): Slack shows a warning icon beside them until the person acts on them again.
+type Warnings = HashMap<String, BTreeSet<(String, String)>>;
+
+fn warnings() -> &'static Mutex<Warnings> {
+    static WARNINGS: OnceLock<Mutex<Warnings>> = OnceLock::new();
+    WARNINGS.get_or_init(Mutex::default)
+}
+
+fn warnings_key(user: &str, surface: &Value) -> String {
+    format!("{user}|{surface}")
+}
+
+fn warnings_for(user: &str, surface: &Value) -> BTreeSet<(String, String)> {
+    let map = warnings().lock().unwrap_or_else(|e| e.into_inner());
+    map.get(&warnings_key(user, surface))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Marks (`failed`) or clears the warning beside an element the person acted on.
+fn set_warning(user: &str, surface: &Surface, block_id: &str, action_id: &str, failed: bool) {
+    let Ok(surface) = serde_json::to_value(surface) else {
+        return;
+    };
+    let mut map = warnings().lock().unwrap_or_else(|e| e.into_inner());
+    let set = map.entry(warnings_key(user, &surface)).or_default();
+    let element = (block_id.to_owned(), action_id.to_owned());
+    if failed {
+        set.insert(element);
+    } else {
+        set.remove(&element);
+    }
 }
 
 /// What the person does, as the page posts it.
@@ -704,8 +819,12 @@ enum Doing {
     },
     /// Submits a modal.
     Submit { view_id: String },
-    /// Closes a modal.
+    /// Clicks a modal's close button (its `close` text, "Cancel" by default).
     Close { view_id: String },
+    /// Clicks the back arrow of a pushed view.
+    Back { view_id: String },
+    /// Clicks the × in a modal's corner.
+    Dismiss { view_id: String },
     /// Opens the App Home.
     Home,
 }
@@ -716,17 +835,6 @@ fn answer(notice: Option<String>, extra: Value) -> Response {
         obj.extend(more);
     }
     axum::Json(body).into_response()
-}
-
-/// What Slack tells a person whose request the app did not acknowledge.
-fn ack_notice(ack: &driver::Ack) -> Option<String> {
-    if ack.acked {
-        return None;
-    }
-    Some(match ack.status {
-        None => NOT_RESPONDING.to_owned(),
-        Some(status) => format!("The app answered with an error (HTTP {status}). {NOT_RESPONDING}"),
-    })
 }
 
 /// What Slack's client does to what a person types before it is a message's `text`:
@@ -772,15 +880,14 @@ async fn act_as(
             match driver::send_slash_command(&core, &urls.commands, &cmd).await {
                 Ok(ack) if ack.acked => answer(None, json!({})),
                 Ok(ack) => answer(
-                    Some(match ack.status {
-                        None => format!(
-                            "{} failed with the error \"operation_timeout\"",
-                            cmd.command
-                        ),
-                        Some(_) => {
-                            format!("{} failed with the error \"dispatch_failed\"", cmd.command)
-                        }
-                    }),
+                    Some(command_failed(
+                        &cmd.command,
+                        if ack.status.is_none() && ack.latency >= core.config.ack_timeout {
+                            "operation_timeout"
+                        } else {
+                            "dispatch_failed"
+                        },
+                    )),
                     json!({}),
                 ),
                 Err(e) => failed(e),
@@ -818,7 +925,18 @@ async fn act_as(
                 input,
             };
             match driver::act(&core, &urls.interactivity, &act).await {
-                Ok(outcome) => answer(outcome.dispatched.as_ref().and_then(ack_notice), json!({})),
+                Ok(outcome) => {
+                    if let Some(ack) = &outcome.dispatched {
+                        set_warning(
+                            &act.user_id,
+                            &act.surface,
+                            act.block_id.as_deref().unwrap_or_default(),
+                            &act.action_id,
+                            !ack.acked,
+                        );
+                    }
+                    answer(None, json!({}))
+                }
                 Err(e) => failed(e),
             }
         }
@@ -847,9 +965,9 @@ async fn act_as(
                             })
                         })
                         .collect();
-                    let notice = outcome.ack.as_ref().and_then(ack_notice);
+                    // A failed options load shows the person an empty menu, nothing more.
                     answer(
-                        notice,
+                        None,
                         json!({"options": options, "problems": outcome.problems}),
                     )
                 }
@@ -890,18 +1008,22 @@ async fn act_as(
                 Err(e) => failed(e),
             }
         }
-        Doing::Close { view_id } => {
-            match driver::close_view(&core, &urls.interactivity, &view_id, Some(&user)).await {
-                Ok(_) => answer(None, json!({})),
-                Err(e) => failed(e),
-            }
-        }
+        Doing::Close { view_id } => leave(&core, &urls, &view_id, &user, Leaving::Cancel).await,
+        Doing::Back { view_id } => leave(&core, &urls, &view_id, &user, Leaving::Back).await,
+        Doing::Dismiss { view_id } => leave(&core, &urls, &view_id, &user, Leaving::Dismiss).await,
+        // `app_home_opened` is an event: whether the app acks it or not, Slack shows the Home
+        // tab as last published and tells the person nothing.
         Doing::Home => match driver::open_app_home(&core, &user, "home").await {
-            Ok(delivery) => answer(
-                (!delivery.attempts.iter().any(|a| a.acked)).then(|| NOT_RESPONDING.to_owned()),
-                json!({}),
-            ),
+            Ok(_) => answer(None, json!({})),
             Err(e) => failed(e),
         },
+    }
+}
+
+/// The person leaves a modal view (see [`Leaving`]).
+async fn leave(core: &Core, urls: &AppUrls, view_id: &str, user: &str, how: Leaving) -> Response {
+    match driver::leave_view(core, &urls.interactivity, view_id, Some(user), how).await {
+        Ok(_) => answer(None, json!({})),
+        Err(e) => answer(Some(e.to_string()), json!({})),
     }
 }

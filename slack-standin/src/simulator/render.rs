@@ -4,7 +4,7 @@
 
 use crate::blockkit::{self, Inputs};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -134,6 +134,45 @@ pub struct Surface<'a> {
     pub inputs: &'a Inputs,
     /// Errors under input blocks, by block id.
     pub errors: &'a BTreeMap<String, String>,
+    /// The people and conversations the person's pickers list.
+    pub directory: &'a Directory,
+    /// Elements whose last request the app did not acknowledge, as `(block_id, action_id)`:
+    /// Slack marks them with a warning icon.
+    pub warnings: &'a BTreeSet<(String, String)>,
+}
+
+/// What the person's user, conversation and channel pickers offer: their workspace as Slack's
+/// client lists it to them.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    /// The workspace's people, deactivated ones left out. Slack's user pickers list bots too
+    /// (no filter exists for them: slackapi/bolt-js#1981).
+    pub people: Vec<Pickable>,
+    /// The conversations the person can see: every public channel, the private channels and
+    /// DMs they are in; archived ones left out.
+    pub conversations: Vec<PickableConversation>,
+}
+
+/// A person a user picker lists.
+#[derive(Debug, Clone)]
+pub struct Pickable {
+    /// `U…`.
+    pub id: String,
+    /// What the picker shows.
+    pub label: String,
+}
+
+/// A conversation a conversation picker lists.
+#[derive(Debug, Clone)]
+pub struct PickableConversation {
+    /// `C…`, `G…` or `D…`.
+    pub id: String,
+    /// What the picker shows (`#name`, `🔒name`, or the other side of a DM).
+    pub label: String,
+    /// Its kind as a conversation `filter` names it: `public`, `private`, `im` or `mpim`.
+    pub kind: &'static str,
+    /// A DM with a bot (left out by `filter.exclude_bot_users`).
+    pub with_bot: bool,
 }
 
 /// The blocks, in order.
@@ -187,7 +226,7 @@ fn one_block(
             }
             out.push_str("</div>");
             if let Some(acc) = block.get("accessory") {
-                out.push_str(&element(acc, scope, block_id, states));
+                out.push_str(&element(acc, on, scope, block_id, states));
             }
         }
         "context" => {
@@ -215,7 +254,7 @@ fn one_block(
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
-                out.push_str(&element(e, scope, block_id, states));
+                out.push_str(&element(e, on, scope, block_id, states));
             }
         }
         "input" => {
@@ -236,7 +275,7 @@ fn one_block(
                 }
             );
             if let Some(e) = block.get("element") {
-                out.push_str(&element(e, scope, block_id, states));
+                out.push_str(&element(e, on, scope, block_id, states));
             }
             if block.get("hint").is_some() {
                 let _ = write!(
@@ -271,6 +310,19 @@ fn one_block(
     out
 }
 
+/// The `value`s of the options a multi-select holds now.
+fn option_values(state: &Value) -> Vec<String> {
+    state
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|o| str_of(o, "value").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn rich_text_plain(value: &Value) -> String {
     match value {
         Value::Object(o) => {
@@ -301,7 +353,163 @@ pub fn element_dom_id(scope: &str, block_id: &str, action_id: &str) -> String {
     format!("el-{scope}-{block_id}-{action_id}")
 }
 
-fn element(e: &Value, scope: &str, block_id: &str, states: &[blockkit::ElementState]) -> String {
+fn element(
+    e: &Value,
+    on: &Surface<'_>,
+    scope: &str,
+    block_id: &str,
+    states: &[blockkit::ElementState],
+) -> String {
+    let mut out = element_itself(e, on, scope, block_id, states);
+    if on
+        .warnings
+        .contains(&(block_id.to_owned(), str_of(e, "action_id").to_owned()))
+    {
+        // Slack marks an element whose request the app did not acknowledge in 3 seconds with a
+        // warning icon beside it, and says nothing else (slackapi/node-slack-sdk#869,
+        // soxtoby/SlackNet#240: "Slack only gives you 3 seconds to respond to a user action
+        // before showing the warning icon").
+        let _ = write!(
+            out,
+            "<span class=\"action-warning\" role=\"img\" aria-label=\"{WARNING_LABEL}\" title=\"{WARNING_LABEL}\">⚠️</span>"
+        );
+    }
+    out
+}
+
+/// The accessible name of the warning icon beside an element the app did not acknowledge
+/// (Slack's icon carries no words of its own; this only names it for screen readers).
+pub const WARNING_LABEL: &str = "Warning: the app did not acknowledge this action";
+
+/// The placeholder an element shows, or `default` when the app gave none.
+fn placeholder_or(e: &Value, default: &str) -> String {
+    let p = plain(e.get("placeholder"));
+    if p.is_empty() { esc(default) } else { p }
+}
+
+/// The ids a user / conversation / channel picker holds now (a string or a list of them).
+fn picked_ids(state: &Value) -> Vec<String> {
+    match state {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a conversation picker lists: `channels_select` only public channels; a
+/// `conversations_select` what its `filter` lets through (`include` kinds, `exclude_bot_users`
+/// leaving out DMs with bots; the stand-in has no Slack Connect channels, so
+/// `exclude_external_shared_channels` leaves nothing out).
+fn conversation_choices(e: &Value, dir: &Directory) -> Vec<(String, String)> {
+    let channels_only = str_of(e, "type").contains("channels_select");
+    let filter = e.get("filter");
+    let include: Vec<&str> = filter
+        .and_then(|f| f.get("include"))
+        .and_then(Value::as_array)
+        .map(|kinds| kinds.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let exclude_bots = filter
+        .and_then(|f| f.get("exclude_bot_users"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    dir.conversations
+        .iter()
+        .filter(|c| {
+            if channels_only {
+                return c.kind == "public";
+            }
+            (include.is_empty() || include.contains(&c.kind)) && !(exclude_bots && c.with_bot)
+        })
+        .map(|c| (c.id.clone(), c.label.clone()))
+        .collect()
+}
+
+/// A picker over `choices` (`(value, label)`), as a `<select>`: one choice with a placeholder
+/// first, or several (`multiple`, at most `max` of them). Picked values the list does not hold
+/// (an `initial_user` who left, say) stay shown, so what is drawn is what the app will get.
+fn picker(
+    data: &str,
+    placeholder: &str,
+    choices: &[(String, String)],
+    picked: &[String],
+    multiple: Option<Option<u64>>,
+) -> String {
+    let mut all: Vec<(String, String)> = choices.to_vec();
+    for p in picked {
+        if !all.iter().any(|(v, _)| v == p) {
+            all.push((p.clone(), p.clone()));
+        }
+    }
+    let mut out = match multiple {
+        None => format!("<select {data}><option value=\"\">{placeholder}</option>"),
+        Some(max) => format!(
+            "<select multiple {data} size=\"{}\"{}>",
+            all.len().clamp(2, 6),
+            max.map(|m| format!(" data-max=\"{m}\""))
+                .unwrap_or_default()
+        ),
+    };
+    for (value, label) in &all {
+        let _ = write!(
+            out,
+            "<option value=\"{}\"{}>{}</option>",
+            esc(value),
+            if picked.contains(value) {
+                " selected"
+            } else {
+                ""
+            },
+            esc(label)
+        );
+    }
+    out.push_str("</select>");
+    if multiple.is_some() {
+        let chosen: Vec<&str> = all
+            .iter()
+            .filter(|(v, _)| picked.contains(v))
+            .map(|(_, l)| l.as_str())
+            .collect();
+        let _ = write!(
+            out,
+            "<div class=\"multi-picked\">{}</div>",
+            if chosen.is_empty() {
+                placeholder.to_owned()
+            } else {
+                esc(&chosen.join(", "))
+            }
+        );
+    }
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM` in UTC for unix seconds (the stand-in's people are on `Europe/London`
+/// with `tz_offset: 0`, as `users.info` says).
+fn datetime_local(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn element_itself(
+    e: &Value,
+    on: &Surface<'_>,
+    scope: &str,
+    block_id: &str,
+    states: &[blockkit::ElementState],
+) -> String {
     let kind = str_of(e, "type");
     let action_id = str_of(e, "action_id");
     let state = states
@@ -321,7 +529,7 @@ fn element(e: &Value, scope: &str, block_id: &str, states: &[blockkit::ElementSt
     );
     let data = format!("{dom_id} {where_attrs}");
     match kind {
-        "button" => {
+        "button" | "workflow_button" => {
             let style = match str_of(e, "style") {
                 "primary" => "primary",
                 "danger" => "danger",
@@ -464,13 +672,111 @@ fn element(e: &Value, scope: &str, block_id: &str, states: &[blockkit::ElementSt
             }
         }
         "datepicker" => format!(
-            "<input type=\"date\" {data} value=\"{}\">",
-            esc(state.as_str().unwrap_or_default())
+            "<input type=\"date\" {data} value=\"{}\" aria-placeholder=\"{}\">",
+            esc(state.as_str().unwrap_or_default()),
+            placeholder_or(e, "Select a date")
         ),
-        "timepicker" => format!(
-            "<input type=\"time\" {data} value=\"{}\">",
-            esc(state.as_str().unwrap_or_default())
+        "timepicker" => {
+            let mut out = format!(
+                "<input type=\"time\" {data} value=\"{}\" aria-placeholder=\"{}\">",
+                esc(state.as_str().unwrap_or_default()),
+                placeholder_or(e, "Select time")
+            );
+            // "The timezone is displayed to end users as hint text underneath the time picker"
+            // (DOCS time-picker-element).
+            if let Some(tz) = e.get("timezone").and_then(Value::as_str) {
+                let _ = write!(out, "<div class=\"hint tz\">{}</div>", esc(tz));
+            }
+            out
+        }
+        "datetimepicker" => format!(
+            "<input type=\"datetime-local\" {data} value=\"{}\"><div class=\"hint tz\">UTC</div>",
+            state.as_i64().map(datetime_local).unwrap_or_default()
         ),
+        "users_select" | "multi_users_select" => {
+            let choices: Vec<(String, String)> = on
+                .directory
+                .people
+                .iter()
+                .map(|p| (p.id.clone(), p.label.clone()))
+                .collect();
+            picker(
+                &data,
+                &placeholder_or(e, "Select a user"),
+                &choices,
+                &picked_ids(&state),
+                kind.starts_with("multi_")
+                    .then(|| e.get("max_selected_items").and_then(Value::as_u64)),
+            )
+        }
+        "conversations_select"
+        | "multi_conversations_select"
+        | "channels_select"
+        | "multi_channels_select" => picker(
+            &data,
+            &placeholder_or(
+                e,
+                if kind.contains("channels") {
+                    "Select a channel"
+                } else {
+                    "Select a conversation"
+                },
+            ),
+            &conversation_choices(e, on.directory),
+            &picked_ids(&state),
+            kind.starts_with("multi_")
+                .then(|| e.get("max_selected_items").and_then(Value::as_u64)),
+        ),
+        "multi_static_select" => {
+            let choices: Vec<(String, String)> = blockkit::defined_options(e)
+                .iter()
+                .map(|o| {
+                    (
+                        str_of(o, "value").to_owned(),
+                        o.get("text")
+                            .and_then(|t| t.get("text"))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                })
+                .collect();
+            picker(
+                &data,
+                &placeholder_or(e, "Select options"),
+                &choices,
+                &option_values(&state),
+                Some(e.get("max_selected_items").and_then(Value::as_u64)),
+            )
+        }
+        "multi_external_select" => {
+            let picked = state.as_array().cloned().unwrap_or_default();
+            let values: Vec<String> = option_values(&state);
+            let mut chips = String::new();
+            for o in &picked {
+                let label = o
+                    .get("text")
+                    .and_then(|t| t.get("text"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let _ = write!(
+                    chips,
+                    "<li>{} <button type=\"button\" class=\"chip-remove\" data-remove=\"{}\" aria-label=\"Remove {}\">×</button></li>",
+                    esc(label),
+                    esc(str_of(o, "value")),
+                    esc(label)
+                );
+            }
+            format!(
+                "<div class=\"external multi\" {where_attrs} data-picked=\"{}\"{}><ul class=\"chips\">{chips}</ul><input type=\"search\" {dom_id} class=\"external-query\" autocomplete=\"off\" placeholder=\"{}\"><ul class=\"external-options\"></ul></div>",
+                esc(&Value::from(values).to_string()),
+                e.get("max_selected_items")
+                    .and_then(Value::as_u64)
+                    .map(|m| format!(" data-max=\"{m}\""))
+                    .unwrap_or_default(),
+                placeholder_or(e, "Type to search")
+            )
+        }
         "image" => format!(
             "<span class=\"img\">[{}]</span>",
             esc(str_of(e, "alt_text"))
@@ -507,6 +813,8 @@ mod tests {
             surface: json!({"type": "view", "view_id": "V1"}),
             inputs: &inputs,
             errors: &errors,
+            directory: &Directory::default(),
+            warnings: &BTreeSet::new(),
         };
         let html = blocks(
             &json!([{"type": "actions", "block_id": "b", "elements": [
@@ -531,6 +839,8 @@ mod tests {
             surface: json!({"type": "view", "view_id": "V1"}),
             inputs: &inputs,
             errors: &errors,
+            directory: &Directory::default(),
+            warnings: &BTreeSet::new(),
         };
         let html = blocks(
             &json!([
@@ -576,6 +886,8 @@ mod tests {
                     surface: json!({"type": "message", "channel": "D1", "ts": ts}),
                     inputs: &inputs,
                     errors: &errors,
+                    directory: &Directory::default(),
+                    warnings: &BTreeSet::new(),
                 },
             )
         };

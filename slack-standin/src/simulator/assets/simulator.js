@@ -57,6 +57,14 @@
     container.innerHTML = html;
   }
 
+  // Drops what the page shows of the modal and the pane so the next refresh draws the stand-in's state.
+  function redrawNow() {
+    document.activeElement?.blur();
+    pane.dataset.html = '';
+    modal.dataset.html = '';
+    refresh();
+  }
+
   async function refresh() {
     try {
       if (channel) await redraw(pane, `${base}/pane?${query}`);
@@ -66,7 +74,7 @@
   }
 
   function where(el) {
-    if (el.classList.contains('external-query')) el = el.closest('.external');
+    if (!el.matches('.external')) el = el.closest('.external') || el;
     const blocks = el.closest('[data-surface]');
     return {
       surface: JSON.parse(blocks.dataset.surface),
@@ -87,7 +95,21 @@
       const select = option.closest('.external');
       select.querySelector('.external-options').innerHTML = '';
       select.querySelector('.external-query').value = '';
-      send({ op: 'act', ...where(select), input: { kind: 'select', value: option.dataset.value } });
+      if (select.classList.contains('multi')) {
+        const picked = JSON.parse(select.dataset.picked || '[]');
+        if (!picked.includes(option.dataset.value)) picked.push(option.dataset.value);
+        if (tooMany(select, picked.length)) return;
+        send({ op: 'act', ...where(select), input: { kind: 'select_many', value: picked } });
+      } else {
+        send({ op: 'act', ...where(select), input: { kind: 'select', value: option.dataset.value } });
+      }
+      return;
+    }
+    const remove = event.target.closest('.chip-remove');
+    if (remove) {
+      const select = remove.closest('.external');
+      const picked = JSON.parse(select.dataset.picked || '[]').filter((v) => v !== remove.dataset.remove);
+      send({ op: 'act', ...where(select), input: { kind: 'select_many', value: picked } });
       return;
     }
     const view = event.target.closest('[data-view]');
@@ -95,8 +117,33 @@
       send({ op: 'submit', view_id: view.dataset.view });
     } else if (view && event.target.closest('[data-close]')) {
       send({ op: 'close', view_id: view.dataset.view });
+    } else if (view && event.target.closest('[data-back]')) {
+      send({ op: 'back', view_id: view.dataset.view });
+    } else if (view && event.target.closest('[data-dismiss]')) {
+      send({ op: 'dismiss', view_id: view.dataset.view });
     }
   });
+
+  // Slack's multi-selects stop taking choices at max_selected_items.
+  function tooMany(el, count) {
+    const max = Number(el.dataset.max || 0);
+    if (max && count > max) {
+      tell(`You can pick at most ${max}.`);
+      return true;
+    }
+    return false;
+  }
+
+  // What picking in a <select> is, by element type (the driver's Input).
+  const SELECT_INPUT = {
+    users_select: 'user',
+    conversations_select: 'conversation',
+    channels_select: 'channel',
+    multi_users_select: 'users',
+    multi_conversations_select: 'conversations',
+    multi_channels_select: 'channels',
+    multi_static_select: 'select_many',
+  };
 
   document.addEventListener('change', (event) => {
     const el = event.target;
@@ -111,8 +158,24 @@
     }
     if (!el.dataset || !el.dataset.action) return;
     const kind = el.dataset.kind;
-    if (el.tagName === 'SELECT') {
-      if (el.value) send({ op: 'act', ...where(el), input: { kind: 'select', value: el.value } });
+    if (el.tagName === 'SELECT' && el.multiple) {
+      const picked = [...el.selectedOptions].map((o) => o.value);
+      if (tooMany(el, picked.length)) {
+        redrawNow();
+        return;
+      }
+      send({ op: 'act', ...where(el), input: { kind: SELECT_INPUT[kind], value: picked } });
+    } else if (el.tagName === 'SELECT') {
+      if (el.value) {
+        send({ op: 'act', ...where(el), input: { kind: SELECT_INPUT[kind] || 'select', value: el.value } });
+      }
+    } else if (kind === 'datetimepicker') {
+      // The picker shows UTC (the stand-in's people are on offset 0); Slack sends unix seconds.
+      const [date, time] = el.value.split('T');
+      if (!date || !time) return;
+      const [y, m, d] = date.split('-').map(Number);
+      const [hh, mm] = time.split(':').map(Number);
+      send({ op: 'act', ...where(el), input: { kind: 'date_time', value: Date.UTC(y, m - 1, d, hh, mm) / 1000 } });
     } else if (kind === 'datepicker') {
       send({ op: 'act', ...where(el), input: { kind: 'date', value: el.value } });
     } else if (kind === 'timepicker') {
