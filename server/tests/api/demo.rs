@@ -1,6 +1,9 @@
 //! `latch demo`: seeded through the services into a fresh directory, Slack connected through the
 //! OAuth flow, a demo person's request reaching their manager's DM in the stand-in, a foreign
-//! database refused untouched, and a kept directory reused.
+//! database refused untouched, and a kept directory reused: Slack's state kept with it (the
+//! requester's DM still there and edited in place after a restart, no second install), or,
+//! when the stand-in's state is gone, the old installation disconnected and the app installed
+//! again.
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +44,43 @@ async fn count(db: &app::ssr::Db, sql: &str) -> i64 {
 
 /// Dave asks for the warehouse's Production read; the request reaches Bob's (his manager's) DM.
 async fn request_reaches_managers_dm(handle: &DemoHandle) {
+    dave_asks_for_production_read(handle).await;
+    let bob = slack_user(handle, "bob@acme.test");
+    wait_for_dm(handle, &bob.id, "Production read").await;
+}
+
+fn slack_user(handle: &DemoHandle, email: &str) -> slack_standin::User {
+    handle
+        .slack
+        .users()
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some(email))
+        .unwrap()
+}
+
+/// Waits for a message containing `words` in the app's DM with `user_id`; returns it.
+async fn wait_for_dm(handle: &DemoHandle, user_id: &str, words: &str) -> slack_standin::Message {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let dm = handle
+            .slack
+            .app_dm(user_id)
+            .ok()
+            .map(|c| handle.slack.messages(&c.id))
+            .unwrap_or_default();
+        if let Some(message) = dm.iter().find(|m| m.text.contains(words)) {
+            return message.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the DM never got {words:?}: {dm:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Dave's request for the warehouse's Production read (his manager Bob decides the first step).
+async fn dave_asks_for_production_read(handle: &DemoHandle) -> String {
     let dave = users::find_by_email(&handle.db, "dave@acme.test")
         .await
         .unwrap()
@@ -67,31 +107,9 @@ async fn request_reaches_managers_dm(handle: &DemoHandle) {
         RequestOrigin::Web,
     )
     .await
-    .unwrap();
-
-    let bob = handle
-        .slack
-        .users()
-        .into_iter()
-        .find(|u| u.email.as_deref() == Some("bob@acme.test"))
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let dm = handle
-            .slack
-            .app_dm(&bob.id)
-            .ok()
-            .map(|c| handle.slack.messages(&c.id))
-            .unwrap_or_default();
-        if dm.iter().any(|m| m.text.contains("Production read")) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the manager's DM never got the request: {dm:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    .unwrap()
+    .id
+    .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,6 +122,10 @@ async fn the_demo_seeds_a_fresh_directory_and_a_demo_person_signs_in_to_the_cons
     .await
     .unwrap();
     assert!(handle.seeded);
+    assert!(
+        handle.slack.config().state_file.is_none(),
+        "a temporary demo keeps the stand-in in memory"
+    );
     assert_ne!(handle.data_dir, dir.path(), "a fresh temporary directory");
     assert_eq!(count(&handle.db, "SELECT COUNT(*) FROM users").await, 12);
     assert_eq!(count(&handle.db, "SELECT COUNT(*) FROM apps").await, 3);
@@ -223,7 +245,7 @@ async fn a_kept_demo_directory_is_reused_on_the_next_run() {
         )
         .await,
         1,
-        "last run's workspace was disconnected"
+        "one connected installation"
     );
     assert_eq!(count(&second.db, "SELECT COUNT(*) FROM users").await, 12);
     let maintainer = catalog::list(&second.db)
@@ -241,6 +263,178 @@ async fn a_kept_demo_directory_is_reused_on_the_next_run() {
         },
         "the webhook points at this run's receiver"
     );
+    second.shutdown().await.unwrap();
+}
+
+async fn audit_count(db: &app::ssr::Db, action: &str) -> i64 {
+    count(
+        db,
+        &format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"),
+    )
+    .await
+}
+
+/// The id and install time of Latch's one Slack installation.
+async fn latch_installation(db: &app::ssr::Db) -> (i64, i64) {
+    let row = sqlx::query("SELECT id, installed_at FROM slack_installations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    (row.get::<i64, _>(0), row.get::<i64, _>(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_demo_started_again_keeps_the_requesters_dm_and_edits_it_in_place_without_installing_again()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let first = start_kept(dir.path(), &url).await.unwrap();
+    assert!(first.slack_installed);
+    let request_id = dave_asks_for_production_read(&first).await;
+    let dave = slack_user(&first, "dave@acme.test");
+    let copy = wait_for_dm(&first, &dave.id, "Production read").await;
+    // Latch remembers where it posted: what it edits when the request changes.
+    let remembered = format!(
+        "SELECT COUNT(*) FROM slack_messages WHERE channel_id = '{}' AND ts = '{}'",
+        copy.channel, copy.ts
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&first.db, &remembered).await == 0 {
+        assert!(Instant::now() < deadline, "Latch never remembered its post");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Dave's message as he saw it when the demo stopped (Latch may have edited it already).
+    let kept = first
+        .slack
+        .messages(&copy.channel)
+        .into_iter()
+        .find(|m| m.ts == copy.ts)
+        .unwrap();
+    assert!(
+        kept.text.contains("Awaiting approval from Bob Chen"),
+        "{kept:?}"
+    );
+    let installs: Vec<String> = first.slack.installs().into_iter().map(|i| i.id).collect();
+    let tokens: Vec<String> = first.slack.tokens().into_iter().map(|t| t.token).collect();
+    let installation = latch_installation(&first.db).await;
+    let (console_url, slack_url) = (first.console_url.clone(), first.slack_url.clone());
+    first.shutdown().await.unwrap();
+    assert!(dir.path().join(demo::STANDIN_STATE_FILE).exists());
+
+    let second = start_kept(dir.path(), &url).await.unwrap();
+    assert!(!second.seeded);
+    assert!(
+        !second.slack_installed,
+        "the kept installation's token still works"
+    );
+    assert_eq!(second.console_url, console_url, "last run's ports again");
+    assert_eq!(second.slack_url, slack_url);
+    // The stand-in's inspection API still has Dave's DM as he saw it.
+    let listed: serde_json::Value = client()
+        .get(format!(
+            "{}/_standin/messages?channel={}",
+            second.slack_url, copy.channel
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = listed["result"][&copy.channel].as_array().unwrap();
+    assert!(
+        shown
+            .iter()
+            .any(|m| m["ts"] == kept.ts.as_str() && m["text"] == kept.text.as_str()),
+        "{listed}"
+    );
+    // Nothing installed again: the same installation and token on both sides, one
+    // `slack.connected` in the audit log and no disconnection.
+    let installs_now: Vec<String> = second.slack.installs().into_iter().map(|i| i.id).collect();
+    assert_eq!(installs_now, installs);
+    let tokens_now: Vec<String> = second.slack.tokens().into_iter().map(|t| t.token).collect();
+    assert_eq!(tokens_now, tokens);
+    assert!(second.slack.api_calls_to("oauth.v2.access").is_empty());
+    assert_eq!(latch_installation(&second.db).await, installation);
+    assert_eq!(audit_count(&second.db, "slack.connected").await, 1);
+    assert_eq!(audit_count(&second.db, "slack.disconnected").await, 0);
+
+    // Bob, Dave's manager, approves: Dave's message is edited in place, not posted again.
+    let bob = users::find_by_email(&second.db, "bob@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    access_loop::decide(
+        &second.db,
+        &Actor::new(bob.user),
+        &request_id,
+        0,
+        Verdict::Approved,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let edited = loop {
+        let dm = second.slack.messages(&copy.channel);
+        if let Some(message) = dm
+            .iter()
+            .find(|m| m.ts == copy.ts && !m.text.contains("Awaiting approval from Bob Chen"))
+        {
+            break message.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Dave's message was not edited: {dm:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        edited.edits.len() > kept.edits.len(),
+        "an edit after the restart: {edited:?}"
+    );
+    assert!(
+        second
+            .slack
+            .api_calls_to("chat.update")
+            .iter()
+            .any(|c| c.params["ts"] == copy.ts.as_str() && c.response["ok"] == true),
+        "Latch's chat.update of the remembered ts succeeded"
+    );
+    let posts: Vec<_> = second
+        .slack
+        .messages(&copy.channel)
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none() && m.text.contains("Production read"))
+        .collect();
+    assert_eq!(posts.len(), 1, "not posted again: {posts:?}");
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_demo_whose_slack_state_is_gone_disconnects_the_old_installation_and_installs_again()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let first = start_kept(dir.path(), &url).await.unwrap();
+    first.shutdown().await.unwrap();
+    std::fs::remove_file(dir.path().join(demo::STANDIN_STATE_FILE)).unwrap();
+
+    let second = start_kept(dir.path(), &url).await.unwrap();
+    assert!(second.slack_installed, "a fresh stand-in: installed again");
+    assert_eq!(second.slack.installs().len(), 1);
+    assert_eq!(
+        count(
+            &second.db,
+            "SELECT COUNT(*) FROM slack_installations WHERE disconnected_at IS NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(audit_count(&second.db, "slack.disconnected").await, 1);
+    assert_eq!(audit_count(&second.db, "slack.connected").await, 2);
+    request_reaches_managers_dm(&second).await;
     second.shutdown().await.unwrap();
 }
 
