@@ -224,12 +224,16 @@ test('latch demo from the build: the console and the simulator answer, a request
     await expect(warehouse.message).toContainText('Awaiting approval');
     const bob = await context.newPage();
     await simulatorAs(bob, demo, who('bob@acme.test'));
+    // The manager's step takes a reason if given; the owner's step needs one, and says so.
+    await expect(approvalFor(bob, 'Production read')).toContainText('Approval reason (optional)', { timeout: 20_000 });
     await approve(bob, 'Production read');
 
     const henry = await context.newPage();
     await simulatorAs(henry, demo, who('henry@acme.test'));
     const ownersCopy = approvalFor(henry, 'Production read');
     await expect(ownersCopy.getByRole('button', { name: 'Approve' })).toBeVisible({ timeout: 20_000 });
+    await expect(ownersCopy).toContainText('Approval reason');
+    await expect(ownersCopy).not.toContainText('(optional)');
     await ownersCopy.getByLabel('Approval reason').fill('Read-only, and Dave owns the board numbers');
     await screenshot(henry, 'simulator.png', testInfo);
     await approve(henry, 'Production read');
