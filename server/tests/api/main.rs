@@ -49,6 +49,7 @@ mod slack_home;
 mod slack_identity;
 mod slack_live_messages;
 mod slack_request_modal;
+mod slack_simulator_elements;
 mod slack_threads;
 mod visibility;
 mod webhook_signing;
