@@ -278,37 +278,50 @@ test('latch demo from the build: the console and the simulator answer, a request
   }
 });
 
-test('latch demo --data-dir keeps its data: the directory stays after Ctrl-C, and the next start shows a request made in the first', async ({ browser }) => {
+test('latch demo --data-dir keeps its data: after Ctrl-C and a new start, a request made in the first run is in the console and in Slack, where its message is still edited in place', async ({ browser }) => {
   test.setTimeout(120_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latch-demo-e2e-'));
   const dataDir = path.join(dir, 'kept');
+  const why = 'Look at last night\'s billing alarm';
   let demo;
   try {
     demo = await startDemo(['--data-dir', dataDir]);
     expect(path.resolve(demo.dataDir)).toBe(path.resolve(dataDir));
-    // Dave asks for AWS Read-only in the console (auto-approved; Jack provisions it).
-    const dave = demo.people.find((p) => p.email === 'dave@acme.test');
-    let page = await (await browser.newContext()).newPage();
-    await signIn(page, demo, dave, '/requests');
-    const form = page.locator('#request-access');
-    const option = form.locator('select[name=entitlement_id] option', { hasText: 'AWS Read-only' });
-    await form.locator('select[name=entitlement_id]').selectOption(await option.getAttribute('value'));
-    await form.getByLabel('Length of access').fill('1h');
-    await form.getByLabel('Justification').fill('Look at last night\'s billing alarm');
-    await form.getByRole('button', { name: 'Request access' }).click();
-    const created = page.getByRole('status').filter({ hasText: 'Created' });
-    await expect(created).toBeVisible();
-    const number = (await created.getByRole('link').textContent()).trim();
+    const who = (email) => demo.people.find((p) => p.email === email);
+    // Dave asks for AWS Read-only in Slack: approved at once, it waits for Jack to provision it.
+    let context = await browser.newContext();
+    let dave = await context.newPage();
+    await simulatorAs(dave, demo, who('dave@acme.test'));
+    const { number } = await requestInSlack(dave, { app: 'AWS', entitlement: 'AWS Read-only', why });
+    await context.close();
     await stopDemo(demo);
-    expect(fs.existsSync(path.join(dataDir, 'latch.db')), `${dataDir}/latch.db after Ctrl-C`).toBe(true);
+    for (const file of ['latch.db', 'slack-standin.json']) {
+      expect(fs.existsSync(path.join(dataDir, file)), `${dataDir}/${file} after Ctrl-C`).toBe(true);
+    }
 
-    // The same directory again: the demo starts on it (it is the demo's), and the request is there.
+    // The same directory again: the demo starts on it (it is the demo's).
     demo = await startDemo(['--data-dir', dataDir]);
     // A browser without the first run's session cookie: Dave signs in again.
-    page = await (await browser.newContext()).newPage();
-    await signIn(page, demo, dave, `/requests/${number}`);
+    context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, demo, who('dave@acme.test'), `/requests/${number}`);
     await expect(page.getByRole('heading', { level: 1 })).toContainText(number);
-    await expect(page.locator('main')).toContainText('Look at last night\'s billing alarm');
+    await expect(page.locator('main')).toContainText(why);
+    // Slack kept Dave's DM; Jack provisions, and the first run's message says Granted.
+    dave = await context.newPage();
+    await simulatorAs(dave, demo, who('dave@acme.test'));
+    const message = dave.locator('#pane .message:not(.ephemeral)', { hasText: 'You have created a new access request' })
+      .filter({ hasText: why });
+    await expect(message).toHaveCount(1);
+    await expect(message).toContainText('Awaiting provisioning');
+    const jack = await context.newPage();
+    await simulatorAs(jack, demo, who('jack@acme.test'));
+    const assignment = jack.locator('#pane .message', { hasText: 'You have a new provisioning assignment' })
+      .filter({ hasText: why });
+    await assignment.getByRole('button', { name: 'Provisioned' }).click();
+    await expect(assignment).toContainText('Provisioned by', { timeout: 20_000 });
+    await expect(message).toContainText('Granted', { timeout: 20_000 });
+    await context.close();
     await stopDemo(demo);
     expect(fs.existsSync(path.join(dataDir, 'latch.db'))).toBe(true);
   } finally {
