@@ -9,7 +9,8 @@
 //! timestamp clock (a message posted after a restart never reuses or precedes an earlier ts),
 //! the app's id and its verification token. OAuth codes (10 minutes) and `response_url`s
 //! (30 minutes) are kept with their issue time on the wall clock, so they expire when they
-//! would have; one already expired is dropped on load.
+//! would have had the stand-in kept running (the app may hold a `response_url` in a modal's
+//! metadata across the restart).
 //!
 //! What is not kept: trigger ids (they live 3 seconds), rate-limit windows (a minute at most),
 //! fault switches (a test's, for its own run), and the stand-in's logs of the traffic it saw
@@ -87,14 +88,13 @@ fn wall_now_ms() -> u128 {
         .unwrap_or(0)
 }
 
-/// The instant `wall_ms` was, if it is younger than `ttl` (else it has expired: `None`).
-fn instant_within(wall_ms: u128, ttl: Duration) -> Option<Instant> {
+/// The instant `wall_ms` was, for something that lives `ttl`. One that expired long ago is put
+/// just past its lifetime (it still answers as expired, as Slack's does); `None` only when the
+/// monotonic clock cannot go back that far (then it is dropped).
+fn issued_instant(wall_ms: u128, ttl: Duration) -> Option<Instant> {
     let age_ms = wall_now_ms().saturating_sub(wall_ms);
     let age = Duration::from_millis(u64::try_from(age_ms).unwrap_or(u64::MAX));
-    if age > ttl {
-        return None;
-    }
-    Instant::now().checked_sub(age)
+    Instant::now().checked_sub(age.min(ttl + Duration::from_secs(1)))
 }
 
 /// A pending OAuth code as kept.
@@ -313,7 +313,7 @@ pub fn load(path: &Path, client_id: &str, state: &mut State) -> Result<Option<Re
         .oauth_codes
         .into_iter()
         .filter_map(|c| {
-            let issued = instant_within(c.issued_unix_ms, code_ttl)?;
+            let issued = issued_instant(c.issued_unix_ms, code_ttl)?;
             Some((
                 c.code.clone(),
                 OAuthCode {
@@ -333,7 +333,7 @@ pub fn load(path: &Path, client_id: &str, state: &mut State) -> Result<Option<Re
         .into_iter()
         .filter_map(|r| {
             let issued = match r.issued_unix_ms {
-                Some(ms) => Some(instant_within(ms, url_ttl)?),
+                Some(ms) => Some(issued_instant(ms, url_ttl)?),
                 None => None,
             };
             Some((

@@ -3,9 +3,9 @@
 //! DMs, the installation and its token, the timestamp clock), a file that cannot be used is
 //! refused with its path, and without a state file nothing is written.
 
-use crate::{Env, assert_error, config, env, env_with};
+use crate::{Behaviour, Env, FakeApp, assert_error, config, env, env_with};
 use serde_json::Value;
-use slack_standin::{SlackStandin, StandinConfig};
+use slack_standin::{SlackStandin, SlashCommand, StandinConfig};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -158,21 +158,16 @@ async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_and_the_token_survive_a
     assert_eq!(parent.text, "second version");
     assert_eq!(parent.edits.len(), 1);
     assert_eq!(parent.edits[0].text, "first version");
-    let replies = call_with(
-        &slack,
-        &token,
-        "conversations.replies",
-        &[("channel", &it_access.id), ("ts", &ts)],
-    )
-    .await;
-    assert_eq!(replies["ok"], true, "{replies}");
-    let reply_ts: Vec<&str> = replies["messages"]
-        .as_array()
-        .unwrap()
+    let thread: Vec<&str> = messages
         .iter()
-        .map(|m| m["ts"].as_str().unwrap())
+        .filter(|m| m.thread_ts.as_deref() == Some(ts.as_str()))
+        .map(|m| m.ts.as_str())
         .collect();
-    assert_eq!(reply_ts, vec![ts.as_str(), reply.as_str()]);
+    assert_eq!(
+        thread,
+        vec![reply.as_str()],
+        "the reply is still in the thread"
+    );
     assert!(
         slack
             .pins()
@@ -208,6 +203,87 @@ async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_and_the_token_survive_a
         .await,
     );
     assert!(micros(&next) > micros(&reply), "{next} after {reply}");
+    slack.stop().await;
+}
+
+async fn post_json(url: &str, body: Value) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// `url` on the restarted stand-in (its port is a new one; the path is what Slack keeps).
+fn on(slack: &SlackStandin, url: &str) -> String {
+    let path = url.splitn(4, '/').nth(3).unwrap();
+    format!("{}/{path}", slack.base_url())
+}
+
+/// A slash command's `response_url`, as the app under test gets it.
+async fn response_url(e: &Env) -> String {
+    let app = FakeApp::start(Behaviour::default()).await;
+    e.slack
+        .send_slash_command(
+            &app.url,
+            SlashCommand {
+                team_id: e.team.id.clone(),
+                channel_id: e.general.id.clone(),
+                user_id: e.bob.id.clone(),
+                command: "/c1".into(),
+                text: String::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .response_url
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_response_url_handed_out_before_a_restart_works_after_it_and_still_expires() {
+    let dir = TempDir::new();
+    let path = dir.path().join("state.json");
+    let short = StandinConfig {
+        response_url_ttl: Duration::from_secs(3),
+        ..kept_config(&path)
+    };
+    let e = env_with(short.clone()).await;
+    let live = response_url(&e).await;
+    assert_eq!(
+        post_json(&live, serde_json::json!({"text": "first use"})).await,
+        (200, "ok".to_owned())
+    );
+    let Env { slack, bob, .. } = e;
+    slack.stop().await;
+
+    let slack = SlackStandin::start(short.clone()).await.unwrap();
+    assert_eq!(
+        post_json(
+            &on(&slack, &live),
+            serde_json::json!({"text": "after the restart"})
+        )
+        .await,
+        (200, "ok".to_owned())
+    );
+    let seen: Vec<String> = slack
+        .ephemerals()
+        .into_iter()
+        .filter(|m| m.user == bob.id)
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(seen, vec!["first use", "after the restart"]);
+    slack.stop().await;
+
+    // Its lifetime counts the time the stand-in was stopped.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let slack = SlackStandin::start(short).await.unwrap();
+    assert_eq!(
+        post_json(&on(&slack, &live), serde_json::json!({"text": "too late"})).await,
+        (404, "expired_url".to_owned())
+    );
     slack.stop().await;
 }
 
