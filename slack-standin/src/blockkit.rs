@@ -311,6 +311,52 @@ fn timepicker_timezone(element: &Value) -> Option<Value> {
         .flatten()
 }
 
+/// The values `default_to_current_conversation` gives the conversation pickers of a modal opened
+/// while the person viewed `channel_id` (of `kind`: `public`, `private` or `im`; `with_bot`: a DM
+/// with a bot): `(block_id, action_id, value)` for each picker that asks for it, has no initial
+/// value and whose `filter` lets that conversation through.
+pub fn current_conversation_defaults(
+    blocks: &Value,
+    channel_id: &str,
+    kind: &str,
+    with_bot: bool,
+) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for s in element_states(blocks, &Inputs::new()) {
+        let multi = match s.kind.as_str() {
+            "conversations_select" => false,
+            "multi_conversations_select" => true,
+            _ => continue,
+        };
+        let e = &s.element;
+        let filter = e.get("filter");
+        let included = filter
+            .and_then(|f| f.get("include"))
+            .and_then(Value::as_array)
+            .is_none_or(|kinds| kinds.is_empty() || kinds.iter().any(|k| k == kind));
+        let bots_out = filter
+            .and_then(|f| f.get("exclude_bot_users"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if e.get("default_to_current_conversation")
+            .and_then(Value::as_bool)
+            != Some(true)
+            || s.has_value
+            || !included
+            || (bots_out && with_bot)
+        {
+            continue;
+        }
+        let value = if multi {
+            json!([channel_id])
+        } else {
+            json!(channel_id)
+        };
+        out.push((s.block_id, s.action_id, value));
+    }
+    out
+}
+
 /// Finds an element by `action_id` (and `block_id` when given) in `blocks`.
 /// Returns the block id, whether it is an input block, whether that block
 /// has `dispatch_action: true`, and the element.

@@ -221,6 +221,45 @@ pub struct ViewCloseOutcome {
     pub is_cleared: bool,
 }
 
+/// The conversation the person was viewing when each trigger was issued (a slash command's
+/// channel, an acted-on message's, the one a modal was opened from), and when each modal was
+/// opened: what `default_to_current_conversation` pre-selects ("the conversation that the user
+/// was viewing when they opened the modal, if available", DOCS conversations select element).
+/// Keys: [`trigger_key`] / [`view_key`].
+fn viewed_conversations() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static VIEWED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, String>>,
+    > = std::sync::OnceLock::new();
+    VIEWED.get_or_init(Default::default)
+}
+
+/// The key of a trigger id in [`conversation_of`].
+pub(crate) fn trigger_key(trigger_id: &str) -> String {
+    format!("trigger:{trigger_id}")
+}
+
+/// The key of a view id in [`conversation_of`].
+pub(crate) fn view_key(view_id: &str) -> String {
+    format!("view:{view_id}")
+}
+
+/// Remembers that `key` (a trigger, a view) belongs to conversation `channel_id`.
+pub(crate) fn note_conversation(key: &str, channel_id: &str) {
+    viewed_conversations()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key.to_owned(), channel_id.to_owned());
+}
+
+/// The conversation `key` (a trigger, a view) belongs to, if known.
+pub(crate) fn conversation_of(key: &str) -> Option<String> {
+    viewed_conversations()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(key)
+        .cloned()
+}
+
 /// Ack window and retry policy.
 fn retry_delays(core: &Core) -> &[Duration] {
     &core.config.event_retry_delays
@@ -534,6 +573,7 @@ pub async fn send_slash_command(core: &Core, app_url: &str, cmd: &SlashCommand) 
             },
         );
         let trigger_id = st.issue_trigger(&team.id, &user.id);
+        note_conversation(&trigger_key(&trigger_id), &channel.id);
         let enterprise = team
             .enterprise_id
             .as_ref()
@@ -998,6 +1038,15 @@ pub async fn act(core: &Core, app_url: &str, act: &Act) -> Result<ActOutcome> {
         let dispatches = !in_input || dispatch_action;
         if dispatches {
             let trigger_id = st.issue_trigger(&who.team.id, &who.user.id);
+            let viewing = match &located {
+                Located::View(v) => conversation_of(&view_key(&v.id)),
+                Located::Message { channel, .. } | Located::Ephemeral { channel, .. } => {
+                    Some(channel.id.clone())
+                }
+            };
+            if let Some(c) = viewing {
+                note_conversation(&trigger_key(&trigger_id), &c);
+            }
             let mut action = Map::new();
             action.insert("type".into(), json!(kind));
             action.insert("action_id".into(), json!(act.action_id));
@@ -1230,6 +1279,9 @@ pub async fn submit_view(
             });
         }
         let trigger_id = st.issue_trigger(&who.team.id, &who.user.id);
+        if let Some(c) = conversation_of(&view_key(&stored.id)) {
+            note_conversation(&trigger_key(&trigger_id), &c);
+        }
         let mut payload = who.envelope(core, st, "view_submission");
         payload.insert("trigger_id".into(), json!(trigger_id));
         payload.insert("view".into(), crate::web_api::views::view_json(st, &stored));

@@ -155,6 +155,48 @@ fn out_view(st: &State, view: &View) -> Map<String, Value> {
     out
 }
 
+/// Remembers the conversation the person viewed when modal `view_id` was opened (the one
+/// `trigger_id` was issued in) and pre-selects it where `default_to_current_conversation` asks.
+fn from_conversation(st: &mut State, trigger_id: Option<String>, view_id: &str) {
+    let Some(channel) = trigger_id
+        .and_then(|t| crate::driver::conversation_of(&crate::driver::trigger_key(&t)))
+        .and_then(|c| st.channel(&c).cloned())
+    else {
+        return;
+    };
+    crate::driver::note_conversation(&crate::driver::view_key(view_id), &channel.id);
+    let kind = if channel.is_im {
+        "im"
+    } else if channel.is_private {
+        "private"
+    } else {
+        "public"
+    };
+    let Some(view) = st.views.iter_mut().find(|v| v.id == view_id) else {
+        return;
+    };
+    let blocks = view.definition.get("blocks").cloned().unwrap_or_default();
+    let defaults =
+        crate::blockkit::current_conversation_defaults(&blocks, &channel.id, kind, channel.is_im);
+    if defaults.is_empty() {
+        return;
+    }
+    for (block_id, action_id, value) in defaults {
+        view.inputs
+            .entry(block_id)
+            .or_default()
+            .insert(action_id, value);
+    }
+    view.refresh_state();
+}
+
+/// The `trigger_id` (or `interactivity_pointer`) a call carries.
+fn trigger_arg(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.params
+        .str("trigger_id")
+        .or_else(|| ctx.params.str("interactivity_pointer"))
+}
+
 /// `views.open`: opens a modal for the user behind `trigger_id`.
 pub fn open(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
@@ -166,6 +208,14 @@ pub fn open(ctx: &mut Ctx<'_>) -> ApiResult {
     if let Some(v) = ctx.st.views.iter_mut().find(|v| v.id == view.id) {
         v.root_view_id = Some(view.id.clone());
     }
+    from_conversation(ctx.st, trigger_arg(ctx), &view.id);
+    let view = ctx
+        .st
+        .views
+        .iter()
+        .find(|v| v.id == view.id)
+        .cloned()
+        .unwrap_or(view);
     Ok(out_view(ctx.st, &view))
 }
 
@@ -195,6 +245,14 @@ pub fn push(ctx: &mut Ctx<'_>) -> ApiResult {
         v.root_view_id.clone_from(&view.root_view_id);
         v.previous_view_id.clone_from(&view.previous_view_id);
     }
+    from_conversation(ctx.st, trigger_arg(ctx), &view.id);
+    let view = ctx
+        .st
+        .views
+        .iter()
+        .find(|v| v.id == view.id)
+        .cloned()
+        .unwrap_or(view);
     Ok(out_view(ctx.st, &view))
 }
 

@@ -795,6 +795,11 @@ async fn conversation_and_channel_pickers_list_what_the_person_can_see_through_t
     );
 }
 
+fn optional(mut block: Value) -> Value {
+    block["optional"] = json!(true);
+    block
+}
+
 fn option(label: &str, value: &str) -> Value {
     json!({"text": text(label), "value": value})
 }
@@ -1408,5 +1413,82 @@ async fn a_submission_the_app_does_not_answer_in_time_says_slacks_trouble_connec
     assert!(
         html.contains(TROUBLE_CONNECTING),
         "an error status too: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_modal_opened_from_a_channel_preselects_it_where_default_to_current_conversation_asks() {
+    let e = env().await;
+    let app = FakeApp::start(Behaviour::default()).await;
+    doing(
+        &e,
+        &e.bob.id,
+        &app.url,
+        json!({"op": "command", "channel_id": e.it_access.id, "text": "/c1 share"}),
+    )
+    .await;
+    let trigger = form_field(&app.requests()[0].body, "trigger_id").unwrap();
+    let opened = e
+        .call_json(
+            "views.open",
+            json!({"trigger_id": trigger, "view": modal("Share", json!([
+                input("here", "Where", json!({"type": "conversations_select", "action_id": "here_select",
+                    "default_to_current_conversation": true})),
+                input("many", "Also", json!({"type": "multi_conversations_select", "action_id": "many_select",
+                    "default_to_current_conversation": true})),
+                optional(input("dms", "DMs only", json!({"type": "conversations_select", "action_id": "dms_select",
+                    "default_to_current_conversation": true, "filter": {"include": ["im"]}}))),
+                input("set", "Set by the app", json!({"type": "conversations_select", "action_id": "set_select",
+                    "default_to_current_conversation": true, "initial_conversation": e.general.id})),
+                optional(input("plain", "No default", json!({"type": "conversations_select", "action_id": "plain_select"})))
+            ]))}),
+        )
+        .await;
+    assert_eq!(opened["ok"], true, "{opened}");
+    let view_id = opened["view"]["id"].as_str().unwrap().to_owned();
+    let html = get_html(&e, &format!("/simulator/as/{}/modal", e.bob.id)).await;
+    let it_access = format!("value=\"{}\" selected", e.it_access.id);
+    assert!(
+        select_of(&html, "here_select").contains(&it_access),
+        "{html}"
+    );
+    assert!(
+        select_of(&html, "many_select").contains(&it_access),
+        "{html}"
+    );
+    assert!(
+        !select_of(&html, "dms_select").contains(" selected"),
+        "the filter leaves the channel out: {html}"
+    );
+    assert!(
+        select_of(&html, "set_select").contains(&format!("value=\"{}\" selected", e.general.id)),
+        "{html}"
+    );
+    assert!(
+        !select_of(&html, "plain_select").contains(" selected"),
+        "{html}"
+    );
+
+    let payload = submitted(&e, &e.bob.id, &app, &view_id).await;
+    let values = &payload["view"]["state"]["values"];
+    assert_eq!(
+        values["here"]["here_select"]["selected_conversation"],
+        json!(e.it_access.id)
+    );
+    assert_eq!(
+        values["many"]["many_select"]["selected_conversations"],
+        json!([e.it_access.id])
+    );
+    assert_eq!(
+        values["dms"]["dms_select"]["selected_conversation"],
+        Value::Null
+    );
+    assert_eq!(
+        values["set"]["set_select"]["selected_conversation"],
+        json!(e.general.id)
+    );
+    assert_eq!(
+        values["plain"]["plain_select"]["selected_conversation"],
+        Value::Null
     );
 }
