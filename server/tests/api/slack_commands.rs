@@ -461,7 +461,22 @@ async fn a_workspace_of_a_grid_org_is_served_by_the_org_wide_install() {
         .add_channel(&bridge.id, "access", false, &[captain.id.as_str()])
         .unwrap();
     connect_org_wide(&app, &slack, &org.id, &access.id).await;
-    // Alice works in the Engine Room, a workspace the org-wide install was never run in.
+    // Alice asks in the console before she has a Slack account: her request's DM finds no Slack
+    // user for her email (recorded, not retried). Had she been in Slack already, that DM's
+    // lookup would link her whenever the delivery job's round came (every 250 ms), and the
+    // command below would then use the stored link instead of asking Slack who she is: the
+    // lookup this test is about ran or not by timing.
+    let (_, number) = l.request_admin(&app).await;
+    eventually("the request's DM to find no Slack user for Alice", || {
+        slack
+            .api_calls_to("users.lookupByEmail")
+            .into_iter()
+            .find(|c| {
+                c.params["email"] == "alice@example.com" && c.response["error"] == "users_not_found"
+            })
+    })
+    .await;
+    // Now she joins the Engine Room, a workspace the org-wide install was never run in.
     let alice = slack
         .add_user(&engine.id, NewUser::new("alice", "alice@example.com"))
         .unwrap()
@@ -470,14 +485,30 @@ async fn a_workspace_of_a_grid_org_is_served_by_the_org_wide_install() {
         .add_channel(&engine.id, "general", false, &[alice.as_str()])
         .unwrap()
         .id;
-    let (_, number) = l.request_admin(&app).await;
 
     let before = late_answers(&slack, &alice).len();
     let ack = command_in(&app, &slack, &engine.id, &room, &alice, "requests").await;
     let said = reply(&slack, &alice, &ack, before).await;
     assert!(said.contains(&number), "{said}");
-    // The identity lookup went to Slack with the org's token.
-    assert!(!slack.api_calls_to("users.info").is_empty());
+    // Who she is was asked of Slack with the org's token.
+    let org_installs: Vec<String> = slack
+        .installs()
+        .into_iter()
+        .filter(|i| i.is_enterprise_install && i.enterprise_id.as_deref() == Some(org.id.as_str()))
+        .map(|i| i.id)
+        .collect();
+    let org_tokens: Vec<String> = slack
+        .tokens()
+        .into_iter()
+        .filter(|t| org_installs.contains(&t.install_id))
+        .map(|t| t.token)
+        .collect();
+    let lookups = slack.api_calls_to("users.info");
+    assert!(
+        lookups.iter().any(|c| c.params["user"] == alice.as_str()
+            && c.token.as_ref().is_some_and(|t| org_tokens.contains(t))),
+        "{lookups:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
