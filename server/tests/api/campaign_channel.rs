@@ -21,11 +21,11 @@ use app::ssr::AppState;
 use app::ssr::access::{Actor, campaigns as repo, grants, new_id, now, user_id};
 use app::ssr::flows::{campaign_channel, campaigns};
 use app::ssr::slack::campaign_channel::{JOB, run_round};
-use slack_standin::{NewUser, SlackStandin};
+use slack_standin::{Consent, NewUser, SlackStandin};
 
 use crate::access_fixtures::{Loop, Person, jit_loop, person, scalar};
 use crate::helpers::{Refusal, TestApp, call_server_fn, spawn_app_with_slack};
-use crate::slack_connect::{connect, workspace};
+use crate::slack_connect::{connect, follow_callback, start_install, with_param, workspace};
 use crate::slack_home::{hold_lease, state_of};
 
 /// Latch connected to workspace "Acme"; Ada (the Super Admin who owns the campaigns), Alice and
@@ -43,10 +43,43 @@ struct World {
 }
 
 async fn world() -> World {
+    world_installed_without(None).await
+}
+
+/// The same, connected through an install that lacks `missing_scope` (one made when Latch did not
+/// ask for it yet), or a full one.
+async fn world_installed_without(missing_scope: Option<&str>) -> World {
     let (app, slack) = spawn_app_with_slack().await;
     app.sign_in_as("root@example.com", Role::SuperAdmin).await;
     let (team, channel) = workspace(&slack, "Acme", "acme", "it-access");
-    connect(&app, &slack, &team, &channel).await;
+    match missing_scope {
+        None => {
+            connect(&app, &slack, &team, &channel).await;
+        }
+        Some(missing) => {
+            let authorize = start_install(&app, "/slack/install").await;
+            let asked = reqwest::Url::parse(&authorize)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "scope")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            assert!(asked.split(',').any(|s| s == missing), "{asked}");
+            let fewer: Vec<&str> = asked.split(',').filter(|s| *s != missing).collect();
+            let callback = slack
+                .approve_install(
+                    &with_param(&authorize, "scope", &fewer.join(",")),
+                    Consent {
+                        target: Some(team.clone()),
+                        webhook_channel: Some(channel.clone()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            let back = follow_callback(&app, &callback).await;
+            assert!(back.contains("slack=connected"), "{back}");
+        }
+    }
     hold_lease(&app, JOB).await;
     let l = jit_loop(&app).await;
     let add = |handle: &str, email: &str| {
@@ -455,6 +488,36 @@ async fn refusals_come_back_on_the_form_and_nothing_half_configured_is_kept() {
     assert!(made.is_private);
     assert_eq!(made.purpose.value, "With a description");
     assert!(w.communications(&id).await.channel.unwrap().is_private);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_without_the_channel_scope_is_told_to_reinstall_and_nothing_is_attached() {
+    let w = world_installed_without(Some("channels:manage")).await;
+    let id = w.draft().await;
+
+    let refused = w
+        .add(&id, "q4-review", "The quarterly access review")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert_eq!(
+        refused.message,
+        "Latch's Slack app is missing a permission for #q4-review (Slack said missing_scope). \
+         Reinstall it from Settings > Slack, then try again."
+    );
+    // Slack was asked, and refused for the scope.
+    let creates = w.slack.api_calls_to("conversations.create");
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert_eq!(creates[0].response["error"], "missing_scope", "{creates:?}");
+    // Nothing attached, nothing made in Slack, nothing queued; adding is still offered.
+    assert!(w.slack.channel_by_name(&w.team, "q4-review").is_none());
+    let communications = w.communications(&id).await;
+    assert!(communications.channel.is_none(), "{communications:?}");
+    assert!(communications.actions.add, "{communications:?}");
+    for table in ["campaign_channels", "campaign_channel_members"] {
+        let rows = scalar(&w.app, &format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(rows, 0, "{table}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
