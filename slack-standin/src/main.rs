@@ -113,8 +113,11 @@ async fn main() -> ExitCode {
     println!("  Web API:      {}", slack.api_url());
     println!("  OAuth:        {}", slack.authorize_url());
     println!("  Inspection:   {}/_standin", slack.base_url());
-    // Ctrl-C stops the server gracefully, which also writes the state file a last time.
     let _ = tokio::signal::ctrl_c().await;
-    slack.stop().await;
+    // The state file first: a graceful stop waits for open connections, and is cut short.
+    if let Err(e) = slack.save_state().await {
+        eprintln!("slack-standin: {e}");
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), slack.stop()).await;
     ExitCode::SUCCESS
 }
