@@ -322,6 +322,17 @@ impl DurationLimits {
             .collect()
     }
 
+    /// The maximum itself, when it is finite and no preset is exactly that long: offered beside
+    /// the presets, so an entitlement whose maximum is shorter than every preset (a 5-minute
+    /// break-glass role) or between two of them (5 days) can be requested for its whole length
+    /// without typing a custom one.
+    pub fn maximum_unless_preset(self) -> Option<GrantDuration> {
+        let GrantLength::Limited(max) = self.effective_max() else {
+            return None;
+        };
+        (!self.presets().iter().any(|p| p.duration() == max)).then_some(max)
+    }
+
     pub fn default_length(self) -> GrantLength {
         match self.effective_max() {
             GrantLength::Indefinite => GrantLength::Indefinite,
@@ -484,6 +495,23 @@ mod tests {
         assert_eq!(l.default_length(), GrantLength::Indefinite);
         let l = limits(GrantLength::Limited(GrantDuration::days(7)), None);
         assert!(l.resolve(DurationChoice::Indefinite).is_err());
+    }
+
+    #[test]
+    fn a_maximum_that_is_no_preset_is_offered_beside_the_presets() {
+        let five_minutes = GrantDuration::from_secs(300).unwrap();
+        let l = limits(GrantLength::Limited(five_minutes), None);
+        assert!(l.presets().is_empty());
+        assert_eq!(l.maximum_unless_preset(), Some(five_minutes));
+        let l = limits(GrantLength::Limited(GrantDuration::days(5)), None);
+        assert_eq!(l.maximum_unless_preset(), Some(GrantDuration::days(5)));
+        let l = limits(GrantLength::Limited(GrantDuration::days(3)), None);
+        assert_eq!(l.maximum_unless_preset(), None);
+        let l = limits(GrantLength::Indefinite, None);
+        assert_eq!(l.maximum_unless_preset(), None);
+        // The tenant cap counts as the maximum too.
+        let l = limits(GrantLength::Indefinite, Some(45));
+        assert_eq!(l.maximum_unless_preset(), Some(GrantDuration::days(45)));
     }
 
     #[test]

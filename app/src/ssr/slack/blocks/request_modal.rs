@@ -167,6 +167,15 @@ fn length_block(limits: DurationLimits, length: Option<&str>) -> Option<SlackInp
         .into_iter()
         .map(|p| option(&p.label(), p.as_str(), None))
         .collect();
+    // The value is the length written out ("5 minutes"), which the submission parses as any
+    // typed length.
+    if let Some(max) = limits.maximum_unless_preset() {
+        options.push(option(
+            &format!("{max} (the most allowed)"),
+            &max.to_string(),
+            None,
+        ));
+    }
     options.push(option("Custom…", CUSTOM_LENGTH_VALUE, None));
     let initial = length
         .and_then(|v| options.iter().find(|o| o.value == v))
@@ -477,6 +486,42 @@ mod tests {
                 app_id: Some("app-1".into()),
                 entitlement_id: Some("ent-1".into()),
             })
+        );
+    }
+
+    #[test]
+    fn blocks_request_modal_offers_a_maximum_shorter_than_every_preset_as_a_choice() {
+        let five_minutes = GrantDuration::from_secs(300).unwrap();
+        let e = entitlement(1, GrantLength::Limited(five_minutes), false);
+        let view = json(&request_modal(&RequestModal {
+            app: Some(app()),
+            entitlements: vec![e.clone()],
+            entitlement_id: Some(e.id.clone()),
+            length: None,
+            request_for: RequestFor::Myself,
+        }));
+        let options: Vec<(&str, &str)> = block(&view, LENGTH_BLOCK).unwrap()["element"]["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["text"]["text"].as_str().unwrap(),
+                    o["value"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            options,
+            [
+                ("5 minutes (the most allowed)", "5 minutes"),
+                ("Custom…", CUSTOM_LENGTH_VALUE)
+            ]
+        );
+        // The value is what the submission parses, as a typed length is.
+        assert_eq!(
+            "5 minutes".parse::<crate::domain::DurationChoice>(),
+            Ok(crate::domain::DurationChoice::Custom(five_minutes))
         );
     }
 
