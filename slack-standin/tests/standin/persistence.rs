@@ -70,7 +70,8 @@ async fn call_with(
 }
 
 #[tokio::test]
-async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_and_the_token_survive_a_restart() {
+async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_an_open_modal_and_the_token_survive_a_restart()
+ {
     let dir = TempDir::new();
     let path = dir.path().join("slack-standin.json");
     let e = env_with(kept_config(&path)).await;
@@ -123,6 +124,29 @@ async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_and_the_token_survive_a
         .await;
     let dm_ts = ts_of(&dm);
     let dm_channel = dm["channel"].as_str().unwrap().to_owned();
+    // Bob has a modal open with something typed into it.
+    let trigger = e.slack.issue_trigger_id(&e.team.id, &e.bob.id);
+    let opened = e
+        .call_json(
+            "views.open",
+            serde_json::json!({"trigger_id": trigger, "view": {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Request"},
+                "submit": {"type": "plain_text", "text": "Send"},
+                "blocks": [{"type": "input", "block_id": "why",
+                    "label": {"type": "plain_text", "text": "Why"},
+                    "element": {"type": "plain_text_input", "action_id": "reason"}}],
+            }}),
+        )
+        .await;
+    assert_eq!(opened["ok"], true, "{opened}");
+    let view_id = opened["view"]["id"].as_str().unwrap().to_owned();
+    let app = FakeApp::start(Behaviour::default()).await;
+    e.slack
+        .person(&e.bob.id, &app.url)
+        .type_text(&view_id, "why", "reason", "INC-42")
+        .await
+        .unwrap();
     let installs = e.slack.installs();
     let Env {
         slack,
@@ -179,6 +203,13 @@ async fn a_message_posted_and_edited_a_thread_a_pin_a_dm_and_the_token_survive_a
     assert_eq!(dm_history.len(), 1);
     assert_eq!(dm_history[0].ts, dm_ts);
     assert_eq!(dm_history[0].text, "Your request was approved");
+
+    let modal = slack.top_modal(&bob.id).unwrap();
+    assert_eq!(modal.id, view_id, "the modal is still open");
+    assert_eq!(
+        modal.state_values["why"]["reason"]["value"], "INC-42",
+        "with what Bob typed"
+    );
 
     // The app edits its earlier message in place after the restart, and a new one comes after.
     let again = call_with(
