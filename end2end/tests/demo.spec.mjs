@@ -139,11 +139,11 @@ async function simulatorAs(page, demo, person) {
 }
 
 /**
- * `/c1 request` in the DM, the app found by typing, the entitlement, the shortest length (or
- * `customLength`), why, Submit. Returns the request's number (from Slack's confirmation) and
- * the requester's message about it, which Latch keeps up to date.
+ * `/c1 request` in the DM, the app found by typing, the entitlement, the first length offered
+ * (checked against `firstLength` when given), why, Submit. Returns the request's number (from
+ * Slack's confirmation) and the requester's message about it, which Latch keeps up to date.
  */
-async function requestInSlack(page, { app, entitlement, why, customLength }) {
+async function requestInSlack(page, { app, entitlement, why, firstLength }) {
   await page.getByLabel('Message').fill('/c1 request');
   await page.getByLabel('Message').press('Enter');
   const modal = page.getByRole('dialog', { name: 'Submit a request' });
@@ -155,17 +155,13 @@ async function requestInSlack(page, { app, entitlement, why, customLength }) {
   const option = entitlements.locator('option', { hasText: entitlement });
   await expect(option).toHaveCount(1);
   await entitlements.selectOption(await option.getAttribute('value'));
-  // The shortest preset; an entitlement shorter than every preset (the warehouse's 5 minutes)
-  // offers only "Custom…", and then its maximum is typed.
+  // The first choice: the shortest preset, or, for an entitlement shorter than every preset
+  // (the warehouse's 5 minutes), its maximum, offered as "5 minutes (the most allowed)".
   const lengths = modal.getByLabel('Length of access?');
   await expect(lengths.locator('option', { hasText: 'Custom…' })).toHaveCount(1);
-  const presets = lengths.locator('option:not([value=""])').filter({ hasNotText: 'Custom…' });
-  if (await presets.count()) {
-    await lengths.selectOption(await presets.first().getAttribute('value'));
-  } else {
-    await lengths.selectOption(await lengths.locator('option', { hasText: 'Custom…' }).getAttribute('value'));
-    await modal.getByLabel('Custom length').fill(customLength);
-  }
+  const choices = lengths.locator('option:not([value=""])').filter({ hasNotText: 'Custom…' });
+  if (firstLength) await expect(choices.first()).toHaveText(firstLength);
+  await lengths.selectOption(await choices.first().getAttribute('value'));
   await modal.getByLabel('Why do you need this access?').fill(why);
   await modal.getByRole('button', { name: 'Submit' }).click();
   await expect(modal).toBeHidden();
@@ -228,7 +224,7 @@ test('latch demo from the build: the console and the simulator answer, a request
   const dave = await context.newPage();
   await simulatorAs(dave, demo, who('dave@acme.test'));
   const warehouse = await requestInSlack(dave, {
-    app: 'Data Warehouse', entitlement: 'Production read', customLength: '5m',
+    app: 'Data Warehouse', entitlement: 'Production read', firstLength: '5 minutes (the most allowed)',
     why: 'Check the revenue numbers for the board deck',
   });
   await expect(warehouse.message).toContainText('Awaiting approval');
