@@ -446,11 +446,14 @@ fn picker(
     }
     let mut out = match multiple {
         None => format!("<select {data}><option value=\"\">{placeholder}</option>"),
+        // `data-picked`: what is picked, in the order it was, which Slack keeps and a
+        // `<select multiple>` does not (the page's script restores it).
         Some(max) => format!(
-            "<select multiple {data} size=\"{}\"{}>",
+            "<select multiple {data} size=\"{}\"{} data-picked=\"{}\">",
             all.len().clamp(2, 6),
             max.map(|m| format!(" data-max=\"{m}\""))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            esc(&Value::from(picked.to_vec()).to_string())
         ),
     };
     for (value, label) in &all {

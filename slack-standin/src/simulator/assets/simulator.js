@@ -134,6 +134,9 @@
     return false;
   }
 
+  // The order the person picked in each multi-select, by element id.
+  const pickOrder = new Map();
+
   // What picking in a <select> is, by element type (the driver's Input).
   const SELECT_INPUT = {
     users_select: 'user',
@@ -159,7 +162,13 @@
     if (!el.dataset || !el.dataset.action) return;
     const kind = el.dataset.kind;
     if (el.tagName === 'SELECT' && el.multiple) {
-      const picked = [...el.selectedOptions].map((o) => o.value);
+      // In the order picked, as Slack sends them: what was picked before first, then the new
+      // ones. (A redraw may have replaced the element since the last pick: the page remembers.)
+      const chosen = [...el.selectedOptions].map((o) => o.value);
+      const remembered = pickOrder.get(el.id) || JSON.parse(el.dataset.picked || '[]');
+      const before = remembered.filter((v) => chosen.includes(v));
+      const picked = before.concat(chosen.filter((v) => !before.includes(v)));
+      pickOrder.set(el.id, picked);
       if (tooMany(el, picked.length)) {
         redrawNow();
         return;
