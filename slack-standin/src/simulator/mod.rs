@@ -6,8 +6,16 @@
 //! Everything the page does goes through the driver (`crate::driver`), the
 //! same code the tests use, so the app gets exactly the signed requests Slack
 //! would send; the simulator only draws state and tells the person what Slack
-//! would tell them when the app fails (no ack in 3 seconds, `ok: false`
-//! answers, a rejected view).
+//! would tell them when the app fails, in Slack's words for each surface: a
+//! slash command's `operation_timeout` / `dispatch_failed` ([`command_failed`]),
+//! a warning icon beside an element whose request was not acknowledged, "We had
+//! some trouble connecting. Try again?" on a modal whose submission failed, a
+//! rejected view's errors under its inputs. The app's `ok: false` Web API
+//! answers Slack tells the person nothing of; the page lists them aside, as a
+//! developer reads them in the app's logs.
+//!
+//! The pickers list the person's workspace ([`render::Directory`]); Back, the
+//! close button and × on a modal leave it as [`driver::Leaving`] says.
 //!
 //! Pages are rendered on the server ([`render`]); a little JavaScript
 //! (`assets/simulator.js`) redraws the conversation and the modal every second
