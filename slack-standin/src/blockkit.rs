@@ -439,6 +439,8 @@ pub enum Input {
     Time(String),
     /// Picks a date and time, unix seconds (`datetimepicker`).
     DateTime(i64),
+    /// Types unformatted text into a `rich_text_input`.
+    RichText(String),
 }
 
 /// What an input does to an element: the new state value (for stateful
@@ -579,6 +581,17 @@ pub fn apply_input(element: &Value, input: &Input, shown: &[Value]) -> Result<Ap
         }
         ("datetimepicker", Input::DateTime(t)) => {
             single("selected_date_time", json!(t), &mut out);
+        }
+        ("rich_text_input", Input::RichText(text)) => {
+            // Unformatted text as a rich_text block: one section holding one text element
+            // (DOCS rich-text-input-element `rich_text_value`; TYPES RichTextBlock).
+            let value = if text.is_empty() {
+                Value::Null
+            } else {
+                json!({"type": "rich_text", "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]})
+            };
+            single("rich_text_value", value, &mut out);
         }
         (
             "plain_text_input" | "email_text_input" | "url_text_input" | "number_input",

@@ -692,6 +692,19 @@ fn element_itself(
             }
             out
         }
+        "rich_text_input" => {
+            // Typed as plain text; what the app gave or the person typed shows as its text.
+            let typed = if state.is_null() {
+                String::new()
+            } else {
+                rich_text_plain(&state)
+            };
+            format!(
+                "<textarea {data} rows=\"3\" placeholder=\"{}\">{}</textarea>",
+                plain(e.get("placeholder")),
+                esc(&typed)
+            )
+        }
         "datetimepicker" => format!(
             "<input type=\"datetime-local\" {data} value=\"{}\"><div class=\"hint tz\">UTC</div>",
             state.as_i64().map(datetime_local).unwrap_or_default()

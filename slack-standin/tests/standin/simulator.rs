@@ -1492,3 +1492,47 @@ async fn a_modal_opened_from_a_channel_preselects_it_where_default_to_current_co
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn a_rich_text_input_shows_its_initial_text_and_sends_what_was_typed_as_a_rich_text_value() {
+    let e = env().await;
+    let initial = json!({"type": "rich_text", "elements": [{"type": "rich_text_section",
+        "elements": [{"type": "text", "text": "Drafted "}, {"type": "text", "text": "<by the app>"}]}]});
+    let view_id = open_modal(
+        &e,
+        &e.bob.id,
+        modal(
+            "Notes",
+            json!([input(
+                "notes",
+                "Notes",
+                json!({"type": "rich_text_input", "action_id": "notes_input",
+                "initial_value": initial})
+            )]),
+        ),
+    )
+    .await;
+    let html = get_html(&e, &format!("/simulator/as/{}/modal", e.bob.id)).await;
+    assert!(
+        html.contains(">Drafted &lt;by the app&gt;</textarea>"),
+        "{html}"
+    );
+    let app = FakeApp::start(Behaviour::default()).await;
+    let typed = act_in_view(
+        &e,
+        &e.bob.id,
+        &app,
+        &view_id,
+        "notes",
+        "notes_input",
+        json!({"kind": "rich_text", "value": "First line\nsecond"}),
+    )
+    .await;
+    assert_eq!(typed["notice"], Value::Null, "{typed}");
+    let payload = submitted(&e, &e.bob.id, &app, &view_id).await;
+    assert_eq!(
+        payload["view"]["state"]["values"]["notes"]["notes_input"],
+        json!({"type": "rich_text_input", "rich_text_value": {"type": "rich_text", "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "First line\nsecond"}]}]}})
+    );
+}

@@ -189,6 +189,8 @@
       send({ op: 'act', ...where(el), input: { kind: 'date', value: el.value } });
     } else if (kind === 'timepicker') {
       send({ op: 'act', ...where(el), input: { kind: 'time', value: el.value } });
+    } else if (kind === 'rich_text_input') {
+      send({ op: 'act', ...where(el), input: { kind: 'rich_text', value: el.value } });
     } else if (/_input$/.test(kind)) {
       send({ op: 'act', ...where(el), input: { kind: 'text', value: el.value } });
     }
