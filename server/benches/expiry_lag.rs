@@ -2,7 +2,8 @@
 //! grants in the table. Runs the same leased worker loop as `latch serve`.
 //!
 //! `cargo bench -p server --bench expiry_lag` (SQLite in a temp dir), or with
-//! `LATCH_BENCH_POSTGRES_URL=postgres://…/postgres` to use a fresh PostgreSQL database there.
+//! `LATCH_BENCH_POSTGRES_URL=postgres://…/postgres` to use a fresh PostgreSQL database there
+//! (dropped afterwards).
 //! Options (env): `LATCH_BENCH_GRANTS` (default 100000), `LATCH_BENCH_STEADY` (grants expiring
 //! spread over 20 s, default 2000), `LATCH_BENCH_BURST` (grants expiring at the same instant,
 //! default 1000).
@@ -10,41 +11,14 @@
 
 use std::time::{Duration, Instant};
 
-use app::domain::Role;
-use app::domain::{AppId, EntitlementId, Grant, GrantId, GrantState, RequestId, Timestamp, UserId};
-use app::session::CurrentUser;
-use app::ssr::Db;
-use app::ssr::access::{self, Actor, catalog};
 use app::ssr::clock::now_ms;
 use sqlx::Row;
+use support::{
+    Bench, SEED_BATCH, active_grant, env_usize, insert_grants, insert_users,
+    save_manual_entitlement,
+};
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn database() -> (Db, String, Option<tempfile::TempDir>) {
-    match std::env::var("LATCH_BENCH_POSTGRES_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("latch_bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .unwrap();
-            let (base, _) = admin_url.rsplit_once('/').unwrap();
-            let url = format!("{base}/{name}");
-            (Db::connect(&url).await.unwrap(), "PostgreSQL".into(), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (Db::connect(&url).await.unwrap(), "SQLite".into(), Some(dir))
-        }
-    }
-}
+mod support;
 
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
@@ -59,66 +33,21 @@ async fn main() {
     let total = env_usize("LATCH_BENCH_GRANTS", 100_000);
     let steady = env_usize("LATCH_BENCH_STEADY", 2_000);
     let burst = env_usize("LATCH_BENCH_BURST", 1_000);
-    let (db, engine, _dir) = database().await;
-    db.migrate().await.unwrap();
+    let bench = Bench::start("latch_bench").await;
+    let db = bench.db.clone();
+    let engine = bench.engine;
 
     // An admin, 200 subjects, one app and a manually provisioned entitlement.
-    let admin_id: i64 = sqlx::query(
-        "INSERT INTO users (email, display_name, role, status, created_at, updated_at) VALUES ('admin@bench', 'Admin', 'super_admin', 'active', 0, 0) RETURNING id",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    .try_get("id")
-    .unwrap();
-    let mut subjects = Vec::new();
-    for i in 0..200 {
-        let id: i64 = sqlx::query(
-            "INSERT INTO users (email, display_name, role, status, created_at, updated_at) VALUES ($1, $2, 'user', 'active', 0, 0) RETURNING id",
-        )
-        .bind(format!("user{i}@bench"))
-        .bind(format!("User {i}"))
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
-        .try_get("id")
-        .unwrap();
-        subjects.push(id);
-    }
-    let actor = Actor::new(CurrentUser {
-        id: admin_id,
-        email: "admin@bench".into(),
-        name: "Admin".into(),
-        role: Role::SuperAdmin,
-        granted_roles: Vec::new(),
-    });
-    let app_id = catalog::save_app(
+    let actor = support::seed_admin(&db).await;
+    let subjects = insert_users(
         &db,
-        &actor,
-        None,
-        app::shapes::AppInput {
-            name: "Bench".into(),
-            owners: "admin@bench".into(),
-            ..Default::default()
-        },
+        &(0..200)
+            .map(|i| (format!("user{i}@bench"), format!("User {i}"), None))
+            .collect::<Vec<_>>(),
     )
-    .await
-    .unwrap();
-    let ent_id = catalog::save_entitlement(
-        &db,
-        &actor,
-        None,
-        app::shapes::EntitlementInput {
-            app_id: app_id.clone(),
-            display_name: "Admin".into(),
-            max_duration: "90d".into(),
-            provisioning: "manual".into(),
-            provisioners: "admin@bench".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    .await;
+    let app_id = support::save_app(&db, &actor, "Bench".into()).await;
+    let ent_id = save_manual_entitlement(&db, &actor, &app_id, "Admin".into(), String::new()).await;
 
     // 100k active grants: `steady` expire spread over 20 s starting 5 s from now, `burst` at the
     // same instant 25 s after they are written, the rest weeks away.
@@ -131,15 +60,11 @@ async fn main() {
         rng_state ^= rng_state << 17;
         rng_state
     };
-    let batch = 200;
     let mut t1: i64 = 0;
     let mut i = 0;
     while i < total {
-        let n = batch.min(total - i);
-        let mut sql = String::from(
-            "INSERT INTO grants (id, subject_id, app_id, entitlement_id, source_request_id, state, expires_at, version, body, created_at, updated_at) VALUES ",
-        );
-        let mut rows = Vec::new();
+        let n = SEED_BATCH.min(total - i);
+        let mut grants = Vec::with_capacity(n);
         for k in 0..n {
             // The expiring grants go in last, timed from when they are written, so the time the
             // bulk insert takes never counts as lag.
@@ -155,53 +80,9 @@ async fn main() {
                 t0 + 7 * 86_400_000 + (next_rand() % (80 * 86_400_000)) as i64
             };
             let subject = subjects[idx % subjects.len()];
-            let g = Grant {
-                id: GrantId::new(access::new_id()),
-                subject: UserId::new(subject.to_string()),
-                app: AppId::new(app_id.clone()),
-                entitlement: EntitlementId::new(ent_id.clone()),
-                granted_at: Timestamp::from_unix_millis(t0),
-                period_start: Timestamp::from_unix_millis(t0),
-                expires_at: Some(Timestamp::from_unix_millis(expires)),
-                source_request: RequestId::new(access::new_id()),
-                extensions: Vec::new(),
-                state: GrantState::Active,
-                version: 1,
-            };
-            let p = k * 11;
-            sql.push_str(&format!(
-                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if k == 0 { "" } else { ", " },
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7,
-                p + 8,
-                p + 9,
-                p + 10,
-                p + 11
-            ));
-            rows.push((g, subject, expires));
+            grants.push(active_grant(subject, &app_id, &ent_id, t0, Some(expires)));
         }
-        let mut q = sqlx::query(&sql);
-        for (g, subject, expires) in &rows {
-            q = q
-                .bind(g.id.to_string())
-                .bind(*subject)
-                .bind(app_id.clone())
-                .bind(ent_id.clone())
-                .bind(g.source_request.to_string())
-                .bind("active")
-                .bind(*expires)
-                .bind(1_i64)
-                .bind(serde_json::to_string(g).unwrap())
-                .bind(t0)
-                .bind(t0);
-        }
-        q.execute(&db.pool).await.unwrap();
+        insert_grants(&db, &grants, t0).await;
         i += n;
     }
     println!(
@@ -315,10 +196,6 @@ async fn main() {
         "{engine}: {tasks} deprovisioning tasks for {} expiries; {untouched} grants still active",
         steady_lags.len() + burst_lags.len()
     );
-    match access::audit::verify(&db).await.unwrap() {
-        access::audit::Verification::Intact { events } => {
-            println!("{engine}: audit chain intact ({events} events)")
-        }
-        other => panic!("audit chain broken: {other:?}"),
-    }
+    bench.verify_audit().await;
+    bench.finish().await;
 }
