@@ -279,6 +279,62 @@ async fn with_the_option_on_an_entitlements_review_policy_picks_its_grants_revie
     chain_is_intact(&app).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_of_one_app_and_another_apps_entitlement_finds_the_review_policies_of_both() {
+    let app = spawn_app().await;
+    let l = jit_loop(&app).await;
+    let (app_id, reader, policy, dave) = catalog_with_a_review_policy(&app, &l).await;
+    // A second app, Wiki, whose Editor has Dave's policy too.
+    let wiki = l.admin.ok(&app, app_form("Wiki")).await;
+    let editor = l
+        .admin
+        .ok(
+            &app,
+            SaveEntitlement {
+                max_duration: Some("7d".into()),
+                review_policy: Some(policy),
+                ..entitlement_form(&wiki, "Editor")
+            },
+        )
+        .await;
+    // Alice (whose manager is Bob) holds the loop's Admin, Reader and Editor.
+    let admin_grant = insert_grant(&app, &uid(&l.alice), &app_id, &l.entitlement_id).await;
+    let reader_grant = insert_grant(&app, &uid(&l.alice), &app_id, &reader).await;
+    let editor_grant = insert_grant(&app, &uid(&l.alice), &wiki, &editor).await;
+
+    // The scope: all of Wiki, and Reader alone of the loop's app.
+    let draft = campaigns::create_draft(
+        &app.db,
+        &actor(&l.admin),
+        CampaignFields {
+            scope: CampaignScope {
+                apps: vec![AppId::new(wiki.as_str())],
+                entitlements: vec![EntitlementId::new(reader.as_str())],
+                ..CampaignScope::default()
+            },
+            ..fields(&l, &app_id, true)
+        },
+    )
+    .await
+    .unwrap();
+    let id = draft.id.to_string();
+    let staged = campaigns::stage(&app.db, &actor(&l.admin), &id)
+        .await
+        .unwrap();
+    assert_eq!(staged.review_tasks, 2);
+    let all = tasks(&app, &id).await;
+    assert_eq!(
+        reviewers_of(&all, &reader_grant),
+        vec![dave.clone()],
+        "Reader"
+    );
+    assert_eq!(reviewers_of(&all, &editor_grant), vec![dave], "Editor");
+    assert!(
+        all.iter().all(|t| t.grant.grant.as_str() != admin_grant),
+        "Admin is out of scope: {all:?}"
+    );
+}
+
 /// A catalog file whose Reader names a review policy (lines matter: errors cite them).
 const REVIEWED_CATALOG: &str = "\
 policies:

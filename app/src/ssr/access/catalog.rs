@@ -235,22 +235,54 @@ pub(crate) async fn first_missing(
     Ok(None)
 }
 
-/// The review step of every entitlement that has a review policy (`Entitlement::review_policy`,
-/// mirrored in the `review_policy` column), by entitlement: one query for the entitlements and
-/// one load per distinct policy, so staging a campaign looks each grant's step up in this map
-/// instead of querying per grant. Entitlements whose policy has no approval step are left out
-/// (`domain::campaign::entitlement_review_step`): the campaign's own reviewers review them.
+/// The review step of every entitlement in a campaign's scope (`apps`' entitlements and the
+/// `entitlements` named) that has a review policy (`Entitlement::review_policy`, mirrored in the
+/// `review_policy` column), by entitlement: one query for those entitlements and one load per
+/// distinct policy, so staging a campaign looks each grant's step up in this map instead of
+/// querying per grant, and reads no policy its scope does not reach. Entitlements whose policy has
+/// no approval step are left out (`domain::campaign::entitlement_review_step`): the campaign's own
+/// reviewers review them.
 pub(crate) async fn review_steps(
     tx: &mut super::Tx<'_>,
+    apps: &BTreeSet<AppId>,
+    entitlements: &BTreeSet<EntitlementId>,
 ) -> AccessResult<std::collections::BTreeMap<EntitlementId, domain::ApprovalStep>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, review_policy FROM entitlements WHERE review_policy IS NOT NULL ORDER BY id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let mut out = std::collections::BTreeMap::new();
+    if apps.is_empty() && entitlements.is_empty() {
+        return Ok(out);
+    }
+    // The same filter as the grants staging reads (`campaigns::active_grants_page`).
+    let in_list = |first: usize, n: usize| {
+        (first..first + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut filters = Vec::new();
+    if !apps.is_empty() {
+        filters.push(format!("app_id IN ({})", in_list(1, apps.len())));
+    }
+    if !entitlements.is_empty() {
+        filters.push(format!(
+            "id IN ({})",
+            in_list(1 + apps.len(), entitlements.len())
+        ));
+    }
+    let sql = format!(
+        "SELECT id, review_policy FROM entitlements WHERE review_policy IS NOT NULL AND ({}) \
+         ORDER BY id",
+        filters.join(" OR ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for app in apps {
+        query = query.bind(app.as_str());
+    }
+    for entitlement in entitlements {
+        query = query.bind(entitlement.as_str());
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
     let mut steps_by_policy: std::collections::BTreeMap<String, Option<domain::ApprovalStep>> =
         std::collections::BTreeMap::new();
-    let mut out = std::collections::BTreeMap::new();
     for (entitlement, policy) in rows {
         if !steps_by_policy.contains_key(&policy) {
             let loaded = super::policies::load(&mut *tx, &policy).await?;

@@ -225,7 +225,7 @@ pub async fn stage(db: &Db, actor: &Actor, id: &str) -> AccessResult<Staged> {
     let review = &c2.fields.review_policy;
     let campaign_step = review.step_for(None, &c2.fields.owners);
     let entitlement_steps: BTreeMap<_, _> = if review.use_entitlement_policies {
-        catalog::review_steps(&mut tx)
+        catalog::review_steps(&mut tx, &resolved.apps, &resolved.entitlements)
             .await?
             .into_iter()
             .map(|(e, own)| (e, review.step_for(Some(&own), &c2.fields.owners)))
