@@ -53,8 +53,20 @@ pub fn mrkdwn(text: &str) -> String {
         } else if let Some(channel) = target.strip_prefix('#') {
             let name = inner.split_once('|').map_or(channel, |(_, l)| l);
             let _ = write!(out, "<span class=\"mention\">#{}</span>", esc(name));
+        } else if let Some(date) = target.strip_prefix("!date^") {
+            let fallback = inner.split_once('|').map_or("", |(_, l)| l);
+            out.push_str(&slack_date(
+                date,
+                &unescape_slack(fallback),
+                time::OffsetDateTime::now_utc(),
+            ));
         } else if let Some(special) = target.strip_prefix('!') {
-            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(special));
+            // `<!here>`, `<!channel>`, `<!everyone>`; `<!subteam^ID|@handle>` shows its handle.
+            let name = match inner.split_once('|') {
+                Some((_, l)) => l.trim_start_matches('@'),
+                None => special.split('^').next().unwrap_or(special),
+            };
+            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(name));
         } else {
             out.push_str(&esc(&label));
         }
@@ -62,6 +74,121 @@ pub fn mrkdwn(text: &str) -> String {
     }
     out.push_str(&inline_styles(&esc(&unescape_slack(rest))));
     out.replace('\n', "<br>")
+}
+
+/// `<!date^1392734382^{date_short_pretty} at {time}^https://…|fallback>`: the timestamp written
+/// with Slack's tokens in the reader's time zone (the stand-in's people are all on UTC), as a
+/// link when one is given; the fallback when the spec cannot be read, as Slack's clients do.
+/// Tokens: docs.slack.dev "Formatting text for app surfaces", "Date formatting".
+fn slack_date(spec: &str, fallback: &str, now: time::OffsetDateTime) -> String {
+    let mut parts = spec.splitn(3, '^');
+    let stamp = parts.next().and_then(|t| t.parse::<i64>().ok());
+    let format = parts.next();
+    let link = parts
+        .next()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"));
+    let (Some(stamp), Some(format)) = (stamp, format) else {
+        return esc(fallback);
+    };
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(stamp) else {
+        return esc(fallback);
+    };
+    let text = format_slack_date(format, at, now);
+    match link {
+        Some(l) => format!(
+            "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a>",
+            esc(&unescape_slack(l)),
+            esc(&text)
+        ),
+        None => esc(&text),
+    }
+}
+
+/// Replaces each `{token}` of a Slack date format; unknown tokens stay as written.
+fn format_slack_date(format: &str, at: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
+    let ordinal = |d: u8| {
+        let suffix = match (d % 10, d % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!("{d}{suffix}")
+    };
+    let month = at.month().to_string();
+    let short_month = month.get(..3).unwrap_or(&month).to_owned();
+    let date = format!("{month} {}, {}", ordinal(at.day()), at.year());
+    let date_short = format!("{short_month} {}, {}", at.day(), at.year());
+    let date_long = format!("{}, {date}", at.weekday());
+    let relative = match (at.date() - now.date()).whole_days() {
+        0 => Some("today"),
+        -1 => Some("yesterday"),
+        1 => Some("tomorrow"),
+        _ => None,
+    };
+    let (hour12, meridiem) = match at.hour() {
+        0 => (12, "AM"),
+        h @ 1..=11 => (h, "AM"),
+        12 => (12, "PM"),
+        h => (h - 12, "PM"),
+    };
+    let ago = {
+        let secs = (now - at).whole_seconds();
+        let (n, unit) = match secs.unsigned_abs() {
+            s if s < 60 => (s, "second"),
+            s if s < 3_600 => (s / 60, "minute"),
+            s if s < 86_400 => (s / 3_600, "hour"),
+            s => (s / 86_400, "day"),
+        };
+        let unit = if n == 1 {
+            unit.to_owned()
+        } else {
+            format!("{unit}s")
+        };
+        if secs >= 0 {
+            format!("{n} {unit} ago")
+        } else {
+            format!("in {n} {unit}")
+        }
+    };
+    let tokens = [
+        (
+            "{date_num}",
+            format!("{}-{:02}-{:02}", at.year(), u8::from(at.month()), at.day()),
+        ),
+        (
+            "{date_slash}",
+            format!("{:02}/{:02}/{}", u8::from(at.month()), at.day(), at.year()),
+        ),
+        (
+            "{date_long_pretty}",
+            relative.map_or(date_long.clone(), str::to_owned),
+        ),
+        ("{date_long_full}", date.clone()),
+        ("{date_long}", date_long),
+        (
+            "{date_pretty}",
+            relative.map_or(date.clone(), str::to_owned),
+        ),
+        (
+            "{date_short_pretty}",
+            relative.map_or(date_short.clone(), str::to_owned),
+        ),
+        ("{date_short}", date_short),
+        ("{date}", date),
+        (
+            "{time_secs}",
+            format!("{hour12}:{:02}:{:02} {meridiem}", at.minute(), at.second()),
+        ),
+        ("{time}", format!("{hour12}:{:02} {meridiem}", at.minute())),
+        ("{ago}", ago),
+    ];
+    let mut out = format.to_owned();
+    for (token, value) in tokens {
+        out = out.replace(token, &value);
+    }
+    out
 }
 
 /// Slack escapes `&`, `<` and `>` in message text; show them as typed.
@@ -806,6 +933,53 @@ fn element_itself(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_date_token_is_written_with_slacks_formats_and_never_as_a_mention() {
+        let now = time::macros::datetime!(2026-12-06 03:50 UTC);
+        let at = time::macros::datetime!(2026-12-06 15:52:07 UTC).unix_timestamp();
+        let html = mrkdwn(&format!(
+            "Granted until <!date^{at}^{{date_short_pretty}} {{time}}|Sun 6 Dec 15:52 UTC>"
+        ));
+        assert!(!html.contains("mention"), "{html}");
+        assert!(!html.contains("{"), "{html}");
+        assert_eq!(
+            format_slack_date(
+                "{date_short_pretty} {time}",
+                time::OffsetDateTime::from_unix_timestamp(at).unwrap(),
+                now
+            ),
+            "today 3:52 PM"
+        );
+        let later = time::macros::datetime!(2027-01-02 00:05:09 UTC);
+        assert_eq!(
+            format_slack_date(
+                "{date_num} {date_slash} {date_long} {date_short} {date} {time_secs} {date_pretty}",
+                later,
+                now
+            ),
+            "2027-01-02 01/02/2027 Saturday, January 2nd, 2027 Jan 2, 2027 January 2nd, 2027 12:05:09 AM January 2nd, 2027"
+        );
+        assert_eq!(
+            format_slack_date(
+                "{date_long_pretty}, {ago}",
+                now - time::Duration::days(1),
+                now
+            ),
+            "yesterday, 1 day ago"
+        );
+        // A link, and a spec that can't be read shows the fallback.
+        let linked = mrkdwn(&format!(
+            "<!date^{at}^{{date_num}}^https://x.test/a|fallback>"
+        ));
+        assert!(
+            linked.starts_with("<a href=\"https://x.test/a\"")
+                && linked.ends_with(">2026-12-06</a>"),
+            "{linked}"
+        );
+        assert_eq!(mrkdwn("<!date^soon^{date}|Sunday>"), "Sunday");
+        assert!(mrkdwn("<!here> and <!subteam^S1|@oncall>").contains("@oncall"));
+    }
 
     #[test]
     fn hostile_text_is_shown_as_text_and_links_only_keep_web_targets() {
