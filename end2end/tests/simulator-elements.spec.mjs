@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { SLACK, STANDIN_URL } from '../support/env.mjs';
+import { standin } from '../support/standin.mjs';
 
 // The Slack simulator's Block Kit pickers in a browser (issue 13): a tiny app of this spec's own
 // (a Node server verifying Slack's signatures) opens a modal with every picker family when a
@@ -11,16 +12,6 @@ import { SLACK, STANDIN_URL } from '../support/env.mjs';
 // workspace is this run's own, so the shared stand-in's other specs are not disturbed.
 
 const RUN = Date.now().toString(36);
-
-/** Calls one of the stand-in's `/_standin` routes (POST with `body`, else GET): its `result`. */
-async function standin(request, path, body) {
-  const response = body === undefined
-    ? await request.get(`${STANDIN_URL}${path}`)
-    : await request.post(`${STANDIN_URL}${path}`, { data: body });
-  const answer = await response.json();
-  expect(answer.ok, `${path}: ${JSON.stringify(answer)}`).toBe(true);
-  return answer.result;
-}
 
 const text = (t) => ({ type: 'plain_text', text: t });
 const input = (blockId, label, element, extra = {}) => ({ type: 'input', block_id: blockId, label: text(label), element, ...extra });

@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN, LATCH_URL, STANDIN_URL, USER } from '../support/env.mjs';
+import { ADMIN, LATCH_URL, USER } from '../support/env.mjs';
 import { signIn } from '../support/session.mjs';
+import { standin, slackUser } from '../support/standin.mjs';
 
 // Deciding in Slack (issue 11 §6): a person requests access in the console, the app owner gets
 // "Your approval is required" as a DM in Slack, types a reason in its Approval reason box and
@@ -12,25 +13,6 @@ const APP = 'Decide Cloud';
 const ENTITLEMENT = 'db-reader';
 const WHY = 'Read the replica for the outage report (INC-88)';
 const REASON = 'Fine for the report, read only';
-
-/** Calls one of the stand-in's `/_standin` routes (POST with `body`, else GET): its `result`. */
-async function standin(request, path, body) {
-  const response = body === undefined
-    ? await request.get(`${STANDIN_URL}${path}`)
-    : await request.post(`${STANDIN_URL}${path}`, { data: body });
-  const answer = await response.json();
-  expect(answer.ok, `${path}: ${JSON.stringify(answer)}`).toBe(true);
-  return answer.result;
-}
-
-/** The Slack user of `account` in workspace `teamId`, created when missing. */
-async function slackUser(request, teamId, account, handle) {
-  const existing = (await standin(request, `/_standin/users?team=${teamId}`))
-    .find((u) => u.email === account.email);
-  return existing || standin(request, '/_standin/users', {
-    team_id: teamId, name: handle, real_name: account.name, email: account.email,
-  });
-}
 
 /** Every element of a message's blocks, with its block id. */
 function elements(message) {

@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN, LATCH_URL, STANDIN_URL, USER } from '../support/env.mjs';
+import { ADMIN, LATCH_URL, USER } from '../support/env.mjs';
 import { signIn } from '../support/session.mjs';
+import { standin } from '../support/standin.mjs';
 
 // Where the web and Slack meet: a person files a request through `/c1 request` in Slack (the
 // stand-in's driver plays the person: types the command, searches the app, picks the entitlement
@@ -11,16 +12,6 @@ import { signIn } from '../support/session.mjs';
 const APP = 'Front Door Cloud';
 const ENTITLEMENT = 'deploy-bot';
 const WHY = 'Ship the hotfix from Slack (INC-77)';
-
-/** POSTs to one of the stand-in's `/_standin` routes and returns its `result`. */
-async function standin(request, path, body) {
-  const response = body === undefined
-    ? await request.get(`${STANDIN_URL}${path}`)
-    : await request.post(`${STANDIN_URL}${path}`, { data: body });
-  const answer = await response.json();
-  expect(answer.ok, `${path}: ${JSON.stringify(answer)}`).toBe(true);
-  return answer.result;
-}
 
 /** The person's open request modal, as the stand-in shows it now. */
 async function openModal(request, userId) {

@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, STANDIN_URL, USER } from '../support/env.mjs';
 import { signIn, waitForHydration } from '../support/session.mjs';
+import { standin, slackUser } from '../support/standin.mjs';
 
 // The Slack simulator (issue 13 §2, §3): the stand-in's web client over its own state, driving
 // the whole just-in-time loop. A person picks who they are, types `/c1 request` in their DM with
@@ -26,25 +27,6 @@ const LENGTH_WORDS = '5 minutes';
 
 // The test waits minutes for the expiry; a step that cannot happen should fail in seconds.
 test.use({ actionTimeout: 30_000 });
-
-/** Calls one of the stand-in's `/_standin` routes (POST with `body`, else GET): its `result`. */
-async function standin(request, path, body) {
-  const response = body === undefined
-    ? await request.get(`${STANDIN_URL}${path}`)
-    : await request.post(`${STANDIN_URL}${path}`, { data: body });
-  const answer = await response.json();
-  expect(answer.ok, `${path}: ${JSON.stringify(answer)}`).toBe(true);
-  return answer.result;
-}
-
-/** The Slack user of `account` in workspace `teamId`, created when missing. */
-async function slackUser(request, teamId, account, handle) {
-  const existing = (await standin(request, `/_standin/users?team=${teamId}`))
-    .find((u) => u.email === account.email);
-  return existing || standin(request, '/_standin/users', {
-    team_id: teamId, name: handle, real_name: account.name, email: account.email,
-  });
-}
 
 /** Opens the simulator as `name` and their DM with the app. */
 async function simulatorAs(page, name) {

@@ -543,6 +543,12 @@ fn consent_page(core: &Core, p: &AuthorizeParams, v: &Validated) -> Response {
         );
     }
     html.push_str("</select><label for=\"user_id\">Signed in as</label><select id=\"user_id\" name=\"user_id\">");
+    // Slack's consent page is seen by someone signed in to the workspace chosen above; with no
+    // one picked, the installer is that workspace's admin (or first member), never a person of
+    // another workspace that merely sorts first.
+    html.push_str(
+        "<option value=\"\" selected>Someone in the chosen workspace (its admin first)</option>",
+    );
     for u in st.users.values().filter(|u| !u.is_bot && !u.deleted) {
         let team = st
             .teams
@@ -647,7 +653,7 @@ pub async fn authorize_decision(
     let outcome = if form.decision.as_deref() == Some("allow") {
         let consent = Consent {
             target: form.target,
-            user_id: form.user_id,
+            user_id: form.user_id.filter(|id| !id.is_empty()),
             webhook_channel: form.webhook_channel,
             org_wide: false,
         };

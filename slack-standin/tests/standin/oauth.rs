@@ -52,6 +52,72 @@ async fn the_consent_page_shows_workspace_scopes_and_a_channel_picker_for_incomi
 }
 
 #[tokio::test]
+async fn allow_with_nobody_picked_installs_as_someone_of_the_chosen_workspace_not_of_another() {
+    let e = env().await;
+    // A second workspace whose people may sort before Acme's on the consent page.
+    let zeta = e.slack.add_workspace("Zeta", "zeta").unwrap();
+    let zed = e
+        .slack
+        .add_user(&zeta.id, NewUser::new("zed", "zed@zeta.test"))
+        .unwrap();
+    let page = e
+        .http
+        .get(format!(
+            "{}?{}",
+            e.slack.authorize_url(),
+            authorize_query("commands,chat:write")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"\" selected>Someone in the chosen workspace"),
+        "{page}"
+    );
+    let form = [
+        ("client_id", CLIENT_ID),
+        ("scope", "commands,chat:write"),
+        ("redirect_uri", REDIRECT),
+        ("state", "st4te"),
+        ("target", e.team.id.as_str()),
+        ("user_id", ""),
+        ("decision", "allow"),
+    ];
+    let resp = e
+        .http
+        .post(e.slack.authorize_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+    let code = code_of(resp.headers()["location"].to_str().unwrap());
+    let body = exchange(
+        &e.http,
+        &e.slack,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(body["team"]["id"], e.team.id);
+    let installer = body["authed_user"]["id"].as_str().unwrap();
+    assert_ne!(installer, zed.id);
+    assert!(
+        [e.alice.id.as_str(), e.bob.id.as_str()].contains(&installer),
+        "{installer} is one of Acme's people"
+    );
+}
+
+#[tokio::test]
 async fn clicking_allow_redirects_with_code_and_state_and_the_code_exchanges_for_a_bot_token() {
     let e = env().await;
     let form = [
