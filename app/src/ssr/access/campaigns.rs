@@ -147,6 +147,35 @@ impl From<GrantFactsRow> for GrantFacts {
     }
 }
 
+/// A campaign scope as SQL: `app_id IN (…) OR {entitlement_column} IN (…)`, numbering the app
+/// parameters from `$first` and the entitlements' after them (bind apps, then entitlements).
+/// Staging reads grants and entitlements' review policies with the same condition, so both see
+/// the same scope. At least one of `apps` and `entitlements` must be non-zero.
+pub(crate) fn scope_condition(
+    first: usize,
+    apps: usize,
+    entitlements: usize,
+    entitlement_column: &str,
+) -> String {
+    let in_list = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut filters = Vec::new();
+    if apps > 0 {
+        filters.push(format!("app_id IN ({})", in_list(first, apps)));
+    }
+    if entitlements > 0 {
+        filters.push(format!(
+            "{entitlement_column} IN ({})",
+            in_list(first + apps, entitlements)
+        ));
+    }
+    filters.join(" OR ")
+}
+
 /// Up to `limit` active grants of `apps` or `entitlements` with ids after `after`, in id order:
 /// one page of a snapshot. Keyset pages keep memory bounded however many grants are in scope,
 /// and inside one transaction they are one consistent snapshot.
@@ -161,29 +190,13 @@ pub async fn active_grants_page(
         return Ok(Vec::new());
     }
     let mut conn = conn.into().get().await?;
-    let in_list = |first: usize, n: usize| {
-        (first..first + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut filters = Vec::new();
-    if !apps.is_empty() {
-        filters.push(format!("app_id IN ({})", in_list(3, apps.len())));
-    }
-    if !entitlements.is_empty() {
-        filters.push(format!(
-            "entitlement_id IN ({})",
-            in_list(3 + apps.len(), entitlements.len())
-        ));
-    }
+    let scope = scope_condition(3, apps.len(), entitlements.len(), "entitlement_id");
     // `state || ''` keeps SQLite off the (state, expires_at) index: through it, every page would
     // read and sort all active grants again (quadratic over a snapshot); on the primary key a page
     // reads only its own rows. PostgreSQL plans the same way.
     let sql = format!(
         "SELECT id, subject_id, app_id, entitlement_id, state, created_at, expires_at FROM grants \
-         WHERE state || '' = 'active' AND id > $1 AND ({}) ORDER BY id LIMIT $2",
-        filters.join(" OR ")
+         WHERE state || '' = 'active' AND id > $1 AND ({scope}) ORDER BY id LIMIT $2"
     );
     let mut q = sqlx::query_as::<_, GrantFactsRow>(&sql)
         .bind(after)
@@ -898,4 +911,19 @@ pub async fn record_submission(
     .execute(&mut **tx)
     .await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scope_condition;
+
+    #[test]
+    fn a_scope_numbers_its_apps_then_its_entitlements_from_the_first_free_parameter() {
+        assert_eq!(
+            scope_condition(3, 2, 1, "entitlement_id"),
+            "app_id IN ($3, $4) OR entitlement_id IN ($5)"
+        );
+        assert_eq!(scope_condition(1, 0, 2, "id"), "id IN ($1, $2)");
+        assert_eq!(scope_condition(1, 1, 0, "id"), "app_id IN ($1)");
+    }
 }

@@ -252,26 +252,10 @@ pub(crate) async fn review_steps(
         return Ok(out);
     }
     // The same filter as the grants staging reads (`campaigns::active_grants_page`).
-    let in_list = |first: usize, n: usize| {
-        (first..first + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut filters = Vec::new();
-    if !apps.is_empty() {
-        filters.push(format!("app_id IN ({})", in_list(1, apps.len())));
-    }
-    if !entitlements.is_empty() {
-        filters.push(format!(
-            "id IN ({})",
-            in_list(1 + apps.len(), entitlements.len())
-        ));
-    }
+    let scope = super::campaigns::scope_condition(1, apps.len(), entitlements.len(), "id");
     let sql = format!(
-        "SELECT id, review_policy FROM entitlements WHERE review_policy IS NOT NULL AND ({}) \
-         ORDER BY id",
-        filters.join(" OR ")
+        "SELECT id, review_policy FROM entitlements WHERE review_policy IS NOT NULL AND ({scope}) \
+         ORDER BY id"
     );
     let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for app in apps {
