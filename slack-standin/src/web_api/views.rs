@@ -197,6 +197,20 @@ fn trigger_arg(ctx: &Ctx<'_>) -> Option<String> {
         .or_else(|| ctx.params.str("interactivity_pointer"))
 }
 
+/// The answer to `views.open` / `views.push`: the stored view as it is once the conversation the
+/// trigger came from has filled in `default_to_current_conversation` pickers.
+fn opened(ctx: &mut Ctx<'_>, view: View) -> ApiResult {
+    from_conversation(ctx.st, trigger_arg(ctx), &view.id);
+    let view = ctx
+        .st
+        .views
+        .iter()
+        .find(|v| v.id == view.id)
+        .cloned()
+        .unwrap_or(view);
+    Ok(out_view(ctx.st, &view))
+}
+
 /// `views.open`: opens a modal for the user behind `trigger_id`.
 pub fn open(ctx: &mut Ctx<'_>) -> ApiResult {
     let caller = ctx.caller()?;
@@ -208,15 +222,7 @@ pub fn open(ctx: &mut Ctx<'_>) -> ApiResult {
     if let Some(v) = ctx.st.views.iter_mut().find(|v| v.id == view.id) {
         v.root_view_id = Some(view.id.clone());
     }
-    from_conversation(ctx.st, trigger_arg(ctx), &view.id);
-    let view = ctx
-        .st
-        .views
-        .iter()
-        .find(|v| v.id == view.id)
-        .cloned()
-        .unwrap_or(view);
-    Ok(out_view(ctx.st, &view))
+    opened(ctx, view)
 }
 
 /// `views.push`: pushes a modal on top of the user's open modal (stack ≤3).
@@ -245,15 +251,7 @@ pub fn push(ctx: &mut Ctx<'_>) -> ApiResult {
         v.root_view_id.clone_from(&view.root_view_id);
         v.previous_view_id.clone_from(&view.previous_view_id);
     }
-    from_conversation(ctx.st, trigger_arg(ctx), &view.id);
-    let view = ctx
-        .st
-        .views
-        .iter()
-        .find(|v| v.id == view.id)
-        .cloned()
-        .unwrap_or(view);
-    Ok(out_view(ctx.st, &view))
+    opened(ctx, view)
 }
 
 /// `views.publish`: creates or replaces a user's App Home (`type: home`).
