@@ -369,6 +369,18 @@ async fn a_new_channel_is_created_with_its_description_and_owners_and_reviewers_
         .await,
         1
     );
+
+    // In the Slack simulator, Bob finds the channel among his and reads the pinned tracker there.
+    let base = w.slack.base_url().to_string();
+    let page = |path: String| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let bobs = page(format!("/simulator/as/{}", w.bob_slack)).await;
+    assert!(bobs.contains("#q4_access_review"), "{bobs}");
+    let pane = page(format!("/simulator/as/{}/pane?c={channel}", w.bob_slack)).await;
+    assert!(pane.contains("Status: <b>Running</b>"), "{pane}");
+    assert!(pane.contains("0 of 1 review done"), "{pane}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
