@@ -20,3 +20,14 @@ export async function slackUser(request, teamId, account, handle) {
     team_id: teamId, name: handle, real_name: account.name, email: account.email,
   });
 }
+
+/**
+ * On the stand-in's consent page, installs into Acme posting to #it-access, as its admin would:
+ * the workspace is picked explicitly, since specs that run earlier (sharing this stand-in) may
+ * have added workspaces that sort before it.
+ */
+export async function allowInAcme(page) {
+  await page.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Acme (acme.slack.com)' });
+  await page.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
+  await page.getByRole('button', { name: 'Allow' }).click();
+}

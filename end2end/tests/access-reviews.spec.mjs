@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { ADMIN, USER } from '../support/env.mjs';
 import { signIn, waitForHydration } from '../support/session.mjs';
+import { allowInAcme } from '../support/standin.mjs';
 
 // An access review campaign in the browser, end to end. Pat holds two entitlements of an app
 // (through the real request loop) and is made a Campaign Administrator; Pat creates a campaign
@@ -87,8 +88,7 @@ test('an owner runs an access review: create, validate, Slack channel, stage, st
   await admin.goto('/admin/settings/notifications');
   await admin.locator('#slack-connect').click();
   await admin.getByRole('link', { name: 'Add to Slack' }).click();
-  await admin.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
-  await admin.getByRole('button', { name: 'Allow' }).click();
+  await allowInAcme(admin);
   await expect(admin).toHaveURL(/\/admin\/settings\/notifications\?slack=connected/);
 
   // Pat creates the campaign: the reviewer is picked from the directory by name.

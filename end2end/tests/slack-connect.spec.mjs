@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN } from '../support/env.mjs';
 import { signIn, waitForHydration } from '../support/session.mjs';
+import { allowInAcme } from '../support/standin.mjs';
 
 // The stand-in (support/start-standin.mjs) seeds the Acme workspace with #general,
 // #security-alerts and #it-access, and shows Slack's consent page with a channel picker.
@@ -24,8 +25,7 @@ test('an admin connects Slack from Settings > Notifications, picks a channel, th
 
   // Slack's consent screen (the stand-in's): pick the channel the app may post to, then Allow.
   await expect(page.getByRole('heading', { name: /is requesting permission/ })).toBeVisible();
-  await page.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
-  await page.getByRole('button', { name: 'Allow' }).click();
+  await allowInAcme(page);
 
   // Back on Settings > Notifications, connected.
   await expect(page).toHaveURL(/\/admin\/settings\/notifications\?slack=connected/);

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, LATCH_URL, USER } from '../support/env.mjs';
 import { signIn } from '../support/session.mjs';
-import { standin, slackUser } from '../support/standin.mjs';
+import { standin, slackUser, allowInAcme } from '../support/standin.mjs';
 
 // Deciding in Slack (issue 11 §6): a person requests access in the console, the app owner gets
 // "Your approval is required" as a DM in Slack, types a reason in its Approval reason box and
@@ -50,8 +50,7 @@ test('a reviewer approves in Slack with a reason and the requester sees the deci
   await page.goto('/admin/settings/notifications');
   await page.locator('#slack-connect').click();
   await page.getByRole('link', { name: 'Add to Slack' }).click();
-  await page.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
-  await page.getByRole('button', { name: 'Allow' }).click();
+  await allowInAcme(page);
   await expect(page).toHaveURL(/\/admin\/settings\/notifications\?slack=connected/);
   const acme = (await standin(request, '/_standin/workspaces')).find((t) => t.name === 'Acme');
   const reviewer = await slackUser(request, acme.id, ADMIN, 'avery');

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, LATCH_URL, USER } from '../support/env.mjs';
 import { signIn } from '../support/session.mjs';
-import { standin } from '../support/standin.mjs';
+import { standin, allowInAcme } from '../support/standin.mjs';
 
 // Where the web and Slack meet: a person files a request through `/c1 request` in Slack (the
 // stand-in's driver plays the person: types the command, searches the app, picks the entitlement
@@ -46,8 +46,7 @@ test('a request made with /c1 request in Slack shows in the console, its history
   await page.goto('/admin/settings/notifications');
   await page.locator('#slack-connect').click();
   await page.getByRole('link', { name: 'Add to Slack' }).click();
-  await page.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
-  await page.getByRole('button', { name: 'Allow' }).click();
+  await allowInAcme(page);
   await expect(page).toHaveURL(/\/admin\/settings\/notifications\?slack=connected/);
 
   // Pat is in Acme's Slack under the email Latch knows them by.

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, STANDIN_URL, USER } from '../support/env.mjs';
 import { signIn, waitForHydration } from '../support/session.mjs';
-import { standin, slackUser } from '../support/standin.mjs';
+import { standin, slackUser, allowInAcme } from '../support/standin.mjs';
 
 // The Slack simulator (issue 13 §2, §3): the stand-in's web client over its own state, driving
 // the whole just-in-time loop. A person picks who they are, types `/c1 request` in their DM with
@@ -75,8 +75,7 @@ test('the whole access loop in the Slack simulator: /c1 request, approval, provi
   if (await acmeConnected.count() === 0) {
     await page.locator('#slack-connect').click();
     await page.getByRole('link', { name: 'Add to Slack' }).click();
-    await page.getByLabel(/Where should .* post\?/).selectOption({ label: '#it-access (Acme)' });
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await allowInAcme(page);
     await expect(page).toHaveURL(/\/admin\/settings\/notifications\?slack=connected/);
   }
   await expect(acmeConnected).toHaveCount(1);
