@@ -48,11 +48,19 @@
     return active && container.contains(active) && active.matches('input, textarea, select');
   }
 
+  // A button pressed but not yet released must stay the element it was: leaving a text box fires
+  // its change (sent, then redrawn) on the press, and a redraw before the release would make the
+  // click land on the container, not the button, so Submit would do nothing.
+  let pressing = false;
+  document.addEventListener('pointerdown', () => { pressing = true; }, true);
+  document.addEventListener('pointerup', () => { setTimeout(() => { pressing = false; }, 0); }, true);
+  document.addEventListener('pointercancel', () => { pressing = false; }, true);
+
   async function redraw(container, url) {
-    if (typingIn(container)) return;
+    if (pressing || typingIn(container)) return;
     const response = await fetch(url);
     const html = await response.text();
-    if (container.dataset.html === html || typingIn(container)) return;
+    if (container.dataset.html === html || pressing || typingIn(container)) return;
     container.dataset.html = html;
     container.innerHTML = html;
   }
