@@ -33,6 +33,32 @@ async fn exchange(http: &reqwest::Client, slack: &SlackStandin, args: &[(&str, &
         .unwrap()
 }
 
+/// Exchanges `code` for tokens with the app's credentials and the redirect it was issued for.
+async fn exchange_code(http: &reqwest::Client, slack: &SlackStandin, code: &str) -> Value {
+    exchange(
+        http,
+        slack,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
+}
+
+/// Posts the consent page's form (Allow or Cancel, as `form` says), without following redirects.
+async fn decide(e: &crate::Env, form: &[(&str, &str)]) -> reqwest::Response {
+    e.http
+        .post(e.slack.authorize_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_consent_page_shows_workspace_scopes_and_a_channel_picker_for_incoming_webhooks() {
     let e = env().await;
@@ -86,27 +112,10 @@ async fn allow_with_nobody_picked_installs_as_someone_of_the_chosen_workspace_no
         ("user_id", ""),
         ("decision", "allow"),
     ];
-    let resp = e
-        .http
-        .post(e.slack.authorize_url())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = decide(&e, &form).await;
     assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
     let code = code_of(resp.headers()["location"].to_str().unwrap());
-    let body = exchange(
-        &e.http,
-        &e.slack,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let body = exchange_code(&e.http, &e.slack, &code).await;
     assert_eq!(body["ok"], true, "{body}");
     assert_eq!(body["team"]["id"], e.team.id);
     let installer = body["authed_user"]["id"].as_str().unwrap();
@@ -130,31 +139,14 @@ async fn clicking_allow_redirects_with_code_and_state_and_the_code_exchanges_for
         ("webhook_channel", e.it_access.id.as_str()),
         ("decision", "allow"),
     ];
-    let resp = e
-        .http
-        .post(e.slack.authorize_url())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = decide(&e, &form).await;
     assert_eq!(resp.status(), 302);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(REDIRECT));
     assert!(location.contains("state=st4te"));
     let code = code_of(&location);
 
-    let body = exchange(
-        &e.http,
-        &e.slack,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let body = exchange_code(&e.http, &e.slack, &code).await;
     assert_eq!(body["ok"], true, "{body}");
     assert!(body["access_token"].as_str().unwrap().starts_with("xoxb-"));
     assert_eq!(body["token_type"], "bot");
@@ -197,14 +189,7 @@ async fn clicking_cancel_redirects_with_access_denied_and_state() {
         ("state", "xyz"),
         ("decision", "cancel"),
     ];
-    let resp = e
-        .http
-        .post(e.slack.authorize_url())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = decide(&e, &form).await;
     assert_eq!(resp.status(), 302);
     assert_eq!(
         resp.headers()["location"],
@@ -458,17 +443,7 @@ async fn an_org_wide_install_returns_a_null_team_and_the_enterprise() {
         .await
         .unwrap();
     let code = code_of(resp.headers()["location"].to_str().unwrap());
-    let body = exchange(
-        &http,
-        &slack,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let body = exchange_code(&http, &slack, &code).await;
     assert_eq!(body["ok"], true, "{body}");
     assert_eq!(body["team"], Value::Null);
     assert_eq!(body["enterprise"]["id"], org.id);
@@ -527,17 +502,7 @@ async fn a_user_scope_install_returns_a_user_token_inside_authed_user() {
         )
         .unwrap();
     let code = code_of(&location);
-    let body = exchange(
-        &e.http,
-        &e.slack,
-        &[
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let body = exchange_code(&e.http, &e.slack, &code).await;
     assert_eq!(body["authed_user"]["id"], e.bob.id);
     assert_eq!(body["authed_user"]["scope"], "search:read");
     assert_eq!(body["authed_user"]["token_type"], "user");
